@@ -1,0 +1,1 @@
+//! A pure-Rust IPMI v2.0 RMCP+ client.

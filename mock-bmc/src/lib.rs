@@ -1,0 +1,1 @@
+//! A Redfish and IPMI BMC emulator.

@@ -1,0 +1,2 @@
+//! The `ferrofish-mock-bmc` binary.
+fn main() {}

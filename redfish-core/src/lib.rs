@@ -1,0 +1,1 @@
+//! The Redfish client core of ferrofish.
