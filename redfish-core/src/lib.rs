@@ -1,1 +1,91 @@
-//! The Redfish client core of ferrofish.
+//! The Redfish client core of ferrofish: transport, sessions, retries, ETags, link safety,
+//! OData collections, typed models, vendor detection and quirks, and the inventory.
+//!
+//! One [`RedfishClient`] talks to one BMC. It is cheap to clone (an `Arc` inside), `Send`,
+//! `Sync` and `'static`, so it can be shared between tasks and wrapped by Python.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use ferrofish_redfish_core::{
+//!     BootMode, BootOverride, BootOverrideEnabled, BootSource, PowerState, RedfishClient,
+//!     ResetType, TlsVerification,
+//! };
+//! use secrecy::SecretString;
+//!
+//! # async fn run() -> Result<(), ferrofish_redfish_core::Error> {
+//! let client = RedfishClient::builder("bmc.example.net")
+//!     .credentials("root", SecretString::from("calvin"))
+//!     .tls(TlsVerification::PinnedCertificatePem(std::fs::read_to_string("bmc.pem").unwrap()))
+//!     .build()?;
+//!
+//! for system in client.system_ids().await? {
+//!     let inventory = client.inventory(&system).await?;
+//!     println!("{system}: {} CPUs, {} MiB", inventory.cpu.count, inventory.memory.total_mib);
+//! }
+//!
+//! client
+//!     .set_boot_override(
+//!         "1",
+//!         BootOverride {
+//!             target: BootSource::Pxe,
+//!             enabled: BootOverrideEnabled::Once,
+//!             mode: Some(BootMode::Uefi),
+//!         },
+//!     )
+//!     .await?;
+//! client.reset("1", ResetType::ForceRestart).await?;
+//! client.wait_for_power_state("1", PowerState::On, Duration::from_secs(300)).await?;
+//!
+//! match client.get_json("/redfish/v1/Managers/1").await {
+//!     Ok(manager) => println!("{}", manager["FirmwareVersion"]),
+//!     Err(err) if err.is_not_found() => println!("no manager 1"),
+//!     Err(err) => return Err(err),
+//! }
+//! println!("{:?}", client.request_counts());
+//! client.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Safety properties:
+//! - every link the BMC sends is resolved against the endpoint and refused when it points to
+//!   another origin ([`Error::OffOriginLink`]); redirects are followed only within the origin;
+//! - passwords and session tokens live in [`secrecy::SecretString`] and never reach a log
+//!   line, `Debug`, or an error;
+//! - TLS is verified unless [`TlsVerification::DangerAcceptInvalidCerts`] is chosen, which
+//!   is logged as a warning.
+
+// Redfish names (ETag, OData, PCIe, EthernetInterface, ...) read as prose in these docs.
+#![allow(clippy::doc_markdown)]
+
+mod client;
+mod de;
+mod endpoint;
+mod error;
+mod etag;
+mod inventory;
+pub mod models;
+mod odata;
+mod quirks;
+mod retry;
+mod transport;
+mod vendor;
+
+pub use client::{AuthMode, BootOverride, ClientBuilder, RedfishClient, TlsVerification};
+pub use endpoint::Endpoint;
+pub use error::Error;
+pub use inventory::{
+    CpuInfo, CpuInventory, DimmInfo, DiskInfo, Inventory, MemoryInventory, NicInfo, PcieDeviceInfo,
+    SecureBootInfo, SystemIdentity,
+};
+pub use models::{
+    BootMode, BootOverrideEnabled, BootSource, ComputerSystem, PowerState, RedfishMessage,
+    ResetType, ServiceRoot,
+};
+pub use odata::{Collection, Link, ODataId};
+pub use quirks::{Quirks, QuirksOverride, resolve_quirks};
+pub use retry::RetryPolicy;
+pub use secrecy::SecretString;
+pub use transport::RequestCounts;
+pub use vendor::{Vendor, detect_vendor, parse_firmware_version};

@@ -1,0 +1,967 @@
+//! The client handle, its builder and the operations.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::endpoint::Endpoint;
+use crate::models::{
+    Boot, BootMode, BootOverrideEnabled, BootSource, ComputerSystem, Manager, PowerState,
+    ResetType, ServiceRoot,
+};
+use crate::odata::{Collection, Link, has_resource_basics};
+use crate::quirks::{Quirks, QuirksOverride, resolve_quirks};
+use crate::retry::RetryPolicy;
+use crate::transport::{
+    Credentials, Inner, InnerConfig, RequestCounts, RequestOptions, decode, decode_value,
+};
+use crate::vendor::{Vendor, detect_vendor};
+use crate::{Error, etag};
+
+/// How the client authenticates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthMode {
+    /// A Redfish session (`X-Auth-Token`), created through the service root's
+    /// `Links.Sessions`. Re-created once on a 401; deleted by [`RedfishClient::close`].
+    #[default]
+    Session,
+    /// HTTP Basic on every request.
+    Basic,
+    /// A session when the service advertises one, HTTP Basic otherwise.
+    Auto,
+}
+
+/// How the BMC's TLS certificate is checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TlsVerification {
+    /// The operating system's trust store.
+    #[default]
+    SystemRoots,
+    /// Only the CA certificates in this PEM bundle.
+    CaBundlePem(String),
+    /// Only this certificate, whatever host name it names: the BMC must present it (or a
+    /// certificate it signed). The usual answer to a self-signed BMC certificate.
+    PinnedCertificatePem(String),
+    /// No verification at all. Anyone on the path can read the credentials. Logged as a
+    /// warning when the client is built.
+    DangerAcceptInvalidCerts,
+}
+
+/// Everything [`RedfishClient::set_boot_override`] writes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootOverride {
+    /// The device to boot from.
+    pub target: BootSource,
+    /// Once, continuously, or disabled.
+    pub enabled: BootOverrideEnabled,
+    /// UEFI or Legacy; `None` leaves the mode as it is.
+    pub mode: Option<BootMode>,
+}
+
+/// Builds a [`RedfishClient`]. No I/O happens until the first operation.
+#[derive(Debug)]
+pub struct ClientBuilder {
+    endpoint: String,
+    username: Option<String>,
+    password: Option<SecretString>,
+    auth: AuthMode,
+    tls: TlsVerification,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+    max_concurrent_requests: usize,
+    user_agent: String,
+    quirks_override: QuirksOverride,
+}
+
+impl ClientBuilder {
+    fn new(endpoint: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            endpoint: endpoint.into(),
+            username: None,
+            password: None,
+            auth: AuthMode::Session,
+            tls: TlsVerification::SystemRoots,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            max_concurrent_requests: 4,
+            user_agent: concat!("ferrofish/", env!("CARGO_PKG_VERSION")).to_owned(),
+            quirks_override: QuirksOverride::default(),
+        }
+    }
+
+    /// The account to log in with.
+    #[must_use]
+    pub fn credentials(mut self, username: impl Into<String>, password: SecretString) -> Self {
+        self.username = Some(username.into());
+        self.password = Some(password);
+        self
+    }
+
+    /// Session (default), Basic, or Auto.
+    #[must_use]
+    pub fn auth(mut self, mode: AuthMode) -> Self {
+        self.auth = mode;
+        self
+    }
+
+    /// How to check the BMC's certificate (default: the system trust store).
+    #[must_use]
+    pub fn tls(mut self, tls: TlsVerification) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// How long connecting may take (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one request may take, body included (default 60 s).
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default: 4 retries, 0.5 s doubling up to 30 s).
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How many requests may be in flight to this BMC at once (default 4, at least 1).
+    #[must_use]
+    pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
+        self.max_concurrent_requests = limit.max(1);
+        self
+    }
+
+    /// The `User-Agent` header (default `ferrofish/<version>`).
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Quirk overrides, applied after detection.
+    #[must_use]
+    pub fn quirks_override(mut self, overrides: QuirksOverride) -> Self {
+        self.quirks_override = overrides;
+        self
+    }
+
+    /// Builds the client. Validates the endpoint and TLS material; sends nothing.
+    pub fn build(self) -> Result<RedfishClient, Error> {
+        let endpoint = Endpoint::parse(&self.endpoint)?;
+        let origin = endpoint.url().origin();
+        // Redirects are followed only within the endpoint's origin: the session token is a
+        // custom header that reqwest would carry to any host.
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.url().origin() == origin && attempt.previous().len() < 5 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .user_agent(self.user_agent)
+            .redirect(redirect)
+            // A BMC is reached directly; a proxy would see credentials on plain-HTTP endpoints.
+            .no_proxy();
+        http = match &self.tls {
+            TlsVerification::SystemRoots => http,
+            TlsVerification::CaBundlePem(pem) => {
+                let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                    Error::TlsConfig {
+                        reason: "the CA bundle is not valid PEM",
+                        source: Some(e),
+                    }
+                })?;
+                if certs.is_empty() {
+                    return Err(Error::TlsConfig {
+                        reason: "the CA bundle holds no certificate",
+                        source: None,
+                    });
+                }
+                http.tls_certs_only(certs)
+            }
+            TlsVerification::PinnedCertificatePem(pem) => {
+                let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+                    Error::TlsConfig {
+                        reason: "the pinned certificate is not valid PEM",
+                        source: Some(e),
+                    }
+                })?;
+                // Trusting only this certificate is the pin; BMC certificates rarely name the
+                // address they are reached at, so the name check is what gets relaxed.
+                http.tls_certs_only([cert])
+                    .tls_danger_accept_invalid_hostnames(true)
+            }
+            TlsVerification::DangerAcceptInvalidCerts => {
+                tracing::warn!(
+                    bmc = %endpoint.origin(),
+                    "TLS verification is disabled (danger_accept_invalid_certs); \
+                     credentials can be intercepted"
+                );
+                http.tls_danger_accept_invalid_certs(true)
+            }
+        };
+        let http = http
+            .build()
+            .map_err(|source| Error::ClientBuild { source })?;
+        let credentials = match (self.username, self.password) {
+            (Some(username), Some(password)) => Some(Credentials { username, password }),
+            _ => None,
+        };
+        let inner = Inner::new(InnerConfig {
+            endpoint,
+            http,
+            auth_mode: self.auth,
+            credentials,
+            request_timeout: self.request_timeout,
+            retry: self.retry,
+            max_concurrent_requests: self.max_concurrent_requests,
+            quirks_override: self.quirks_override,
+        });
+        Ok(RedfishClient {
+            inner: Arc::new(inner),
+        })
+    }
+}
+
+/// A Redfish client for one BMC. Cheap to clone; clones share the session, caches and counters.
+///
+/// Call [`RedfishClient::close`] when done so the BMC session is deleted. Dropping the last
+/// clone without closing deletes it in the background (with a warning) when a tokio runtime
+/// is available.
+#[derive(Clone)]
+pub struct RedfishClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for RedfishClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedfishClient")
+            .field("endpoint", &self.inner.endpoint.origin())
+            .finish()
+    }
+}
+
+impl RedfishClient {
+    /// Starts a builder for the service at `endpoint` (`host[:port]`, or a full
+    /// `https://`/`http://` URL).
+    pub fn builder(endpoint: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(endpoint)
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &Url {
+        self.inner.endpoint.url()
+    }
+
+    /// The service root, fetched once and cached.
+    pub async fn service_root(&self) -> Result<ServiceRoot, Error> {
+        self.inner.service_root().await.cloned()
+    }
+
+    /// The `@odata.id` of every member of the Systems collection.
+    pub async fn system_ids(&self) -> Result<Vec<String>, Error> {
+        let path = self.systems_path().await?;
+        let links = self.collection_links(&path).await?;
+        Ok(links
+            .into_iter()
+            .filter_map(|l| l.odata_id.map(|id| id.as_str().to_owned()))
+            .collect())
+    }
+
+    /// One system, by path (`/redfish/v1/Systems/1`) or bare `Id` (`1`).
+    pub async fn system(&self, system: &str) -> Result<ComputerSystem, Error> {
+        let url = self.system_url(system).await?;
+        self.inner.get_typed(&url).await
+    }
+
+    /// The detected vendor (resolved with the quirks, once).
+    pub async fn vendor(&self) -> Result<Vendor, Error> {
+        Ok(self.vendor_and_quirks().await?.0.clone())
+    }
+
+    /// The quirks in force for this BMC (resolved once: the service root and the first
+    /// manager are read).
+    pub async fn quirks(&self) -> Result<Quirks, Error> {
+        Ok(self.vendor_and_quirks().await?.1.clone())
+    }
+
+    /// Resets a system, after checking `reset_type` against
+    /// `ResetType@Redfish.AllowableValues` (or the action's `@Redfish.ActionInfo`).
+    pub async fn reset(&self, system: &str, reset_type: ResetType) -> Result<(), Error> {
+        let quirks = self.quirks().await?;
+        let system_url = self.system_url(system).await?;
+        let current: ComputerSystem = self.inner.get_typed(&system_url).await?;
+        let action = current.reset_action().ok_or_else(|| Error::Unsupported {
+            operation: "reset",
+            url: system_url.to_string(),
+            missing: "Actions.#ComputerSystem.Reset",
+        })?;
+        let mut allowed = action.allowable_values.clone();
+        if allowed.is_empty()
+            && let Some(info) = &action.action_info
+        {
+            allowed = self.action_info_allowable(info, "ResetType").await?;
+        }
+        if !allowed.is_empty() && !allowed.contains(&reset_type) {
+            return Err(Error::NotAllowed {
+                property: "ResetType",
+                requested: reset_type.to_string(),
+                allowed: allowed.iter().map(ToString::to_string).collect(),
+            });
+        }
+        let target = match &action.target {
+            Some(target) => self.inner.endpoint.resolve(target)?,
+            None => system_url
+                .join("Actions/ComputerSystem.Reset")
+                .map_err(|_| Error::Unsupported {
+                    operation: "reset",
+                    url: system_url.to_string(),
+                    missing: "the action target",
+                })?,
+        };
+        let body = json!({ "ResetType": reset_type.as_str() });
+        match self
+            .inner
+            .request(
+                Method::POST,
+                &target,
+                Some(&body),
+                &RequestOptions::default(),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err.is_conflict()
+                    && quirks.redundant_power_action_conflicts
+                    && already_in_state(current.power_state.as_ref(), &reset_type) =>
+            {
+                tracing::debug!("reset into the current power state answered 409; nothing to do");
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Polls the system (with backoff from 250 ms to 5 s) until its `PowerState` is `wanted`.
+    pub async fn wait_for_power_state(
+        &self,
+        system: &str,
+        wanted: PowerState,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        let url = self.system_url(system).await?;
+        let started = tokio::time::Instant::now();
+        let mut delay = Duration::from_millis(250);
+        let mut last = None;
+        loop {
+            let current: ComputerSystem = self.inner.get_typed(&url).await?;
+            if current.power_state.as_ref() == Some(&wanted) {
+                return Ok(());
+            }
+            last = current.power_state.or(last);
+            let elapsed = started.elapsed();
+            if elapsed >= timeout {
+                return Err(Error::WaitTimeout {
+                    url: url.to_string(),
+                    what: "PowerState",
+                    wanted: wanted.to_string(),
+                    last: last.map(|s| s.to_string()),
+                    after: elapsed,
+                });
+            }
+            tokio::time::sleep(delay.min(timeout.saturating_sub(elapsed))).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Sets the boot source override, validated against the allowable values, written to the
+    /// `@Redfish.Settings` object when the system keeps its Boot settings there (quirk 18),
+    /// then read back: a value the BMC accepted but did not apply is [`Error::NotApplied`].
+    pub async fn set_boot_override(&self, system: &str, wanted: BootOverride) -> Result<(), Error> {
+        let quirks = self.quirks().await?;
+        let system_url = self.system_url(system).await?;
+        let current: ComputerSystem = self.inner.get_typed(&system_url).await?;
+        let system_boot = current.boot.clone().unwrap_or_default();
+        // Quirk 18: when the settings object carries Boot, that is where writes go.
+        let mut write_url = system_url.clone();
+        let mut boot = system_boot.clone();
+        if let Some(path) = current
+            .settings
+            .as_ref()
+            .and_then(|s| s.settings_object.as_ref())
+            .and_then(Link::path)
+        {
+            let settings_url = self.inner.endpoint.resolve(path)?;
+            let settings = self.inner.get_value(&settings_url).await?;
+            if let Some(settings_boot) = settings.get("Boot") {
+                let mut parsed: Boot = decode_value(&settings_url, "Boot", settings_boot.clone())?;
+                fill_missing_allowable(&mut parsed, &system_boot);
+                boot = parsed;
+                write_url = settings_url;
+            }
+        }
+        let mut target = wanted.target.clone();
+        if quirks.virtual_cd_boot_target_is_usb_cd
+            && target == BootSource::Cd
+            && boot
+                .boot_source_override_target_allowable_values
+                .contains(&BootSource::UsbCd)
+        {
+            target = BootSource::UsbCd;
+        }
+        check_allowed(
+            "BootSourceOverrideTarget",
+            &target,
+            &boot.boot_source_override_target_allowable_values,
+        )?;
+        check_allowed(
+            "BootSourceOverrideEnabled",
+            &wanted.enabled,
+            &boot.boot_source_override_enabled_allowable_values,
+        )?;
+        let mut mode = wanted.mode.clone();
+        if let Some(m) = &mode {
+            check_allowed(
+                "BootSourceOverrideMode",
+                m,
+                &boot.boot_source_override_mode_allowable_values,
+            )?;
+        } else if quirks.boot_patch_needs_all_fields {
+            // Quirk 20: changing the device resets the mode unless it is re-sent.
+            mode.clone_from(&boot.boot_source_override_mode);
+        }
+        let mut patch = serde_json::Map::new();
+        patch.insert("BootSourceOverrideTarget".into(), json!(target.as_str()));
+        patch.insert(
+            "BootSourceOverrideEnabled".into(),
+            json!(wanted.enabled.as_str()),
+        );
+        if let Some(m) = &mode {
+            patch.insert("BootSourceOverrideMode".into(), json!(m.as_str()));
+        }
+        self.patch_url(&write_url, &json!({ "Boot": patch }))
+            .await?;
+
+        self.verify_boot(&write_url, &target, &wanted.enabled, mode.as_ref())
+            .await
+    }
+
+    /// Reads Boot back after a write: "accepted but not applied" is [`Error::NotApplied`].
+    async fn verify_boot(
+        &self,
+        url: &Url,
+        target: &BootSource,
+        enabled: &BootOverrideEnabled,
+        mode: Option<&BootMode>,
+    ) -> Result<(), Error> {
+        let after = self.inner.get_value(url).await?;
+        let read: Boot =
+            decode_value(url, "Boot", after.get("Boot").cloned().unwrap_or(json!({})))?;
+        let mismatch = |property: &'static str, expected: &str, actual: Option<&str>| {
+            Err(Error::NotApplied {
+                url: url.to_string(),
+                property,
+                expected: expected.to_owned(),
+                actual: actual.map(str::to_owned),
+            })
+        };
+        if read.boot_source_override_target.as_ref() != Some(target) {
+            return mismatch(
+                "BootSourceOverrideTarget",
+                target.as_str(),
+                read.boot_source_override_target
+                    .as_ref()
+                    .map(BootSource::as_str),
+            );
+        }
+        if read.boot_source_override_enabled.as_ref() != Some(enabled) {
+            return mismatch(
+                "BootSourceOverrideEnabled",
+                enabled.as_str(),
+                read.boot_source_override_enabled
+                    .as_ref()
+                    .map(BootOverrideEnabled::as_str),
+            );
+        }
+        if let Some(m) = mode
+            && read.boot_source_override_mode.as_ref() != Some(m)
+        {
+            return mismatch(
+                "BootSourceOverrideMode",
+                m.as_str(),
+                read.boot_source_override_mode
+                    .as_ref()
+                    .map(BootMode::as_str),
+            );
+        }
+        Ok(())
+    }
+
+    /// GET any Redfish path of this service as JSON.
+    pub async fn get_json(&self, path: &str) -> Result<Value, Error> {
+        let url = self.inner.endpoint.resolve_caller_path(path)?;
+        self.inner.get_value(&url).await
+    }
+
+    /// PATCH any Redfish path, with `If-Match` from the last GET of that path (falling back
+    /// weak → strong → none on 412). Returns the response body, or `null` when empty.
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Result<Value, Error> {
+        let url = self.inner.endpoint.resolve_caller_path(path)?;
+        self.patch_url(&url, body).await
+    }
+
+    /// POST to any Redfish path (an action, a collection). Returns the response body, or
+    /// `null` when empty. Retried only on the BMC's known-transient messages.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, Error> {
+        let url = self.inner.endpoint.resolve_caller_path(path)?;
+        // The transient-message table is vendor data: make sure it is known.
+        self.vendor_and_quirks().await?;
+        let response = self
+            .inner
+            .request(Method::POST, &url, Some(body), &RequestOptions::default())
+            .await?;
+        body_or_null(&response.url, &response.body)
+    }
+
+    /// DELETE any Redfish path.
+    pub async fn delete(&self, path: &str) -> Result<(), Error> {
+        let url = self.inner.endpoint.resolve_caller_path(path)?;
+        self.inner
+            .request(Method::DELETE, &url, None, &RequestOptions::default())
+            .await?;
+        Ok(())
+    }
+
+    /// Requests sent so far, by method (every attempt counts, logins and retries included).
+    pub fn request_counts(&self) -> RequestCounts {
+        self.inner.request_counts()
+    }
+
+    /// Sets every request counter back to zero.
+    pub fn reset_request_counts(&self) {
+        self.inner.reset_request_counts();
+    }
+
+    /// Deletes the session on the BMC. Later operations fail with [`Error::Closed`].
+    /// Closing twice is harmless.
+    pub async fn close(&self) -> Result<(), Error> {
+        self.inner.close().await
+    }
+
+    // ----- helpers shared with the inventory -----
+
+    pub(crate) async fn vendor_and_quirks(&self) -> Result<&(Vendor, Quirks), Error> {
+        self.inner
+            .vendor_quirks
+            .get_or_try_init(|| async {
+                let root = self.inner.service_root().await?.clone();
+                let manager = self.first_manager(&root).await?;
+                let vendor = detect_vendor(&root, manager.as_ref());
+                let quirks = resolve_quirks(
+                    &root,
+                    &vendor,
+                    manager.as_ref(),
+                    &self.inner.quirks_override,
+                );
+                tracing::debug!(?vendor, "BMC vendor detected");
+                Ok((vendor, quirks))
+            })
+            .await
+    }
+
+    /// The first manager, for vendor and firmware detection. A manager that cannot be read
+    /// (missing, forbidden, malformed) only weakens detection.
+    async fn first_manager(&self, root: &ServiceRoot) -> Result<Option<Manager>, Error> {
+        let Some(path) = root.managers.as_ref().and_then(Link::path) else {
+            return Ok(None);
+        };
+        let url = self.inner.endpoint.resolve(path)?;
+        let collection: Collection<Link> = match self.inner.get_typed(&url).await {
+            Ok(c) => c,
+            Err(err) if err.status().is_some() || err.is_decode() => {
+                tracing::warn!(error = %err, "cannot read the managers collection");
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        let Some(first) = collection.members.iter().find_map(Link::path) else {
+            return Ok(None);
+        };
+        let url = self.inner.endpoint.resolve(first)?;
+        match self.inner.get_typed::<Manager>(&url).await {
+            Ok(m) => Ok(Some(m)),
+            Err(err) if err.status().is_some() || err.is_decode() => {
+                tracing::warn!(error = %err, "cannot read the manager");
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn systems_path(&self) -> Result<String, Error> {
+        let root = self.inner.service_root().await?;
+        Ok(root
+            .systems
+            .as_ref()
+            .and_then(Link::path)
+            .unwrap_or("/redfish/v1/Systems")
+            .to_owned())
+    }
+
+    /// Turns a path or bare `Id` into the system's URL.
+    pub(crate) async fn system_url(&self, system: &str) -> Result<Url, Error> {
+        let system = system.trim();
+        if system.starts_with('/') || system.contains("://") {
+            return self.inner.endpoint.resolve_caller_path(system);
+        }
+        if system.is_empty()
+            || system == "."
+            || system == ".."
+            || system.contains(['/', '?', '#', '\\'])
+        {
+            return Err(Error::InvalidPath {
+                path: system.to_owned(),
+                reason: "a system is a path like /redfish/v1/Systems/1 or a bare Id like 1",
+            });
+        }
+        let mut url = self.inner.endpoint.resolve(&self.systems_path().await?)?;
+        url.path_segments_mut()
+            .map_err(|()| Error::InvalidPath {
+                path: system.to_owned(),
+                reason: "cannot be joined",
+            })?
+            .pop_if_empty()
+            .push(system);
+        Ok(url)
+    }
+
+    /// Every member link of a collection, following `Members@odata.nextLink`.
+    pub(crate) async fn collection_links(&self, path: &str) -> Result<Vec<Link>, Error> {
+        let mut url = self.inner.endpoint.resolve(path)?;
+        let mut members = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            seen.insert(url.clone());
+            let page: Collection<Link> = self.inner.get_typed(&url).await?;
+            members.extend(page.members);
+            match page.next_link {
+                Some(next) => {
+                    let next = self.inner.endpoint.resolve(&next)?;
+                    if seen.contains(&next) || seen.len() >= MAX_PAGES {
+                        tracing::warn!(path = %next.path(), "collection paging loops; stopping");
+                        break;
+                    }
+                    url = next;
+                }
+                None => break,
+            }
+        }
+        Ok(members)
+    }
+
+    /// Every member of a collection, decoded. With `expand`, one `$expand=.($levels=1)`
+    /// request per page; members the expansion left incomplete (quirk 63) are fetched one by
+    /// one. Without, one GET per member, run concurrently within the client's limit.
+    pub(crate) async fn collection_members<T>(
+        &self,
+        path: &str,
+        expand: bool,
+    ) -> Result<Vec<T>, Error>
+    where
+        T: serde::de::DeserializeOwned,
+    {
+        if !expand {
+            let links = self.collection_links(path).await?;
+            return self.fetch_links(&links).await;
+        }
+        let mut url = self.inner.endpoint.resolve(path)?;
+        url.set_query(Some("$expand=.($levels=1)"));
+        let mut slots: Vec<MemberSlot<T>> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            seen.insert(url.clone());
+            let page: Collection<Value> = self.inner.get_typed(&url).await?;
+            for (index, member) in page.members.into_iter().enumerate() {
+                if has_resource_basics(&member) {
+                    let prefix = format!("Members[{index}]");
+                    slots.push(MemberSlot::Ready(decode_value(&url, &prefix, member)?));
+                } else {
+                    let link = member
+                        .get("@odata.id")
+                        .and_then(Value::as_str)
+                        .map(|id| Link {
+                            odata_id: Some(id.into()),
+                        });
+                    match link {
+                        Some(link) => slots.push(MemberSlot::Fetch(link)),
+                        // Without even an id, only the plain collection can tell.
+                        None => return Box::pin(self.collection_members(path, false)).await,
+                    }
+                }
+            }
+            match page.next_link {
+                Some(next) => {
+                    let next = self.inner.endpoint.resolve(&next)?;
+                    if seen.contains(&next) || seen.len() >= MAX_PAGES {
+                        break;
+                    }
+                    url = next;
+                }
+                None => break,
+            }
+        }
+        let to_fetch: Vec<Link> = slots
+            .iter()
+            .filter_map(|s| match s {
+                MemberSlot::Fetch(link) => Some(link.clone()),
+                MemberSlot::Ready(_) => None,
+            })
+            .collect();
+        if !to_fetch.is_empty() {
+            tracing::debug!(
+                path,
+                count = to_fetch.len(),
+                "expanded members incomplete; fetching them"
+            );
+        }
+        let mut fetched = self.fetch_links::<T>(&to_fetch).await?.into_iter();
+        Ok(slots
+            .into_iter()
+            .filter_map(|slot| match slot {
+                MemberSlot::Ready(value) => Some(value),
+                MemberSlot::Fetch(_) => fetched.next(),
+            })
+            .collect())
+    }
+
+    /// GETs every link concurrently (bounded by the client's limit), in order. Links without
+    /// an id and repeated links are skipped.
+    pub(crate) async fn fetch_links<T>(&self, links: &[Link]) -> Result<Vec<T>, Error>
+    where
+        T: serde::de::DeserializeOwned,
+    {
+        let mut seen = std::collections::HashSet::new();
+        let mut urls = Vec::new();
+        for path in links.iter().filter_map(Link::path) {
+            let url = self.inner.endpoint.resolve(path)?;
+            if seen.insert(crate::endpoint::resource_key(&url)) {
+                urls.push(url);
+            }
+        }
+        futures::future::try_join_all(urls.iter().map(|url| self.inner.get_typed::<T>(url))).await
+    }
+
+    /// PATCH with the ETag sequence: as known, strong form, none.
+    async fn patch_url(&self, url: &Url, body: &Value) -> Result<Value, Error> {
+        let quirks = self.inner.quirks_now().clone();
+        let known = self.inner.etag_for(url);
+        let mut sequence = etag::if_match_sequence(known.as_ref(), quirks.if_match_required)
+            .into_iter()
+            .peekable();
+        loop {
+            let if_match = sequence.next().flatten();
+            let options = RequestOptions {
+                if_match,
+                ..RequestOptions::default()
+            };
+            match self
+                .inner
+                .request(Method::PATCH, url, Some(body), &options)
+                .await
+            {
+                Ok(response) => return body_or_null(&response.url, &response.body),
+                Err(err)
+                    if err.status() == Some(StatusCode::PRECONDITION_FAILED)
+                        && sequence.peek().is_some() =>
+                {
+                    tracing::debug!(path = %url.path(), "412 on PATCH; trying the next If-Match form");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn action_info_allowable(
+        &self,
+        info: &str,
+        parameter: &str,
+    ) -> Result<Vec<ResetType>, Error> {
+        let url = self.inner.endpoint.resolve(info)?;
+        let value = self.inner.get_value(&url).await?;
+        let allowed = value
+            .get("Parameters")
+            .and_then(Value::as_array)
+            .and_then(|params| {
+                params
+                    .iter()
+                    .find(|p| p.get("Name").and_then(Value::as_str) == Some(parameter))
+            })
+            .and_then(|p| p.get("AllowableValues"))
+            .and_then(Value::as_array)
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(ResetType::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(allowed)
+    }
+}
+
+const MAX_PAGES: usize = 1000;
+
+enum MemberSlot<T> {
+    Ready(T),
+    Fetch(Link),
+}
+
+fn body_or_null(url: &Url, body: &[u8]) -> Result<Value, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    decode(url, body)
+}
+
+fn check_allowed<T: PartialEq + std::fmt::Display>(
+    property: &'static str,
+    value: &T,
+    allowed: &[T],
+) -> Result<(), Error> {
+    if allowed.is_empty() || allowed.contains(value) {
+        Ok(())
+    } else {
+        Err(Error::NotAllowed {
+            property,
+            requested: value.to_string(),
+            allowed: allowed.iter().map(ToString::to_string).collect(),
+        })
+    }
+}
+
+/// The settings object may omit the allowable values the System lists (quirk 18).
+fn fill_missing_allowable(settings: &mut Boot, system: &Boot) {
+    if settings
+        .boot_source_override_target_allowable_values
+        .is_empty()
+    {
+        settings
+            .boot_source_override_target_allowable_values
+            .clone_from(&system.boot_source_override_target_allowable_values);
+    }
+    if settings
+        .boot_source_override_enabled_allowable_values
+        .is_empty()
+    {
+        settings
+            .boot_source_override_enabled_allowable_values
+            .clone_from(&system.boot_source_override_enabled_allowable_values);
+    }
+    if settings
+        .boot_source_override_mode_allowable_values
+        .is_empty()
+    {
+        settings
+            .boot_source_override_mode_allowable_values
+            .clone_from(&system.boot_source_override_mode_allowable_values);
+    }
+}
+
+/// Whether a reset would leave the system where it is (quirk 53).
+fn already_in_state(current: Option<&PowerState>, reset: &ResetType) -> bool {
+    match reset {
+        ResetType::On | ResetType::ForceOn => current == Some(&PowerState::On),
+        ResetType::ForceOff | ResetType::GracefulShutdown => current == Some(&PowerState::Off),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redundant_power_actions() {
+        assert!(already_in_state(Some(&PowerState::On), &ResetType::On));
+        assert!(already_in_state(
+            Some(&PowerState::Off),
+            &ResetType::ForceOff
+        ));
+        assert!(!already_in_state(
+            Some(&PowerState::On),
+            &ResetType::ForceRestart
+        ));
+        assert!(!already_in_state(None, &ResetType::On));
+    }
+
+    #[test]
+    fn allowed_values_check() {
+        let allowed = vec![BootSource::Pxe, BootSource::Hdd];
+        assert!(check_allowed("T", &BootSource::Pxe, &allowed).is_ok());
+        assert!(
+            check_allowed("T", &BootSource::Cd, &[]).is_ok(),
+            "nothing advertised: allowed"
+        );
+        let err = check_allowed("BootSourceOverrideTarget", &BootSource::Cd, &allowed).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "BootSourceOverrideTarget \"Cd\" is not allowed by the BMC; allowed: Pxe, Hdd"
+        );
+    }
+
+    #[test]
+    fn settings_boot_inherits_system_allowable_values() {
+        let system = Boot {
+            boot_source_override_target_allowable_values: vec![BootSource::Pxe],
+            ..Boot::default()
+        };
+        let mut settings = Boot::default();
+        fill_missing_allowable(&mut settings, &system);
+        assert_eq!(
+            settings.boot_source_override_target_allowable_values,
+            vec![BootSource::Pxe]
+        );
+    }
+
+    #[test]
+    fn build_does_not_need_a_network_and_defaults_to_https() {
+        let client = RedfishClient::builder("bmc.invalid:8443").build().unwrap();
+        assert_eq!(client.endpoint().as_str(), "https://bmc.invalid:8443/");
+        assert_eq!(client.request_counts(), RequestCounts::default());
+    }
+
+    #[test]
+    fn build_refuses_bad_tls_material() {
+        let err = RedfishClient::builder("bmc")
+            .tls(TlsVerification::CaBundlePem("not a pem".into()))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::TlsConfig { .. }), "{err}");
+    }
+
+    #[test]
+    fn client_is_send_sync_static_clone() {
+        fn check<T: Clone + Send + Sync + 'static>() {}
+        check::<RedfishClient>();
+    }
+}

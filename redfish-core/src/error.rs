@@ -1,0 +1,448 @@
+//! The crate's single error type.
+//!
+//! Callers rarely need to `match`: the predicates ([`Error::status`], [`Error::is_not_found`],
+//! [`Error::message_ids`], [`Error::url`], ...) answer the usual questions. No variant ever holds
+//! a password or a session token, and `Display` shows Redfish `MessageId`s but not the BMC's
+//! free-text messages (a BMC may echo request values in them; they stay reachable through
+//! [`Error::messages`]).
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+
+use crate::models::RedfishMessage;
+
+/// Everything that can go wrong while talking to a Redfish service.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The endpoint given to the builder is not a usable `http(s)://host[:port]` URL.
+    #[error("invalid endpoint {endpoint:?}: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint as written, with any user-info removed.
+        endpoint: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A path or identifier given by the caller cannot be turned into a request; nothing was sent.
+    #[error("invalid path {path:?}: {reason}")]
+    InvalidPath {
+        /// The path as given.
+        path: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A link taken from the BMC (`@odata.id`, `Location`, `nextLink`, an action target) points to
+    /// another origin; it was not followed and no credentials were sent there.
+    #[error("refused to follow {link:?}: it points outside {origin}")]
+    OffOriginLink {
+        /// The link as the BMC wrote it.
+        link: String,
+        /// The origin of the configured endpoint.
+        origin: String,
+    },
+    /// The TLS settings could not be applied (for example a CA bundle that holds no certificate).
+    #[error("invalid TLS configuration: {reason}")]
+    TlsConfig {
+        /// What was wrong with it.
+        reason: &'static str,
+        /// The underlying parser error, when there is one.
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+    /// The HTTP client could not be built from the builder's settings.
+    #[error("could not build the HTTP client")]
+    ClientBuild {
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The operation needs credentials and none were given to the builder.
+    #[error("no credentials configured; call ClientBuilder::credentials")]
+    MissingCredentials,
+    /// The BMC could not be reached (connection refused, DNS, TLS handshake, ...).
+    #[error("{method} {url}: cannot connect to the BMC; check the address and TLS settings")]
+    Connect {
+        /// The request method.
+        method: Method,
+        /// The request URL.
+        url: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The BMC did not answer within the request timeout.
+    #[error("{method} {url}: no answer within {after:?}")]
+    Timeout {
+        /// The request method.
+        method: Method,
+        /// The request URL.
+        url: String,
+        /// The configured request timeout.
+        after: Duration,
+    },
+    /// The connection broke while the request or response was in flight.
+    #[error("{method} {url}: transport error")]
+    Transport {
+        /// The request method.
+        method: Method,
+        /// The request URL.
+        url: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The BMC answered with an HTTP error status.
+    #[error("{method} {url}: HTTP {status}{}", MessageIdList(messages))]
+    Http {
+        /// The request method.
+        method: Method,
+        /// The request URL.
+        url: String,
+        /// The status the BMC answered with.
+        status: StatusCode,
+        /// The parsed `@Message.ExtendedInfo` (empty when the body had none).
+        messages: Vec<RedfishMessage>,
+    },
+    /// Logging in failed: the session could not be created, or a re-login after a 401 failed.
+    #[error(
+        "authentication at {url} failed with HTTP {status}{}; check the username and password",
+        MessageIdList(messages)
+    )]
+    Authentication {
+        /// The URL that refused the credentials.
+        url: String,
+        /// The status the BMC answered with.
+        status: StatusCode,
+        /// The parsed `@Message.ExtendedInfo`, with any echo of the password removed.
+        messages: Vec<RedfishMessage>,
+    },
+    /// The session was created but the BMC sent no `X-Auth-Token`.
+    #[error("session created at {url} but the BMC sent no X-Auth-Token header")]
+    SessionTokenMissing {
+        /// The sessions collection URL.
+        url: String,
+    },
+    /// The BMC answered with a body that is not the JSON expected at this URL.
+    #[error("invalid JSON from {url} at {path}")]
+    Decode {
+        /// The URL whose body failed to decode.
+        url: String,
+        /// The JSON path where decoding failed (`.` for the document itself).
+        path: String,
+        /// The underlying JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A value the caller asked for is not among the values the BMC allows.
+    #[error(
+        "{property} {requested:?} is not allowed by the BMC; allowed: {}",
+        AllowedList(allowed)
+    )]
+    NotAllowed {
+        /// The Redfish property, for example `ResetType`.
+        property: &'static str,
+        /// The requested value.
+        requested: String,
+        /// What the BMC advertises in `@Redfish.AllowableValues`.
+        allowed: Vec<String>,
+    },
+    /// The resource does not offer what the operation needs (an action, a link, a property).
+    #[error("{operation} is not supported by {url}: {missing} is missing")]
+    Unsupported {
+        /// The operation that was attempted.
+        operation: &'static str,
+        /// The resource that lacks it.
+        url: String,
+        /// The property or link that is missing.
+        missing: &'static str,
+    },
+    /// The BMC accepted a write but reading back shows a different value.
+    #[error("{url} accepted {property} = {expected:?} but reads back {actual:?}")]
+    NotApplied {
+        /// The resource that was written.
+        url: String,
+        /// The property that did not take.
+        property: &'static str,
+        /// The value that was written.
+        expected: String,
+        /// The value read back (`None` when the property is absent).
+        actual: Option<String>,
+    },
+    /// A wait for a state ran out of time.
+    #[error("{url}: {what} did not become {wanted:?} within {after:?} (last seen {last:?})")]
+    WaitTimeout {
+        /// The resource that was polled.
+        url: String,
+        /// What was waited for, for example `PowerState`.
+        what: &'static str,
+        /// The wanted value.
+        wanted: String,
+        /// The last value seen.
+        last: Option<String>,
+        /// How long the wait lasted.
+        after: Duration,
+    },
+    /// The client was closed with [`crate::RedfishClient::close`]; build a new one.
+    #[error("the client is closed")]
+    Closed,
+}
+
+impl Error {
+    /// The HTTP status, for errors that carry one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Http { status, .. } | Error::Authentication { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The URL involved, when the error is about one request or resource.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Error::Connect { url, .. }
+            | Error::Timeout { url, .. }
+            | Error::Transport { url, .. }
+            | Error::Http { url, .. }
+            | Error::Authentication { url, .. }
+            | Error::SessionTokenMissing { url }
+            | Error::Decode { url, .. }
+            | Error::Unsupported { url, .. }
+            | Error::NotApplied { url, .. }
+            | Error::WaitTimeout { url, .. } => Some(url),
+            Error::OffOriginLink { link, .. } => Some(link),
+            _ => None,
+        }
+    }
+
+    /// The HTTP method of the failed request, when the error is about one request.
+    pub fn method(&self) -> Option<&Method> {
+        match self {
+            Error::Connect { method, .. }
+            | Error::Timeout { method, .. }
+            | Error::Transport { method, .. }
+            | Error::Http { method, .. } => Some(method),
+            _ => None,
+        }
+    }
+
+    /// The Redfish messages (`@Message.ExtendedInfo`) the BMC sent with its error.
+    pub fn messages(&self) -> &[RedfishMessage] {
+        match self {
+            Error::Http { messages, .. } | Error::Authentication { messages, .. } => messages,
+            _ => &[],
+        }
+    }
+
+    /// The `MessageId` of every message the BMC sent, in order.
+    pub fn message_ids(&self) -> impl Iterator<Item = &str> {
+        self.messages()
+            .iter()
+            .filter_map(|m| m.message_id.as_deref())
+    }
+
+    /// The first `MessageId`, the one Python exposes as `message_id`.
+    pub fn message_id(&self) -> Option<&str> {
+        self.message_ids().next()
+    }
+
+    /// The JSON path of a decode error.
+    pub fn json_path(&self) -> Option<&str> {
+        match self {
+            Error::Decode { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// `404 Not Found`.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// `401 Unauthorized`, or a failed login.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Error::Authentication { .. })
+            || self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// `403 Forbidden`: the credentials are valid but lack the privilege.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN)
+    }
+
+    /// `409 Conflict`.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(StatusCode::CONFLICT)
+    }
+
+    /// `412 Precondition Failed` (an ETag mismatch that every `If-Match` variant hit).
+    pub fn is_precondition_failed(&self) -> bool {
+        self.status() == Some(StatusCode::PRECONDITION_FAILED)
+    }
+
+    /// A request timeout or a wait that ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::WaitTimeout { .. })
+    }
+
+    /// The BMC could not be reached or the connection broke.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, Error::Connect { .. } | Error::Transport { .. })
+    }
+
+    /// Trying again later may succeed (the retry policy already did, within its budget).
+    pub fn is_retryable(&self) -> bool {
+        self.is_connection()
+            || matches!(self, Error::Timeout { .. })
+            || self
+                .status()
+                .is_some_and(|s| crate::retry::is_retryable_status(s.as_u16()))
+    }
+
+    /// The BMC's answer could not be decoded.
+    pub fn is_decode(&self) -> bool {
+        matches!(self, Error::Decode { .. })
+    }
+
+    /// The caller's input was refused before anything was sent.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidEndpoint { .. }
+                | Error::InvalidPath { .. }
+                | Error::NotAllowed { .. }
+                | Error::MissingCredentials
+                | Error::TlsConfig { .. }
+        )
+    }
+}
+
+/// Formats ` [Id1, Id2]` after a status, or nothing.
+struct MessageIdList<'a>(&'a [RedfishMessage]);
+
+impl fmt::Display for MessageIdList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut ids = self
+            .0
+            .iter()
+            .filter_map(|m| m.message_id.as_deref())
+            .peekable();
+        if ids.peek().is_none() {
+            return Ok(());
+        }
+        f.write_str(" [")?;
+        for (i, id) in ids.enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(id)?;
+        }
+        f.write_str("]")
+    }
+}
+
+/// Formats an allow-list as `A, B, C` or `none advertised`.
+struct AllowedList<'a>(&'a [String]);
+
+impl fmt::Display for AllowedList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none advertised");
+        }
+        f.write_str(&self.0.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: &str) -> RedfishMessage {
+        RedfishMessage {
+            message_id: Some(id.to_owned()),
+            ..RedfishMessage::default()
+        }
+    }
+
+    #[test]
+    fn http_error_display_lists_message_ids_lower_case_without_period() {
+        let err = Error::Http {
+            method: Method::GET,
+            url: "https://bmc/redfish/v1/Systems/9".into(),
+            status: StatusCode::NOT_FOUND,
+            messages: vec![
+                message("Base.1.8.ResourceMissingAtURI"),
+                message("Base.1.8.Other"),
+            ],
+        };
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            "GET https://bmc/redfish/v1/Systems/9: HTTP 404 Not Found \
+             [Base.1.8.ResourceMissingAtURI, Base.1.8.Other]"
+        );
+        assert!(!text.ends_with('.'));
+        assert!(err.is_not_found());
+        assert!(!err.is_unauthorized());
+        assert_eq!(err.message_id(), Some("Base.1.8.ResourceMissingAtURI"));
+        assert_eq!(err.url(), Some("https://bmc/redfish/v1/Systems/9"));
+        assert_eq!(err.method(), Some(&Method::GET));
+    }
+
+    #[test]
+    fn display_hides_message_text_that_may_echo_input() {
+        let err = Error::Http {
+            method: Method::PATCH,
+            url: "https://bmc/x".into(),
+            status: StatusCode::BAD_REQUEST,
+            messages: vec![RedfishMessage {
+                message_id: Some("Base.1.8.PropertyValueNotInList".into()),
+                message: Some("The value 'hunter2' is not in the list".into()),
+                ..RedfishMessage::default()
+            }],
+        };
+        assert!(!err.to_string().contains("hunter2"));
+        assert_eq!(err.messages().len(), 1);
+    }
+
+    #[test]
+    fn not_allowed_lists_allowed_values() {
+        let err = Error::NotAllowed {
+            property: "ResetType",
+            requested: "Nmi".into(),
+            allowed: vec!["On".into(), "ForceOff".into()],
+        };
+        assert_eq!(
+            err.to_string(),
+            "ResetType \"Nmi\" is not allowed by the BMC; allowed: On, ForceOff"
+        );
+        assert!(err.is_invalid_input());
+        assert!(err.status().is_none());
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        let make = |code: u16| Error::Http {
+            method: Method::GET,
+            url: String::new(),
+            status: StatusCode::from_u16(code).unwrap(),
+            messages: vec![],
+        };
+        assert!(make(503).is_retryable());
+        assert!(make(429).is_retryable());
+        assert!(!make(400).is_retryable());
+        assert!(make(412).is_precondition_failed());
+        assert!(make(409).is_conflict());
+    }
+
+    #[test]
+    fn error_stays_small() {
+        // Results of every operation carry this type; keep it cheap to move.
+        assert!(
+            std::mem::size_of::<Error>() <= 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+}

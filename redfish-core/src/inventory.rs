@@ -1,0 +1,620 @@
+//! One `Inventory` value per system: fetched concurrently, assembled by a pure function.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::client::RedfishClient;
+use crate::models::{
+    BootMode, Chassis, ComputerSystem, Drive, EthernetInterface, Memory, PCIeDevice, PowerState,
+    Processor, ProcessorType, SecureBoot, SimpleStorage, Status, Storage,
+};
+use crate::odata::Link;
+
+/// What a system is made of.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// Identity of the system.
+    pub system: SystemIdentity,
+    /// Processors.
+    pub cpu: CpuInventory,
+    /// Memory.
+    pub memory: MemoryInventory,
+    /// Physical disks.
+    pub disks: Vec<DiskInfo>,
+    /// Network interfaces that have a MAC address.
+    pub nics: Vec<NicInfo>,
+    /// PCIe devices.
+    pub pcie_devices: Vec<PcieDeviceInfo>,
+    /// The current boot override mode (UEFI or Legacy).
+    pub boot_mode: Option<BootMode>,
+    /// Secure boot, when the system has the resource.
+    pub secure_boot: Option<SecureBootInfo>,
+}
+
+/// Who the system is.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SystemIdentity {
+    /// `@odata.id`.
+    pub odata_id: Option<String>,
+    /// `Id`.
+    pub id: Option<String>,
+    /// `Name`.
+    pub name: Option<String>,
+    /// `Manufacturer`.
+    pub manufacturer: Option<String>,
+    /// `Model`.
+    pub model: Option<String>,
+    /// `SerialNumber`.
+    pub serial_number: Option<String>,
+    /// `SKU` (Dell's service tag).
+    pub sku: Option<String>,
+    /// `UUID`.
+    pub uuid: Option<String>,
+    /// `BiosVersion`.
+    pub bios_version: Option<String>,
+    /// `PowerState` when read.
+    pub power_state: Option<PowerState>,
+}
+
+/// The processors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuInventory {
+    /// Number of CPUs (not GPUs or other accelerators).
+    pub count: u64,
+    /// Model of the first CPU, trimmed.
+    pub model: Option<String>,
+    /// Architecture or instruction set of the first CPU.
+    pub architecture: Option<String>,
+    /// Total cores.
+    pub cores: Option<u64>,
+    /// Total threads.
+    pub threads: Option<u64>,
+    /// Each CPU.
+    pub processors: Vec<CpuInfo>,
+}
+
+/// One CPU.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuInfo {
+    /// `Id`.
+    pub id: Option<String>,
+    /// `Socket`.
+    pub socket: Option<String>,
+    /// `Manufacturer`.
+    pub manufacturer: Option<String>,
+    /// `Model`, trimmed.
+    pub model: Option<String>,
+    /// `ProcessorArchitecture`, or `InstructionSet` when absent.
+    pub architecture: Option<String>,
+    /// Cores.
+    pub cores: Option<u64>,
+    /// Threads.
+    pub threads: Option<u64>,
+    /// Maximum speed in MHz.
+    pub max_speed_mhz: Option<u64>,
+}
+
+/// The memory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemoryInventory {
+    /// Total in MiB: the sum of the DIMMs, or `MemorySummary` when no DIMM is listed.
+    pub total_mib: u64,
+    /// Populated DIMM slots.
+    pub dimms: Vec<DimmInfo>,
+}
+
+/// One DIMM.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DimmInfo {
+    /// `Id`.
+    pub id: Option<String>,
+    /// Size in MiB.
+    pub capacity_mib: Option<u64>,
+    /// `DDR4`, `DDR5`, ...
+    pub memory_device_type: Option<String>,
+    /// `Manufacturer`.
+    pub manufacturer: Option<String>,
+    /// `PartNumber`.
+    pub part_number: Option<String>,
+    /// `SerialNumber`.
+    pub serial_number: Option<String>,
+    /// Speed in MHz.
+    pub speed_mhz: Option<u64>,
+}
+
+/// One physical disk.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DiskInfo {
+    /// `Id`.
+    pub id: Option<String>,
+    /// `Name`.
+    pub name: Option<String>,
+    /// Size in bytes.
+    pub capacity_bytes: Option<u64>,
+    /// `HDD`, `SSD`, ...
+    pub media_type: Option<String>,
+    /// `SATA`, `NVMe`, ...
+    pub protocol: Option<String>,
+    /// `Model`.
+    pub model: Option<String>,
+    /// `SerialNumber`.
+    pub serial_number: Option<String>,
+}
+
+/// One network interface.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NicInfo {
+    /// `Id`.
+    pub id: Option<String>,
+    /// The MAC address (`MACAddress`, or `PermanentMACAddress` when empty).
+    pub mac_address: String,
+    /// Speed in Mbit/s.
+    pub speed_mbps: Option<u64>,
+    /// `LinkUp`, `LinkDown`, ...
+    pub link_status: Option<String>,
+}
+
+/// One PCIe device.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PcieDeviceInfo {
+    /// `Id`.
+    pub id: Option<String>,
+    /// `Name`.
+    pub name: Option<String>,
+    /// `Manufacturer`.
+    pub manufacturer: Option<String>,
+    /// `Model`.
+    pub model: Option<String>,
+    /// `DeviceType`.
+    pub device_type: Option<String>,
+}
+
+/// Secure boot state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SecureBootInfo {
+    /// Enabled for the next boot.
+    pub enabled: Option<bool>,
+    /// `Enabled` or `Disabled` for the current boot.
+    pub current_boot: Option<String>,
+    /// `UserMode`, `SetupMode`, ...
+    pub mode: Option<String>,
+}
+
+/// The resources an inventory is made of, as fetched.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct InventoryParts {
+    pub(crate) processors: Vec<Processor>,
+    pub(crate) memory: Vec<Memory>,
+    pub(crate) drives: Vec<Drive>,
+    pub(crate) simple_storage: Vec<SimpleStorage>,
+    pub(crate) nics: Vec<EthernetInterface>,
+    pub(crate) pcie_devices: Vec<PCIeDevice>,
+    pub(crate) secure_boot: Option<SecureBoot>,
+}
+
+fn trimmed(s: Option<&String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl Inventory {
+    /// Builds the inventory from fetched resources. Pure.
+    pub(crate) fn assemble(system: &ComputerSystem, parts: InventoryParts) -> Inventory {
+        let cpu = cpu_inventory(system, &parts.processors);
+        let memory = memory_inventory(system, &parts.memory);
+        let disks = disks(&parts.drives, &parts.simple_storage);
+        // Interfaces without any MAC are skipped, as sushy does (quirk 69).
+        let nics = parts
+            .nics
+            .iter()
+            .filter_map(|n| {
+                let mac = n
+                    .mac_address
+                    .clone()
+                    .or_else(|| n.permanent_mac_address.clone())?;
+                Some(NicInfo {
+                    id: n.id.clone(),
+                    mac_address: mac,
+                    speed_mbps: n.speed_mbps,
+                    link_status: n.link_status.clone(),
+                })
+            })
+            .collect();
+
+        let pcie_devices = parts
+            .pcie_devices
+            .iter()
+            .map(|d| PcieDeviceInfo {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                manufacturer: trimmed(d.manufacturer.as_ref()),
+                model: trimmed(d.model.as_ref()),
+                device_type: d.device_type.clone(),
+            })
+            .collect();
+
+        Inventory {
+            system: SystemIdentity {
+                odata_id: system.odata_id.as_ref().map(|id| id.as_str().to_owned()),
+                id: system.id.clone(),
+                name: system.name.clone(),
+                manufacturer: trimmed(system.manufacturer.as_ref()),
+                model: trimmed(system.model.as_ref()),
+                serial_number: system.serial_number.clone(),
+                sku: system.sku.clone(),
+                uuid: system.uuid.clone(),
+                bios_version: system.bios_version.clone(),
+                power_state: system.power_state.clone(),
+            },
+            cpu,
+            memory,
+            disks,
+            nics,
+            pcie_devices,
+            boot_mode: system
+                .boot
+                .as_ref()
+                .and_then(|b| b.boot_source_override_mode.clone()),
+            secure_boot: parts.secure_boot.map(|s| SecureBootInfo {
+                enabled: s.secure_boot_enable,
+                current_boot: s.secure_boot_current_boot,
+                mode: s.secure_boot_mode,
+            }),
+        }
+    }
+}
+
+fn cpu_inventory(system: &ComputerSystem, processors: &[Processor]) -> CpuInventory {
+    let cpus: Vec<&Processor> = processors
+        .iter()
+        .filter(|p| matches!(p.processor_type, None | Some(ProcessorType::Cpu)))
+        .filter(|p| Status::is_present(p.status.as_ref()))
+        .collect();
+    let summary = system.processor_summary.as_ref();
+    let sum = |f: fn(&Processor) -> Option<u64>| -> Option<u64> {
+        if cpus.is_empty() {
+            return None;
+        }
+        cpus.iter().map(|p| f(p)).sum::<Option<u64>>()
+    };
+    CpuInventory {
+        count: if cpus.is_empty() {
+            summary.and_then(|s| s.count).unwrap_or(0)
+        } else {
+            cpus.len() as u64
+        },
+        model: cpus
+            .first()
+            .and_then(|p| trimmed(p.model.as_ref()))
+            .or_else(|| trimmed(summary.and_then(|s| s.model.as_ref()))),
+        architecture: cpus.first().and_then(|p| {
+            trimmed(p.processor_architecture.as_ref())
+                .or_else(|| trimmed(p.instruction_set.as_ref()))
+        }),
+        cores: sum(|p| p.total_cores).or_else(|| summary.and_then(|s| s.core_count)),
+        threads: sum(|p| p.total_threads)
+            .or_else(|| summary.and_then(|s| s.logical_processor_count)),
+        processors: cpus
+            .iter()
+            .map(|p| CpuInfo {
+                id: p.id.clone(),
+                socket: p.socket.clone(),
+                manufacturer: trimmed(p.manufacturer.as_ref()),
+                model: trimmed(p.model.as_ref()),
+                architecture: trimmed(p.processor_architecture.as_ref())
+                    .or_else(|| trimmed(p.instruction_set.as_ref())),
+                cores: p.total_cores,
+                threads: p.total_threads,
+                max_speed_mhz: p.max_speed_mhz,
+            })
+            .collect(),
+    }
+}
+
+fn memory_inventory(system: &ComputerSystem, memory: &[Memory]) -> MemoryInventory {
+    let dimms: Vec<DimmInfo> = memory
+        .iter()
+        .filter(|m| m.is_populated())
+        .map(|m| DimmInfo {
+            id: m.id.clone(),
+            capacity_mib: m.capacity_mib,
+            memory_device_type: m.memory_device_type.clone(),
+            manufacturer: trimmed(m.manufacturer.as_ref()),
+            part_number: trimmed(m.part_number.as_ref()),
+            serial_number: trimmed(m.serial_number.as_ref()),
+            speed_mhz: m.operating_speed_mhz,
+        })
+        .collect();
+    let dimm_total: u64 = dimms.iter().filter_map(|d| d.capacity_mib).sum();
+    let summary_mib = system
+        .memory_summary
+        .as_ref()
+        .and_then(|m| m.total_system_memory_gib)
+        .filter(|gib| gib.is_finite() && *gib >= 0.0)
+        .map_or(0, |gib| {
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+            let mib = (gib * 1024.0).round() as u64;
+            mib
+        });
+    MemoryInventory {
+        total_mib: if dimm_total > 0 {
+            dimm_total
+        } else {
+            summary_mib
+        },
+        dimms,
+    }
+}
+
+fn disks(drives: &[Drive], simple_storage: &[SimpleStorage]) -> Vec<DiskInfo> {
+    let mut disks: Vec<DiskInfo> = drives
+        .iter()
+        .filter(|d| Status::is_present(d.status.as_ref()))
+        .map(|d| DiskInfo {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            capacity_bytes: d.capacity_bytes,
+            media_type: d.media_type.clone(),
+            protocol: d.protocol.clone(),
+            model: trimmed(d.model.as_ref()),
+            serial_number: trimmed(d.serial_number.as_ref()),
+        })
+        .collect();
+    if disks.is_empty() {
+        disks = simple_storage
+            .iter()
+            .flat_map(|s| s.devices.iter())
+            .filter(|d| Status::is_present(d.status.as_ref()))
+            .map(|d| DiskInfo {
+                name: d.name.clone(),
+                capacity_bytes: d.capacity_bytes,
+                model: trimmed(d.model.as_ref()),
+                ..DiskInfo::default()
+            })
+            .collect();
+    }
+    disks
+}
+
+impl RedfishClient {
+    /// Reads the inventory of one system (path or bare `Id`). Independent collections are
+    /// fetched concurrently, with `$expand` where the BMC supports it and it works.
+    pub async fn inventory(&self, system: &str) -> Result<Inventory, Error> {
+        // Boxed: the concurrent fetches make a large future.
+        Box::pin(self.fetch_inventory(system)).await
+    }
+
+    async fn fetch_inventory(&self, system: &str) -> Result<Inventory, Error> {
+        let expand = self.vendor_and_quirks().await?.1.expand_collections;
+        let url = self.system_url(system).await?;
+        let sys: ComputerSystem = self.inner.get_typed(&url).await?;
+        let path = |link: &Option<Link>| link.as_ref().and_then(Link::path).map(str::to_owned);
+
+        let processors = async {
+            match path(&sys.processors) {
+                Some(p) => self.collection_members::<Processor>(&p, expand).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let memory = async {
+            match path(&sys.memory) {
+                Some(p) => self.collection_members::<Memory>(&p, expand).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let nics = async {
+            match path(&sys.ethernet_interfaces) {
+                Some(p) => {
+                    self.collection_members::<EthernetInterface>(&p, expand)
+                        .await
+                }
+                None => Ok(Vec::new()),
+            }
+        };
+        let storage = self.storage_parts(&sys, expand);
+        let pcie = self.pcie_devices(&sys, expand);
+        let secure_boot = async {
+            match path(&sys.secure_boot) {
+                Some(p) => {
+                    let url = self.inner.endpoint.resolve(&p)?;
+                    match self.inner.get_typed::<SecureBoot>(&url).await {
+                        Ok(s) => Ok(Some(s)),
+                        Err(err) if err.is_not_found() => Ok(None),
+                        Err(err) => Err(err),
+                    }
+                }
+                None => Ok(None),
+            }
+        };
+        let (processors, memory, nics, (drives, simple_storage), pcie_devices, secure_boot) =
+            futures::try_join!(processors, memory, nics, storage, pcie, secure_boot)?;
+        Ok(Inventory::assemble(
+            &sys,
+            InventoryParts {
+                processors,
+                memory,
+                drives,
+                simple_storage,
+                nics,
+                pcie_devices,
+                secure_boot,
+            },
+        ))
+    }
+
+    /// Drives from `Storage` (each drive linked from its controller), or `SimpleStorage` when
+    /// the system has no Storage drives.
+    async fn storage_parts(
+        &self,
+        sys: &ComputerSystem,
+        expand: bool,
+    ) -> Result<(Vec<Drive>, Vec<SimpleStorage>), Error> {
+        let mut drives = Vec::new();
+        if let Some(path) = sys.storage.as_ref().and_then(Link::path) {
+            let controllers = self.collection_members::<Storage>(path, expand).await?;
+            let links: Vec<Link> = controllers.into_iter().flat_map(|s| s.drives).collect();
+            drives = self.fetch_links::<Drive>(&links).await?;
+        }
+        if drives.is_empty()
+            && let Some(path) = sys.simple_storage.as_ref().and_then(Link::path)
+        {
+            let simple = self
+                .collection_members::<SimpleStorage>(path, expand)
+                .await?;
+            return Ok((drives, simple));
+        }
+        Ok((drives, Vec::new()))
+    }
+
+    /// PCIe devices linked from the System, or else from its chassis' PCIeDevices collections.
+    async fn pcie_devices(
+        &self,
+        sys: &ComputerSystem,
+        expand: bool,
+    ) -> Result<Vec<PCIeDevice>, Error> {
+        if !sys.pcie_devices.is_empty() {
+            return self.fetch_links::<PCIeDevice>(&sys.pcie_devices).await;
+        }
+        let chassis_links: Vec<Link> = sys
+            .links
+            .as_ref()
+            .map(|l| l.chassis.clone())
+            .unwrap_or_default();
+        let mut devices = Vec::new();
+        for chassis in self.fetch_links::<Chassis>(&chassis_links).await? {
+            if let Some(path) = chassis.pcie_devices.as_ref().and_then(Link::path) {
+                match self.collection_members::<PCIeDevice>(path, expand).await {
+                    Ok(found) => devices.extend(found),
+                    Err(err) if err.is_not_found() => {}
+                    Err(err) => return Err(err),
+                }
+            }
+        }
+        Ok(devices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn from<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn system() -> ComputerSystem {
+        from(json!({
+            "@odata.id": "/redfish/v1/Systems/1", "Id": "1", "Manufacturer": " Contoso ",
+            "PowerState": "On", "UUID": "abc",
+            "Boot": {"BootSourceOverrideMode": "UEFI"},
+            "ProcessorSummary": {"Count": 2, "CoreCount": 16, "LogicalProcessorCount": 32, "Model": "Summary CPU"},
+            "MemorySummary": {"TotalSystemMemoryGiB": 64}
+        }))
+    }
+
+    #[test]
+    fn assembles_cpus_excluding_gpus_and_absent_sockets() {
+        let parts = InventoryParts {
+            processors: vec![
+                from(
+                    json!({"Id": "CPU1", "ProcessorType": "CPU", "Model": "Xeon  ", "TotalCores": 8, "TotalThreads": 16, "ProcessorArchitecture": "x86"}),
+                ),
+                from(json!({"Id": "CPU2", "Model": "Xeon", "TotalCores": 8, "TotalThreads": 16})),
+                from(json!({"Id": "GPU1", "ProcessorType": "GPU"})),
+                from(json!({"Id": "CPU3", "ProcessorType": "CPU", "Status": {"State": "Absent"}})),
+            ],
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        assert_eq!(inv.cpu.count, 2);
+        assert_eq!(inv.cpu.model.as_deref(), Some("Xeon"));
+        assert_eq!(inv.cpu.cores, Some(16));
+        assert_eq!(inv.cpu.threads, Some(32));
+        assert_eq!(inv.cpu.architecture.as_deref(), Some("x86"));
+        assert_eq!(inv.system.manufacturer.as_deref(), Some("Contoso"));
+        assert_eq!(inv.boot_mode, Some(BootMode::Uefi));
+    }
+
+    #[test]
+    fn falls_back_to_summaries() {
+        let inv = Inventory::assemble(&system(), InventoryParts::default());
+        assert_eq!(inv.cpu.count, 2);
+        assert_eq!(inv.cpu.cores, Some(16));
+        assert_eq!(inv.cpu.model.as_deref(), Some("Summary CPU"));
+        assert_eq!(inv.memory.total_mib, 64 * 1024);
+        assert!(inv.secure_boot.is_none());
+    }
+
+    #[test]
+    fn memory_counts_populated_dimms_only() {
+        let parts = InventoryParts {
+            memory: vec![
+                from(json!({"Id": "A1", "CapacityMiB": 32768})),
+                from(json!({"Id": "A2", "CapacityMiB": 0, "Status": {"State": "Absent"}})),
+                from(json!({"Id": "A3", "CapacityMiB": 32768, "Status": {"State": "Enabled"}})),
+            ],
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        assert_eq!(inv.memory.dimms.len(), 2);
+        assert_eq!(inv.memory.total_mib, 65536);
+    }
+
+    #[test]
+    fn nics_without_mac_are_skipped_and_permanent_mac_is_used() {
+        let parts = InventoryParts {
+            nics: vec![
+                from(
+                    json!({"Id": "1", "MACAddress": "aa:bb:cc:dd:ee:ff", "SpeedMbps": 1000, "LinkStatus": "LinkUp"}),
+                ),
+                from(json!({"Id": "2", "MACAddress": ""})),
+                from(json!({"Id": "3", "PermanentMACAddress": "11:22:33:44:55:66"})),
+            ],
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        let macs: Vec<&str> = inv.nics.iter().map(|n| n.mac_address.as_str()).collect();
+        assert_eq!(macs, vec!["aa:bb:cc:dd:ee:ff", "11:22:33:44:55:66"]);
+        assert_eq!(inv.nics[0].speed_mbps, Some(1000));
+    }
+
+    #[test]
+    fn disks_from_drives_else_simple_storage() {
+        let simple: SimpleStorage = from(json!({"Devices": [
+            {"Name": "d0", "CapacityBytes": 10}, {"Name": "bay", "Status": {"State": "Absent"}}]}));
+        let parts = InventoryParts {
+            simple_storage: vec![simple.clone()],
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        assert_eq!(inv.disks.len(), 1);
+        assert_eq!(inv.disks[0].capacity_bytes, Some(10));
+
+        let parts = InventoryParts {
+            drives: vec![from(
+                json!({"Id": "0", "CapacityBytes": null, "MediaType": "SSD", "SerialNumber": "S1"}),
+            )],
+            simple_storage: vec![simple],
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        assert_eq!(inv.disks.len(), 1);
+        assert_eq!(inv.disks[0].serial_number.as_deref(), Some("S1"));
+        assert_eq!(inv.disks[0].capacity_bytes, None);
+    }
+
+    #[test]
+    fn inventory_round_trips_through_json() {
+        let parts = InventoryParts {
+            secure_boot: Some(from(
+                json!({"SecureBootEnable": true, "SecureBootCurrentBoot": "Enabled"}),
+            )),
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        let back: Inventory = serde_json::from_value(serde_json::to_value(&inv).unwrap()).unwrap();
+        assert_eq!(back, inv);
+        assert_eq!(inv.secure_boot.unwrap().enabled, Some(true));
+    }
+}

@@ -1,0 +1,740 @@
+//! Transport behaviour against wiremock on 127.0.0.1: sessions, re-login, retries, `ETag`s,
+//! link safety, decode errors, and secrets.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use ferrofish_redfish_core::{AuthMode, Error, RedfishClient, SecretString};
+use serde_json::json;
+use wiremock::matchers::{any, body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn logs_in_through_links_sessions_and_deletes_the_session_on_close() {
+    let server = bmc(json!({})).await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    let client = client(&server);
+
+    let system = client.system("/redfish/v1/Systems/1").await.unwrap();
+    assert_eq!(system.id.as_deref(), Some("1"));
+    let logins = received(&server, "POST", SESSIONS).await;
+    assert_eq!(logins.len(), 1);
+    let body: serde_json::Value = logins[0].body_json().unwrap();
+    assert_eq!(body, json!({"UserName": USER, "Password": PASSWORD}));
+
+    client.close().await.unwrap();
+    let deletes = received(&server, "DELETE", SESSION_1).await;
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].headers["x-auth-token"], TOKEN);
+    // Closing again sends nothing more; later operations are refused.
+    client.close().await.unwrap();
+    assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
+    assert!(matches!(client.system("1").await, Err(Error::Closed)));
+}
+
+#[tokio::test]
+async fn session_uri_from_body_when_location_is_missing() {
+    // Quirk 58.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Auth-Token", TOKEN)
+                .set_body_json(json!({"@odata.id": "/redfish/v1/SessionService/Sessions/77"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/redfish/v1/SessionService/Sessions/77"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    let client = client(&server);
+    client.system("1").await.unwrap();
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn session_is_deleted_in_the_background_when_the_client_is_dropped() {
+    let server = bmc(json!({})).await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    let client = client(&server);
+    let clone = client.clone();
+    client.system("1").await.unwrap();
+    drop(client);
+    // A clone keeps the session alive.
+    tokio::task::yield_now().await;
+    assert!(received(&server, "DELETE", SESSION_1).await.is_empty());
+    drop(clone);
+    assert!(
+        wait_for_request(&server, "DELETE", SESSION_1).await,
+        "no DELETE after drop"
+    );
+    let deletes = received(&server, "DELETE", SESSION_1).await;
+    assert_eq!(deletes[0].headers["x-auth-token"], TOKEN);
+}
+
+#[test]
+fn dropping_outside_a_runtime_warns_instead_of_panicking() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (server, client) = runtime.block_on(async {
+        let server = bmc(json!({})).await;
+        get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+        let client = client(&server);
+        client.system("1").await.unwrap();
+        (server, client)
+    });
+    // The client outlives its runtime, as when Python drops it at interpreter exit.
+    let checker = tokio::runtime::Runtime::new().unwrap();
+    drop(runtime);
+    drop(client);
+    let deletes = checker.block_on(received(&server, "DELETE", SESSION_1));
+    assert!(deletes.is_empty(), "nothing can be sent without a runtime");
+    checker.block_on(async move { drop(server) });
+}
+
+#[tokio::test]
+async fn relogs_in_once_on_401_and_replays() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
+        .mount(&server)
+        .await;
+    // First login gets an "expired" token, the second a good one.
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Auth-Token", "expired")
+                .insert_header("Location", SESSION_1),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_session(&server, TOKEN, "/redfish/v1/SessionService/Sessions/2").await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .and(header("X-Auth-Token", "expired"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    Mock::given(method("DELETE"))
+        .and(path("/redfish/v1/SessionService/Sessions/2"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let client = client(&server);
+    let system = client.system("1").await.unwrap();
+    assert_eq!(system.power_state.unwrap().as_str(), "On");
+    assert_eq!(received(&server, "POST", SESSIONS).await.len(), 2);
+    assert_eq!(
+        received(&server, "GET", "/redfish/v1/Systems/1")
+            .await
+            .len(),
+        2
+    );
+    let counts = client.request_counts();
+    assert_eq!((counts.get, counts.post, counts.total), (3, 2, 5));
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn a_second_401_is_reported_not_looped() {
+    let server = bmc(json!({})).await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client.system("1").await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err}");
+    assert_eq!(
+        received(&server, "POST", SESSIONS).await.len(),
+        2,
+        "exactly one re-login"
+    );
+    assert_eq!(
+        received(&server, "GET", "/redfish/v1/Systems/1")
+            .await
+            .len(),
+        2
+    );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn basic_auth_sends_no_session_request() {
+    let server = bmc(json!({})).await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .and(header(
+            "Authorization",
+            "Basic YWRtaW46UHctN2YzYzllLVNFQ1JFVA==",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(system_json("1")))
+        .mount(&server)
+        .await;
+    let client = RedfishClient::builder(server.uri())
+        .credentials(USER, SecretString::from(PASSWORD))
+        .auth(AuthMode::Basic)
+        .build()
+        .unwrap();
+    client.system("/redfish/v1/Systems/1").await.unwrap();
+    assert!(received(&server, "POST", SESSIONS).await.is_empty());
+    assert_eq!(
+        client.request_counts().total,
+        1,
+        "basic auth needs no service root either"
+    );
+}
+
+#[tokio::test]
+async fn auto_auth_uses_basic_when_the_service_has_no_sessions() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Id": "Root"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .and(wiremock::matchers::header_exists("Authorization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(system_json("1")))
+        .mount(&server)
+        .await;
+    let client = RedfishClient::builder(server.uri())
+        .credentials(USER, SecretString::from(PASSWORD))
+        .auth(AuthMode::Auto)
+        .build()
+        .unwrap();
+    client.system("1").await.unwrap();
+    assert!(received(&server, "POST", SESSIONS).await.is_empty());
+}
+
+#[tokio::test]
+async fn retries_503_honouring_retry_after() {
+    let server = bmc(json!({})).await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    let client = client(&server);
+    client.service_root().await.unwrap();
+    let started = Instant::now();
+    client.system("1").await.unwrap();
+    // The policy's own backoff is 10 ms: waiting a second shows Retry-After was honoured.
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        received(&server, "GET", "/redfish/v1/Systems/1")
+            .await
+            .len(),
+        2
+    );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn retries_are_bounded_and_the_last_error_is_reported() {
+    let server = bmc(json!({})).await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": {"MessageId": "Base.1.8.ServiceTemporarilyUnavailable"}}})))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client.system("1").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        err.message_id(),
+        Some("Base.1.8.ServiceTemporarilyUnavailable")
+    );
+    assert_eq!(
+        received(&server, "GET", "/redfish/v1/Systems/1")
+            .await
+            .len(),
+        4,
+        "1 + 3 retries"
+    );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn post_is_not_retried_on_503_but_is_on_a_known_transient_message() {
+    let server = bmc(json!({"Vendor": "Dell"})).await;
+    Mock::given(method("POST"))
+        .and(path("/redfish/v1/Systems/1/Actions/Oem.Busy"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/redfish/v1/Systems/1/Actions/Oem.Reload"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": [{"MessageId": "IDRAC.2.8.SYS518", "Message": "reloading"}]}})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/redfish/v1/Systems/1/Actions/Oem.Reload"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client
+        .post_json("/redfish/v1/Systems/1/Actions/Oem.Busy", &json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        received(&server, "POST", "/redfish/v1/Systems/1/Actions/Oem.Busy")
+            .await
+            .len(),
+        1
+    );
+
+    let value = client
+        .post_json("/redfish/v1/Systems/1/Actions/Oem.Reload", &json!({}))
+        .await
+        .unwrap();
+    assert!(value.is_null());
+    assert_eq!(
+        received(&server, "POST", "/redfish/v1/Systems/1/Actions/Oem.Reload")
+            .await
+            .len(),
+        2
+    );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn patch_falls_back_weak_strong_none_on_412() {
+    let server = bmc(json!({})).await;
+    let at = "/redfish/v1/Systems/1";
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "W/\"abc-gzip\"")
+                .set_body_json(system_json("1")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(at))
+        .and(header("If-Match", "W/\"abc\""))
+        .respond_with(ResponseTemplate::new(412))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(at))
+        .and(header("If-Match", "\"abc\""))
+        .respond_with(ResponseTemplate::new(412))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(at))
+        .and(NoHeader("if-match"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.get_json(at).await.unwrap();
+    let answer = client
+        .patch_json(at, &json!({"AssetTag": "rack-7"}))
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"ok": true}));
+    let patches = received(&server, "PATCH", at).await;
+    let sent: Vec<Option<&str>> = patches
+        .iter()
+        .map(|r| r.headers.get("if-match").and_then(|v| v.to_str().ok()))
+        .collect();
+    assert_eq!(sent, vec![Some("W/\"abc\""), Some("\"abc\""), None]);
+    for request in &patches {
+        assert_eq!(request.headers["accept-encoding"], "identity");
+        assert_eq!(
+            request.body_json::<serde_json::Value>().unwrap(),
+            json!({"AssetTag": "rack-7"})
+        );
+    }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn empty_etag_is_dropped_and_412_without_etag_is_reported() {
+    let server = bmc(json!({})).await;
+    let at = "/redfish/v1/Systems/1";
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "\"\"")
+                .set_body_json(system_json("1")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(412))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.get_json(at).await.unwrap();
+    let err = client
+        .patch_json(at, &json!({"AssetTag": "x"}))
+        .await
+        .unwrap_err();
+    assert!(err.is_precondition_failed());
+    let patches = received(&server, "PATCH", at).await;
+    assert_eq!(patches.len(), 1);
+    assert!(!patches[0].headers.contains_key("if-match"));
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error_naming_url_and_path() {
+    let server = bmc(json!({})).await;
+    get_json(
+        &server,
+        "/redfish/v1/Systems/1",
+        json!({"Id": "1", "Boot": "Pxe"}),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(r#"{"Id": "2", "Name": "#, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let err = client.system("1").await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(err.json_path(), Some("Boot"));
+    assert!(err.url().unwrap().ends_with("/redfish/v1/Systems/1"));
+    assert!(err.to_string().contains("/redfish/v1/Systems/1"), "{err}");
+    assert!(err.to_string().contains("Boot"), "{err}");
+
+    let err = client.system("2").await.unwrap_err();
+    assert!(err.is_decode(), "{err:?}");
+    assert!(err.url().unwrap().ends_with("/redfish/v1/Systems/2"));
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn off_origin_links_are_refused_and_the_other_origin_receives_nothing() {
+    let server = bmc(json!({})).await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&elsewhere)
+        .await;
+    let evil = elsewhere.uri();
+
+    // A collection member, a nextLink, an action target and a redirect, all elsewhere.
+    get_json(
+        &server,
+        "/redfish/v1/Systems",
+        json!({
+            "Members": [{"@odata.id": "/redfish/v1/Systems/1"}],
+            "Members@odata.nextLink": format!("{evil}/redfish/v1/Systems?$skip=1")
+        }),
+    )
+    .await;
+    let mut system = system_json("1");
+    system["Actions"]["#ComputerSystem.Reset"]["target"] = json!(format!(
+        "{evil}/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
+    ));
+    system["Processors"] = json!({"@odata.id": "/redfish/v1/Systems/1/Processors"});
+    get_json(&server, "/redfish/v1/Systems/1", system).await;
+    get_json(
+        &server,
+        "/redfish/v1/Systems/1/Processors",
+        json!({
+            "Members": [{"@odata.id": format!("{evil}/redfish/v1/Systems/1/Processors/1")}]
+        }),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Moved"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("Location", format!("{evil}/redfish/v1/")),
+        )
+        .mount(&server)
+        .await;
+
+    let client = client(&server);
+    let err = client.system_ids().await.unwrap_err();
+    assert!(matches!(err, Error::OffOriginLink { .. }), "{err}");
+    let err = client
+        .reset("1", ferrofish_redfish_core::ResetType::ForceRestart)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OffOriginLink { .. }), "{err}");
+    let err = client.inventory("1").await.unwrap_err();
+    assert!(matches!(err, Error::OffOriginLink { .. }), "{err}");
+    let err = client.get_json("/redfish/v1/Moved").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(302), "{err}");
+    let err = client
+        .get_json(&format!("{evil}/redfish/v1/"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OffOriginLink { .. }), "{err}");
+
+    assert!(
+        received(
+            &server,
+            "POST",
+            "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
+        )
+        .await
+        .is_empty()
+    );
+    client.close().await.unwrap();
+    let leaked = elsewhere.received_requests().await.unwrap();
+    assert!(
+        leaked.is_empty(),
+        "the other origin received {} request(s)",
+        leaked.len()
+    );
+}
+
+#[tokio::test]
+async fn off_origin_session_location_falls_back_to_the_body_id() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&elsewhere)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Auth-Token", TOKEN)
+                .insert_header(
+                    "Location",
+                    format!("{}/redfish/v1/SessionService/Sessions/1", elsewhere.uri()),
+                )
+                .set_body_json(json!({"@odata.id": SESSION_1})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(SESSION_1))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    let client = client(&server);
+    client.system("1").await.unwrap();
+    client.close().await.unwrap();
+    server.verify().await;
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn caller_input_is_validated_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    let client = client(&server);
+    for bad in ["", "../x", "1/2", "a?b"] {
+        let err = client.system(bad).await.unwrap_err();
+        assert!(err.is_invalid_input(), "{bad:?}: {err}");
+    }
+    assert!(
+        client
+            .get_json("/index.html")
+            .await
+            .unwrap_err()
+            .is_invalid_input()
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+    assert!(
+        RedfishClient::builder("ftp://bmc")
+            .build()
+            .unwrap_err()
+            .is_invalid_input()
+    );
+}
+
+#[tokio::test]
+async fn concurrency_is_limited_per_bmc() {
+    let server = bmc(json!({})).await;
+    for i in 0..6 {
+        Mock::given(method("GET"))
+            .and(path(format!("/redfish/v1/Slow/{i}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_delay(Duration::from_millis(300))
+                    .set_body_json(json!({})),
+            )
+            .mount(&server)
+            .await;
+    }
+    let client = RedfishClient::builder(server.uri())
+        .credentials(USER, SecretString::from(PASSWORD))
+        .max_concurrent_requests(2)
+        .build()
+        .unwrap();
+    client.service_root().await.unwrap();
+    let tasks = (0..6).map(|i| {
+        let client = client.clone();
+        async move { client.get_json(&format!("/redfish/v1/Slow/{i}")).await }
+    });
+    let started = Instant::now();
+    let results = futures::future::join_all(tasks).await;
+    assert!(results.iter().all(Result::is_ok));
+    // Six 300 ms answers, two at a time, take at least three rounds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(850),
+        "{:?}",
+        started.elapsed()
+    );
+    client.close().await.unwrap();
+}
+
+/// A tracing writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_reach_errors_debug_or_logs() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // 1. A login refused with a message that echoes the password.
+    let refusing = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
+        .mount(&refusing)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .and(body_json(json!({"UserName": USER, "Password": PASSWORD})))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": [{"MessageId": "Base.1.8.PropertyValueIncorrect",
+                "Message": format!("The value '{PASSWORD}' is incorrect"),
+                "MessageArgs": [PASSWORD, "Password"]}]}})))
+        .mount(&refusing)
+        .await;
+    let builder =
+        RedfishClient::builder(refusing.uri()).credentials(USER, SecretString::from(PASSWORD));
+    let builder_debug = format!("{builder:?}");
+    let refused = builder.build().unwrap();
+    let login_error = refused.system("1").await.unwrap_err();
+    assert!(login_error.is_unauthorized());
+    assert_eq!(
+        login_error.message_id(),
+        Some("Base.1.8.PropertyValueIncorrect")
+    );
+
+    // 2. A session token that works, then failing requests of every kind.
+    let server = bmc(json!({})).await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"code": "Base.1.8.InternalError"}})),
+        )
+        .mount(&server)
+        .await;
+    get_json(&server, "/redfish/v1/Systems/2", json!({"Boot": 7})).await;
+    let client2 = client(&server);
+    let http_error = client2.system("1").await.unwrap_err();
+    let decode_error = client2.system("2").await.unwrap_err();
+    let client_debug = format!("{client2:?}");
+    drop(client2); // background delete, logged
+
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let unreachable = RedfishClient::builder(format!("http://127.0.0.1:{closed_port}"))
+        .credentials(USER, SecretString::from(PASSWORD))
+        .retry_policy(ferrofish_redfish_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let connect_error = unreachable.system("1").await.unwrap_err();
+    assert!(connect_error.is_connection(), "{connect_error}");
+    assert!(wait_for_request(&server, "DELETE", SESSION_1).await);
+
+    let mut shown = String::new();
+    for err in [&login_error, &http_error, &decode_error, &connect_error] {
+        writeln!(shown, "{err}\n{err:?}").unwrap();
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            writeln!(shown, "{s}\n{s:?}").unwrap();
+            source = s.source();
+        }
+    }
+    shown.push_str(&builder_debug);
+    shown.push_str(&client_debug);
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("redfish_request"), "tracing was captured");
+    for secret in [PASSWORD, TOKEN] {
+        assert!(
+            !shown.contains(secret),
+            "{secret} leaked into an error or Debug:\n{shown}"
+        );
+        assert!(!logged.contains(secret), "{secret} leaked into the logs");
+    }
+}
