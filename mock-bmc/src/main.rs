@@ -1,2 +1,129 @@
-//! The `ferrofish-mock-bmc` binary.
-fn main() {}
+//! The `ferrofish-mock-bmc` binary: serves N mock BMCs and prints one JSON line with every bound
+//! address (see the crate documentation for its shape).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use ferrofish_mock_bmc::{MockBmc, MockBmcError, Personality, PowerDelays, parse_fault_spec};
+
+/// A realistic, fast Redfish BMC emulator.
+#[derive(Debug, Parser)]
+#[command(name = "ferrofish-mock-bmc", version)]
+struct Args {
+    /// Number of BMCs to serve.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// Address of node 0; node i gets port + i (port 0: an ephemeral port each).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    listen: SocketAddr,
+    /// Serve HTTPS with a self-signed certificate written to a PEM file.
+    #[arg(long)]
+    tls: bool,
+    /// Where to write the certificate with --tls (default: a file in the temp directory).
+    #[arg(long)]
+    tls_pem_path: Option<std::path::PathBuf>,
+    /// Vendor personality.
+    #[arg(long, default_value = "generic")]
+    personality: Personality,
+    /// User name.
+    #[arg(long, default_value = ferrofish_mock_bmc::DEFAULT_USER)]
+    user: String,
+    /// Password.
+    #[arg(long, default_value = ferrofish_mock_bmc::DEFAULT_PASSWORD, env = "FERROFISH_MOCK_BMC_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Admin API address (loopback).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    admin_listen: SocketAddr,
+    /// Faults armed on every node at start, as the admin API's JSON fault description.
+    #[arg(long)]
+    faults: Option<String>,
+    /// Off → On delay in milliseconds.
+    #[arg(long)]
+    power_on_ms: Option<u64>,
+    /// Forced power-off delay in milliseconds.
+    #[arg(long)]
+    force_off_ms: Option<u64>,
+    /// Graceful shutdown delay in milliseconds (slower than a forced power-off).
+    #[arg(long)]
+    graceful_shutdown_ms: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferrofish-mock-bmc: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), MockBmcError> {
+    let defaults = PowerDelays::default();
+    let delays = PowerDelays {
+        on: args.power_on_ms.map_or(defaults.on, Duration::from_millis),
+        force_off: args
+            .force_off_ms
+            .map_or(defaults.force_off, Duration::from_millis),
+        graceful_shutdown: args
+            .graceful_shutdown_ms
+            .map_or(defaults.graceful_shutdown, Duration::from_millis),
+    };
+    let mut builder = MockBmc::builder()
+        .nodes(args.nodes)
+        .listen(args.listen)
+        .tls(args.tls)
+        .personality(args.personality)
+        .credentials(args.user, args.password)
+        .admin_api(args.admin_listen)
+        .power_delays(delays);
+    if let Some(f) = &args.faults {
+        builder = builder.faults(parse_fault_spec(f)?);
+    }
+    let mock = builder.spawn().await?;
+    let ca_pem_path = match mock.ca_pem() {
+        Some(pem) => {
+            let path = args.tls_pem_path.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("ferrofish-mock-bmc-{}.pem", std::process::id()))
+            });
+            std::fs::write(&path, pem)?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
+    let line = serde_json::json!({
+        "personality": mock.personality().name(),
+        "tls": mock.ca_pem().is_some(),
+        "user": mock.user(),
+        "admin": mock.admin_addr().map(|a| format!("http://{a}")),
+        "ca_pem_path": ca_pem_path,
+        "nodes": mock.nodes().iter().map(|n| serde_json::json!({"index": n.index(), "addr": n.addr().to_string(), "url": n.url()})).collect::<Vec<_>>(),
+    });
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    drop(out);
+    wait_for_signal().await;
+    mock.shutdown();
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,522 @@
+//! A node: its state, faults and request log, and the public handles tests use to see them.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::iso9660::ConfigDriveNetwork;
+use crate::personality::{Personality, Profile};
+use crate::state::{BootRecord, NodeState, PowerDelays, PowerState};
+
+/// How much inventory a node has. Payloads are generated from these counts and the node's
+/// seed; nothing large is stored per node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventorySize {
+    /// Processors.
+    pub processors: u8,
+    /// DIMMs.
+    pub dimms: u8,
+    /// Drives on the storage controller.
+    pub drives: u8,
+    /// Ethernet interfaces of the System.
+    pub nics: u8,
+    /// `PCIe` devices.
+    pub pcie_devices: u8,
+}
+
+impl Default for InventorySize {
+    fn default() -> Self {
+        InventorySize {
+            processors: 2,
+            dimms: 8,
+            drives: 2,
+            nics: 2,
+            pcie_devices: 3,
+        }
+    }
+}
+
+/// Process-wide settings shared by every node.
+pub(crate) struct Shared {
+    pub personality: Personality,
+    pub profile: &'static Profile,
+    pub user: String,
+    pub password: SecretString,
+    pub delays: PowerDelays,
+    pub tls: bool,
+    pub http: reqwest::Client,
+    pub max_image_bytes: u64,
+}
+
+/// Faults armed on a node. Counters count down per request.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FaultState {
+    pub latency: Duration,
+    pub fail_next: u32,
+    pub fail_status: u16,
+    pub fail_retry_after: Option<u32>,
+    pub transient_next: u32,
+    pub reset_next: u32,
+    pub malformed_next: u32,
+    pub power_factor: u32,
+    pub image_fail_next: u32,
+    pub unreachable_until: Option<Instant>,
+}
+
+/// A fault description, as accepted by the admin API (`POST /nodes/{i}/faults`) and the CLI
+/// (`--faults JSON`). Every field is optional; absent fields leave the current setting alone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Added latency for every request, in milliseconds (0 turns it off).
+    pub latency_ms: Option<u64>,
+    /// Answer the next `count` requests with `status` (and `Retry-After` when given).
+    pub fail_next: Option<FailNext>,
+    /// Answer the next N requests with the personality's transient error (Dell `SYS518`).
+    pub transient_next: Option<u32>,
+    /// Reset the connection of the next N requests (RST, no response).
+    pub reset_next: Option<u32>,
+    /// Invalidate every session now.
+    #[serde(default)]
+    pub expire_sessions: bool,
+    /// Send a truncated JSON body for the next N responses.
+    pub malformed_next: Option<u32>,
+    /// Multiply power transition delays by this factor (1 = normal).
+    pub power_slowdown: Option<u32>,
+    /// Fail the next N image downloads as if the image server were unreachable.
+    pub image_download_fail_next: Option<u32>,
+    /// Reboot the BMC now: unreachable (connections reset) for this many milliseconds, and
+    /// sessions are lost.
+    pub bmc_reboot_ms: Option<u64>,
+}
+
+/// Parameters of the `fail_next` fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailNext {
+    /// How many requests.
+    pub count: u32,
+    /// HTTP status to answer.
+    pub status: u16,
+    /// `Retry-After` seconds, if any.
+    pub retry_after: Option<u32>,
+}
+
+/// One recorded request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    /// Sequence number within the node, from 1.
+    pub seq: u64,
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Headers; `Authorization`, `X-Auth-Token` and `Cookie` values are replaced by `<redacted>`.
+    pub headers: Vec<(String, String)>,
+    /// Body as text; `Password` members are replaced by `<redacted>`.
+    pub body: String,
+    /// Status answered.
+    pub status: u16,
+}
+
+/// Bound on stored entries per node (counts keep going past it).
+const LOG_CAP: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    pub entries: std::collections::VecDeque<LogEntry>,
+    pub total: u64,
+}
+
+/// One emulated BMC.
+pub(crate) struct Node {
+    pub index: usize,
+    pub shared: Arc<Shared>,
+    pub sizes: InventorySize,
+    pub state: Mutex<NodeState>,
+    pub faults: Mutex<FaultState>,
+    pub log: Mutex<RequestLog>,
+    pub addr: SocketAddr,
+}
+
+/// Locks a mutex, recovering the data if a previous holder panicked (state stays usable).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Node {
+    pub fn profile(&self) -> &'static Profile {
+        self.shared.profile
+    }
+
+    pub fn delays(&self) -> PowerDelays {
+        let factor = lock(&self.faults).power_factor.max(1);
+        self.shared.delays.scaled(factor)
+    }
+
+    /// State lock with power transitions brought up to `now`.
+    pub fn state_at(&self, now: Instant) -> MutexGuard<'_, NodeState> {
+        let delays = self.delays();
+        let mut st = lock(&self.state);
+        st.tick(now, self.shared.profile, delays);
+        st
+    }
+
+    pub fn record(&self, mut entry: LogEntry) {
+        let mut log = lock(&self.log);
+        log.total += 1;
+        entry.seq = log.total;
+        if log.entries.len() == LOG_CAP {
+            log.entries.pop_front();
+        }
+        log.entries.push_back(entry);
+    }
+
+    pub fn apply_faults(&self, spec: &FaultSpec, now: Instant) {
+        let mut f = lock(&self.faults);
+        if let Some(ms) = spec.latency_ms {
+            f.latency = Duration::from_millis(ms);
+        }
+        if let Some(fail) = spec.fail_next {
+            f.fail_next = fail.count;
+            f.fail_status = fail.status;
+            f.fail_retry_after = fail.retry_after;
+        }
+        if let Some(n) = spec.transient_next {
+            f.transient_next = n;
+        }
+        if let Some(n) = spec.reset_next {
+            f.reset_next = n;
+        }
+        if let Some(n) = spec.malformed_next {
+            f.malformed_next = n;
+        }
+        if let Some(n) = spec.power_slowdown {
+            f.power_factor = n.max(1);
+        }
+        if let Some(n) = spec.image_download_fail_next {
+            f.image_fail_next = n;
+        }
+        if let Some(ms) = spec.bmc_reboot_ms {
+            f.unreachable_until = Some(now + Duration::from_millis(ms));
+        }
+        drop(f);
+        if spec.expire_sessions || spec.bmc_reboot_ms.is_some() {
+            lock(&self.state).sessions.clear();
+        }
+    }
+
+    /// Whether a connection on this node must be dropped now (reboot window or reset fault).
+    pub fn should_drop_connection(&self, now: Instant) -> bool {
+        let mut f = lock(&self.faults);
+        if f.unreachable_until.is_some_and(|t| now < t) {
+            return true;
+        }
+        if f.reset_next > 0 {
+            f.reset_next -= 1;
+            return true;
+        }
+        false
+    }
+}
+
+/// A handle on one node of a running mock (cheap to clone).
+#[derive(Clone)]
+pub struct NodeHandle {
+    pub(crate) node: Arc<Node>,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle")
+            .field("index", &self.node.index)
+            .field("addr", &self.node.addr)
+            .finish()
+    }
+}
+
+/// What a test may read of a node's state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeView {
+    /// Power state.
+    pub power: PowerState,
+    /// `BootSourceOverrideTarget`.
+    pub boot_target: String,
+    /// `BootSourceOverrideEnabled`.
+    pub boot_enabled: String,
+    /// `BootSourceOverrideMode`.
+    pub boot_mode: String,
+    /// BIOS values that differ from the defaults.
+    pub bios_changed: serde_json::Map<String, serde_json::Value>,
+    /// Pending BIOS values.
+    pub bios_pending: serde_json::Map<String, serde_json::Value>,
+    /// `ResetBios` waiting for a reset.
+    pub bios_reset_pending: bool,
+    /// Images inserted, per slot id.
+    pub inserted_media: Vec<(String, String)>,
+    /// Last boot.
+    pub booted: Option<BootRecord>,
+    /// Number of boots.
+    pub boot_count: u32,
+    /// Static address taken from a config drive at the last boot.
+    pub static_network: Option<ConfigDriveNetwork>,
+    /// Number of open sessions.
+    pub sessions: usize,
+}
+
+impl NodeHandle {
+    /// Index of the node in the fleet.
+    pub fn index(&self) -> usize {
+        self.node.index
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.node.addr
+    }
+
+    /// Base URL, `http://127.0.0.1:PORT` (or `https://` with TLS), without a trailing slash.
+    pub fn url(&self) -> String {
+        let scheme = if self.node.shared.tls {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.node.addr)
+    }
+
+    /// Personality of the node.
+    pub fn personality(&self) -> Personality {
+        self.node.shared.personality
+    }
+
+    /// The recorded requests, oldest first (at most the last 10 000).
+    pub fn requests(&self) -> Vec<LogEntry> {
+        lock(&self.node.log).entries.iter().cloned().collect()
+    }
+
+    /// Total number of requests served (including ones dropped from the stored log).
+    pub fn request_count(&self) -> u64 {
+        lock(&self.node.log).total
+    }
+
+    /// Number of requests with this method and exact path (without query).
+    pub fn count(&self, method: &str, path: &str) -> usize {
+        lock(&self.node.log)
+            .entries
+            .iter()
+            .filter(|e| e.method == method && e.path.split('?').next() == Some(path))
+            .count()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        let mut log = lock(&self.node.log);
+        log.entries.clear();
+        log.total = 0;
+    }
+
+    /// Fault controls.
+    pub fn faults(&self) -> Faults {
+        Faults {
+            node: self.node.clone(),
+        }
+    }
+
+    /// A snapshot of the node's state, with power transitions brought up to date.
+    pub fn view(&self) -> NodeView {
+        let now = Instant::now();
+        let profile = self.node.profile();
+        let mut st = self.node.state_at(now);
+        st.expire_sessions(now);
+        let power = st.power(now, profile, self.node.delays());
+        let name_map = |pairs: &[(u16, serde_json::Value)]| {
+            pairs
+                .iter()
+                .filter_map(|(i, v)| {
+                    crate::bios::ATTRIBUTES.get(usize::from(*i)).map(|a| {
+                        // Write-only BIOS passwords never leave the node, not even to tests.
+                        let v = if matches!(a.kind, crate::bios::AttrKind::Password { .. }) {
+                            serde_json::Value::from("<redacted>")
+                        } else {
+                            v.clone()
+                        };
+                        (a.name.to_owned(), v)
+                    })
+                })
+                .collect()
+        };
+        NodeView {
+            power,
+            boot_target: st.boot.target.clone(),
+            boot_enabled: st.boot.enabled.as_str().to_owned(),
+            boot_mode: st.boot.mode.clone(),
+            bios_changed: name_map(&st.bios_current),
+            bios_pending: name_map(&st.bios_pending),
+            bios_reset_pending: st.bios_reset_pending,
+            inserted_media: profile
+                .vmedia_slots
+                .iter()
+                .zip(&st.media)
+                .filter_map(|(d, m)| {
+                    m.image
+                        .clone()
+                        .filter(|_| m.inserted)
+                        .map(|i| (d.id.to_owned(), i))
+                })
+                .collect(),
+            booted: st.booted.clone(),
+            boot_count: st.boot_count,
+            static_network: st.booted.as_ref().and_then(|b| b.static_network.clone()),
+            sessions: st.sessions.len(),
+        }
+    }
+
+    /// Power control for adapters (IPMI): `true` powers on, `false` forces off; takes effect
+    /// after the configured transition delay, like a Redfish reset.
+    pub fn set_power(&self, on: bool) {
+        let now = Instant::now();
+        let delays = self.node.delays();
+        let kind = if on {
+            crate::state::ResetType::On
+        } else {
+            crate::state::ResetType::ForceOff
+        };
+        let _ = lock(&self.node.state).reset(kind, now, self.node.profile(), delays);
+    }
+
+    /// Power cycle (IPMI `chassis power cycle`): off then on, applying pending BIOS values.
+    pub fn power_cycle(&self) {
+        let now = Instant::now();
+        let delays = self.node.delays();
+        let _ = lock(&self.node.state).reset(
+            crate::state::ResetType::PowerCycle,
+            now,
+            self.node.profile(),
+            delays,
+        );
+    }
+
+    /// Whether the host is on (`On` or `PoweringOff`), as IPMI's chassis status reports it.
+    pub fn power_is_on(&self) -> bool {
+        matches!(self.view().power, PowerState::On | PowerState::PoweringOff)
+    }
+
+    /// Sets the boot override (target in the personality's vocabulary, e.g. `Pxe`, `Cd`).
+    pub fn set_boot_override(
+        &self,
+        target: &str,
+        enabled: crate::state::OverrideEnabled,
+        uefi: bool,
+    ) {
+        let mut st = lock(&self.node.state);
+        target.clone_into(&mut st.boot.target);
+        st.boot.enabled = enabled;
+        if uefi { "UEFI" } else { "Legacy" }.clone_into(&mut st.boot.mode);
+    }
+
+    /// The boot override: (target, enabled, mode).
+    pub fn boot_override(&self) -> (String, crate::state::OverrideEnabled, String) {
+        let st = lock(&self.node.state);
+        (
+            st.boot.target.clone(),
+            st.boot.enabled,
+            st.boot.mode.clone(),
+        )
+    }
+}
+
+/// Fault controls of one node (see [`FaultSpec`] for the meaning of each).
+#[derive(Clone)]
+pub struct Faults {
+    node: Arc<Node>,
+}
+
+impl std::fmt::Debug for Faults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Faults")
+            .field("node", &self.node.index)
+            .finish()
+    }
+}
+
+impl Faults {
+    /// Applies a whole fault description.
+    pub fn apply(&self, spec: &FaultSpec) -> &Self {
+        self.node.apply_faults(spec, Instant::now());
+        self
+    }
+
+    /// Adds latency to every request.
+    pub fn latency(&self, latency: Duration) -> &Self {
+        lock(&self.node.faults).latency = latency;
+        self
+    }
+
+    /// Answers the next `count` requests with `status` (and `Retry-After` when given).
+    pub fn fail_next(&self, count: u32, status: u16, retry_after_secs: Option<u32>) -> &Self {
+        self.apply(&FaultSpec {
+            fail_next: Some(FailNext {
+                count,
+                status,
+                retry_after: retry_after_secs,
+            }),
+            ..FaultSpec::default()
+        })
+    }
+
+    /// Answers the next `count` requests with the personality's transient error (Dell `SYS518`).
+    pub fn transient_error_next(&self, count: u32) -> &Self {
+        lock(&self.node.faults).transient_next = count;
+        self
+    }
+
+    /// Resets the connection of the next `count` requests.
+    pub fn reset_connection_next(&self, count: u32) -> &Self {
+        lock(&self.node.faults).reset_next = count;
+        self
+    }
+
+    /// Invalidates every session now.
+    pub fn expire_sessions(&self) -> &Self {
+        lock(&self.node.state).sessions.clear();
+        self
+    }
+
+    /// Sends a truncated JSON body for the next `count` responses.
+    pub fn malformed_json_next(&self, count: u32) -> &Self {
+        lock(&self.node.faults).malformed_next = count;
+        self
+    }
+
+    /// Multiplies power transition delays by `factor`.
+    pub fn slow_power(&self, factor: u32) -> &Self {
+        lock(&self.node.faults).power_factor = factor.max(1);
+        self
+    }
+
+    /// Fails the next `count` image downloads.
+    pub fn image_download_fails_next(&self, count: u32) -> &Self {
+        lock(&self.node.faults).image_fail_next = count;
+        self
+    }
+
+    /// Reboots the BMC: unreachable for `down`, sessions lost.
+    pub fn reboot_bmc(&self, down: Duration) -> &Self {
+        lock(&self.node.faults).unreachable_until = Some(Instant::now() + down);
+        lock(&self.node.state).sessions.clear();
+        self
+    }
+
+    /// Clears every fault.
+    pub fn clear(&self) -> &Self {
+        *lock(&self.node.faults) = FaultState {
+            power_factor: 1,
+            ..FaultState::default()
+        };
+        self
+    }
+}

@@ -1,0 +1,557 @@
+//! Vendor personalities as data: one [`Profile`] table per vendor, with a named field per quirk.
+//!
+//! The quirks come from field reports collected in the project's Redfish anchors (§2); each field
+//! names the behaviour it reproduces and has a test in `tests/personalities.rs`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::MockBmcError;
+
+/// Which vendor a node imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Personality {
+    /// Plain DMTF behaviour, shaped like the DMTF public rack-mount mockup.
+    #[default]
+    Generic,
+    /// Dell iDRAC9.
+    Dell,
+    /// HPE iLO 5.
+    Hpe,
+    /// Lenovo `XClarity` Controller.
+    Lenovo,
+    /// Supermicro X12 BMC.
+    Supermicro,
+}
+
+impl Personality {
+    /// Every personality, in a stable order.
+    pub const ALL: [Personality; 5] = [
+        Personality::Generic,
+        Personality::Dell,
+        Personality::Hpe,
+        Personality::Lenovo,
+        Personality::Supermicro,
+    ];
+
+    /// The command-line name (`generic`, `dell`, `hpe`, `lenovo`, `supermicro`).
+    pub fn name(self) -> &'static str {
+        self.profile().name
+    }
+
+    /// The data table for this personality.
+    pub fn profile(self) -> &'static Profile {
+        match self {
+            Personality::Generic => &GENERIC,
+            Personality::Dell => &DELL,
+            Personality::Hpe => &HPE,
+            Personality::Lenovo => &LENOVO,
+            Personality::Supermicro => &SUPERMICRO,
+        }
+    }
+}
+
+impl fmt::Display for Personality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Personality {
+    type Err = MockBmcError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Personality::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| MockBmcError::UnknownPersonality(s.to_owned()))
+    }
+}
+
+/// Where the virtual-media collection lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VmediaLocation {
+    /// `/redfish/v1/Systems/{id}/VirtualMedia` (DMTF's current recommendation, sushy-tools).
+    System,
+    /// `/redfish/v1/Managers/{id}/VirtualMedia` (iDRAC9, iLO, XCC, Supermicro).
+    Manager,
+}
+
+/// A virtual-media slot: id, name, media types.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotDef {
+    /// The slot's `Id`.
+    pub id: &'static str,
+    /// The slot's `Name`.
+    pub name: &'static str,
+    /// `MediaTypes` of the slot.
+    pub media_types: &'static [&'static str],
+}
+
+/// The error a personality answers with for a transient failure (status, `MessageId`, message).
+#[derive(Debug, Clone, Copy)]
+pub struct VendorError {
+    /// HTTP status.
+    pub status: u16,
+    /// `MessageId` in the error body.
+    pub message_id: &'static str,
+    /// Human-readable message.
+    pub message: &'static str,
+}
+
+/// One personality's data. Each `bool`/`Option` field is a named quirk.
+#[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // each bool is one named vendor quirk
+#[non_exhaustive]
+pub struct Profile {
+    /// Command-line name.
+    pub name: &'static str,
+    /// `Manufacturer` of the System and Chassis.
+    pub manufacturer: &'static str,
+    /// `Model` of the System.
+    pub model: &'static str,
+    /// `Model` of the Manager (BMC).
+    pub manager_model: &'static str,
+    /// BMC firmware version.
+    pub firmware_version: &'static str,
+    /// Key under `Oem` on System and Manager, if the vendor adds one.
+    pub oem_key: Option<&'static str>,
+    /// `Id` of the only System.
+    pub system_id: &'static str,
+    /// `Id` of the only Manager.
+    pub manager_id: &'static str,
+    /// `Id` of the only Chassis.
+    pub chassis_id: &'static str,
+    /// Where virtual media lives (quirk: Dell has it only under `Managers/iDRAC.Embedded.1`).
+    pub vmedia_location: VmediaLocation,
+    /// Virtual-media slots.
+    pub vmedia_slots: &'static [SlotDef],
+    /// Quirk `vmedia_patch_only`: no InsertMedia/EjectMedia actions, PATCH `Image`+`Inserted`
+    /// instead (Lenovo XCC).
+    pub vmedia_patch_only: bool,
+    /// Quirk `insert_rejects_readonly_fields`: `InsertMedia` fails when the body carries `Inserted`
+    /// or `WriteProtected` (Supermicro X11/X12).
+    pub insert_rejects_readonly_fields: bool,
+    /// Quirk `eject_requires_body`: `EjectMedia` without a JSON body is refused with 400 (iLO).
+    pub eject_requires_body: bool,
+    /// Maximum number of concurrent sessions (quirk: Dell 8, Lenovo 16).
+    pub session_cap: usize,
+    /// Boot target that boots virtual CD (quirk: Supermicro `UsbCd`).
+    pub cd_boot_target: &'static str,
+    /// Allowed `BootSourceOverrideTarget` values.
+    pub boot_targets: &'static [&'static str],
+    /// Allowed `BootSourceOverrideEnabled` values (quirk: XCC has no `Continuous`).
+    pub boot_enabled_values: &'static [&'static str],
+    /// Quirk `override_needs_enabled`: a Boot PATCH without `BootSourceOverrideEnabled` drops
+    /// the override to `Disabled` (Supermicro).
+    pub override_needs_enabled: bool,
+    /// Allowed `ResetType` values of `ComputerSystem.Reset`.
+    pub reset_types: &'static [&'static str],
+    /// Last path segment of the BIOS settings object (`Settings`, HPE `settings`, Lenovo
+    /// `Pending`, Supermicro `SD`).
+    pub bios_settings_segment: &'static str,
+    /// `@Redfish.SettingsApplyTime` values advertised; empty means the annotation is refused.
+    pub settings_apply_times: &'static [&'static str],
+    /// Quirk `rejects_settings_apply_time`: a settings PATCH carrying
+    /// `@Redfish.SettingsApplyTime` fails with `Base.PropertyUnknown` (Lenovo `Bios/Pending`).
+    pub rejects_settings_apply_time: bool,
+    /// Quirk `bios_patch_creates_job`: a settings PATCH with `OnReset` creates a BIOS
+    /// configuration job (a Task, `Location` in the answer); a second PATCH while it is
+    /// scheduled is refused (Dell).
+    pub bios_patch_creates_job: bool,
+    /// Quirk `graceful_restart_applies_bios`: whether a `GracefulRestart` applies pending BIOS
+    /// values. When false only a reset that goes through POST from power-off or `ForceRestart`
+    /// / `PowerCycle` applies them.
+    pub graceful_restart_applies_bios: bool,
+    /// Quirk `pending_lists_all_attributes`: the settings object shows every writable attribute,
+    /// not only the changed ones (HPE, Lenovo).
+    pub pending_lists_all_attributes: bool,
+    /// Quirk `settings_omit_empty_attributes`: the settings object has no `Attributes` key while
+    /// nothing is pending (Supermicro `Bios/SD`).
+    pub settings_omit_empty_attributes: bool,
+    /// Quirk `busy_after_power_change_ms`: power actions are refused with the vendor's
+    /// "invalid operation for system state" error for this long after a power change (iLO).
+    pub busy_after_power_change_ms: Option<u64>,
+    /// Quirk `redundant_power_conflict`: asking for the power state the node is already in
+    /// answers 409 (iDRAC) instead of 204.
+    pub redundant_power_conflict: bool,
+    /// The error used for the transient-error fault and the busy window (Dell `SYS518`, HPE
+    /// `InvalidOperationForSystemState`).
+    pub transient_error: VendorError,
+    /// The error for a session beyond the cap.
+    pub session_limit_error: VendorError,
+    /// Name of the BIOS attribute registry.
+    pub bios_registry: &'static str,
+}
+
+const CD_USB_SLOTS: &[SlotDef] = &[
+    SlotDef {
+        id: "CD",
+        name: "Virtual CD",
+        media_types: &["CD", "DVD"],
+    },
+    SlotDef {
+        id: "USB",
+        name: "Virtual Removable Media",
+        media_types: &["USBStick"],
+    },
+];
+
+const STANDARD_RESETS: &[&str] = &[
+    "On",
+    "ForceOff",
+    "GracefulShutdown",
+    "GracefulRestart",
+    "ForceRestart",
+    "Nmi",
+    "ForceOn",
+    "PushPowerButton",
+    "PowerCycle",
+];
+
+const BASE_SERVICE_UNAVAILABLE: VendorError = VendorError {
+    status: 503,
+    message_id: "Base.1.18.ServiceTemporarilyUnavailable",
+    message: "The service is temporarily unavailable.  Retry in 2 seconds.",
+};
+
+const BASE_SESSION_LIMIT: VendorError = VendorError {
+    status: 503,
+    message_id: "Base.1.18.SessionLimitExceeded",
+    message: "The session establishment failed due to the number of simultaneous sessions \
+              exceeding the limit of the implementation.",
+};
+
+static GENERIC: Profile = Profile {
+    name: "generic",
+    manufacturer: "Ferrofish",
+    model: "Mock Rack Server 1U",
+    manager_model: "Mock BMC",
+    firmware_version: "1.0.0",
+    oem_key: None,
+    system_id: "1",
+    manager_id: "BMC",
+    chassis_id: "1U",
+    vmedia_location: VmediaLocation::System,
+    vmedia_slots: CD_USB_SLOTS,
+    vmedia_patch_only: false,
+    insert_rejects_readonly_fields: false,
+    eject_requires_body: false,
+    session_cap: 64,
+    cd_boot_target: "Cd",
+    boot_targets: &["None", "Pxe", "Cd", "Usb", "Hdd", "BiosSetup", "UefiHttp"],
+    boot_enabled_values: &["Disabled", "Once", "Continuous"],
+    override_needs_enabled: false,
+    reset_types: STANDARD_RESETS,
+    bios_settings_segment: "Settings",
+    settings_apply_times: &["OnReset"],
+    rejects_settings_apply_time: false,
+    bios_patch_creates_job: false,
+    graceful_restart_applies_bios: false,
+    pending_lists_all_attributes: false,
+    settings_omit_empty_attributes: false,
+    busy_after_power_change_ms: None,
+    redundant_power_conflict: false,
+    transient_error: BASE_SERVICE_UNAVAILABLE,
+    session_limit_error: BASE_SESSION_LIMIT,
+    bios_registry: "BiosAttributeRegistry.v1_0_0",
+};
+
+static DELL: Profile = Profile {
+    name: "dell",
+    manufacturer: "Dell Inc.",
+    model: "PowerEdge R750",
+    manager_model: "16G Monolithic",
+    firmware_version: "6.00.30.00",
+    oem_key: Some("Dell"),
+    system_id: "System.Embedded.1",
+    manager_id: "iDRAC.Embedded.1",
+    chassis_id: "System.Embedded.1",
+    vmedia_location: VmediaLocation::Manager,
+    vmedia_slots: &[
+        SlotDef {
+            id: "CD",
+            name: "Virtual CD",
+            media_types: &["CD", "DVD"],
+        },
+        SlotDef {
+            id: "RemovableDisk",
+            name: "Virtual Removable Disk",
+            media_types: &["USBStick"],
+        },
+    ],
+    vmedia_patch_only: false,
+    insert_rejects_readonly_fields: false,
+    eject_requires_body: false,
+    session_cap: 8,
+    cd_boot_target: "Cd",
+    boot_targets: &[
+        "None",
+        "Pxe",
+        "Floppy",
+        "Cd",
+        "Hdd",
+        "BiosSetup",
+        "Utilities",
+        "UefiHttp",
+    ],
+    boot_enabled_values: &["Disabled", "Once", "Continuous"],
+    override_needs_enabled: false,
+    reset_types: &[
+        "On",
+        "ForceOff",
+        "ForceRestart",
+        "GracefulRestart",
+        "GracefulShutdown",
+        "PushPowerButton",
+        "Nmi",
+        "PowerCycle",
+    ],
+    bios_settings_segment: "Settings",
+    settings_apply_times: &[
+        "OnReset",
+        "AtMaintenanceWindowStart",
+        "InMaintenanceWindowOnReset",
+    ],
+    rejects_settings_apply_time: false,
+    bios_patch_creates_job: true,
+    graceful_restart_applies_bios: true,
+    pending_lists_all_attributes: false,
+    settings_omit_empty_attributes: false,
+    busy_after_power_change_ms: None,
+    redundant_power_conflict: true,
+    transient_error: VendorError {
+        status: 503,
+        message_id: "IDRAC.2.8.SYS518",
+        message: "Unable to complete the request because the iDRAC data sources are unavailable.",
+    },
+    session_limit_error: VendorError {
+        status: 400,
+        message_id: "IDRAC.2.8.RAC0218",
+        message: "The maximum number of user sessions is reached.",
+    },
+    bios_registry: "BiosAttributeRegistry.v1_0_0",
+};
+
+static HPE: Profile = Profile {
+    name: "hpe",
+    manufacturer: "HPE",
+    model: "ProLiant DL385 Gen10 Plus v2",
+    manager_model: "iLO 5",
+    firmware_version: "iLO 5 v2.72",
+    oem_key: Some("Hpe"),
+    system_id: "1",
+    manager_id: "1",
+    chassis_id: "1",
+    vmedia_location: VmediaLocation::Manager,
+    vmedia_slots: &[
+        SlotDef {
+            id: "1",
+            name: "VirtualMedia",
+            media_types: &["Floppy", "USBStick"],
+        },
+        SlotDef {
+            id: "2",
+            name: "VirtualMedia",
+            media_types: &["CD", "DVD"],
+        },
+    ],
+    vmedia_patch_only: false,
+    insert_rejects_readonly_fields: false,
+    eject_requires_body: true,
+    session_cap: 32,
+    cd_boot_target: "Cd",
+    boot_targets: &[
+        "None",
+        "Cd",
+        "Hdd",
+        "Usb",
+        "Utilities",
+        "Diags",
+        "BiosSetup",
+        "Pxe",
+        "UefiHttp",
+    ],
+    boot_enabled_values: &["Disabled", "Once", "Continuous"],
+    override_needs_enabled: false,
+    reset_types: &[
+        "On",
+        "ForceOff",
+        "GracefulShutdown",
+        "ForceRestart",
+        "Nmi",
+        "PushPowerButton",
+        "GracefulRestart",
+    ],
+    bios_settings_segment: "settings",
+    settings_apply_times: &["OnReset"],
+    rejects_settings_apply_time: false,
+    bios_patch_creates_job: false,
+    graceful_restart_applies_bios: true,
+    pending_lists_all_attributes: true,
+    settings_omit_empty_attributes: false,
+    busy_after_power_change_ms: Some(1_000),
+    redundant_power_conflict: false,
+    transient_error: VendorError {
+        status: 400,
+        message_id: "iLO.2.15.InvalidOperationForSystemState",
+        message: "The operation is not allowed in the current system state.",
+    },
+    session_limit_error: BASE_SESSION_LIMIT,
+    bios_registry: "BiosAttributeRegistryU46.v1_0_0",
+};
+
+static LENOVO: Profile = Profile {
+    name: "lenovo",
+    manufacturer: "Lenovo",
+    model: "ThinkSystem SR650 V2",
+    manager_model: "XClarity Controller",
+    firmware_version: "TEI3-5.10",
+    oem_key: Some("Lenovo"),
+    system_id: "1",
+    manager_id: "1",
+    chassis_id: "1",
+    vmedia_location: VmediaLocation::Manager,
+    vmedia_slots: &[
+        SlotDef {
+            id: "EXT1",
+            name: "EXT1",
+            media_types: &["CD", "DVD"],
+        },
+        SlotDef {
+            id: "EXT2",
+            name: "EXT2",
+            media_types: &["USBStick"],
+        },
+    ],
+    vmedia_patch_only: true,
+    insert_rejects_readonly_fields: false,
+    eject_requires_body: false,
+    session_cap: 16,
+    cd_boot_target: "Cd",
+    boot_targets: &[
+        "None",
+        "Pxe",
+        "Cd",
+        "Usb",
+        "Hdd",
+        "BiosSetup",
+        "Diags",
+        "UefiTarget",
+    ],
+    boot_enabled_values: &["Disabled", "Once"],
+    override_needs_enabled: false,
+    reset_types: &[
+        "On",
+        "Nmi",
+        "GracefulShutdown",
+        "GracefulRestart",
+        "ForceOn",
+        "ForceOff",
+        "ForceRestart",
+    ],
+    bios_settings_segment: "Pending",
+    settings_apply_times: &[],
+    rejects_settings_apply_time: true,
+    bios_patch_creates_job: false,
+    graceful_restart_applies_bios: false,
+    pending_lists_all_attributes: true,
+    settings_omit_empty_attributes: false,
+    busy_after_power_change_ms: None,
+    redundant_power_conflict: false,
+    transient_error: BASE_SERVICE_UNAVAILABLE,
+    session_limit_error: BASE_SESSION_LIMIT,
+    bios_registry: "BiosAttributeRegistry.v1_0_0",
+};
+
+static SUPERMICRO: Profile = Profile {
+    name: "supermicro",
+    manufacturer: "Supermicro",
+    model: "SYS-1029P-WTR",
+    manager_model: "X12 BMC",
+    firmware_version: "01.01.06",
+    oem_key: Some("Supermicro"),
+    system_id: "1",
+    manager_id: "1",
+    chassis_id: "1",
+    vmedia_location: VmediaLocation::Manager,
+    vmedia_slots: &[
+        SlotDef {
+            id: "CD1",
+            name: "Virtual Media CD1",
+            media_types: &["CD", "DVD"],
+        },
+        SlotDef {
+            id: "USB1",
+            name: "Virtual Media USB1",
+            media_types: &["USBStick"],
+        },
+    ],
+    vmedia_patch_only: false,
+    insert_rejects_readonly_fields: true,
+    eject_requires_body: false,
+    session_cap: 32,
+    cd_boot_target: "UsbCd",
+    boot_targets: &[
+        "None",
+        "Pxe",
+        "Hdd",
+        "Diags",
+        "BiosSetup",
+        "UsbCd",
+        "UsbHdd",
+        "UefiHttp",
+    ],
+    boot_enabled_values: &["Disabled", "Once", "Continuous"],
+    override_needs_enabled: true,
+    reset_types: &[
+        "On",
+        "ForceOff",
+        "GracefulShutdown",
+        "GracefulRestart",
+        "ForceRestart",
+        "Nmi",
+        "ForceOn",
+    ],
+    bios_settings_segment: "SD",
+    settings_apply_times: &["OnReset"],
+    rejects_settings_apply_time: false,
+    bios_patch_creates_job: false,
+    graceful_restart_applies_bios: false,
+    pending_lists_all_attributes: false,
+    settings_omit_empty_attributes: true,
+    busy_after_power_change_ms: None,
+    redundant_power_conflict: false,
+    transient_error: BASE_SERVICE_UNAVAILABLE,
+    session_limit_error: BASE_SESSION_LIMIT,
+    bios_registry: "BiosAttributeRegistry.v1_0_0",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Personality::ALL {
+            assert_eq!(p.name().parse::<Personality>().ok(), Some(p));
+        }
+        assert!("ibm".parse::<Personality>().is_err());
+    }
+
+    #[test]
+    fn cd_target_is_allowed_everywhere() {
+        for p in Personality::ALL {
+            let prof = p.profile();
+            assert!(prof.boot_targets.contains(&prof.cd_boot_target), "{p}");
+            assert!(
+                prof.vmedia_slots
+                    .iter()
+                    .any(|s| s.media_types.contains(&"CD")),
+                "{p}"
+            );
+        }
+    }
+}

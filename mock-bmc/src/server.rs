@@ -1,0 +1,1601 @@
+//! The HTTP side: one listener per node, a single dispatch function, DSP0266 headers and error
+//! bodies, authentication, `ETags`, `$expand`, actions, and connection-level faults.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::bios::{self, Violation};
+use crate::iso9660;
+use crate::node::{LogEntry, Node, lock};
+use crate::personality::VendorError;
+use crate::resources::{self, Allow, paths, render};
+use crate::state::{OverrideEnabled, ResetRefusal, ResetType, Session, Task, TaskState};
+
+const MAX_BODY: usize = 1 << 20;
+const BASE: &str = "Base.1.18";
+
+enum Payload {
+    Empty,
+    Json(Value),
+    Xml(String),
+}
+
+/// A response under construction.
+pub(crate) struct Reply {
+    status: StatusCode,
+    headers: Vec<(header::HeaderName, String)>,
+    payload: Payload,
+}
+
+impl Reply {
+    fn json(status: StatusCode, body: Value) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            payload: Payload::Json(body),
+        }
+    }
+
+    fn empty(status: StatusCode) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            payload: Payload::Empty,
+        }
+    }
+
+    fn header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// One `@Message.ExtendedInfo` entry.
+#[allow(clippy::needless_pass_by_value)]
+fn message(id: &str, text: String, args: &[&str], related: &[String], resolution: &str) -> Value {
+    json!({
+        "@odata.type": "#Message.v1_3_0.Message",
+        "MessageId": id,
+        "Message": text,
+        "MessageArgs": args,
+        "MessageSeverity": "Warning",
+        "Severity": "Warning",
+        "RelatedProperties": related,
+        "Resolution": resolution,
+    })
+}
+
+fn base_message(
+    name: &str,
+    text: String,
+    args: &[&str],
+    related: &[String],
+    resolution: &str,
+) -> Value {
+    message(&format!("{BASE}.{name}"), text, args, related, resolution)
+}
+
+/// A DSP0266 error body.
+#[allow(clippy::needless_pass_by_value)]
+fn error(status: StatusCode, infos: Vec<Value>) -> Reply {
+    let (code, text) = match infos.as_slice() {
+        [one] => (
+            one["MessageId"].as_str().unwrap_or_default().to_owned(),
+            one["Message"].as_str().unwrap_or_default().to_owned(),
+        ),
+        _ => (
+            format!("{BASE}.GeneralError"),
+            "A general error has occurred. See ExtendedInfo for more information.".to_owned(),
+        ),
+    };
+    Reply::json(
+        status,
+        json!({"error": {"code": code, "message": text, "@Message.ExtendedInfo": infos}}),
+    )
+}
+
+fn vendor_error(e: VendorError) -> Reply {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let reply = error(
+        status,
+        vec![message(
+            e.message_id,
+            e.message.to_owned(),
+            &[],
+            &[],
+            "Retry the operation later.",
+        )],
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        reply.header(header::RETRY_AFTER, "2")
+    } else {
+        reply
+    }
+}
+
+fn not_found(path: &str) -> Reply {
+    error(
+        StatusCode::NOT_FOUND,
+        vec![base_message(
+            "ResourceNotFound",
+            format!("The requested resource of type Resource named '{path}' was not found."),
+            &["Resource", path],
+            &[],
+            "Provide a valid resource identifier and resubmit the request.",
+        )],
+    )
+}
+
+fn malformed_json() -> Reply {
+    error(StatusCode::BAD_REQUEST, vec![base_message("MalformedJSON", "The request body submitted was malformed JSON and could not be parsed by the receiving service.".into(), &[], &[], "Ensure that the request body is valid JSON and resubmit the request.")])
+}
+
+fn unauthorized() -> Reply {
+    // No detail: a client must not learn whether the user or the password was wrong.
+    error(
+        StatusCode::UNAUTHORIZED,
+        vec![base_message(
+            "NoValidSession",
+            "There is no valid session established with the implementation.".into(),
+            &[],
+            &[],
+            "Establish a session before attempting any operations.",
+        )],
+    )
+    .header(header::WWW_AUTHENTICATE, "Basic realm=\"Redfish\"")
+}
+
+fn method_not_allowed(allow: Allow) -> Reply {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        vec![base_message(
+            "OperationNotAllowed",
+            "The HTTP method is not allowed on this resource.".into(),
+            &[],
+            &[],
+            "Use a method listed in the Allow header.",
+        )],
+    )
+    .header(header::ALLOW, allow.header())
+}
+
+fn property_unknown(name: &str, prefix: &str) -> Value {
+    base_message(
+        "PropertyUnknown",
+        format!("The property {name} is not in the list of valid properties for the resource."),
+        &[name],
+        &[format!("{prefix}{name}")],
+        "Remove the unknown property from the request body and resubmit the request if the operation failed.",
+    )
+}
+
+fn property_not_writable(name: &str, prefix: &str) -> Value {
+    base_message(
+        "PropertyNotWritable",
+        format!("The property {name} is a read only property and cannot be assigned a value."),
+        &[name],
+        &[format!("{prefix}{name}")],
+        "Remove the property from the request body and resubmit the request if the operation failed.",
+    )
+}
+
+fn value_not_in_list(name: &str, value: &Value, prefix: &str) -> Value {
+    let v = value_text(value);
+    base_message(
+        "PropertyValueNotInList",
+        format!("The value '{v}' for the property {name} is not in the list of acceptable values."),
+        &[&v, name],
+        &[format!("{prefix}{name}")],
+        "Choose a value from the enumeration list that the implementation can support and resubmit the request if the operation failed.",
+    )
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn violation_message(v: &Violation) -> Value {
+    let p = "/Attributes/";
+    match v {
+        Violation::Unknown { name } => property_unknown(name, p),
+        Violation::ReadOnly { name } => property_not_writable(name, p),
+        Violation::WrongType { name, value } => {
+            let t = value_text(value);
+            base_message(
+                "PropertyValueTypeError",
+                format!(
+                    "The value '{t}' for the property {name} is of a different type than the property can accept."
+                ),
+                &[&t, name],
+                &[format!("{p}{name}")],
+                "Correct the value for the property in the request body and resubmit the request if the operation failed.",
+            )
+        }
+        Violation::NotInList { name, value } => value_not_in_list(name, value, p),
+        Violation::OutOfRange { name, value } => {
+            let t = value_text(value);
+            base_message(
+                "PropertyValueOutOfRange",
+                format!(
+                    "The value '{t}' for the property {name} is not in the supported range of acceptable values."
+                ),
+                &[&t, name],
+                &[format!("{p}{name}")],
+                "Correct the value for the property in the request body and resubmit the request if the operation failed.",
+            )
+        }
+        Violation::BadFormat { name, value } => {
+            let t = value_text(value);
+            base_message(
+                "PropertyValueFormatError",
+                format!(
+                    "The value '{t}' for the property {name} is of a different format than the property can accept."
+                ),
+                &[&t, name],
+                &[format!("{p}{name}")],
+                "Correct the value for the property in the request body and resubmit the request if the operation failed.",
+            )
+        }
+    }
+}
+
+/// Strong `ETag` of a JSON body (FNV-1a over its serialisation).
+pub(crate) fn etag_of(body: &Value) -> String {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("\"{h:016x}\"")
+}
+
+fn etag_matches(header_value: &str, etag: &str) -> bool {
+    header_value
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag))
+}
+
+/// Decodes standard base64 (RFC 4648, padding optional).
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Who is asking.
+enum Auth {
+    Basic,
+    Session,
+}
+
+fn authenticate(node: &Node, headers: &HeaderMap, now: Instant) -> Option<Auth> {
+    if let Some(token) = headers.get("x-auth-token").and_then(|v| v.to_str().ok()) {
+        let mut st = lock(&node.state);
+        st.expire_sessions(now);
+        let s = st.sessions.iter_mut().find(|s| s.token == token)?;
+        s.last_used = now;
+        return Some(Auth::Session);
+    }
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = String::from_utf8(base64_decode(encoded.trim())?).ok()?;
+    let (user, pass) = decoded.split_once(':')?;
+    credentials_ok(node, user, pass).then_some(Auth::Basic)
+}
+
+fn credentials_ok(node: &Node, user: &str, pass: &str) -> bool {
+    user == node.shared.user && pass == node.shared.password.expose_secret()
+}
+
+fn is_open(method: &Method, path: &str) -> bool {
+    matches!(
+        path,
+        "/redfish" | "/redfish/v1" | "/redfish/v1/$metadata" | "/redfish/v1/odata"
+    ) && (method == Method::GET || method == Method::HEAD)
+        || (method == Method::POST
+            && (path == "/redfish/v1/SessionService/Sessions"
+                || path == "/redfish/v1/SessionService/Sessions/Members"))
+}
+
+fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            let name = k.as_str().to_owned();
+            let secret = matches!(
+                name.as_str(),
+                "authorization" | "x-auth-token" | "cookie" | "proxy-authorization"
+            );
+            let value = if secret {
+                "<redacted>".to_owned()
+            } else {
+                String::from_utf8_lossy(v.as_bytes()).into_owned()
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                if k.to_ascii_lowercase().contains("password") || k.eq_ignore_ascii_case("token") {
+                    *val = Value::from("<redacted>");
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+fn redact_body(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return String::new();
+    }
+    if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
+        redact_json(&mut v);
+        v.to_string()
+    } else {
+        // Not JSON: keep it only if it cannot carry a secret we know of.
+        {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+            if text.to_ascii_lowercase().contains("password") {
+                "<redacted non-json body>".to_owned()
+            } else {
+                text
+            }
+        }
+    }
+}
+
+/// The axum handler every request of a node goes through.
+pub(crate) async fn dispatch(State(node): State<Arc<Node>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
+    let latency = lock(&node.faults).latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let now = Instant::now();
+    let method = parts.method.clone();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), ToString::to_string);
+    let reply = handle(&node, &method, &parts.uri, &parts.headers, &bytes, now).await;
+    let response = finish(&node, &method, reply);
+    node.record(LogEntry {
+        seq: 0,
+        method: method.to_string(),
+        path: path_and_query,
+        headers: redact_headers(&parts.headers),
+        body: redact_body(&bytes),
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+fn finish(node: &Node, method: &Method, reply: Reply) -> Response {
+    let mut builder = Response::builder().status(reply.status);
+    let mut content_type = None;
+    let body = match reply.payload {
+        Payload::Empty => Vec::new(),
+        Payload::Json(v) => {
+            content_type = Some("application/json; charset=utf-8");
+            let mut bytes = serde_json::to_vec(&v).unwrap_or_default();
+            let mut f = lock(&node.faults);
+            if f.malformed_next > 0 && !bytes.is_empty() {
+                f.malformed_next -= 1;
+                bytes.truncate(bytes.len() / 2);
+            }
+            bytes
+        }
+        Payload::Xml(s) => {
+            content_type = Some("application/xml");
+            s.into_bytes()
+        }
+    };
+    if let Some(ct) = content_type {
+        builder = builder.header(header::CONTENT_TYPE, ct);
+    }
+    builder = builder
+        .header("OData-Version", "4.0")
+        .header(header::CACHE_CONTROL, "no-cache");
+    for (k, v) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            builder = builder.header(k, v);
+        }
+    }
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExpandKind {
+    All,
+    NoLinks,
+    LinksOnly,
+}
+
+/// Parses `$expand`; `Err` carries the offending text.
+fn parse_expand(v: &str) -> Result<(ExpandKind, u8), String> {
+    let (kind, rest) = match v.chars().next() {
+        Some('*') => (ExpandKind::All, &v[1..]),
+        Some('.') => (ExpandKind::NoLinks, &v[1..]),
+        Some('~') => (ExpandKind::LinksOnly, &v[1..]),
+        _ => return Err(v.to_owned()),
+    };
+    if rest.is_empty() {
+        return Ok((kind, 1));
+    }
+    let levels = rest
+        .strip_prefix("($levels=")
+        .and_then(|r| r.strip_suffix(')'))
+        .and_then(|n| n.parse::<u8>().ok())
+        .filter(|n| (1..=3).contains(n))
+        .ok_or_else(|| v.to_owned())?;
+    Ok((kind, levels))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn expand(
+    node: &Node,
+    st: &mut crate::state::NodeState,
+    body: &mut Value,
+    kind: ExpandKind,
+    levels: u8,
+    now: Instant,
+    in_links: bool,
+) {
+    if levels == 0 {
+        return;
+    }
+    let Value::Object(map) = body else { return };
+    for (key, value) in map.iter_mut() {
+        if key.starts_with('@') || key == "Actions" || key == "Oem" {
+            continue;
+        }
+        let under_links = in_links || key == "Links";
+        let wanted = match kind {
+            ExpandKind::All => true,
+            ExpandKind::NoLinks => !under_links,
+            ExpandKind::LinksOnly => under_links,
+        };
+        match value {
+            Value::Object(o) if o.len() == 1 && o.contains_key("@odata.id") => {
+                if wanted
+                    && let Some(path) = o
+                        .get("@odata.id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                {
+                    expand_one(node, st, value, &path, kind, levels, now);
+                }
+            }
+            Value::Object(_) if key == "Links" || key == "Boot" || key == "Status" => {
+                expand(node, st, value, kind, levels, now, under_links);
+            }
+            Value::Array(items) => {
+                for item in items.iter_mut() {
+                    let path = item
+                        .as_object()
+                        .filter(|o| o.len() == 1)
+                        .and_then(|o| o.get("@odata.id"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    if let (true, Some(path)) = (wanted, path) {
+                        expand_one(node, st, item, &path, kind, levels, now);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn expand_one(
+    node: &Node,
+    st: &mut crate::state::NodeState,
+    slot: &mut Value,
+    path: &str,
+    kind: ExpandKind,
+    levels: u8,
+    now: Instant,
+) {
+    let Some(rest) = path.strip_prefix("/redfish/v1") else {
+        return;
+    };
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(mut r) = render(node, st, &segs, now) {
+        expand(node, st, &mut r.body, kind, levels - 1, now, false);
+        *slot = r.body;
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+async fn handle(
+    node: &Arc<Node>,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    now: Instant,
+) -> Reply {
+    // Faults that answer before anything else.
+    {
+        let mut f = lock(&node.faults);
+        if f.fail_next > 0 {
+            f.fail_next -= 1;
+            let status =
+                StatusCode::from_u16(f.fail_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let retry = f.fail_retry_after;
+            drop(f);
+            let reply = error(
+                status,
+                vec![base_message(
+                    "ServiceTemporarilyUnavailable",
+                    format!(
+                        "The service is temporarily unavailable.  Retry in {} seconds.",
+                        retry.unwrap_or(1)
+                    ),
+                    &[&retry.unwrap_or(1).to_string()],
+                    &[],
+                    "Wait the indicated time and retry the operation.",
+                )],
+            );
+            return match retry {
+                Some(s) => reply.header(header::RETRY_AFTER, s.to_string()),
+                None => reply,
+            };
+        }
+        if f.transient_next > 0 {
+            f.transient_next -= 1;
+            drop(f);
+            return vendor_error(node.profile().transient_error);
+        }
+    }
+    if let Some(v) = headers.get("odata-version")
+        && v.as_bytes() != b"4.0"
+    {
+        return error(
+            StatusCode::PRECONDITION_FAILED,
+            vec![base_message(
+                "PreconditionFailed",
+                "The OData-Version requested is not supported; this service supports 4.0.".into(),
+                &[],
+                &[],
+                "Send OData-Version: 4.0 or omit the header.",
+            )],
+        );
+    }
+    let raw_path = uri.path();
+    let path = if raw_path.len() > 1 {
+        raw_path.trim_end_matches('/')
+    } else {
+        raw_path
+    };
+    let is_get = method == Method::GET || method == Method::HEAD;
+
+    if !is_open(method, path) {
+        match authenticate(node, headers, now) {
+            Some(_) => {}
+            None => return unauthorized(),
+        }
+    }
+    if path == "/redfish" {
+        return if is_get {
+            Reply::json(StatusCode::OK, json!({"v1": "/redfish/v1/"}))
+        } else {
+            method_not_allowed(Allow::Get)
+        };
+    }
+    if path == "/redfish/v1/$metadata" {
+        return if is_get {
+            Reply {
+                status: StatusCode::OK,
+                headers: Vec::new(),
+                payload: Payload::Xml(resources::metadata_xml()),
+            }
+        } else {
+            method_not_allowed(Allow::Get)
+        };
+    }
+    if path == "/redfish/v1/odata" {
+        return if is_get {
+            Reply::json(StatusCode::OK, resources::odata_doc())
+        } else {
+            method_not_allowed(Allow::Get)
+        };
+    }
+    let Some(rest) = path.strip_prefix("/redfish/v1") else {
+        return not_found(path);
+    };
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+
+    // Query parameters: $expand is supported; other $-parameters are not (501, DSP0266).
+    let mut expand_req = None;
+    if let Some(q) = uri.query() {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let k = percent_decode(k);
+            if k == "$expand" {
+                match parse_expand(&percent_decode(v)) {
+                    Ok(e) => expand_req = Some(e),
+                    Err(bad) => {
+                        return error(
+                            StatusCode::BAD_REQUEST,
+                            vec![base_message(
+                                "QueryParameterValueFormatError",
+                                format!(
+                                    "The value '{bad}' for the parameter $expand is of a different format than the parameter can accept."
+                                ),
+                                &[&bad, "$expand"],
+                                &[],
+                                "Correct the value for the query parameter in the request and resubmit the request if the operation failed.",
+                            )],
+                        );
+                    }
+                }
+            } else if k.starts_with('$') || k == "only" || k == "excerpt" {
+                return error(
+                    StatusCode::NOT_IMPLEMENTED,
+                    vec![base_message(
+                        "QueryNotSupported",
+                        "Querying is not supported by the implementation.".into(),
+                        &[],
+                        &[],
+                        "Remove the query parameters and resubmit the request if the operation failed.",
+                    )],
+                );
+            }
+        }
+    }
+
+    // Actions and other POST-only targets.
+    if let Some(reply) = post_targets(node, method, &segs, headers, bytes, now).await {
+        return reply;
+    }
+
+    match handle_resource(node, method, &segs, headers, bytes, now, expand_req, path) {
+        Ok(reply) => reply,
+        Err(changes) => patch_resource(node, &segs, &changes, now).await,
+    }
+}
+
+/// GET/HEAD/PATCH-precondition/DELETE on a rendered resource; `Err` carries a PATCH body that
+/// passed the precondition, to be applied (asynchronously) by the caller.
+#[allow(clippy::too_many_arguments)]
+fn handle_resource(
+    node: &Arc<Node>,
+    method: &Method,
+    segs: &[&str],
+    headers: &HeaderMap,
+    bytes: &[u8],
+    now: Instant,
+    expand_req: Option<(ExpandKind, u8)>,
+    path: &str,
+) -> Result<Reply, serde_json::Map<String, Value>> {
+    let mut st = node.state_at(now);
+    let Some(mut resource) = render(node, &mut st, segs, now) else {
+        return Ok(not_found(path));
+    };
+    if !resource.allow.allows(method.as_str()) {
+        return Ok(method_not_allowed(resource.allow));
+    }
+    let allow = resource.allow.header();
+    let etag = etag_of(&resource.body);
+    match *method {
+        Method::GET | Method::HEAD => {
+            if let Some(inm) = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                && etag_matches(inm, &etag)
+            {
+                return Ok(Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, etag));
+            }
+            if let Some((kind, levels)) = expand_req {
+                expand(node, &mut st, &mut resource.body, kind, levels, now, false);
+            }
+            let odata_type = resource
+                .body
+                .get("@odata.type")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim_start_matches('#')
+                .to_owned();
+            let mut reply = Reply::json(StatusCode::OK, resource.body)
+                .header(header::ETAG, etag)
+                .header(header::ALLOW, allow);
+            if let Some(schema) = odata_type.split('.').next().filter(|s| !s.is_empty()) {
+                reply = reply.header(
+                    header::LINK,
+                    format!("</redfish/v1/$metadata#{schema}.{schema}>; rel=describedby"),
+                );
+            }
+            Ok(reply)
+        }
+        Method::PATCH => {
+            if let Some(im) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+                && !etag_matches(im, &etag)
+            {
+                return Ok(error(StatusCode::PRECONDITION_FAILED, vec![base_message("PreconditionFailed", "The ETag supplied did not match the ETag required to change this resource.".into(), &[], &[], "Try the operation again using the appropriate ETag.")]));
+            }
+            let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(bytes) else {
+                return Ok(malformed_json());
+            };
+            drop(st);
+            Err(changes)
+        }
+        Method::DELETE => {
+            if let ["SessionService", "Sessions", sid] = segs {
+                st.sessions.retain(|s| s.id.to_string() != *sid);
+                return Ok(Reply::empty(StatusCode::NO_CONTENT));
+            }
+            Ok(method_not_allowed(resource.allow))
+        }
+        _ => Ok(method_not_allowed(resource.allow)),
+    }
+}
+
+fn parse_body(bytes: &[u8], empty_ok: bool) -> Result<serde_json::Map<String, Value>, Reply> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return if empty_ok {
+            Ok(serde_json::Map::new())
+        } else {
+            Err(malformed_json())
+        };
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(malformed_json()),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+async fn post_targets(
+    node: &Arc<Node>,
+    method: &Method,
+    segs: &[&str],
+    headers: &HeaderMap,
+    bytes: &[u8],
+    now: Instant,
+) -> Option<Reply> {
+    let p = node.profile();
+    let ps = paths(node);
+    let full = format!("/redfish/v1/{}", segs.join("/"));
+    let action = |target: &str| full == target;
+    let reset_target = format!("{}/Actions/ComputerSystem.Reset", ps.system);
+    let reset_bios_target = format!("{}/Actions/Bios.ResetBios", ps.bios);
+    let vmedia_action = full
+        .strip_prefix(&format!("{}/", ps.vmedia))
+        .and_then(|r| r.split_once("/Actions/VirtualMedia."));
+    let is_action = action(&reset_target)
+        || action(&reset_bios_target)
+        || vmedia_action.is_some()
+        || segs.first() == Some(&"TaskService") && segs.get(1) == Some(&"TaskMonitors");
+    let session_create = method == Method::POST
+        && (segs == ["SessionService", "Sessions"]
+            || segs == ["SessionService", "Sessions", "Members"]);
+    if !is_action && !session_create {
+        return None;
+    }
+    if segs.first() == Some(&"TaskService") {
+        if method != Method::GET && method != Method::HEAD && method != Method::DELETE {
+            return Some(method_not_allowed(Allow::Get));
+        }
+        let tid = segs.get(2).copied().unwrap_or_default();
+        let st = node.state_at(now);
+        let Some(task) = st
+            .tasks
+            .iter()
+            .find(|t| resources::task_id(node, t.id) == tid)
+        else {
+            return Some(not_found(&full));
+        };
+        let body = resources::task_body(node, task);
+        return Some(if task.state == TaskState::Pending {
+            Reply::json(StatusCode::ACCEPTED, body)
+                .header(header::RETRY_AFTER, "5")
+                .header(header::LOCATION, full)
+        } else {
+            Reply::json(StatusCode::OK, body)
+        });
+    }
+    if method != Method::POST {
+        return Some(method_not_allowed(Allow::Post));
+    }
+    if session_create {
+        return Some(create_session(node, bytes, now));
+    }
+    if action(&reset_target) {
+        let body = match parse_body(bytes, false) {
+            Ok(b) => b,
+            Err(r) => return Some(r),
+        };
+        return Some(reset(node, &body, now));
+    }
+    if action(&reset_bios_target) {
+        if let Err(r) = parse_body(bytes, true) {
+            return Some(r);
+        }
+        node.state_at(now).bios_reset_pending = true;
+        return Some(Reply::empty(StatusCode::NO_CONTENT));
+    }
+    if let Some((slot, act)) = vmedia_action {
+        if p.vmedia_patch_only {
+            return Some(not_found(&full));
+        }
+        let Some(slot_idx) = p.vmedia_slots.iter().position(|s| s.id == slot) else {
+            return Some(not_found(&full));
+        };
+        let _ = headers;
+        return Some(match act {
+            "InsertMedia" => {
+                let body = match parse_body(bytes, false) {
+                    Ok(b) => b,
+                    Err(r) => return Some(r),
+                };
+                insert_media(node, slot_idx, &body, true).await
+            }
+            "EjectMedia" => {
+                if p.eject_requires_body && bytes.is_empty() {
+                    return Some(error(StatusCode::BAD_REQUEST, vec![base_message("MalformedJSON", "The request body submitted was malformed JSON and could not be parsed by the receiving service.".into(), &[], &[], "Send an empty JSON object.")]));
+                }
+                if let Err(r) = parse_body(bytes, true) {
+                    return Some(r);
+                }
+                let mut st = node.state_at(now);
+                if let Some(m) = st.media.get_mut(slot_idx) {
+                    *m = crate::state::MediaSlot::default();
+                }
+                Reply::empty(StatusCode::NO_CONTENT)
+            }
+            _ => not_found(&full),
+        });
+    }
+    None
+}
+
+fn create_session(node: &Node, bytes: &[u8], now: Instant) -> Reply {
+    let body = match parse_body(bytes, false) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let user = body.get("UserName").and_then(Value::as_str);
+    let pass = body.get("Password").and_then(Value::as_str);
+    let (Some(user), Some(pass)) = (user, pass) else {
+        let missing = if user.is_none() {
+            "UserName"
+        } else {
+            "Password"
+        };
+        return error(
+            StatusCode::BAD_REQUEST,
+            vec![base_message(
+                "PropertyMissing",
+                format!(
+                    "The property {missing} is a required property and must be included in the request."
+                ),
+                &[missing],
+                &[format!("/{missing}")],
+                "Ensure that the property is in the request body and has a valid value and resubmit the request if the operation failed.",
+            )],
+        );
+    };
+    if !credentials_ok(node, user, pass) {
+        return unauthorized();
+    }
+    let mut st = lock(&node.state);
+    st.expire_sessions(now);
+    if st.sessions.len() >= node.profile().session_cap {
+        drop(st);
+        return vendor_error(node.profile().session_limit_error);
+    }
+    let id = st.take_id();
+    let token = new_token();
+    st.sessions.push(Session {
+        id,
+        token: token.clone(),
+        user: user.to_owned(),
+        last_used: now,
+    });
+    let location = format!("/redfish/v1/SessionService/Sessions/{id}");
+    Reply::json(StatusCode::CREATED, resources::session_body(id, user))
+        .header(header::LOCATION, location)
+        .header(header::HeaderName::from_static("x-auth-token"), token)
+}
+
+/// 43 characters from a 62-symbol alphabet: about 256 bits of randomness.
+fn new_token() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(43);
+    while out.len() < 43 {
+        let mut r = rand::random::<u128>();
+        for _ in 0..21 {
+            out.push(char::from(ALPHABET[(r % 62) as usize]));
+            r /= 62;
+        }
+    }
+    out.truncate(43);
+    out
+}
+
+fn reset(node: &Node, body: &serde_json::Map<String, Value>, now: Instant) -> Reply {
+    let p = node.profile();
+    let action = "ComputerSystem.Reset";
+    let Some(kind_str) = body.get("ResetType").and_then(Value::as_str) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            vec![base_message(
+                "ActionParameterMissing",
+                format!(
+                    "The action {action} requires the parameter ResetType to be present in the request body."
+                ),
+                &[action, "ResetType"],
+                &["/ResetType".into()],
+                "Supply the action with the required parameter in the request body when the request is resubmitted.",
+            )],
+        );
+    };
+    if let Some(unknown) = body.keys().find(|k| *k != "ResetType") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            vec![base_message(
+                "ActionParameterUnknown",
+                format!("The action {action} was submitted with the invalid parameter {unknown}."),
+                &[action, unknown],
+                &[format!("/{unknown}")],
+                "Correct the invalid parameter and resubmit the request if the operation failed.",
+            )],
+        );
+    }
+    let kind = ResetType::parse(kind_str).filter(|_| p.reset_types.contains(&kind_str));
+    let Some(kind) = kind else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            vec![base_message(
+                "ActionParameterNotSupported",
+                format!(
+                    "The parameter {kind_str} for the action {action} is not supported on the target resource."
+                ),
+                &[kind_str, action],
+                &["/ResetType".into()],
+                "Remove the parameter supplied and resubmit the request if the operation failed.",
+            )],
+        );
+    };
+    let delays = node.delays();
+    let mut st = node.state_at(now);
+    if let (Some(ms), Some(last)) = (p.busy_after_power_change_ms, st.last_power_change)
+        && now.duration_since(last) < std::time::Duration::from_millis(ms)
+    {
+        drop(st);
+        return vendor_error(p.transient_error);
+    }
+    match st.reset(kind, now, p, delays) {
+        Ok(()) => Reply::empty(StatusCode::NO_CONTENT),
+        Err(ResetRefusal::AlreadyInState) if !p.redundant_power_conflict => {
+            Reply::empty(StatusCode::NO_CONTENT)
+        }
+        Err(refusal) => {
+            let why = match refusal {
+                ResetRefusal::AlreadyInState => {
+                    "the system is already in the requested power state"
+                }
+                ResetRefusal::NotPoweredOn => "the system is powered off",
+                ResetRefusal::InTransition => "a power transition is in progress",
+            };
+            error(
+                StatusCode::CONFLICT,
+                vec![base_message(
+                    "ActionParameterValueConflict",
+                    format!("The reset type {kind_str} cannot be applied because {why}."),
+                    &["ResetType", kind_str],
+                    &["/ResetType".into()],
+                    "Wait for the current power state to settle, then retry.",
+                )],
+            )
+        }
+    }
+}
+
+/// Validates `InsertMedia` parameters, downloads the image, checks it and stores it in the slot.
+#[allow(clippy::too_many_lines, clippy::items_after_statements)]
+async fn insert_media(
+    node: &Arc<Node>,
+    slot_idx: usize,
+    body: &serde_json::Map<String, Value>,
+    via_action: bool,
+) -> Reply {
+    let p = node.profile();
+    let action = "VirtualMedia.InsertMedia";
+    const KNOWN: &[&str] = &[
+        "Image",
+        "Inserted",
+        "WriteProtected",
+        "TransferProtocolType",
+        "TransferMethod",
+        "UserName",
+        "Password",
+        "MediaType",
+    ];
+    if let Some(unknown) = body.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            vec![base_message(
+                "ActionParameterUnknown",
+                format!("The action {action} was submitted with the invalid parameter {unknown}."),
+                &[action, unknown],
+                &[format!("/{unknown}")],
+                "Correct the invalid parameter and resubmit the request if the operation failed.",
+            )],
+        );
+    }
+    if via_action
+        && p.insert_rejects_readonly_fields
+        && let Some(ro) = ["Inserted", "WriteProtected"]
+            .into_iter()
+            .find(|k| body.contains_key(*k))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            vec![property_not_writable(ro, "/")],
+        );
+    }
+    let Some(image) = body.get("Image").and_then(Value::as_str).map(str::to_owned) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            vec![base_message(
+                "ActionParameterMissing",
+                format!(
+                    "The action {action} requires the parameter Image to be present in the request body."
+                ),
+                &[action, "Image"],
+                &["/Image".into()],
+                "Supply the action with the required parameter in the request body when the request is resubmitted.",
+            )],
+        );
+    };
+    let write_protected = body
+        .get("WriteProtected")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    {
+        let st = lock(&node.state);
+        if st.media.get(slot_idx).is_some_and(|m| m.inserted) {
+            return error(StatusCode::CONFLICT, vec![base_message("ResourceInUse", "The change to the requested resource failed because the resource is in use or in transition.".into(), &[], &[], "Eject the inserted media first.")]);
+        }
+    }
+    let is_cd = p
+        .vmedia_slots
+        .get(slot_idx)
+        .is_some_and(|s| s.media_types.contains(&"CD"));
+    let fetched = fetch_image(node, &image).await;
+    let data = match fetched {
+        Ok(d) => d,
+        Err(why) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                vec![base_message(
+                    "ResourceAtUriUnauthorized",
+                    format!(
+                        "While accessing the resource at '{image}', the service received an authorization error '{why}'."
+                    ),
+                    &[&image, &why],
+                    &["/Image".into()],
+                    "Ensure that the image URL is reachable from the BMC and try again.",
+                )],
+            );
+        }
+    };
+    let (label, config_drive) = if is_cd {
+        if !iso9660::has_iso9660_signature(&data) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                vec![base_message(
+                    "ActionParameterValueFormatError",
+                    format!(
+                        "The value '{image}' for the parameter Image in the action {action} is of a different format than the parameter can accept."
+                    ),
+                    &[&image, "Image", action],
+                    &["/Image".into()],
+                    "Provide an ISO 9660 image.",
+                )],
+            );
+        }
+        match iso9660::IsoImage::parse(&data) {
+            Ok(iso) => (
+                Some(iso.volume_label().to_owned()),
+                iso9660::config_drive_network(&iso).ok().flatten(),
+            ),
+            Err(_) => (None, None),
+        }
+    } else {
+        (None, None)
+    };
+    let mut st = lock(&node.state);
+    let Some(m) = st.media.get_mut(slot_idx) else {
+        return not_found("VirtualMedia");
+    };
+    *m = crate::state::MediaSlot {
+        image: Some(image),
+        inserted: true,
+        write_protected,
+        image_size: data.len() as u64,
+        volume_label: label,
+        config_drive,
+    };
+    Reply::empty(StatusCode::NO_CONTENT)
+}
+
+async fn fetch_image(node: &Node, url: &str) -> Result<Vec<u8>, String> {
+    {
+        let mut f = lock(&node.faults);
+        if f.image_fail_next > 0 {
+            f.image_fail_next -= 1;
+            return Err("connection refused".into());
+        }
+    }
+    let parsed = url::Url::parse(url).map_err(|_| "invalid URL".to_owned())?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("unsupported transfer protocol".into());
+    }
+    let mut resp = node.shared.http.get(parsed).send().await.map_err(|e| {
+        if e.is_timeout() {
+            "timeout".to_owned()
+        } else {
+            "connection failed".to_owned()
+        }
+    })?;
+    if !resp.status().is_success() {
+        return Err(format!("HTTP {}", resp.status().as_u16()));
+    }
+    let mut data = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|_| "transfer interrupted".to_owned())?
+    {
+        data.extend_from_slice(&chunk);
+        if data.len() as u64 > node.shared.max_image_bytes {
+            return Err("image too large".into());
+        }
+    }
+    Ok(data)
+}
+
+#[allow(clippy::too_many_lines)]
+async fn patch_resource(
+    node: &Arc<Node>,
+    segs: &[&str],
+    patch: &serde_json::Map<String, Value>,
+    now: Instant,
+) -> Reply {
+    let p = node.profile();
+    let ps = paths(node);
+    let full = format!("/redfish/v1/{}", segs.join("/"));
+    if full == ps.system {
+        let mut infos = Vec::new();
+        for k in patch.keys() {
+            if !matches!(k.as_str(), "Boot" | "AssetTag" | "LocationIndicatorActive") {
+                infos.push(if is_known_system_property(k) {
+                    property_not_writable(k, "/")
+                } else {
+                    property_unknown(k, "/")
+                });
+            }
+        }
+        let mut st = node.state_at(now);
+        let mut boot = st.boot.clone();
+        if let Some(b) = patch.get("Boot") {
+            let Some(b) = b.as_object() else {
+                return error(StatusCode::BAD_REQUEST, vec![property_unknown("Boot", "/")]);
+            };
+            for (k, v) in b {
+                let text = v.as_str();
+                match (k.as_str(), text) {
+                    ("BootSourceOverrideTarget", Some(t)) if p.boot_targets.contains(&t) => {
+                        t.clone_into(&mut boot.target);
+                    }
+                    ("BootSourceOverrideEnabled", Some(e))
+                        if p.boot_enabled_values.contains(&e) =>
+                    {
+                        boot.enabled =
+                            OverrideEnabled::parse(e).unwrap_or(OverrideEnabled::Disabled);
+                    }
+                    ("BootSourceOverrideMode", Some(m)) if m == "UEFI" || m == "Legacy" => {
+                        m.clone_into(&mut boot.mode);
+                    }
+                    (
+                        "BootSourceOverrideTarget"
+                        | "BootSourceOverrideEnabled"
+                        | "BootSourceOverrideMode",
+                        _,
+                    ) => infos.push(value_not_in_list(k, v, "/Boot/")),
+                    _ => infos.push(property_unknown(k, "/Boot/")),
+                }
+            }
+            // Supermicro drops the override unless Enabled is re-sent with the target.
+            if p.override_needs_enabled
+                && b.contains_key("BootSourceOverrideTarget")
+                && !b.contains_key("BootSourceOverrideEnabled")
+            {
+                boot.enabled = OverrideEnabled::Disabled;
+            }
+        }
+        if !infos.is_empty() {
+            return error(StatusCode::BAD_REQUEST, infos);
+        }
+        st.boot = boot;
+        if let Some(tag) = patch.get("AssetTag").and_then(Value::as_str) {
+            st.asset_tag = tag.chars().take(64).collect();
+        }
+        if let Some(on) = patch
+            .get("LocationIndicatorActive")
+            .and_then(Value::as_bool)
+        {
+            st.locator_on = on;
+        }
+        let mut st = st;
+        return match render(node, &mut st, segs, now) {
+            Some(r) => {
+                let etag = etag_of(&r.body);
+                Reply::json(StatusCode::OK, r.body).header(header::ETAG, etag)
+            }
+            None => Reply::empty(StatusCode::NO_CONTENT),
+        };
+    }
+    if full == ps.bios_settings {
+        return patch_bios(node, patch, now);
+    }
+    if full == "/redfish/v1/SessionService" {
+        let mut infos = Vec::new();
+        let mut timeout = None;
+        for (k, v) in patch {
+            match (k.as_str(), v.as_u64()) {
+                ("SessionTimeout", Some(t)) if (30..=86_400).contains(&t) => timeout = Some(t),
+                ("SessionTimeout", _) => infos.push(base_message("PropertyValueOutOfRange", format!("The value '{v}' for the property SessionTimeout is not in the supported range of acceptable values."), &[&v.to_string(), "SessionTimeout"], &["/SessionTimeout".into()], "Use a value between 30 and 86400.")),
+                _ => infos.push(property_unknown(k, "/")),
+            }
+        }
+        if !infos.is_empty() {
+            return error(StatusCode::BAD_REQUEST, infos);
+        }
+        let mut st = node.state_at(now);
+        if let Some(t) = timeout {
+            st.session_timeout_secs = t;
+        }
+        return Reply::empty(StatusCode::NO_CONTENT);
+    }
+    if let Some(slot) = full.strip_prefix(&format!("{}/", ps.vmedia))
+        && let Some(slot_idx) = p.vmedia_slots.iter().position(|s| s.id == slot)
+    {
+        // PATCH on a slot: Image + Inserted inserts (how XCC works), Image null / Inserted false ejects.
+        let eject = patch.get("Image").is_some_and(Value::is_null)
+            || patch.get("Inserted") == Some(&Value::Bool(false));
+        if eject {
+            if let Some(m) = node.state_at(now).media.get_mut(slot_idx) {
+                *m = crate::state::MediaSlot::default();
+            }
+            return Reply::empty(StatusCode::NO_CONTENT);
+        }
+        if p.vmedia_patch_only && patch.contains_key("Image") && !patch.contains_key("Inserted") {
+            return error(StatusCode::BAD_REQUEST, vec![base_message("PropertyMissing", "The property Inserted is a required property and must be included in the request.".into(), &["Inserted"], &["/Inserted".into()], "Ensure that the property is in the request body and has a valid value and resubmit the request if the operation failed.")]);
+        }
+        if patch.contains_key("Image") {
+            return insert_media(node, slot_idx, patch, false).await;
+        }
+        return error(
+            StatusCode::BAD_REQUEST,
+            patch
+                .keys()
+                .map(|k| property_not_writable(k, "/"))
+                .collect(),
+        );
+    }
+    // Everything else that advertised PATCH is read-only in this mock.
+    error(
+        StatusCode::BAD_REQUEST,
+        patch
+            .keys()
+            .map(|k| property_not_writable(k, "/"))
+            .collect(),
+    )
+}
+
+fn is_known_system_property(k: &str) -> bool {
+    matches!(
+        k,
+        "Id" | "Name"
+            | "PowerState"
+            | "Manufacturer"
+            | "Model"
+            | "SerialNumber"
+            | "UUID"
+            | "Status"
+            | "HostName"
+            | "SKU"
+            | "SystemType"
+            | "BiosVersion"
+    )
+}
+
+fn patch_bios(node: &Arc<Node>, patch: &serde_json::Map<String, Value>, now: Instant) -> Reply {
+    let p = node.profile();
+    let mut infos = Vec::new();
+    let mut apply_time = None;
+    for (k, v) in patch {
+        match k.as_str() {
+            "Attributes" => {}
+            "@Redfish.SettingsApplyTime" if p.rejects_settings_apply_time => {
+                infos.push(property_unknown(k, "/"));
+            }
+            "@Redfish.SettingsApplyTime" => {
+                let at = v
+                    .get("ApplyTime")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if p.settings_apply_times.contains(&at) {
+                    apply_time = Some(at.to_owned());
+                } else {
+                    infos.push(value_not_in_list(
+                        "ApplyTime",
+                        &Value::from(at),
+                        "/@Redfish.SettingsApplyTime/",
+                    ));
+                }
+            }
+            _ => infos.push(property_unknown(k, "/")),
+        }
+    }
+    let Some(attrs) = patch.get("Attributes").and_then(Value::as_object) else {
+        infos.push(base_message("PropertyMissing", "The property Attributes is a required property and must be included in the request.".into(), &["Attributes"], &["/Attributes".into()], "Ensure that the property is in the request body and has a valid value and resubmit the request if the operation failed."));
+        return error(StatusCode::BAD_REQUEST, infos);
+    };
+    if !infos.is_empty() {
+        return error(StatusCode::BAD_REQUEST, infos);
+    }
+    let mut st = node.state_at(now);
+    let creates_job = p.bios_patch_creates_job && apply_time.is_some();
+    if creates_job
+        && st
+            .tasks
+            .iter()
+            .any(|t| t.state == TaskState::Pending && t.name == "BIOS configuration job")
+    {
+        return error(StatusCode::BAD_REQUEST, vec![message("IDRAC.2.8.SYS011", "Pending configuration values are already committed, unable to perform another set operation.".into(), &[], &[], "Wait for the scheduled job to complete or delete the configuration jobs before attempting more set attribute operations.")]);
+    }
+    let effective = |i: usize| st.bios_pending_value(i).unwrap_or_else(|| st.bios_value(i));
+    let accepted = match bios::validate(attrs, effective) {
+        Ok(a) => a,
+        Err(violations) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                violations.iter().map(violation_message).collect(),
+            );
+        }
+    };
+    st.stage_bios(accepted);
+    if creates_job {
+        let id = st.take_id();
+        st.tasks.push(Task {
+            id,
+            name: "BIOS configuration job",
+            state: TaskState::Pending,
+            start_unix: unix_now(),
+        });
+        let tid = resources::task_id(node, id);
+        let monitor = format!("/redfish/v1/TaskService/TaskMonitors/{tid}");
+        let body = st
+            .tasks
+            .last()
+            .map_or(Value::Null, |t| resources::task_body(node, t));
+        return Reply::json(StatusCode::ACCEPTED, body)
+            .header(header::LOCATION, monitor)
+            .header(header::RETRY_AFTER, "5");
+    }
+    Reply::empty(StatusCode::NO_CONTENT)
+}
+
+/// A TCP stream that resets itself when the node has a connection fault armed.
+pub(crate) struct FaultStream {
+    inner: TcpStream,
+    node: Arc<Node>,
+}
+
+impl AsyncRead for FaultStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll
+            && buf.filled().len() > before
+            && this.node.should_drop_connection(Instant::now())
+        {
+            // SO_LINGER 0 makes the close send RST, as a crashing or rebooting BMC does.
+            let _ = this.inner.set_zero_linger();
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "fault: connection reset",
+            )));
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for FaultStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// axum-server acceptor that wraps each TCP stream in a [`FaultStream`].
+#[derive(Clone)]
+pub(crate) struct FaultAcceptor {
+    pub node: Arc<Node>,
+}
+
+impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for FaultAcceptor {
+    type Stream = FaultStream;
+    type Service = S;
+    type Future = std::future::Ready<io::Result<(FaultStream, S)>>;
+
+    fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
+        let _ = stream.set_nodelay(true);
+        std::future::ready(Ok((
+            FaultStream {
+                inner: stream,
+                node: self.node.clone(),
+            },
+            service,
+        )))
+    }
+}
+
+#[allow(dead_code)]
+fn assert_send_checks(node: Arc<Node>, req: Request) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(dispatch(State(node), req));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        assert_eq!(
+            base64_decode("YWRtaW46cGFzc3dvcmQ=").as_deref(),
+            Some(&b"admin:password"[..])
+        );
+        assert_eq!(base64_decode("YQ").as_deref(), Some(&b"a"[..]));
+        assert_eq!(base64_decode("!!"), None);
+    }
+
+    #[test]
+    fn expand_parsing() {
+        assert!(matches!(parse_expand("*"), Ok((ExpandKind::All, 1))));
+        assert!(matches!(
+            parse_expand(".($levels=2)"),
+            Ok((ExpandKind::NoLinks, 2))
+        ));
+        assert!(matches!(parse_expand("~"), Ok((ExpandKind::LinksOnly, 1))));
+        assert!(parse_expand("x").is_err());
+        assert!(parse_expand("*($levels=9)").is_err());
+    }
+
+    #[test]
+    fn etag_matching() {
+        let e = etag_of(&json!({"a": 1}));
+        assert!(etag_matches(&e, &e));
+        assert!(etag_matches("*", &e));
+        assert!(etag_matches(&format!("W/{e}"), &e));
+        assert!(!etag_matches("\"other\"", &e));
+        assert_ne!(e, etag_of(&json!({"a": 2})));
+    }
+
+    #[test]
+    fn redaction() {
+        let body =
+            redact_body(br#"{"UserName":"u","Password":"hunter2","Nested":{"NewPassword":"x"}}"#);
+        assert!(
+            !body.contains("hunter2") && !body.contains("\"x\""),
+            "{body}"
+        );
+        let mut h = HeaderMap::new();
+        h.insert("x-auth-token", HeaderValue::from_static("tok123"));
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("Basic YWRtaW46cGFzc3dvcmQ="),
+        );
+        let r = redact_headers(&h);
+        assert!(r.iter().all(|(_, v)| v == "<redacted>"));
+        assert_eq!(redact_body(b"password=hunter2"), "<redacted non-json body>");
+    }
+}

@@ -1,0 +1,95 @@
+//! The binary: starts with port 0, prints one JSON line with every address, serves, stops on
+//! SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn prints_one_json_line_and_serves() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args([
+            "--nodes",
+            "3",
+            "--listen",
+            "127.0.0.1:0",
+            "--personality",
+            "hpe",
+            "--tls",
+            "--faults",
+            r#"{"latency_ms":0}"#,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("one line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    assert_eq!(v["personality"], "hpe");
+    assert_eq!(v["tls"], true);
+    let nodes = v["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 3);
+    let ports: std::collections::HashSet<_> = nodes
+        .iter()
+        .map(|n| n["addr"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ports.len(), 3, "distinct ephemeral ports");
+    assert!(
+        nodes[0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://127.0.0.1:")
+    );
+    let pem_path = v["ca_pem_path"].as_str().expect("pem path");
+    let pem = std::fs::read_to_string(pem_path).expect("pem written");
+    assert!(pem.contains("BEGIN CERTIFICATE"));
+    let admin = v["admin"].as_str().expect("admin url");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes()).unwrap();
+        let http = reqwest::Client::builder()
+            .tls_certs_only([cert])
+            .no_proxy()
+            .build()
+            .unwrap();
+        let r = http
+            .get(format!(
+                "{}/redfish/v1/Systems/1",
+                nodes[2]["url"].as_str().unwrap()
+            ))
+            .basic_auth("admin", Some("password"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let plain = reqwest::Client::builder().no_proxy().build().unwrap();
+        let log: serde_json::Value = plain
+            .get(format!("{admin}/nodes/2/requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(log["count"], 1);
+    });
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let _ = std::fs::remove_file(pem_path);
+}
+
+#[test]
+fn bad_personality_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args(["--personality", "ibm"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown personality"));
+}

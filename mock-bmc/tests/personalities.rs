@@ -1,0 +1,387 @@
+//! One test per named quirk of each personality table, plus BIOS apply on the right reset.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Bmc, PASS, USER, message_ids, spawn};
+use ferrofish_mock_bmc::Personality;
+use serde_json::json;
+
+async fn wait_booted(bmc: &Bmc, count: u32) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while bmc.node.view().boot_count < count {
+        assert!(std::time::Instant::now() < deadline, "node did not boot");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Stage a BIOS change, `GracefulRestart`, check, then `ForceRestart` and check.
+async fn bios_apply_case(p: Personality, graceful_applies: bool) {
+    let mock = spawn(p).await;
+    let bmc = Bmc::new(mock.node(0));
+    let prof = p.profile();
+    let sys = format!("/redfish/v1/Systems/{}", prof.system_id);
+    let bios = bmc.get_json(&format!("{sys}/Bios")).await;
+    let settings = bios["@Redfish.Settings"]["SettingsObject"]["@odata.id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        settings.ends_with(&format!("/Bios/{}", prof.bios_settings_segment)),
+        "{p}: {settings}"
+    );
+    bmc.reset(&sys, "On").await;
+    wait_booted(&bmc, 1).await;
+    let mut body = json!({"Attributes": {"ProcTurboMode": "Disabled"}});
+    if !prof.rejects_settings_apply_time {
+        body["@Redfish.SettingsApplyTime"] = json!({"ApplyTime": "OnReset"});
+    }
+    let r = bmc.patch(&settings, body).await;
+    assert!(r.status().is_success(), "{p}: {}", r.status());
+    assert_eq!(
+        bmc.node.view().bios_pending.get("ProcTurboMode"),
+        Some(&json!("Disabled"))
+    );
+    assert_eq!(
+        bmc.get_json(&settings).await["Attributes"]["ProcTurboMode"],
+        "Disabled"
+    );
+    assert_eq!(
+        bmc.get_json(&format!("{sys}/Bios")).await["Attributes"]["ProcTurboMode"],
+        "Enabled",
+        "{p}: current unchanged until reset"
+    );
+    // Past HPE's busy window.
+    tokio::time::sleep(Duration::from_millis(
+        prof.busy_after_power_change_ms.unwrap_or(0),
+    ))
+    .await;
+    assert_eq!(
+        bmc.reset(&sys, "GracefulRestart").await.status(),
+        204,
+        "{p}"
+    );
+    wait_booted(&bmc, 2).await;
+    let applied =
+        bmc.get_json(&format!("{sys}/Bios")).await["Attributes"]["ProcTurboMode"] == "Disabled";
+    assert_eq!(
+        applied, graceful_applies,
+        "{p}: GracefulRestart applying BIOS"
+    );
+    if !graceful_applies {
+        tokio::time::sleep(Duration::from_millis(
+            prof.busy_after_power_change_ms.unwrap_or(0),
+        ))
+        .await;
+        assert_eq!(bmc.reset(&sys, "ForceRestart").await.status(), 204);
+        wait_booted(&bmc, 3).await;
+        assert_eq!(
+            bmc.get_json(&format!("{sys}/Bios")).await["Attributes"]["ProcTurboMode"],
+            "Disabled",
+            "{p}: ForceRestart applies"
+        );
+    }
+    assert!(bmc.node.view().bios_pending.is_empty());
+}
+
+#[tokio::test]
+async fn bios_apply_generic_needs_force_restart() {
+    bios_apply_case(Personality::Generic, false).await;
+}
+
+#[tokio::test]
+async fn bios_apply_dell_graceful_restart_runs_the_job() {
+    bios_apply_case(Personality::Dell, true).await;
+}
+
+#[tokio::test]
+async fn bios_apply_hpe_lower_case_settings() {
+    bios_apply_case(Personality::Hpe, true).await;
+}
+
+#[tokio::test]
+async fn bios_apply_lenovo_pending() {
+    bios_apply_case(Personality::Lenovo, false).await;
+}
+
+#[tokio::test]
+async fn bios_apply_supermicro_sd() {
+    bios_apply_case(Personality::Supermicro, false).await;
+}
+
+#[tokio::test]
+async fn dell_bios_patch_creates_job_with_task_monitor() {
+    let mock = spawn(Personality::Dell).await;
+    let bmc = Bmc::new(mock.node(0));
+    let sys = "/redfish/v1/Systems/System.Embedded.1";
+    let settings = format!("{sys}/Bios/Settings");
+    let r = bmc.patch(&settings, json!({"Attributes": {"NumLock": "Off"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
+    assert_eq!(r.status(), 202);
+    assert!(r.headers().contains_key("retry-after"));
+    let monitor = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(monitor.contains("JID_"), "{monitor}");
+    let task: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(task["TaskState"], "Pending");
+    let again = bmc.patch(&settings, json!({"Attributes": {"NumLock": "On"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
+    assert_eq!(again.status(), 400);
+    assert_eq!(
+        message_ids(&again.json().await.unwrap()),
+        vec!["IDRAC.2.8.SYS011"]
+    );
+    let m = bmc.get(&monitor).await;
+    assert_eq!(m.status(), 202, "job waits for a reset");
+    assert!(m.headers().contains_key("retry-after"));
+    assert_eq!(
+        bmc.get_json("/redfish/v1/TaskService/Tasks").await["Members@odata.count"],
+        1
+    );
+    bmc.reset(sys, "On").await;
+    wait_booted(&bmc, 1).await;
+    let m = bmc.get(&monitor).await;
+    assert_eq!(m.status(), 200);
+    assert_eq!(
+        m.json::<serde_json::Value>().await.unwrap()["TaskState"],
+        "Completed"
+    );
+    assert_eq!(
+        bmc.node.view().bios_changed.get("NumLock"),
+        Some(&json!("Off"))
+    );
+}
+
+#[tokio::test]
+async fn dell_vmedia_only_under_idrac_manager() {
+    let mock = spawn(Personality::Dell).await;
+    let bmc = Bmc::new(mock.node(0));
+    assert_eq!(
+        bmc.get("/redfish/v1/Systems/System.Embedded.1/VirtualMedia")
+            .await
+            .status(),
+        404
+    );
+    let coll = bmc
+        .get_json("/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia")
+        .await;
+    assert_eq!(
+        coll["Members"][0]["@odata.id"],
+        "/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia/CD"
+    );
+    assert!(
+        bmc.get_json("/redfish/v1/Systems/System.Embedded.1")
+            .await
+            .get("VirtualMedia")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn dell_redundant_power_request_conflicts() {
+    let mock = spawn(Personality::Dell).await;
+    let bmc = Bmc::new(mock.node(0));
+    let r = bmc
+        .reset("/redfish/v1/Systems/System.Embedded.1", "ForceOff")
+        .await;
+    assert_eq!(r.status(), 409);
+    let generic = spawn(Personality::Generic).await;
+    let g = Bmc::new(generic.node(0));
+    assert_eq!(
+        g.reset("/redfish/v1/Systems/1", "ForceOff").await.status(),
+        204,
+        "generic: no-op success"
+    );
+}
+
+#[tokio::test]
+async fn dell_transient_sys518_on_request() {
+    let mock = spawn(Personality::Dell).await;
+    let bmc = Bmc::new(mock.node(0));
+    mock.node(0).faults().transient_error_next(2);
+    for _ in 0..2 {
+        let r = bmc.get("/redfish/v1/Systems").await;
+        assert_eq!(r.status(), 503);
+        assert_eq!(
+            message_ids(&r.json().await.unwrap()),
+            vec!["IDRAC.2.8.SYS518"]
+        );
+    }
+    assert_eq!(bmc.get("/redfish/v1/Systems").await.status(), 200);
+}
+
+#[tokio::test]
+async fn hpe_busy_after_power_change_and_oem() {
+    let mock = spawn(Personality::Hpe).await;
+    let bmc = Bmc::new(mock.node(0));
+    let sys = "/redfish/v1/Systems/1";
+    assert!(bmc.get_json(sys).await["Oem"]["Hpe"].is_object());
+    assert_eq!(bmc.reset(sys, "On").await.status(), 204);
+    let r = bmc.reset(sys, "ForceOff").await;
+    assert_eq!(r.status(), 400, "right after a power change");
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["iLO.2.15.InvalidOperationForSystemState"]
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(bmc.reset(sys, "ForceOff").await.status(), 204);
+}
+
+#[tokio::test]
+async fn hpe_pending_lists_all_attributes_lenovo_too_dell_only_changes() {
+    for (p, all) in [
+        (Personality::Hpe, true),
+        (Personality::Lenovo, true),
+        (Personality::Dell, false),
+    ] {
+        let mock = spawn(p).await;
+        let bmc = Bmc::new(mock.node(0));
+        let prof = p.profile();
+        let settings = format!(
+            "/redfish/v1/Systems/{}/Bios/{}",
+            prof.system_id, prof.bios_settings_segment
+        );
+        let n = bmc.get_json(&settings).await["Attributes"]
+            .as_object()
+            .map_or(0, serde_json::Map::len);
+        assert_eq!(n > 50, all, "{p}: {n}");
+    }
+}
+
+#[tokio::test]
+async fn hpe_eject_requires_a_body() {
+    let mock = spawn(Personality::Hpe).await;
+    let bmc = Bmc::new(mock.node(0));
+    let target = "/redfish/v1/Managers/1/VirtualMedia/2/Actions/VirtualMedia.EjectMedia";
+    let r = bmc
+        .http
+        .post(bmc.url(target))
+        .basic_auth(USER, Some(PASS))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(bmc.post(target, json!({})).await.status(), 204);
+}
+
+#[tokio::test]
+async fn lenovo_rejects_settings_apply_time_and_continuous() {
+    let mock = spawn(Personality::Lenovo).await;
+    let bmc = Bmc::new(mock.node(0));
+    let r = bmc.patch("/redfish/v1/Systems/1/Bios/Pending", json!({"Attributes": {"NumLock": "Off"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.PropertyUnknown"]
+    );
+    assert_eq!(
+        bmc.patch(
+            "/redfish/v1/Systems/1/Bios/Pending",
+            json!({"Attributes": {"NumLock": "Off"}})
+        )
+        .await
+        .status(),
+        204
+    );
+    let r = bmc.patch("/redfish/v1/Systems/1", json!({"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Continuous"}})).await;
+    assert_eq!(r.status(), 400, "XCC has no Continuous");
+}
+
+#[tokio::test]
+async fn lenovo_virtual_media_by_patch_only() {
+    let mock = spawn(Personality::Lenovo).await;
+    let bmc = Bmc::new(mock.node(0));
+    let slot = bmc
+        .get_json("/redfish/v1/Managers/1/VirtualMedia/EXT1")
+        .await;
+    assert!(slot.get("Actions").is_none());
+    let r = bmc
+        .post(
+            "/redfish/v1/Managers/1/VirtualMedia/EXT1/Actions/VirtualMedia.InsertMedia",
+            json!({"Image": "http://127.0.0.1:1/x.iso"}),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = bmc
+        .patch(
+            "/redfish/v1/Managers/1/VirtualMedia/EXT1",
+            json!({"Image": "http://127.0.0.1:1/x.iso"}),
+        )
+        .await;
+    assert_eq!(r.status(), 400, "Inserted is required on XCC");
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.PropertyMissing"]
+    );
+}
+
+#[tokio::test]
+async fn supermicro_usbcd_target_and_enabled_must_be_resent() {
+    let mock = spawn(Personality::Supermicro).await;
+    let bmc = Bmc::new(mock.node(0));
+    let sys = "/redfish/v1/Systems/1";
+    let allowed =
+        bmc.get_json(sys).await["Boot"]["BootSourceOverrideTarget@Redfish.AllowableValues"].clone();
+    assert!(allowed.as_array().unwrap().contains(&json!("UsbCd")));
+    assert!(!allowed.as_array().unwrap().contains(&json!("Cd")));
+    assert_eq!(
+        bmc.patch(
+            sys,
+            json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}})
+        )
+        .await
+        .status(),
+        400
+    );
+    assert_eq!(bmc.patch(sys, json!({"Boot": {"BootSourceOverrideTarget": "UsbCd", "BootSourceOverrideEnabled": "Once"}})).await.status(), 200);
+    assert_eq!(
+        bmc.get_json(sys).await["Boot"]["BootSourceOverrideEnabled"],
+        "Once"
+    );
+    // Target alone: the override is dropped.
+    assert_eq!(
+        bmc.patch(sys, json!({"Boot": {"BootSourceOverrideTarget": "Pxe"}}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        bmc.get_json(sys).await["Boot"]["BootSourceOverrideEnabled"],
+        "Disabled"
+    );
+    // Generic keeps Enabled when only the target is sent.
+    let g = spawn(Personality::Generic).await;
+    let gb = Bmc::new(g.node(0));
+    gb.patch(
+        sys,
+        json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}}),
+    )
+    .await;
+    gb.patch(sys, json!({"Boot": {"BootSourceOverrideTarget": "Pxe"}}))
+        .await;
+    assert_eq!(
+        gb.get_json(sys).await["Boot"]["BootSourceOverrideEnabled"],
+        "Once"
+    );
+}
+
+#[tokio::test]
+async fn supermicro_sd_omits_attributes_when_nothing_pending_and_insert_rejects_readonly_fields() {
+    let mock = spawn(Personality::Supermicro).await;
+    let bmc = Bmc::new(mock.node(0));
+    assert!(
+        bmc.get_json("/redfish/v1/Systems/1/Bios/SD")
+            .await
+            .get("Attributes")
+            .is_none()
+    );
+    let r = bmc
+        .post(
+            "/redfish/v1/Managers/1/VirtualMedia/CD1/Actions/VirtualMedia.InsertMedia",
+            json!({"Image": "http://127.0.0.1:1/x.iso", "Inserted": true, "WriteProtected": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.PropertyNotWritable"]
+    );
+}

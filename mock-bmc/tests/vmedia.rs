@@ -1,0 +1,263 @@
+//! Virtual media with real images served over HTTP on loopback, and a DHCP-less config-drive
+//! boot end to end.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Bmc, NETWORK_DATA, config_drive, image_server, message_ids, spawn};
+use ferrofish_mock_bmc::Personality;
+use serde_json::json;
+
+async fn wait_booted(bmc: &Bmc, count: u32) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while bmc.node.view().boot_count < count {
+        assert!(std::time::Instant::now() < deadline, "node did not boot");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Insert the config drive in the personality's CD slot, boot once from CD, check the address.
+async fn config_drive_boot(p: Personality) {
+    let img = image_server(vec![("/cd.iso", config_drive())]).await;
+    let mock = spawn(p).await;
+    let bmc = Bmc::new(mock.node(0));
+    let prof = p.profile();
+    let sys = format!("/redfish/v1/Systems/{}", prof.system_id);
+    let coll_path = match prof.vmedia_location {
+        ferrofish_mock_bmc::personality::VmediaLocation::System => format!("{sys}/VirtualMedia"),
+        _ => format!("/redfish/v1/Managers/{}/VirtualMedia", prof.manager_id),
+    };
+    let coll = bmc.get_json(&coll_path).await;
+    // Pick the slot whose MediaTypes include CD, as a client does.
+    let mut slot_path = None;
+    for m in coll["Members"].as_array().unwrap() {
+        let path = m["@odata.id"].as_str().unwrap().to_owned();
+        let slot = bmc.get_json(&path).await;
+        if slot["MediaTypes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("CD"))
+        {
+            assert_eq!(slot["Inserted"], false);
+            slot_path = Some((path, slot.get("Actions").is_some()));
+            break;
+        }
+    }
+    let (slot_path, has_actions) = slot_path.expect("a CD slot");
+    let image = format!("http://{img}/cd.iso");
+    let r = if has_actions {
+        bmc.post(
+            &format!("{slot_path}/Actions/VirtualMedia.InsertMedia"),
+            json!({"Image": image, "TransferProtocolType": "HTTP"}),
+        )
+        .await
+    } else {
+        bmc.patch(
+            &slot_path,
+            json!({"Image": image, "Inserted": true, "WriteProtected": true}),
+        )
+        .await
+    };
+    assert_eq!(r.status(), 204, "{p}");
+    let slot = bmc.get_json(&slot_path).await;
+    assert_eq!(slot["Inserted"], true);
+    assert_eq!(slot["Image"], image);
+    assert_eq!(bmc.node.view().inserted_media.len(), 1);
+    let r = bmc.patch(&sys, json!({"Boot": {"BootSourceOverrideTarget": prof.cd_boot_target, "BootSourceOverrideEnabled": "Once"}})).await;
+    assert_eq!(r.status(), 200, "{p}");
+    assert_eq!(bmc.reset(&sys, "On").await.status(), 204);
+    wait_booted(&bmc, 1).await;
+    let view = bmc.node.view();
+    let booted = view.booted.expect("booted");
+    assert_eq!(booted.source, prof.cd_boot_target);
+    assert_eq!(booted.image.as_deref(), Some(image.as_str()));
+    assert_eq!(
+        view.static_network
+            .map(|n| n.address.to_string())
+            .as_deref(),
+        Some("192.0.2.44"),
+        "{p}"
+    );
+    let nic = bmc
+        .get_json(&format!("{sys}/EthernetInterfaces/NIC1"))
+        .await;
+    assert_eq!(nic["IPv4Addresses"][0]["Address"], "192.0.2.44");
+    assert_eq!(nic["IPv4Addresses"][0]["AddressOrigin"], "Static");
+    // Eject (action or PATCH) empties the slot.
+    let r = if has_actions {
+        bmc.post(
+            &format!("{slot_path}/Actions/VirtualMedia.EjectMedia"),
+            json!({}),
+        )
+        .await
+    } else {
+        bmc.patch(&slot_path, json!({"Image": null, "Inserted": false}))
+            .await
+    };
+    assert_eq!(r.status(), 204);
+    assert_eq!(bmc.get_json(&slot_path).await["Inserted"], false);
+}
+
+#[tokio::test]
+async fn config_drive_boot_generic() {
+    config_drive_boot(Personality::Generic).await;
+}
+
+#[tokio::test]
+async fn config_drive_boot_dell() {
+    config_drive_boot(Personality::Dell).await;
+}
+
+#[tokio::test]
+async fn config_drive_boot_lenovo_patch() {
+    config_drive_boot(Personality::Lenovo).await;
+}
+
+#[tokio::test]
+async fn config_drive_boot_supermicro_usbcd() {
+    config_drive_boot(Personality::Supermicro).await;
+}
+
+#[tokio::test]
+async fn xorriso_config_drive_when_available() {
+    let dir = std::env::temp_dir().join(format!("ffmock-vm-{}", std::process::id()));
+    let src = dir.join("src/openstack/latest");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("network_data.json"), NETWORK_DATA).unwrap();
+    let iso = dir.join("cd.iso");
+    let status = std::process::Command::new("xorriso")
+        .args([
+            "-as", "mkisofs", "-quiet", "-J", "-R", "-V", "config-2", "-o",
+        ])
+        .arg(&iso)
+        .arg(dir.join("src"))
+        .status();
+    let Ok(status) = status else {
+        eprintln!("skipping: xorriso not installed");
+        return;
+    };
+    assert!(status.success());
+    let img = image_server(vec![("/cd.iso", std::fs::read(&iso).unwrap())]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let r = bmc
+        .post(
+            "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia",
+            json!({"Image": format!("http://{img}/cd.iso")}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    bmc.patch(
+        "/redfish/v1/Systems/1",
+        json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}}),
+    )
+    .await;
+    bmc.reset("/redfish/v1/Systems/1", "On").await;
+    wait_booted(&bmc, 1).await;
+    assert_eq!(
+        bmc.node
+            .view()
+            .static_network
+            .map(|n| n.address.to_string())
+            .as_deref(),
+        Some("192.0.2.44")
+    );
+}
+
+#[tokio::test]
+async fn bad_and_unreachable_images_are_rejected() {
+    let mut not_iso = vec![0u8; 40_000];
+    not_iso[..4].copy_from_slice(b"\x7fELF");
+    let img = image_server(vec![
+        ("/bad.iso", not_iso),
+        ("/tiny.iso", b"CD001".to_vec()),
+    ])
+    .await;
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let insert = "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia";
+    for path in ["/bad.iso", "/tiny.iso"] {
+        let r = bmc
+            .post(insert, json!({"Image": format!("http://{img}{path}")}))
+            .await;
+        assert_eq!(r.status(), 400, "{path}");
+        assert_eq!(
+            message_ids(&r.json().await.unwrap()),
+            vec!["Base.1.18.ActionParameterValueFormatError"]
+        );
+    }
+    let r = bmc
+        .post(
+            insert,
+            json!({"Image": format!("http://{img}/missing.iso")}),
+        )
+        .await;
+    assert_eq!(r.status(), 500, "404 from the image server");
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let r = bmc
+        .post(insert, json!({"Image": format!("http://{closed}/x.iso")}))
+        .await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(
+        bmc.post(insert, json!({"Image": "ftp://127.0.0.1/x.iso"}))
+            .await
+            .status(),
+        500
+    );
+    assert_eq!(
+        bmc.post(insert, json!({})).await.status(),
+        400,
+        "Image is required"
+    );
+    assert_eq!(
+        bmc.post(insert, json!({"Image": "http://x/y.iso", "Bogus": 1}))
+            .await
+            .status(),
+        400
+    );
+    assert!(bmc.node.view().inserted_media.is_empty());
+    assert_eq!(
+        bmc.get_json("/redfish/v1/Systems/1/VirtualMedia/CD").await["Inserted"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn plain_iso_boots_without_address_and_second_insert_conflicts() {
+    let plain = ferrofish_mock_bmc::iso9660::build_iso("UBUNTU_24_04", &[("README.TXT", b"hello")]);
+    let img = image_server(vec![("/os.iso", plain)]).await;
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let insert = "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia";
+    assert_eq!(
+        bmc.post(insert, json!({"Image": format!("http://{img}/os.iso")}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        bmc.post(insert, json!({"Image": format!("http://{img}/os.iso")}))
+            .await
+            .status(),
+        409
+    );
+    bmc.patch(
+        "/redfish/v1/Systems/1",
+        json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}}),
+    )
+    .await;
+    bmc.reset("/redfish/v1/Systems/1", "On").await;
+    wait_booted(&bmc, 1).await;
+    let v = bmc.node.view();
+    assert_eq!(
+        v.booted.and_then(|b| b.image).as_deref(),
+        Some(format!("http://{img}/os.iso").as_str())
+    );
+    assert_eq!(v.static_network, None);
+}
