@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: Rust (unit, integration, doc), the README's main job against the embedded
+# mock BMC, DMTF's validators against the mock BMC, and the Python bindings (last, so pytest's
+# summary closes the output).
+# Works on a fresh machine with cargo and python3; tests that need a tool that is not installed
+# (ipmitool, ipmi_sim, FreeIPMI, xorriso) or ../shared/fixtures skip with a message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test"
+cargo test --workspace --locked
+
+echo "== the README's main job: the inspect example against the embedded mock BMC"
+cargo run --quiet --locked --example inspect -- --json > /dev/null
+
+echo "== python venv with maturin, pytest and DMTF's validators"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python - <<'PY' || .venv/bin/pip install -q maturin pytest redfish-service-validator redfish-protocol-validator
+import importlib.util, sys
+need = ["maturin", "pytest", "redfish_service_validator", "redfish_protocol_validator"]
+sys.exit(0 if all(importlib.util.find_spec(m) for m in need) else 1)
+PY
+
+echo "== DMTF Redfish Service and Protocol Validators against the mock BMC"
+bash mock-bmc/conformance/run.sh
+
+echo "== python bindings: maturin develop, pytest"
+.venv/bin/maturin develop --quiet -m python/Cargo.toml
+.venv/bin/python -m pytest python/tests
