@@ -1,8 +1,27 @@
-//! Python bindings of ferrofish.
+//! Python bindings of ferrofish: the native module `ferrofish._ferrofish`.
+//!
+//! The Python package `ferrofish` re-exports what this module defines. The exceptions are
+//! defined in Python (`ferrofish/exceptions.py`) and raised from here through one conversion
+//! (`errors.rs`). Blocking methods run on one shared tokio runtime with the GIL released
+//! (`runtime.rs`).
+
+// Doc comments on #[pymethods] and #[pyclass] items are the Python docstrings that `help()`
+// shows, written in the Google style (`Args:` / `Raises:`), not rustdoc Markdown.
+#![allow(clippy::doc_markdown)]
+
+mod client;
+mod convert;
+mod errors;
+mod models;
+mod runtime;
+
 use pyo3::prelude::*;
 
 /// The native module `ferrofish._ferrofish`.
 #[pymodule]
-fn _ferrofish(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_class::<client::PyRedfishClient>()?;
+    models::register(module)?;
     Ok(())
 }

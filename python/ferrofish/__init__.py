@@ -1,0 +1,78 @@
+"""ferrofish: manage bare-metal servers through their BMCs (Redfish today; IPMI, BIOS and virtual
+media to come).
+
+The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
+:mod:`ferrofish.exceptions`.
+"""
+
+from ferrofish._ferrofish import (
+    CpuInfo,
+    CpuInventory,
+    DimmInfo,
+    DiskInfo,
+    Inventory,
+    MemoryInventory,
+    NicInfo,
+    PcieDeviceInfo,
+    RedfishClient,
+    SecureBootInfo,
+    SystemIdentity,
+    VolumeInfo,
+    __version__,
+)
+from ferrofish.exceptions import (
+    AuthenticationError,
+    BmcConnectionError,
+    BmcTimeoutError,
+    BmcTlsError,
+    ClientClosedError,
+    FerrofishError,
+    InsecureTlsWarning,
+    InvalidInputError,
+    NotAppliedError,
+    NotFoundError,
+    OffOriginLinkError,
+    PreconditionFailedError,
+    RedfishDecodeError,
+    RedfishError,
+    RedfishHttpError,
+    RedfishMessage,
+    UnsupportedOperationError,
+    ValueNotAllowedError,
+    WaitTimeoutError,
+)
+
+__all__ = [
+    "AuthenticationError",
+    "BmcConnectionError",
+    "BmcTimeoutError",
+    "BmcTlsError",
+    "ClientClosedError",
+    "CpuInfo",
+    "CpuInventory",
+    "DimmInfo",
+    "DiskInfo",
+    "FerrofishError",
+    "InsecureTlsWarning",
+    "InvalidInputError",
+    "Inventory",
+    "MemoryInventory",
+    "NicInfo",
+    "NotAppliedError",
+    "NotFoundError",
+    "OffOriginLinkError",
+    "PcieDeviceInfo",
+    "PreconditionFailedError",
+    "RedfishClient",
+    "RedfishDecodeError",
+    "RedfishError",
+    "RedfishHttpError",
+    "RedfishMessage",
+    "SecureBootInfo",
+    "SystemIdentity",
+    "UnsupportedOperationError",
+    "ValueNotAllowedError",
+    "VolumeInfo",
+    "WaitTimeoutError",
+    "__version__",
+]

@@ -1,0 +1,350 @@
+"""The exceptions ferrofish raises, defined once, here.
+
+Every error is a :class:`FerrofishError`. Where a standard exception means the same thing, the
+class also derives from it, so ordinary ``except TimeoutError`` or ``except ValueError`` clauses
+keep working::
+
+    FerrofishError
+    ├── BmcConnectionError (ConnectionError)
+    │   └── BmcTlsError
+    ├── BmcTimeoutError (TimeoutError)
+    │   └── WaitTimeoutError
+    ├── AuthenticationError (PermissionError)
+    ├── InvalidInputError (ValueError)
+    │   └── ValueNotAllowedError
+    ├── UnsupportedOperationError (NotImplementedError)
+    ├── ClientClosedError
+    └── RedfishError
+        ├── RedfishHttpError
+        │   ├── NotFoundError
+        │   └── PreconditionFailedError
+        ├── RedfishDecodeError (ValueError)
+        ├── OffOriginLinkError
+        └── NotAppliedError
+
+``InsecureTlsWarning`` is the warning issued when TLS verification is turned off.
+
+The native module raises these classes; nothing else defines exceptions. Every field is a
+keyword-only constructor argument and an attribute, and every exception pickles with its fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Dict, Optional, Sequence, Tuple, Type
+
+__all__ = [
+    "AuthenticationError",
+    "BmcConnectionError",
+    "BmcTimeoutError",
+    "BmcTlsError",
+    "ClientClosedError",
+    "FerrofishError",
+    "InsecureTlsWarning",
+    "InvalidInputError",
+    "NotAppliedError",
+    "NotFoundError",
+    "OffOriginLinkError",
+    "PreconditionFailedError",
+    "RedfishDecodeError",
+    "RedfishError",
+    "RedfishHttpError",
+    "RedfishMessage",
+    "UnsupportedOperationError",
+    "ValueNotAllowedError",
+    "WaitTimeoutError",
+]
+
+
+@dataclass(frozen=True)
+class RedfishMessage:
+    """One entry of a Redfish ``@Message.ExtendedInfo`` list, as the BMC sent it."""
+
+    message_id: Optional[str] = None
+    #: The BMC's text; it may echo request values.
+    message: Optional[str] = None
+    resolution: Optional[str] = None
+    #: ``MessageSeverity``, or the older ``Severity`` when that is all the BMC sent.
+    severity: Optional[str] = None
+    message_args: Tuple[str, ...] = ()
+
+
+class InsecureTlsWarning(UserWarning):
+    """A client was created with ``verify=False``: anyone on the path can read its credentials.
+
+    Silence it deliberately, for one lab BMC, with :func:`warnings.filterwarnings`.
+    """
+
+
+def _rebuild(cls: Type[FerrofishError], message: str, fields: Dict[str, Any]) -> FerrofishError:
+    """Unpickle an exception through its own constructor."""
+    return cls(message, **fields)
+
+
+class FerrofishError(Exception):
+    """Base class of every error ferrofish raises.
+
+    ``str(error)`` is the message; the structured details are attributes of the subclasses.
+    """
+
+    #: Names of the keyword-only fields; they are attributes and survive pickling.
+    _fields: ClassVar[Tuple[str, ...]] = ()
+
+    def __init__(self, message: str) -> None:
+        # Only the message goes to the base classes: OSError subclasses (ConnectionError,
+        # TimeoutError, PermissionError) would read two arguments as (errno, strerror).
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        parts = [repr(self.message)]
+        parts.extend(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        fields = {name: getattr(self, name) for name in self._fields}
+        extra = {
+            key: value
+            for key, value in self.__dict__.items()
+            if key != "message" and key not in self._fields
+        }
+        return (_rebuild, (type(self), self.message, fields), extra or None)
+
+
+class BmcConnectionError(FerrofishError, ConnectionError):
+    """The BMC could not be reached: connection refused or reset, DNS, TLS."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("method", "url")
+
+    def __init__(
+        self, message: str, *, method: Optional[str] = None, url: Optional[str] = None
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class BmcTlsError(BmcConnectionError):
+    """The TLS handshake failed, usually because the BMC's certificate is not trusted.
+
+    Pass ``verify="bmc-ca.pem"`` with the BMC's CA or self-signed certificate.
+    """
+
+
+class BmcTimeoutError(FerrofishError, TimeoutError):
+    """The BMC did not answer, or a wait did not finish, in the allowed time."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("method", "url", "timeout")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: Optional[str] = None,
+        url: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+        #: The limit that was exceeded, in seconds, when known.
+        self.timeout = timeout
+
+
+class WaitTimeoutError(BmcTimeoutError):
+    """A wait for a state (such as a power state) ran out of time.
+
+    ``last`` is the value seen last, so a BMC stuck in ``PoweringOn`` is told apart from one that
+    ignored the request.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("url", "timeout", "what", "wanted", "last")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: Optional[str] = None,
+        timeout: Optional[float] = None,
+        what: Optional[str] = None,
+        wanted: Optional[str] = None,
+        last: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, url=url, timeout=timeout)
+        #: What was waited for, such as ``PowerState``.
+        self.what = what
+        self.wanted = wanted
+        self.last = last
+
+
+class AuthenticationError(FerrofishError, PermissionError):
+    """The BMC refused the credentials (login failed, or re-login after a 401 failed)."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("url", "status", "messages")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: Optional[str] = None,
+        status: Optional[int] = None,
+        messages: Sequence[RedfishMessage] = (),
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        #: The HTTP status of the refusal; ``None`` when the login broke down another way.
+        self.status = status
+        self.messages: Tuple[RedfishMessage, ...] = tuple(messages)
+
+
+class InvalidInputError(FerrofishError, ValueError):
+    """An argument was rejected before anything was sent to the BMC."""
+
+
+class ValueNotAllowedError(InvalidInputError):
+    """The BMC does not allow this value; ``allowed`` lists what it advertises."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("property", "requested", "allowed")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        property: Optional[str] = None,  # noqa: A002 - the Redfish term
+        requested: Optional[str] = None,
+        allowed: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        #: The Redfish property, such as ``ResetType``.
+        self.property = property
+        self.requested = requested
+        #: The values of ``@Redfish.AllowableValues``; empty when the BMC advertises none.
+        self.allowed: Tuple[str, ...] = tuple(allowed)
+
+
+class UnsupportedOperationError(FerrofishError, NotImplementedError):
+    """The BMC does not offer this operation: ``missing`` names the absent action or link."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("operation", "url", "missing")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: Optional[str] = None,
+        url: Optional[str] = None,
+        missing: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.url = url
+        self.missing = missing
+
+
+class ClientClosedError(FerrofishError):
+    """The client was closed; create a new one."""
+
+
+class RedfishError(FerrofishError):
+    """An error in a Redfish exchange."""
+
+
+class RedfishHttpError(RedfishError):
+    """The BMC answered with an HTTP error status.
+
+    ``messages`` holds the parsed ``@Message.ExtendedInfo``; ``message_id`` is the first
+    MessageId, the usual thing to branch on.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("method", "url", "status", "messages")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status: int,
+        messages: Sequence[RedfishMessage] = (),
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+        self.status = status
+        self.messages: Tuple[RedfishMessage, ...] = tuple(messages)
+
+    @property
+    def message_id(self) -> Optional[str]:
+        """The MessageId of the first extended message, such as ``Base.1.8.ResourceNotFound``."""
+        for entry in self.messages:
+            if entry.message_id is not None:
+                return entry.message_id
+        return None
+
+    @property
+    def message_ids(self) -> Tuple[str, ...]:
+        """Every MessageId the BMC sent, in order."""
+        return tuple(entry.message_id for entry in self.messages if entry.message_id is not None)
+
+
+class NotFoundError(RedfishHttpError):
+    """HTTP 404: the resource does not exist on this BMC."""
+
+
+class PreconditionFailedError(RedfishHttpError):
+    """HTTP 412: the resource changed since it was read (ETag mismatch)."""
+
+
+class RedfishDecodeError(RedfishError, ValueError):
+    """The BMC's answer is not what Redfish says it should be.
+
+    ``path`` is the JSON path of the offending value, such as ``Members[3].@odata.id``.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("url", "path")
+
+    def __init__(self, message: str, *, url: Optional[str] = None, path: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.path = path
+
+
+class OffOriginLinkError(RedfishError):
+    """The BMC linked to another origin; ferrofish did not follow it and sent no credentials."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("url", "origin")
+
+    def __init__(
+        self, message: str, *, url: Optional[str] = None, origin: Optional[str] = None
+    ) -> None:
+        super().__init__(message)
+        #: The link as the BMC wrote it.
+        self.url = url
+        #: The origin of the configured endpoint, the only one credentials go to.
+        self.origin = origin
+
+
+class NotAppliedError(RedfishError):
+    """The BMC accepted a change, but reading it back shows it did not take effect."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("url", "property", "expected", "actual")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: Optional[str] = None,
+        property: Optional[str] = None,  # noqa: A002 - the Redfish term
+        expected: Optional[str] = None,
+        actual: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        #: The Redfish property that did not take, such as ``BootSourceOverrideTarget``.
+        self.property = property
+        self.expected = expected
+        #: The value read back; ``None`` when the property is absent.
+        self.actual = actual

@@ -1,0 +1,501 @@
+//! `ferrofish.RedfishClient`: the blocking Python face of `ferrofish::redfish::RedfishClient`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrofish::redfish::models::{
+    BootMode, BootOverrideEnabled, BootSource, PowerState, ResetType,
+};
+use ferrofish::redfish::{
+    AuthMode, BootOverride, Error, RedfishClient, RetryPolicy, TlsVerification,
+};
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyType};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::convert::{json_to_py, py_to_json};
+use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
+use crate::models::PyInventory;
+use crate::runtime::block_on;
+
+/// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
+const DEFAULT_RETRIES: u32 = 4;
+
+/// The `system=None` default: the one system of the BMC, looked up once per client.
+type DefaultSystem = Arc<OnceCell<String>>;
+
+/// An error of a call that may first have to pick the default system.
+enum CallError {
+    Redfish(Error),
+    /// `system=None` on a BMC with zero or several systems.
+    NoSingleSystem(Vec<String>),
+}
+
+impl From<Error> for CallError {
+    fn from(error: Error) -> CallError {
+        CallError::Redfish(error)
+    }
+}
+
+fn call_error_to_pyerr(py: Python<'_>, error: CallError) -> PyErr {
+    match error {
+        CallError::Redfish(error) => to_pyerr(py, &error),
+        CallError::NoSingleSystem(ids) if ids.is_empty() => {
+            InvalidInputError::new_err("the BMC lists no system")
+        }
+        CallError::NoSingleSystem(ids) => InvalidInputError::new_err(format!(
+            "system=None needs a BMC with exactly one system, this one has {}: {}; pass system=",
+            ids.len(),
+            ids.join(", ")
+        )),
+    }
+}
+
+/// Picks the system: the one given, or the only one the BMC has (looked up once).
+async fn resolve_system(
+    client: &RedfishClient,
+    given: Option<String>,
+    default: &OnceCell<String>,
+) -> Result<String, CallError> {
+    if let Some(system) = given {
+        return Ok(system);
+    }
+    default
+        .get_or_try_init(|| async {
+            let mut ids = client.system_ids().await?;
+            if ids.len() == 1 {
+                Ok(ids.remove(0))
+            } else {
+                Err(CallError::NoSingleSystem(ids))
+            }
+        })
+        .await
+        .cloned()
+}
+
+/// Refuses blank enumeration values before anything is sent.
+fn non_blank<'a>(name: &str, value: &'a str) -> PyResult<&'a str> {
+    if value.trim().is_empty() {
+        return Err(InvalidInputError::new_err(format!(
+            "{name} must not be empty"
+        )));
+    }
+    Ok(value)
+}
+
+fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    match Duration::try_from_secs_f64(value) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(InvalidInputError::new_err(format!(
+            "{name} must be a positive number of seconds, not {value}"
+        ))),
+    }
+}
+
+/// The `verify=` argument.
+#[derive(FromPyObject)]
+enum Verify {
+    /// `True`: the system trust store; `False`: no verification.
+    Flag(bool),
+    /// A CA bundle (PEM) file.
+    CaBundle(PathBuf),
+}
+
+impl Verify {
+    fn into_tls(self) -> PyResult<TlsVerification> {
+        match self {
+            Verify::Flag(true) => Ok(TlsVerification::SystemRoots),
+            Verify::Flag(false) => Ok(TlsVerification::DangerAcceptInvalidCerts),
+            Verify::CaBundle(path) => match std::fs::read_to_string(&path) {
+                Ok(pem) => Ok(TlsVerification::CaBundlePem(pem)),
+                // OSError(errno, text, filename) becomes FileNotFoundError, PermissionError, ...
+                Err(error) => Err(PyOSError::new_err((
+                    error.raw_os_error().unwrap_or(0),
+                    format!("cannot read the CA bundle: {error}"),
+                    path.to_string_lossy().into_owned(),
+                ))),
+            },
+        }
+    }
+}
+
+fn auth_mode(auth: &str) -> PyResult<AuthMode> {
+    match auth.to_ascii_lowercase().as_str() {
+        "session" => Ok(AuthMode::Session),
+        "basic" => Ok(AuthMode::Basic),
+        "auto" => Ok(AuthMode::Auto),
+        _ => Err(InvalidInputError::new_err(format!(
+            "auth must be \"session\", \"basic\" or \"auto\", not {auth:?}"
+        ))),
+    }
+}
+
+/// A Redfish client for one BMC.
+///
+/// Every method blocks until the BMC answers, with the GIL released so other Python threads
+/// keep running. Use it as a context manager, or call `close()`, so the BMC session is deleted.
+/// Enumeration values (power states, reset types, boot targets) are the Redfish strings.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "RedfishClient")]
+pub(crate) struct PyRedfishClient {
+    /// `None` only while the object is being dropped.
+    client: Option<RedfishClient>,
+    url: String,
+    username: String,
+    default_system: DefaultSystem,
+}
+
+impl Drop for PyRedfishClient {
+    fn drop(&mut self) {
+        // Python's garbage collector drops the client outside any tokio context; inside the
+        // shared runtime the core can still delete an unclosed session in the background.
+        if let Some(client) = self.client.take() {
+            let _context = pyo3_async_runtimes::tokio::get_runtime().enter();
+            drop(client);
+        }
+    }
+}
+
+impl PyRedfishClient {
+    fn client(&self) -> PyResult<&RedfishClient> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| ClientClosedError::new_err("the client is being dropped"))
+    }
+
+    /// Runs one operation on a system (the given one, or the only one), with the GIL released.
+    fn on_system<T, Fut>(
+        &self,
+        py: Python<'_>,
+        system: Option<String>,
+        operation: impl FnOnce(RedfishClient, String) -> Fut + Send + 'static,
+    ) -> PyResult<T>
+    where
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let client = self.client()?.clone();
+        let default = Arc::clone(&self.default_system);
+        block_on(
+            py,
+            move || async move {
+                let system = resolve_system(&client, system, &default).await?;
+                Ok(operation(client, system).await?)
+            },
+            call_error_to_pyerr,
+        )
+    }
+
+    /// Runs one operation on the client, with the GIL released.
+    fn call<T, Fut>(
+        &self,
+        py: Python<'_>,
+        operation: impl FnOnce(RedfishClient) -> Fut + Send + 'static,
+    ) -> PyResult<T>
+    where
+        Fut: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let client = self.client()?.clone();
+        block_on(
+            py,
+            move || operation(client),
+            |py, error: Error| to_pyerr(py, &error),
+        )
+    }
+}
+
+#[pymethods]
+impl PyRedfishClient {
+    /// Creates a client; nothing is sent until the first call.
+    ///
+    /// Args:
+    ///     url: the BMC, `https://host[:port]` (`http://` only when written explicitly).
+    ///     username: the account to log in with.
+    ///     password: its password; kept in Rust, never shown by `repr` or in errors.
+    ///     verify: `True` checks the certificate against the system trust store; a path
+    ///         trusts only the CA certificates in that PEM file (the usual answer to a
+    ///         self-signed BMC certificate); `False` turns verification off, which lets anyone
+    ///         on the path read the credentials, and issues an `InsecureTlsWarning`.
+    ///     timeout: seconds one request may take.
+    ///     connect_timeout: seconds connecting may take.
+    ///     auth: `"session"` (default), `"basic"`, or `"auto"` (a session when the BMC has a
+    ///         SessionService, Basic otherwise).
+    ///     max_concurrent_requests: requests in flight to this BMC at once.
+    ///     retries: attempts after the first on connection errors and 429/502/503/504
+    ///         answers, with exponential backoff; `0` disables retries.
+    #[new]
+    #[pyo3(
+        text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
+        connect_timeout=10.0, auth='session', max_concurrent_requests=4, retries=4)"
+    )]
+    #[pyo3(signature = (
+        url,
+        *,
+        username,
+        password,
+        verify = Verify::Flag(true),
+        timeout = 60.0,
+        connect_timeout = 10.0,
+        auth = "session",
+        max_concurrent_requests = 4,
+        retries = DEFAULT_RETRIES,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        url: &str,
+        username: String,
+        password: String,
+        verify: Verify,
+        timeout: f64,
+        connect_timeout: f64,
+        auth: &str,
+        max_concurrent_requests: usize,
+        retries: u32,
+    ) -> PyResult<Self> {
+        if matches!(verify, Verify::Flag(false)) {
+            let category = py.get_type::<InsecureTlsWarning>();
+            PyErr::warn(
+                py,
+                &category,
+                c"TLS verification is disabled (verify=False): anyone on the path to the BMC can \
+                  read the credentials; pass verify=\"ca.pem\" with the BMC's certificate instead",
+                1,
+            )?;
+        }
+        let password = SecretString::from(password);
+        let client = RedfishClient::builder(url)
+            .credentials(username.clone(), password)
+            .auth(auth_mode(auth)?)
+            .tls(verify.into_tls()?)
+            .request_timeout(seconds("timeout", timeout)?)
+            .connect_timeout(seconds("connect_timeout", connect_timeout)?)
+            .max_concurrent_requests(max_concurrent_requests)
+            .retry_policy(RetryPolicy {
+                max_retries: retries,
+                ..RetryPolicy::default()
+            })
+            .build()
+            .map_err(|error| to_pyerr(py, &error))?;
+        let url = client.endpoint().as_str().trim_end_matches('/').to_owned();
+        Ok(PyRedfishClient {
+            client: Some(client),
+            url,
+            username,
+            default_system: Arc::default(),
+        })
+    }
+
+    /// The service address, `scheme://host:port`.
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The account the client logs in with.
+    #[getter]
+    fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The `@odata.id` of every system, such as `["/redfish/v1/Systems/1"]`.
+    fn system_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.call(py, |client| async move { client.system_ids().await })
+    }
+
+    /// The system's `PowerState` (`"On"`, `"Off"`, `"PoweringOn"`, ...), or `None` when the
+    /// BMC does not report it.
+    ///
+    /// Args:
+    ///     system: a system path or `Id`; `None` picks the BMC's only system.
+    #[pyo3(signature = (system = None))]
+    fn power_state(&self, py: Python<'_>, system: Option<String>) -> PyResult<Option<String>> {
+        let state = self.on_system(py, system, |client, system| async move {
+            client.system(&system).await.map(|s| s.power_state)
+        })?;
+        Ok(state.map(|state| state.as_str().to_owned()))
+    }
+
+    /// Resets the system, after checking `reset_type` against the values the BMC allows.
+    ///
+    /// Args:
+    ///     reset_type: a Redfish `ResetType`, such as `"On"`, `"ForceOff"`, `"ForceRestart"`.
+    ///     system: a system path or `Id`; `None` picks the BMC's only system.
+    ///
+    /// Raises:
+    ///     ValueNotAllowedError: the BMC does not allow this reset type (see `.allowed`).
+    #[pyo3(signature = (reset_type, system = None))]
+    fn reset(&self, py: Python<'_>, reset_type: &str, system: Option<String>) -> PyResult<()> {
+        let reset_type = ResetType::from(non_blank("reset_type", reset_type)?);
+        self.on_system(py, system, move |client, system| async move {
+            client.reset(&system, reset_type).await
+        })
+    }
+
+    /// Waits until the system's `PowerState` is `state`, polling with backoff.
+    ///
+    /// Raises:
+    ///     WaitTimeoutError: the state was not reached within `timeout` seconds.
+    #[pyo3(signature = (state, *, timeout = 300.0, system = None))]
+    fn wait_for_power_state(
+        &self,
+        py: Python<'_>,
+        state: &str,
+        timeout: f64,
+        system: Option<String>,
+    ) -> PyResult<()> {
+        let state = PowerState::from(non_blank("state", state)?);
+        let timeout = seconds("timeout", timeout)?;
+        self.on_system(py, system, move |client, system| async move {
+            client.wait_for_power_state(&system, state, timeout).await
+        })
+    }
+
+    /// Sets the boot source override, then reads it back.
+    ///
+    /// Args:
+    ///     target: a `BootSourceOverrideTarget`, such as `"Pxe"`, `"Hdd"`, `"Cd"`, `"BiosSetup"`.
+    ///     enabled: `"Once"`, `"Continuous"` or `"Disabled"`.
+    ///     mode: `"UEFI"` or `"Legacy"`; `None` keeps the current mode.
+    ///     system: a system path or `Id`; `None` picks the BMC's only system.
+    ///
+    /// Raises:
+    ///     ValueNotAllowedError: a value is not among the BMC's allowable values.
+    ///     NotAppliedError: the BMC accepted the change but reads back something else.
+    #[pyo3(signature = (target, *, enabled = "Once", mode = None, system = None))]
+    fn set_boot_override(
+        &self,
+        py: Python<'_>,
+        target: &str,
+        enabled: &str,
+        mode: Option<&str>,
+        system: Option<String>,
+    ) -> PyResult<()> {
+        let wanted = BootOverride {
+            target: BootSource::from(non_blank("target", target)?),
+            enabled: BootOverrideEnabled::from(non_blank("enabled", enabled)?),
+            mode: mode
+                .map(|mode| non_blank("mode", mode).map(BootMode::from))
+                .transpose()?,
+        };
+        self.on_system(py, system, move |client, system| async move {
+            client.set_boot_override(&system, wanted).await
+        })
+    }
+
+    /// The system's hardware inventory: processors, memory, disks, NICs, PCIe devices, boot
+    /// mode and secure boot, as one frozen `Inventory`.
+    #[pyo3(signature = (system = None))]
+    fn inventory(&self, py: Python<'_>, system: Option<String>) -> PyResult<PyInventory> {
+        let inventory = self.on_system(py, system, |client, system| async move {
+            // Boxed: the inventory future fetches many collections concurrently and is large.
+            Box::pin(client.inventory(&system)).await
+        })?;
+        PyInventory::from_rust(&inventory)
+    }
+
+    /// GET any Redfish path (`/redfish/v1/...`) of this BMC; returns the JSON as `dict`/`list`.
+    fn get_json<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
+        let value = self.call(py, |client| async move { client.get_json(&path).await })?;
+        json_to_py(py, &value)
+    }
+
+    /// PATCH any Redfish path with a JSON body (`If-Match` from the last GET of that path).
+    /// Returns the response body, or `None` when it is empty.
+    fn patch_json<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let body = py_to_json(body)?;
+        let value = self.call(
+            py,
+            |client| async move { client.patch_json(&path, &body).await },
+        )?;
+        json_to_py(py, &value)
+    }
+
+    /// POST a JSON body to any Redfish path (an action, a collection). Returns the response
+    /// body, or `None` when it is empty.
+    fn post_json<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let body = py_to_json(body)?;
+        let value = self.call(
+            py,
+            |client| async move { client.post_json(&path, &body).await },
+        )?;
+        json_to_py(py, &value)
+    }
+
+    /// DELETE any Redfish path.
+    fn delete(&self, py: Python<'_>, path: String) -> PyResult<()> {
+        self.call(py, |client| async move { client.delete(&path).await })
+    }
+
+    /// Requests sent so far, by method: `{"get": 3, "post": 1, ..., "total": 4}`. Logins and
+    /// retries count.
+    fn request_counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let counts = serde_json::to_value(self.client()?.request_counts()).unwrap_or(Value::Null);
+        match &counts {
+            Value::Object(map) => crate::convert::map_to_py(py, map),
+            _ => Ok(PyDict::new(py)),
+        }
+    }
+
+    /// Sets every request counter back to zero.
+    fn reset_request_counts(&self) -> PyResult<()> {
+        self.client()?.reset_request_counts();
+        Ok(())
+    }
+
+    /// Deletes the BMC session. Later calls raise `ClientClosedError`; closing twice is
+    /// harmless.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.call(py, |client| async move { client.close().await })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Closes the client; an exception from the `with` body keeps propagating.
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyType>>,
+        _exc_value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        // Never the password or the session token: only what identifies the BMC and account.
+        Ok(format!(
+            "RedfishClient(url={}, username={})",
+            PyString::new(py, &self.url).repr()?,
+            PyString::new(py, &self.username).repr()?
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_retry_default_is_the_core_default() {
+        assert_eq!(DEFAULT_RETRIES, RetryPolicy::default().max_retries);
+    }
+}

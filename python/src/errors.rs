@@ -1,0 +1,505 @@
+//! The one conversion from ferrofish errors to Python exceptions.
+//!
+//! The exception classes are defined in Python (`ferrofish/exceptions.py`) and imported here.
+//! [`exception_spec`] decides the class, message and attributes without touching Python, so the
+//! mapping is unit-tested in plain Rust; [`to_pyerr`] only builds the object it describes.
+
+use std::error::Error as StdError;
+
+use ferrofish::redfish::Error;
+use ferrofish::redfish::models::RedfishMessage;
+use pyo3::exceptions::{PyConnectionError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::{PyTypeInfo, import_exception};
+
+import_exception!(ferrofish.exceptions, FerrofishError);
+import_exception!(ferrofish.exceptions, BmcConnectionError);
+import_exception!(ferrofish.exceptions, BmcTlsError);
+import_exception!(ferrofish.exceptions, BmcTimeoutError);
+import_exception!(ferrofish.exceptions, WaitTimeoutError);
+import_exception!(ferrofish.exceptions, AuthenticationError);
+import_exception!(ferrofish.exceptions, InvalidInputError);
+import_exception!(ferrofish.exceptions, ValueNotAllowedError);
+import_exception!(ferrofish.exceptions, UnsupportedOperationError);
+import_exception!(ferrofish.exceptions, ClientClosedError);
+import_exception!(ferrofish.exceptions, RedfishHttpError);
+import_exception!(ferrofish.exceptions, NotFoundError);
+import_exception!(ferrofish.exceptions, PreconditionFailedError);
+import_exception!(ferrofish.exceptions, RedfishDecodeError);
+import_exception!(ferrofish.exceptions, OffOriginLinkError);
+import_exception!(ferrofish.exceptions, NotAppliedError);
+import_exception!(ferrofish.exceptions, InsecureTlsWarning);
+
+/// The Python exception class an error maps to (named as in `ferrofish/exceptions.py`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExceptionClass {
+    Ferrofish,
+    BmcConnection,
+    BmcTls,
+    BmcTimeout,
+    WaitTimeout,
+    Authentication,
+    InvalidInput,
+    ValueNotAllowed,
+    UnsupportedOperation,
+    ClientClosed,
+    RedfishHttp,
+    NotFound,
+    PreconditionFailed,
+    RedfishDecode,
+    OffOriginLink,
+    NotApplied,
+}
+
+impl ExceptionClass {
+    fn type_object(self, py: Python<'_>) -> Bound<'_, PyType> {
+        match self {
+            ExceptionClass::Ferrofish => FerrofishError::type_object(py),
+            ExceptionClass::BmcConnection => BmcConnectionError::type_object(py),
+            ExceptionClass::BmcTls => BmcTlsError::type_object(py),
+            ExceptionClass::BmcTimeout => BmcTimeoutError::type_object(py),
+            ExceptionClass::WaitTimeout => WaitTimeoutError::type_object(py),
+            ExceptionClass::Authentication => AuthenticationError::type_object(py),
+            ExceptionClass::InvalidInput => InvalidInputError::type_object(py),
+            ExceptionClass::ValueNotAllowed => ValueNotAllowedError::type_object(py),
+            ExceptionClass::UnsupportedOperation => UnsupportedOperationError::type_object(py),
+            ExceptionClass::ClientClosed => ClientClosedError::type_object(py),
+            ExceptionClass::RedfishHttp => RedfishHttpError::type_object(py),
+            ExceptionClass::NotFound => NotFoundError::type_object(py),
+            ExceptionClass::PreconditionFailed => PreconditionFailedError::type_object(py),
+            ExceptionClass::RedfishDecode => RedfishDecodeError::type_object(py),
+            ExceptionClass::OffOriginLink => OffOriginLinkError::type_object(py),
+            ExceptionClass::NotApplied => NotAppliedError::type_object(py),
+        }
+    }
+}
+
+/// The value of one keyword argument of an exception class.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Field {
+    Text(Option<String>),
+    Status(u16),
+    Seconds(f64),
+    TextList(Vec<String>),
+    Messages(Vec<RedfishMessage>),
+}
+
+/// What kind of standard exception the underlying cause becomes (`__cause__`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CauseKind {
+    /// A transport failure: `ConnectionError`.
+    Connection,
+    /// A parse failure: `ValueError`.
+    Value,
+}
+
+/// Everything needed to raise one exception, decided without Python.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ExceptionSpec {
+    pub(crate) class: ExceptionClass,
+    pub(crate) message: String,
+    pub(crate) fields: Vec<(&'static str, Field)>,
+    /// The source chain as text, raised as `__cause__`.
+    pub(crate) cause: Option<(CauseKind, String)>,
+}
+
+fn text(value: &str) -> Field {
+    Field::Text(Some(value.to_owned()))
+}
+
+/// The `source()` chain below `error`, joined with `": "`.
+fn source_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut parts = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        parts.push(current.to_string());
+        next = current.source();
+    }
+    parts.join(": ")
+}
+
+/// Whether a connection failure was the TLS handshake (an untrusted or mismatched certificate).
+///
+/// reqwest does not type TLS failures, so this reads the rustls text in the source chain; when
+/// it misses, the error is still a `BmcConnectionError`, the parent class.
+fn is_tls_failure(chain: &str) -> bool {
+    let chain = chain.to_ascii_lowercase();
+    ["certificate", "tls", "handshake"]
+        .iter()
+        .any(|word| chain.contains(word))
+}
+
+/// Decides the Python exception for a ferrofish error.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per variant keeps the whole mapping in view"
+)]
+pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
+    let message = error.to_string();
+    let method = || Field::Text(error.method().map(|m| m.as_str().to_owned()));
+    let url = || Field::Text(error.url().map(str::to_owned));
+    let cause = error
+        .source()
+        .map(|source| (CauseKind::Connection, source_chain(source)));
+    let spec = |class, fields| ExceptionSpec {
+        class,
+        message: message.clone(),
+        fields,
+        cause: None,
+    };
+    match error {
+        Error::Connect { .. } | Error::Transport { .. } => {
+            let tls = cause
+                .as_ref()
+                .is_some_and(|(_, chain)| is_tls_failure(chain));
+            let class = if tls {
+                ExceptionClass::BmcTls
+            } else {
+                ExceptionClass::BmcConnection
+            };
+            ExceptionSpec {
+                cause,
+                ..spec(class, vec![("method", method()), ("url", url())])
+            }
+        }
+        Error::Timeout { after, .. } => spec(
+            ExceptionClass::BmcTimeout,
+            vec![
+                ("method", method()),
+                ("url", url()),
+                ("timeout", Field::Seconds(after.as_secs_f64())),
+            ],
+        ),
+        Error::WaitTimeout {
+            what,
+            wanted,
+            last,
+            after,
+            ..
+        } => spec(
+            ExceptionClass::WaitTimeout,
+            vec![
+                ("url", url()),
+                ("timeout", Field::Seconds(after.as_secs_f64())),
+                ("what", text(what)),
+                ("wanted", text(wanted)),
+                ("last", Field::Text(last.clone())),
+            ],
+        ),
+        Error::Http {
+            status, messages, ..
+        } => {
+            let class = match status.as_u16() {
+                404 => ExceptionClass::NotFound,
+                412 => ExceptionClass::PreconditionFailed,
+                _ => ExceptionClass::RedfishHttp,
+            };
+            spec(
+                class,
+                vec![
+                    ("method", method()),
+                    ("url", url()),
+                    ("status", Field::Status(status.as_u16())),
+                    ("messages", Field::Messages(messages.clone())),
+                ],
+            )
+        }
+        Error::Authentication {
+            status, messages, ..
+        } => spec(
+            ExceptionClass::Authentication,
+            vec![
+                ("url", url()),
+                ("status", Field::Status(status.as_u16())),
+                ("messages", Field::Messages(messages.clone())),
+            ],
+        ),
+        Error::SessionTokenMissing { .. } => {
+            spec(ExceptionClass::Authentication, vec![("url", url())])
+        }
+        Error::Decode { path, .. } => ExceptionSpec {
+            cause: cause.map(|(_, chain)| (CauseKind::Value, chain)),
+            ..spec(
+                ExceptionClass::RedfishDecode,
+                vec![("url", url()), ("path", text(path))],
+            )
+        },
+        Error::NotAllowed {
+            property,
+            requested,
+            allowed,
+        } => spec(
+            ExceptionClass::ValueNotAllowed,
+            vec![
+                ("property", text(property)),
+                ("requested", text(requested)),
+                ("allowed", Field::TextList(allowed.clone())),
+            ],
+        ),
+        Error::Unsupported {
+            operation, missing, ..
+        } => spec(
+            ExceptionClass::UnsupportedOperation,
+            vec![
+                ("operation", text(operation)),
+                ("url", url()),
+                ("missing", text(missing)),
+            ],
+        ),
+        Error::NotApplied {
+            property,
+            expected,
+            actual,
+            ..
+        } => spec(
+            ExceptionClass::NotApplied,
+            vec![
+                ("url", url()),
+                ("property", text(property)),
+                ("expected", text(expected)),
+                ("actual", Field::Text(actual.clone())),
+            ],
+        ),
+        Error::OffOriginLink { link, origin } => spec(
+            ExceptionClass::OffOriginLink,
+            vec![("url", text(link)), ("origin", text(origin))],
+        ),
+        Error::TlsConfig { .. } | Error::ClientBuild { .. } => ExceptionSpec {
+            cause: cause.map(|(_, chain)| (CauseKind::Value, chain)),
+            ..spec(ExceptionClass::InvalidInput, Vec::new())
+        },
+        Error::InvalidEndpoint { .. } | Error::InvalidPath { .. } | Error::MissingCredentials => {
+            spec(ExceptionClass::InvalidInput, Vec::new())
+        }
+        Error::Closed => spec(ExceptionClass::ClientClosed, Vec::new()),
+        // A variant added to the core later still raises a FerrofishError with its message.
+        _ => spec(ExceptionClass::Ferrofish, Vec::new()),
+    }
+}
+
+fn message_to_py<'py>(
+    message_class: &Bound<'py, PyAny>,
+    message: &RedfishMessage,
+) -> PyResult<Bound<'py, PyAny>> {
+    let kwargs = PyDict::new(message_class.py());
+    kwargs.set_item("message_id", message.message_id.as_deref())?;
+    kwargs.set_item("message", message.message.as_deref())?;
+    kwargs.set_item("resolution", message.resolution.as_deref())?;
+    let severity = message
+        .message_severity
+        .as_ref()
+        .or(message.severity.as_ref());
+    kwargs.set_item("severity", severity)?;
+    kwargs.set_item(
+        "message_args",
+        PyTuple::new(message_class.py(), &message.message_args)?,
+    )?;
+    message_class.call((), Some(&kwargs))
+}
+
+fn field_to_py<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match field {
+        Field::Text(value) => value.as_deref().into_pyobject(py)?.into_any(),
+        Field::Status(status) => status.into_pyobject(py)?.into_any(),
+        Field::Seconds(seconds) => seconds.into_pyobject(py)?.into_any(),
+        Field::TextList(values) => PyTuple::new(py, values)?.into_any(),
+        Field::Messages(messages) => {
+            let message_class = py
+                .import("ferrofish.exceptions")?
+                .getattr("RedfishMessage")?;
+            let items = messages
+                .iter()
+                .map(|message| message_to_py(&message_class, message))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, items)?.into_any()
+        }
+    })
+}
+
+fn build_exception(py: Python<'_>, spec: &ExceptionSpec) -> PyResult<PyErr> {
+    let kwargs = PyDict::new(py);
+    for (name, field) in &spec.fields {
+        kwargs.set_item(*name, field_to_py(py, field)?)?;
+    }
+    let instance = spec
+        .class
+        .type_object(py)
+        .call((spec.message.as_str(),), Some(&kwargs))?;
+    let error = PyErr::from_value(instance);
+    if let Some((kind, chain)) = &spec.cause {
+        let cause = match kind {
+            CauseKind::Connection => PyConnectionError::new_err(chain.clone()),
+            CauseKind::Value => PyValueError::new_err(chain.clone()),
+        };
+        error.set_cause(py, Some(cause));
+    }
+    Ok(error)
+}
+
+/// Converts a ferrofish error to the matching `ferrofish.exceptions` exception.
+pub(crate) fn to_pyerr(py: Python<'_>, error: &Error) -> PyErr {
+    // If building the exception itself fails (the package is broken), raise that failure.
+    build_exception(py, &exception_spec(error)).unwrap_or_else(|failure| failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn not_allowed_becomes_value_not_allowed_with_the_allowed_values() {
+        let spec = exception_spec(&Error::NotAllowed {
+            property: "ResetType",
+            requested: "Nmi".into(),
+            allowed: vec!["On".into(), "ForceOff".into()],
+        });
+        assert_eq!(spec.class, ExceptionClass::ValueNotAllowed);
+        assert_eq!(
+            spec.fields,
+            vec![
+                ("property", Field::Text(Some("ResetType".into()))),
+                ("requested", Field::Text(Some("Nmi".into()))),
+                (
+                    "allowed",
+                    Field::TextList(vec!["On".into(), "ForceOff".into()])
+                ),
+            ]
+        );
+        assert!(
+            spec.message.contains("allowed: On, ForceOff"),
+            "{}",
+            spec.message
+        );
+        assert!(spec.cause.is_none());
+    }
+
+    #[test]
+    fn decode_error_names_url_and_path_and_keeps_the_parser_text_as_cause() {
+        let source = serde_json::from_str::<u32>("\"ten\"").unwrap_err();
+        let spec = exception_spec(&Error::Decode {
+            url: "https://bmc/redfish/v1/Systems/1".into(),
+            path: "ProcessorSummary.Count".into(),
+            source,
+        });
+        assert_eq!(spec.class, ExceptionClass::RedfishDecode);
+        assert_eq!(
+            spec.fields,
+            vec![
+                (
+                    "url",
+                    Field::Text(Some("https://bmc/redfish/v1/Systems/1".into()))
+                ),
+                ("path", Field::Text(Some("ProcessorSummary.Count".into()))),
+            ]
+        );
+        let (kind, text) = spec.cause.expect("a decode error has a cause");
+        assert_eq!(kind, CauseKind::Value);
+        assert!(text.contains("invalid type"), "{text}");
+    }
+
+    #[test]
+    fn wait_timeout_is_a_timeout_with_the_last_state_seen() {
+        let spec = exception_spec(&Error::WaitTimeout {
+            url: "https://bmc/redfish/v1/Systems/1".into(),
+            what: "PowerState",
+            wanted: "On".into(),
+            last: Some("PoweringOn".into()),
+            after: Duration::from_millis(1500),
+        });
+        assert_eq!(spec.class, ExceptionClass::WaitTimeout);
+        assert!(spec.fields.contains(&("timeout", Field::Seconds(1.5))));
+        assert!(
+            spec.fields
+                .contains(&("last", Field::Text(Some("PoweringOn".into()))))
+        );
+        assert!(
+            spec.fields
+                .contains(&("wanted", Field::Text(Some("On".into()))))
+        );
+    }
+
+    #[test]
+    fn not_applied_keeps_expected_and_absent_actual() {
+        let spec = exception_spec(&Error::NotApplied {
+            url: "https://bmc/redfish/v1/Systems/1".into(),
+            property: "BootSourceOverrideTarget",
+            expected: "Pxe".into(),
+            actual: None,
+        });
+        assert_eq!(spec.class, ExceptionClass::NotApplied);
+        assert!(spec.fields.contains(&("actual", Field::Text(None))));
+        assert!(
+            spec.fields
+                .contains(&("expected", Field::Text(Some("Pxe".into()))))
+        );
+    }
+
+    #[test]
+    fn off_origin_link_reports_the_link_as_url() {
+        let spec = exception_spec(&Error::OffOriginLink {
+            link: "https://evil.example/redfish/v1/Sessions".into(),
+            origin: "https://bmc".into(),
+        });
+        assert_eq!(spec.class, ExceptionClass::OffOriginLink);
+        assert_eq!(
+            spec.fields,
+            vec![
+                (
+                    "url",
+                    Field::Text(Some("https://evil.example/redfish/v1/Sessions".into()))
+                ),
+                ("origin", Field::Text(Some("https://bmc".into()))),
+            ]
+        );
+    }
+
+    #[test]
+    fn caller_mistakes_are_invalid_input_and_closed_is_its_own_class() {
+        let invalid = [
+            Error::InvalidPath {
+                path: "/login.html".into(),
+                reason: "not under /redfish/",
+            },
+            Error::InvalidEndpoint {
+                endpoint: "ftp://bmc".into(),
+                reason: "bad scheme",
+            },
+            Error::MissingCredentials,
+        ];
+        for error in &invalid {
+            assert_eq!(
+                exception_spec(error).class,
+                ExceptionClass::InvalidInput,
+                "{error}"
+            );
+        }
+        assert_eq!(
+            exception_spec(&Error::Closed).class,
+            ExceptionClass::ClientClosed
+        );
+        let unsupported = exception_spec(&Error::Unsupported {
+            operation: "reset",
+            url: "https://bmc/redfish/v1/Systems/1".into(),
+            missing: "Actions.#ComputerSystem.Reset",
+        });
+        assert_eq!(unsupported.class, ExceptionClass::UnsupportedOperation);
+        assert!(
+            unsupported
+                .fields
+                .contains(&("operation", Field::Text(Some("reset".into()))))
+        );
+    }
+
+    #[test]
+    fn tls_failures_are_recognised_in_the_source_chain() {
+        assert!(is_tls_failure(
+            "client error (Connect): invalid peer certificate: UnknownIssuer"
+        ));
+        assert!(!is_tls_failure(
+            "client error (Connect): tcp connect error: Connection refused"
+        ));
+    }
+}

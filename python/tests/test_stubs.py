@@ -1,0 +1,100 @@
+"""The hand-written stub `_ferrofish.pyi` matches the native module: names, members, signatures."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+import ferrofish
+from ferrofish import _ferrofish
+
+STUB = Path(ferrofish.__file__).with_name("_ferrofish.pyi")
+
+
+def stub_tree() -> ast.Module:
+    return ast.parse(STUB.read_text())
+
+
+def stub_classes() -> Dict[str, ast.ClassDef]:
+    return {node.name: node for node in stub_tree().body if isinstance(node, ast.ClassDef)}
+
+
+def stub_functions(cls: ast.ClassDef) -> Dict[str, ast.FunctionDef]:
+    return {node.name: node for node in cls.body if isinstance(node, ast.FunctionDef)}
+
+
+def test_py_typed_ships_with_the_package() -> None:
+    assert Path(ferrofish.__file__).with_name("py.typed").exists()
+    assert STUB.exists()
+
+
+def test_stub_declares_exactly_the_public_names_of_the_module() -> None:
+    declared = set(stub_classes())
+    stub_all = None
+    for node in stub_tree().body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if not node.target.id.startswith("_") or node.target.id == "__version__":
+                declared.add(node.target.id)
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["__all__"]:
+            stub_all = ast.literal_eval(node.value)
+    runtime = {name for name in dir(_ferrofish) if not name.startswith("_")} | {"__version__"}
+    assert declared == runtime
+    assert stub_all == _ferrofish.__all__
+
+
+@pytest.mark.parametrize("name", sorted(stub_classes()))
+def test_stub_class_members_match_the_runtime_class(name: str) -> None:
+    runtime_class = getattr(_ferrofish, name)
+    declared = set(stub_functions(stub_classes()[name]))
+    runtime_public = {member for member in dir(runtime_class) if not member.startswith("_")}
+    assert runtime_public == {member for member in declared if not member.startswith("_")}
+    for member in declared:
+        assert hasattr(runtime_class, member), member
+
+
+def parameters(function: ast.FunctionDef) -> List[Tuple[str, str, object]]:
+    """(name, kind, default) of each parameter after `self`, as the stub declares them."""
+    args = function.args
+    positional = args.posonlyargs + args.args
+    defaults: List[object] = [inspect.Parameter.empty] * (len(positional) - len(args.defaults))
+    defaults += [ast.literal_eval(d) if not isinstance(d, ast.Name) else d.id for d in args.defaults]
+    result = [
+        (arg.arg, "POSITIONAL_OR_KEYWORD", default)
+        for arg, default in zip(positional, defaults)
+        if arg.arg not in {"self", "cls"}
+    ]
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults):
+        default = inspect.Parameter.empty if kw_default is None else ast.literal_eval(kw_default)
+        result.append((arg.arg, "KEYWORD_ONLY", default))
+    return result
+
+
+def runtime_parameters(signature: inspect.Signature) -> List[Tuple[str, str, object]]:
+    return [
+        (p.name, "POSITIONAL_OR_KEYWORD" if p.kind is p.POSITIONAL_ONLY else p.kind.name, p.default)
+        for p in signature.parameters.values()
+        if p.name != "self"
+    ]
+
+
+def test_client_constructor_signature_matches_the_stub() -> None:
+    stub = stub_functions(stub_classes()["RedfishClient"])["__new__"]
+    assert runtime_parameters(inspect.signature(ferrofish.RedfishClient)) == parameters(stub)
+
+
+@pytest.mark.parametrize(
+    "method",
+    sorted(name for name in stub_functions(stub_classes()["RedfishClient"]) if not name.startswith("_")),
+)
+def test_client_method_signatures_match_the_stub(method: str) -> None:
+    function = stub_functions(stub_classes()["RedfishClient"])[method]
+    if any(isinstance(d, ast.Name) and d.id == "property" for d in function.decorator_list):
+        # A stub property is a read-only attribute at runtime, not a method.
+        assert inspect.isdatadescriptor(getattr(ferrofish.RedfishClient, method)), method
+        return
+    runtime = inspect.signature(getattr(ferrofish.RedfishClient, method))
+    assert runtime_parameters(runtime) == parameters(function)

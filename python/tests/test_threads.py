@@ -1,0 +1,75 @@
+"""Blocking calls release the GIL and stay interruptible."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Iterator
+
+import pytest
+
+import ferrofish
+from conftest import NODE_FAULTS, MockBmc
+
+LATENCY_MS = 1500
+
+
+@pytest.fixture
+def slow_node(mock_bmc: MockBmc) -> Iterator[int]:
+    """The fault node, answering every request after LATENCY_MS."""
+    mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": LATENCY_MS})
+    try:
+        yield NODE_FAULTS
+    finally:
+        mock_bmc.clear_faults(NODE_FAULTS)
+        mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
+
+
+def test_other_threads_run_while_a_call_waits_for_the_bmc(mock_bmc: MockBmc, slow_node: int) -> None:
+    in_call = threading.Event()
+    stop = threading.Event()
+    ticks_during_call = 0
+
+    def count() -> None:
+        nonlocal ticks_during_call
+        while not stop.is_set():
+            if in_call.is_set():
+                ticks_during_call += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        with mock_bmc.client(slow_node, auth="basic") as redfish:
+            in_call.set()
+            try:
+                redfish.system_ids()  # several requests, each held LATENCY_MS by the BMC
+            finally:
+                in_call.clear()
+    finally:
+        stop.set()
+        counter.join(timeout=30)
+    # Had the call held the GIL, the counter could not have run during it at all.
+    assert ticks_during_call > 1000, ticks_during_call
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to its own process")
+def test_ctrl_c_interrupts_a_waiting_call(mock_bmc: MockBmc) -> None:
+    # Each request is held 20 s by the BMC; SIGINT after 0.3 s must end the wait long before.
+    mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 20_000})
+    try:
+        redfish = mock_bmc.client(NODE_FAULTS, auth="basic", retries=0)
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        started = time.monotonic()
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                redfish.get_json("/redfish/v1")
+        finally:
+            timer.cancel()
+        waited = time.monotonic() - started
+    finally:
+        mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
+    # Not a speed assertion: 10 s is half the BMC's delay, far above any scheduling noise.
+    assert waited < 10, waited
