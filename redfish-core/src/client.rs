@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::boot::{
+    BootAttempt, BootRetry, fill_missing_allowable, next_boot_attempt, plan_boot_patch,
+};
 use crate::endpoint::Endpoint;
 use crate::models::{
     Boot, BootMode, BootOverrideEnabled, BootSource, ComputerSystem, Manager, PowerState,
@@ -37,19 +40,39 @@ pub enum AuthMode {
 }
 
 /// How the BMC's TLS certificate is checked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// `Debug` shows the variant and the size of the PEM, never its text: a PEM file often holds
+/// the private key next to the certificate.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum TlsVerification {
     /// The operating system's trust store.
     #[default]
     SystemRoots,
     /// Only the CA certificates in this PEM bundle.
     CaBundlePem(String),
-    /// Only this certificate, whatever host name it names: the BMC must present it (or a
-    /// certificate it signed). The usual answer to a self-signed BMC certificate.
+    /// Only this end-entity certificate: the BMC must present exactly it (byte for byte) and
+    /// prove it holds its key. Host name, issuer and validity dates are not checked, because
+    /// the pin is the identity; a CA certificate given here makes nothing it signed
+    /// acceptable. Several certificates in the PEM are each accepted (for a rotation). The
+    /// usual answer to a self-signed BMC certificate.
     PinnedCertificatePem(String),
     /// No verification at all. Anyone on the path can read the credentials. Logged as a
     /// warning when the client is built.
     DangerAcceptInvalidCerts,
+}
+
+impl std::fmt::Debug for TlsVerification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pem = |f: &mut std::fmt::Formatter<'_>, name: &str, pem: &str| {
+            write!(f, "{name}(<{} bytes of PEM>)", pem.len())
+        };
+        match self {
+            TlsVerification::SystemRoots => f.write_str("SystemRoots"),
+            TlsVerification::CaBundlePem(text) => pem(f, "CaBundlePem", text),
+            TlsVerification::PinnedCertificatePem(text) => pem(f, "PinnedCertificatePem", text),
+            TlsVerification::DangerAcceptInvalidCerts => f.write_str("DangerAcceptInvalidCerts"),
+        }
+    }
 }
 
 /// Everything [`RedfishClient::set_boot_override`] writes.
@@ -198,16 +221,9 @@ impl ClientBuilder {
                 http.tls_certs_only(certs)
             }
             TlsVerification::PinnedCertificatePem(pem) => {
-                let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
-                    Error::TlsConfig {
-                        reason: "the pinned certificate is not valid PEM",
-                        source: Some(e),
-                    }
-                })?;
-                // Trusting only this certificate is the pin; BMC certificates rarely name the
-                // address they are reached at, so the name check is what gets relaxed.
-                http.tls_certs_only([cert])
-                    .tls_danger_accept_invalid_hostnames(true)
+                // Only the leaf is compared (see `tls`): no name, issuer or date check, and a
+                // pinned CA vouches for nothing.
+                http.tls_backend_preconfigured(crate::tls::pinned_client_config(pem)?)
             }
             TlsVerification::DangerAcceptInvalidCerts => {
                 tracing::warn!(
@@ -393,76 +409,77 @@ impl RedfishClient {
         }
     }
 
-    /// Sets the boot source override, validated against the allowable values, written to the
-    /// `@Redfish.Settings` object when the system keeps its Boot settings there (quirk 18),
-    /// then read back: a value the BMC accepted but did not apply is [`Error::NotApplied`].
+    /// Sets the boot source override, validated against the allowable values, then read back:
+    /// a value the BMC accepted but did not apply is [`Error::NotApplied`].
+    ///
+    /// Where the write goes (quirk 18): to the `@Redfish.Settings` object when it carries
+    /// `Boot`, else to the System, and to the settings object after all when the System
+    /// refuses `Boot` as not writable. A BMC that refuses `BootSourceOverrideMode` (quirk 22)
+    /// gets Target and Enabled alone; the mode is still checked on read-back. Vendor rewrites:
+    /// `Cd` becomes `UsbCd` and Enabled and Mode are always sent on Supermicro (quirks 19,
+    /// 20, 23); an unchanged mode is not sent elsewhere, since iDRAC queues a BIOS job for it
+    /// (quirk 27); a mode on a system without one is [`Error::Unsupported`] (quirk 26).
     pub async fn set_boot_override(&self, system: &str, wanted: BootOverride) -> Result<(), Error> {
         let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
         let current: ComputerSystem = self.inner.get_typed(&system_url).await?;
         let system_boot = current.boot.clone().unwrap_or_default();
-        // Quirk 18: when the settings object carries Boot, that is where writes go.
-        let mut write_url = system_url.clone();
-        let mut boot = system_boot.clone();
-        if let Some(path) = current
+        let settings_url = match current
             .settings
             .as_ref()
             .and_then(|s| s.settings_object.as_ref())
             .and_then(Link::path)
         {
-            let settings_url = self.inner.endpoint.resolve(path)?;
-            let settings = self.inner.get_value(&settings_url).await?;
+            Some(path) => Some(self.inner.endpoint.resolve(path)?),
+            None => None,
+        };
+        // Quirk 18: when the settings object carries Boot, that is where writes go.
+        let mut write_url = system_url.clone();
+        let mut boot = system_boot.clone();
+        if let Some(settings_url) = &settings_url {
+            let settings = self.inner.get_value(settings_url).await?;
             if let Some(settings_boot) = settings.get("Boot") {
-                let mut parsed: Boot = decode_value(&settings_url, "Boot", settings_boot.clone())?;
+                let mut parsed: Boot = decode_value(settings_url, "Boot", settings_boot.clone())?;
                 fill_missing_allowable(&mut parsed, &system_boot);
                 boot = parsed;
-                write_url = settings_url;
+                write_url = settings_url.clone();
             }
         }
-        let mut target = wanted.target.clone();
-        if quirks.virtual_cd_boot_target_is_usb_cd
-            && target == BootSource::Cd
-            && boot
-                .boot_source_override_target_allowable_values
-                .contains(&BootSource::UsbCd)
-        {
-            target = BootSource::UsbCd;
+        let mut patch =
+            plan_boot_patch(&wanted, &boot, &system_boot, &quirks, system_url.as_str())?;
+        let mut attempt = BootAttempt {
+            on_settings_object: write_url != system_url,
+            settings_object_untried: settings_url.is_some() && write_url == system_url,
+            mode_sent: patch.send_mode.is_some(),
+        };
+        loop {
+            let Err(err) = self.patch_url(&write_url, &patch.body()).await else {
+                break;
+            };
+            match (next_boot_attempt(&err, attempt), &settings_url) {
+                (BootRetry::SettingsObject, Some(settings_url)) => {
+                    tracing::debug!(error = %err, "the System refuses Boot; using its settings object");
+                    // The probe above read it: the PATCH carries its own ETag.
+                    write_url = settings_url.clone();
+                    attempt.on_settings_object = true;
+                    attempt.settings_object_untried = false;
+                }
+                (BootRetry::WithoutMode, _) => {
+                    tracing::debug!(error = %err, "BootSourceOverrideMode refused; sending without it");
+                    patch.send_mode = None;
+                    attempt.mode_sent = false;
+                }
+                _ => return Err(err),
+            }
         }
-        check_allowed(
-            "BootSourceOverrideTarget",
-            &target,
-            &boot.boot_source_override_target_allowable_values,
-        )?;
-        check_allowed(
-            "BootSourceOverrideEnabled",
-            &wanted.enabled,
-            &boot.boot_source_override_enabled_allowable_values,
-        )?;
-        let mut mode = wanted.mode.clone();
-        if let Some(m) = &mode {
-            check_allowed(
-                "BootSourceOverrideMode",
-                m,
-                &boot.boot_source_override_mode_allowable_values,
-            )?;
-        } else if quirks.boot_patch_needs_all_fields {
-            // Quirk 20: changing the device resets the mode unless it is re-sent.
-            mode.clone_from(&boot.boot_source_override_mode);
-        }
-        let mut patch = serde_json::Map::new();
-        patch.insert("BootSourceOverrideTarget".into(), json!(target.as_str()));
-        patch.insert(
-            "BootSourceOverrideEnabled".into(),
-            json!(wanted.enabled.as_str()),
-        );
-        if let Some(m) = &mode {
-            patch.insert("BootSourceOverrideMode".into(), json!(m.as_str()));
-        }
-        self.patch_url(&write_url, &json!({ "Boot": patch }))
-            .await?;
 
-        self.verify_boot(&write_url, &target, &wanted.enabled, mode.as_ref())
-            .await
+        self.verify_boot(
+            &write_url,
+            &patch.target,
+            &patch.enabled,
+            patch.expect_mode.as_ref(),
+        )
+        .await
     }
 
     /// Reads Boot back after a write: "accepted but not applied" is [`Error::NotApplied`].
@@ -843,50 +860,6 @@ fn body_or_null(url: &Url, body: &[u8]) -> Result<Value, Error> {
     decode(url, body)
 }
 
-fn check_allowed<T: PartialEq + std::fmt::Display>(
-    property: &'static str,
-    value: &T,
-    allowed: &[T],
-) -> Result<(), Error> {
-    if allowed.is_empty() || allowed.contains(value) {
-        Ok(())
-    } else {
-        Err(Error::NotAllowed {
-            property,
-            requested: value.to_string(),
-            allowed: allowed.iter().map(ToString::to_string).collect(),
-        })
-    }
-}
-
-/// The settings object may omit the allowable values the System lists (quirk 18).
-fn fill_missing_allowable(settings: &mut Boot, system: &Boot) {
-    if settings
-        .boot_source_override_target_allowable_values
-        .is_empty()
-    {
-        settings
-            .boot_source_override_target_allowable_values
-            .clone_from(&system.boot_source_override_target_allowable_values);
-    }
-    if settings
-        .boot_source_override_enabled_allowable_values
-        .is_empty()
-    {
-        settings
-            .boot_source_override_enabled_allowable_values
-            .clone_from(&system.boot_source_override_enabled_allowable_values);
-    }
-    if settings
-        .boot_source_override_mode_allowable_values
-        .is_empty()
-    {
-        settings
-            .boot_source_override_mode_allowable_values
-            .clone_from(&system.boot_source_override_mode_allowable_values);
-    }
-}
-
 /// Whether a reset would leave the system where it is (quirk 53).
 fn already_in_state(current: Option<&PowerState>, reset: &ResetType) -> bool {
     match reset {
@@ -915,35 +888,6 @@ mod tests {
     }
 
     #[test]
-    fn allowed_values_check() {
-        let allowed = vec![BootSource::Pxe, BootSource::Hdd];
-        assert!(check_allowed("T", &BootSource::Pxe, &allowed).is_ok());
-        assert!(
-            check_allowed("T", &BootSource::Cd, &[]).is_ok(),
-            "nothing advertised: allowed"
-        );
-        let err = check_allowed("BootSourceOverrideTarget", &BootSource::Cd, &allowed).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "BootSourceOverrideTarget \"Cd\" is not allowed by the BMC; allowed: Pxe, Hdd"
-        );
-    }
-
-    #[test]
-    fn settings_boot_inherits_system_allowable_values() {
-        let system = Boot {
-            boot_source_override_target_allowable_values: vec![BootSource::Pxe],
-            ..Boot::default()
-        };
-        let mut settings = Boot::default();
-        fill_missing_allowable(&mut settings, &system);
-        assert_eq!(
-            settings.boot_source_override_target_allowable_values,
-            vec![BootSource::Pxe]
-        );
-    }
-
-    #[test]
     fn build_does_not_need_a_network_and_defaults_to_https() {
         let client = RedfishClient::builder("bmc.invalid:8443").build().unwrap();
         assert_eq!(client.endpoint().as_str(), "https://bmc.invalid:8443/");
@@ -957,6 +901,24 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(err, Error::TlsConfig { .. }), "{err}");
+    }
+
+    #[test]
+    fn tls_debug_never_shows_the_pem_which_may_hold_a_key() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nS3cr3tKeyMaterial\n-----END PRIVATE KEY-----\n";
+        for tls in [
+            TlsVerification::PinnedCertificatePem(pem.into()),
+            TlsVerification::CaBundlePem(pem.into()),
+        ] {
+            let builder = RedfishClient::builder("bmc").tls(tls.clone());
+            let shown = format!("{tls:?} {builder:?}");
+            assert!(!shown.contains("S3cr3tKeyMaterial"), "{shown}");
+            assert!(
+                shown.contains(&format!("<{} bytes of PEM>", pem.len())),
+                "{shown}"
+            );
+        }
+        assert_eq!(format!("{:?}", TlsVerification::SystemRoots), "SystemRoots");
     }
 
     #[test]

@@ -291,9 +291,27 @@ impl Error {
         matches!(self, Error::Connect { .. } | Error::Transport { .. })
     }
 
+    /// The TLS handshake was refused: the BMC's certificate is not trusted by the configured
+    /// [`crate::TlsVerification`] (not the pinned one, not signed by the CA bundle, ...).
+    /// Such an error is a [`Error::Connect`]; it is not retried.
+    pub fn is_tls_rejected(&self) -> bool {
+        self.tls_rejection_reason().is_some()
+    }
+
+    /// Why the TLS handshake was refused, in rustls' words (or "the BMC's certificate is not
+    /// the pinned certificate"), when it was.
+    pub fn tls_rejection_reason(&self) -> Option<String> {
+        match self {
+            Error::Connect { source, .. } | Error::Transport { source, .. } => {
+                crate::tls::rejection_reason(source)
+            }
+            _ => None,
+        }
+    }
+
     /// Trying again later may succeed (the retry policy already did, within its budget).
     pub fn is_retryable(&self) -> bool {
-        self.is_connection()
+        (self.is_connection() && !self.is_tls_rejected())
             || matches!(self, Error::Timeout { .. })
             || self
                 .status()

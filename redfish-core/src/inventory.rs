@@ -6,7 +6,7 @@ use crate::Error;
 use crate::client::RedfishClient;
 use crate::models::{
     BootMode, Chassis, ComputerSystem, Drive, EthernetInterface, Memory, PCIeDevice, PowerState,
-    Processor, ProcessorType, SecureBoot, SimpleStorage, Status, Storage,
+    Processor, ProcessorType, SecureBoot, SimpleStorage, Status, Storage, Volume,
 };
 use crate::odata::Link;
 
@@ -21,6 +21,9 @@ pub struct Inventory {
     pub memory: MemoryInventory,
     /// Physical disks.
     pub disks: Vec<DiskInfo>,
+    /// Logical volumes (RAID virtual disks) of the storage controllers.
+    #[serde(default)]
+    pub volumes: Vec<VolumeInfo>,
     /// Network interfaces that have a MAC address.
     pub nics: Vec<NicInfo>,
     /// PCIe devices.
@@ -141,6 +144,22 @@ pub struct DiskInfo {
     pub serial_number: Option<String>,
 }
 
+/// One logical volume.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VolumeInfo {
+    /// `Id`.
+    pub id: Option<String>,
+    /// `Name`.
+    pub name: Option<String>,
+    /// Size in bytes.
+    pub capacity_bytes: Option<u64>,
+    /// `RAIDType`: `RAID0`, `RAID1`, `RAID10`, ...
+    pub raid_type: Option<String>,
+    /// `VolumeType` (deprecated, but the only RAID hint on older firmware): `Mirrored`,
+    /// `StripedWithParity`, ...
+    pub volume_type: Option<String>,
+}
+
 /// One network interface.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NicInfo {
@@ -180,12 +199,21 @@ pub struct SecureBootInfo {
     pub mode: Option<String>,
 }
 
+/// What the storage subsystems hold.
+#[derive(Default)]
+struct StorageParts {
+    drives: Vec<Drive>,
+    volumes: Vec<Volume>,
+    simple_storage: Vec<SimpleStorage>,
+}
+
 /// The resources an inventory is made of, as fetched.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct InventoryParts {
     pub(crate) processors: Vec<Processor>,
     pub(crate) memory: Vec<Memory>,
     pub(crate) drives: Vec<Drive>,
+    pub(crate) volumes: Vec<Volume>,
     pub(crate) simple_storage: Vec<SimpleStorage>,
     pub(crate) nics: Vec<EthernetInterface>,
     pub(crate) pcie_devices: Vec<PCIeDevice>,
@@ -202,6 +230,18 @@ impl Inventory {
         let cpu = cpu_inventory(system, &parts.processors);
         let memory = memory_inventory(system, &parts.memory);
         let disks = disks(&parts.drives, &parts.simple_storage);
+        let volumes = parts
+            .volumes
+            .iter()
+            .filter(|v| Status::is_present(v.status.as_ref()))
+            .map(|v| VolumeInfo {
+                id: v.id.clone(),
+                name: v.name.clone(),
+                capacity_bytes: v.capacity_bytes,
+                raid_type: trimmed(v.raid_type.as_ref()),
+                volume_type: trimmed(v.volume_type.as_ref()),
+            })
+            .collect();
         // Interfaces without any MAC are skipped, as sushy does (quirk 69).
         let nics = parts
             .nics
@@ -248,6 +288,7 @@ impl Inventory {
             cpu,
             memory,
             disks,
+            volumes,
             nics,
             pcie_devices,
             boot_mode: system
@@ -274,7 +315,10 @@ fn cpu_inventory(system: &ComputerSystem, processors: &[Processor]) -> CpuInvent
         if cpus.is_empty() {
             return None;
         }
-        cpus.iter().map(|p| f(p)).sum::<Option<u64>>()
+        // Saturating: the numbers come from the BMC and may be absurd.
+        cpus.iter()
+            .map(|p| f(p))
+            .try_fold(0_u64, |total, n| Some(total.saturating_add(n?)))
     };
     CpuInventory {
         count: if cpus.is_empty() {
@@ -324,7 +368,10 @@ fn memory_inventory(system: &ComputerSystem, memory: &[Memory]) -> MemoryInvento
             speed_mhz: m.operating_speed_mhz,
         })
         .collect();
-    let dimm_total: u64 = dimms.iter().filter_map(|d| d.capacity_mib).sum();
+    let dimm_total = dimms
+        .iter()
+        .filter_map(|d| d.capacity_mib)
+        .fold(0_u64, u64::saturating_add);
     let summary_mib = system
         .memory_summary
         .as_ref()
@@ -425,15 +472,16 @@ impl RedfishClient {
                 None => Ok(None),
             }
         };
-        let (processors, memory, nics, (drives, simple_storage), pcie_devices, secure_boot) =
+        let (processors, memory, nics, storage, pcie_devices, secure_boot) =
             futures::try_join!(processors, memory, nics, storage, pcie, secure_boot)?;
         Ok(Inventory::assemble(
             &sys,
             InventoryParts {
                 processors,
                 memory,
-                drives,
-                simple_storage,
+                drives: storage.drives,
+                volumes: storage.volumes,
+                simple_storage: storage.simple_storage,
                 nics,
                 pcie_devices,
                 secure_boot,
@@ -441,28 +489,45 @@ impl RedfishClient {
         ))
     }
 
-    /// Drives from `Storage` (each drive linked from its controller), or `SimpleStorage` when
-    /// the system has no Storage drives.
+    /// Drives and volumes from `Storage` (each drive linked from its controller, each
+    /// controller's `Volumes` collection read concurrently with the drives), or
+    /// `SimpleStorage` when the system has no Storage drives.
     async fn storage_parts(
         &self,
         sys: &ComputerSystem,
         expand: bool,
-    ) -> Result<(Vec<Drive>, Vec<SimpleStorage>), Error> {
-        let mut drives = Vec::new();
+    ) -> Result<StorageParts, Error> {
+        let mut parts = StorageParts::default();
         if let Some(path) = sys.storage.as_ref().and_then(Link::path) {
             let controllers = self.collection_members::<Storage>(path, expand).await?;
-            let links: Vec<Link> = controllers.into_iter().flat_map(|s| s.drives).collect();
-            drives = self.fetch_links::<Drive>(&links).await?;
+            let drive_links: Vec<Link> =
+                controllers.iter().flat_map(|s| s.drives.clone()).collect();
+            let volume_paths: Vec<String> = controllers
+                .iter()
+                .filter_map(|s| s.volumes.as_ref().and_then(Link::path).map(str::to_owned))
+                .collect();
+            let volumes =
+                futures::future::try_join_all(volume_paths.iter().map(|path| async move {
+                    // A controller without RAID (AHCI, NVMe direct) may link a collection it
+                    // does not serve.
+                    match self.collection_members::<Volume>(path, expand).await {
+                        Err(err) if err.is_not_found() => Ok(Vec::new()),
+                        other => other,
+                    }
+                }));
+            let (drives, volumes) =
+                futures::try_join!(self.fetch_links::<Drive>(&drive_links), volumes)?;
+            parts.drives = drives;
+            parts.volumes = volumes.into_iter().flatten().collect();
         }
-        if drives.is_empty()
+        if parts.drives.is_empty()
             && let Some(path) = sys.simple_storage.as_ref().and_then(Link::path)
         {
-            let simple = self
+            parts.simple_storage = self
                 .collection_members::<SimpleStorage>(path, expand)
                 .await?;
-            return Ok((drives, simple));
         }
-        Ok((drives, Vec::new()))
+        Ok(parts)
     }
 
     /// PCIe devices linked from the System, or else from its chassis' PCIeDevices collections.
@@ -602,6 +667,45 @@ mod tests {
         assert_eq!(inv.disks.len(), 1);
         assert_eq!(inv.disks[0].serial_number.as_deref(), Some("S1"));
         assert_eq!(inv.disks[0].capacity_bytes, None);
+    }
+
+    #[test]
+    fn absurd_sizes_from_the_bmc_saturate_instead_of_overflowing() {
+        let parts = InventoryParts {
+            processors: vec![
+                from(json!({"Id": "CPU1", "TotalCores": u64::MAX, "TotalThreads": 2})),
+                from(json!({"Id": "CPU2", "TotalCores": 8, "TotalThreads": 2})),
+            ],
+            memory: vec![
+                from(json!({"Id": "A1", "CapacityMiB": u64::MAX})),
+                from(json!({"Id": "A2", "CapacityMiB": 1})),
+            ],
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        assert_eq!(inv.cpu.cores, Some(u64::MAX));
+        assert_eq!(inv.cpu.threads, Some(4));
+        assert_eq!(inv.memory.total_mib, u64::MAX);
+    }
+
+    #[test]
+    fn volumes_are_listed_with_their_raid_type() {
+        let parts = InventoryParts {
+            volumes: vec![
+                from(
+                    json!({"Id": "V1", "Name": "os", "CapacityBytes": "480103981056",
+                            "RAIDType": " RAID1 ", "VolumeType": "Mirrored"}),
+                ),
+                from(json!({"Id": "V2", "VolumeType": "NonRedundant"})),
+            ],
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts);
+        assert_eq!(inv.volumes.len(), 2);
+        assert_eq!(inv.volumes[0].capacity_bytes, Some(480_103_981_056));
+        assert_eq!(inv.volumes[0].raid_type.as_deref(), Some("RAID1"));
+        assert_eq!(inv.volumes[1].raid_type, None);
+        assert_eq!(inv.volumes[1].volume_type.as_deref(), Some("NonRedundant"));
     }
 
     #[test]

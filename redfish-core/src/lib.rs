@@ -52,13 +52,19 @@
 //! - every link the BMC sends is resolved against the endpoint and refused when it points to
 //!   another origin ([`Error::OffOriginLink`]); redirects are followed only within the origin;
 //! - passwords and session tokens live in [`secrecy::SecretString`] and never reach a log
-//!   line, `Debug`, or an error;
+//!   line, `Debug`, or an error; a BMC message that echoes one is scrubbed;
 //! - TLS is verified unless [`TlsVerification::DangerAcceptInvalidCerts`] is chosen, which
-//!   is logged as a warning.
+//!   is logged as a warning. [`TlsVerification::PinnedCertificatePem`] is a true leaf pin:
+//!   the BMC must present exactly that certificate (a pinned CA vouches for nothing). A
+//!   refused certificate is an [`Error::Connect`] with [`Error::is_tls_rejected`] set, and
+//!   is not retried;
+//! - boot override quirks (settings object, refused mode, Supermicro `UsbCd`, ...) are pure
+//!   decisions with named tests, applied by [`RedfishClient::set_boot_override`].
 
 // Redfish names (ETag, OData, PCIe, EthernetInterface, ...) read as prose in these docs.
 #![allow(clippy::doc_markdown)]
 
+mod boot;
 mod client;
 mod de;
 mod endpoint;
@@ -69,6 +75,7 @@ pub mod models;
 mod odata;
 mod quirks;
 mod retry;
+mod tls;
 mod transport;
 mod vendor;
 
@@ -77,7 +84,7 @@ pub use endpoint::Endpoint;
 pub use error::Error;
 pub use inventory::{
     CpuInfo, CpuInventory, DimmInfo, DiskInfo, Inventory, MemoryInventory, NicInfo, PcieDeviceInfo,
-    SecureBootInfo, SystemIdentity,
+    SecureBootInfo, SystemIdentity, VolumeInfo,
 };
 pub use models::{
     BootMode, BootOverrideEnabled, BootSource, ComputerSystem, PowerState, RedfishMessage,

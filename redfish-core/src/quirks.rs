@@ -33,9 +33,11 @@ pub struct Quirks {
     pub if_match_required: bool,
     /// Send `Connection: close`; HPE resets reused connections (quirk 47).
     pub close_connections: bool,
-    /// Short `MessageId`s after which a POST is retried: iDRAC `SYS518` (quirk 50), iLO
-    /// `InvalidOperationForSystemState` (quirk 51), iDRAC10 `ActionParameterValueConflict`
-    /// after a power-off (quirk 52).
+    /// Short `MessageId`s after which a request is retried, POST included: iDRAC `SYS518`
+    /// (quirk 50), iLO `InvalidOperationForSystemState` (quirk 51), iDRAC10
+    /// `ActionParameterValueConflict` after a power-off (quirk 52), iLO
+    /// `UnableToModifyDuringSystemPOST` on a boot override PATCH while the host is in POST
+    /// (quirk 25).
     pub transient_post_message_ids: Vec<String>,
     /// A reset into the state the system is already in answers 409 (Dell, quirk 53); the
     /// client treats that as success.
@@ -179,6 +181,7 @@ pub fn resolve_quirks(
         }
         Vendor::Hpe => {
             transient("InvalidOperationForSystemState");
+            transient("UnableToModifyDuringSystemPOST");
             q.close_connections = true;
         }
         Vendor::Lenovo => q.max_sessions = Some(16),
@@ -283,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn quirks_50_51_transient_post_messages() {
+    fn quirks_25_50_51_transient_messages() {
         assert_eq!(
             resolve(&Vendor::Dell, Some(&manager("16G Monolithic", "7.00.00")))
                 .transient_post_message_ids,
@@ -291,7 +294,10 @@ mod tests {
         );
         assert_eq!(
             resolve(&Vendor::Hpe, None).transient_post_message_ids,
-            vec!["InvalidOperationForSystemState"]
+            vec![
+                "InvalidOperationForSystemState",
+                "UnableToModifyDuringSystemPOST"
+            ]
         );
         assert!(
             resolve(&Vendor::Generic, None)

@@ -115,7 +115,9 @@ impl Counters {
             other: read(&self.other),
             total: 0,
         };
-        c.total = c.get + c.post + c.patch + c.put + c.delete + c.other;
+        c.total = [c.get, c.post, c.patch, c.put, c.delete, c.other]
+            .into_iter()
+            .fold(0, u64::saturating_add);
         c
     }
 
@@ -193,7 +195,11 @@ impl Inner {
             credentials: config.credentials,
             request_timeout: config.request_timeout,
             retry: config.retry,
-            limiter: Semaphore::new(config.max_concurrent_requests.max(1)),
+            limiter: Semaphore::new(
+                config
+                    .max_concurrent_requests
+                    .clamp(1, Semaphore::MAX_PERMITS),
+            ),
             counters: Counters::default(),
             auth: Mutex::new(AuthState {
                 active: ActiveAuth::Pending,
@@ -294,20 +300,9 @@ impl Inner {
                         source,
                     });
                 }
-                Err(SendFailure::Timeout) => {
-                    return Err(Error::Timeout {
-                        method,
-                        url: url.to_string(),
-                        after: self.request_timeout,
-                    });
-                }
-                Err(SendFailure::Other(source)) => {
-                    return Err(Error::Transport {
-                        method,
-                        url: url.to_string(),
-                        source,
-                    });
-                }
+                // Timeouts, broken connections, and refused certificates (which will be refused
+                // again) are not retried.
+                Err(failure) => return Err(failure.into_error(method, url, self.request_timeout)),
             };
             let status = response.status;
             if status.is_success() {
@@ -334,7 +329,26 @@ impl Inner {
                     retries_done += 1;
                     tokio::time::sleep(delay).await;
                 }
-                Err(err) => return Err(err),
+                Err(mut err) => {
+                    self.scrub(&mut err, auth.as_ref().map(|(_, a)| a));
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Removes the password and the session token from the BMC's messages in an error: a
+    /// BMC may echo what a request carried, and messages reach `Debug` and Python.
+    fn scrub(&self, err: &mut Error, auth: Option<&AuthHeader>) {
+        let Error::Http { messages, .. } = err else {
+            return;
+        };
+        for message in messages.iter_mut() {
+            if let Some(credentials) = &self.credentials {
+                message.scrub(credentials.password.expose_secret());
+            }
+            if let Some(AuthHeader::Token(token)) = auth {
+                message.scrub(token.expose_secret());
             }
         }
     }
@@ -601,33 +615,23 @@ impl Inner {
                 &uri,
                 None,
                 None,
-                Some(&AuthHeader::Token(token)),
+                Some(&AuthHeader::Token(token.clone())),
                 true,
             )
             .await;
         match result {
             Ok(r) if r.status.is_success() || r.status == StatusCode::NOT_FOUND => Ok(()),
-            Ok(r) => Err(Error::Http {
-                method: Method::DELETE,
-                url: uri.to_string(),
-                messages: parse_error_messages(&r.body),
-                status: r.status,
-            }),
-            Err(SendFailure::Connect(source)) => Err(Error::Connect {
-                method: Method::DELETE,
-                url: uri.to_string(),
-                source,
-            }),
-            Err(SendFailure::Timeout) => Err(Error::Timeout {
-                method: Method::DELETE,
-                url: uri.to_string(),
-                after: self.request_timeout,
-            }),
-            Err(SendFailure::Other(source)) => Err(Error::Transport {
-                method: Method::DELETE,
-                url: uri.to_string(),
-                source,
-            }),
+            Ok(r) => {
+                let mut err = Error::Http {
+                    method: Method::DELETE,
+                    url: uri.to_string(),
+                    messages: parse_error_messages(&r.body),
+                    status: r.status,
+                };
+                self.scrub(&mut err, Some(&AuthHeader::Token(token)));
+                Err(err)
+            }
+            Err(failure) => Err(failure.into_error(Method::DELETE, &uri, self.request_timeout)),
         }
     }
 
@@ -774,14 +778,39 @@ enum AuthHeader {
 /// Why one HTTP exchange failed.
 enum SendFailure {
     Connect(reqwest::Error),
+    /// The TLS handshake refused the BMC's certificate (or the BMC refused ours).
+    TlsRejected(reqwest::Error),
     Timeout,
     Other(reqwest::Error),
 }
 
 impl SendFailure {
+    /// The error to report for a failure that is not retried.
+    fn into_error(self, method: Method, url: &Url, timeout: Duration) -> Error {
+        let url = url.to_string();
+        match self {
+            SendFailure::Connect(source) | SendFailure::TlsRejected(source) => Error::Connect {
+                method,
+                url,
+                source,
+            },
+            SendFailure::Timeout => Error::Timeout {
+                method,
+                url,
+                after: timeout,
+            },
+            SendFailure::Other(source) => Error::Transport {
+                method,
+                url,
+                source,
+            },
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             SendFailure::Connect(_) => "connect",
+            SendFailure::TlsRejected(_) => "tls",
             SendFailure::Timeout => "timeout",
             SendFailure::Other(_) => "transport",
         }
@@ -790,7 +819,9 @@ impl SendFailure {
 
 impl From<reqwest::Error> for SendFailure {
     fn from(err: reqwest::Error) -> SendFailure {
-        if err.is_connect() {
+        if crate::tls::rejection_reason(&err).is_some() {
+            SendFailure::TlsRejected(err)
+        } else if err.is_connect() {
             SendFailure::Connect(err)
         } else if err.is_timeout() {
             SendFailure::Timeout

@@ -28,7 +28,8 @@ fn member(id: &str, extra: &Value) -> Value {
 }
 
 /// A system of known shape: 2 CPUs (plus a GPU), 3 DIMM slots (one empty), 1 NIC, one storage
-/// controller with 2 drives, 1 `PCIe` device and `SecureBoot`.
+/// controller with 2 drives and a `Volumes` collection holding 1 RAID1 volume, 1 `PCIe` device
+/// and `SecureBoot`.
 struct Fixture {
     collections: Vec<(&'static str, Vec<Value>)>,
 }
@@ -80,7 +81,15 @@ fn fixture() -> Fixture {
                 vec![member(
                     &p("Storage/RAID1"),
                     &json!({"Drives": [
-                    {"@odata.id": p("Storage/RAID1/Drives/0")}, {"@odata.id": p("Storage/RAID1/Drives/1")}]}),
+                    {"@odata.id": p("Storage/RAID1/Drives/0")}, {"@odata.id": p("Storage/RAID1/Drives/1")}],
+                    "Volumes": {"@odata.id": p("Storage/RAID1/Volumes")}}),
+                )],
+            ),
+            (
+                "Storage/RAID1/Volumes",
+                vec![member(
+                    &p("Storage/RAID1/Volumes/V1"),
+                    &json!({"CapacityBytes": 960_197_124_096_u64, "RAIDType": "RAID1", "VolumeType": "Mirrored"}),
                 )],
             ),
         ],
@@ -187,6 +196,11 @@ fn assert_fixture_inventory(inv: &ferrofish_redfish_core::Inventory) {
     assert_eq!(inv.disks.len(), 2);
     assert_eq!(inv.disks[1].serial_number.as_deref(), Some("S1"));
     assert_eq!(inv.disks[0].capacity_bytes, Some(960_197_124_096));
+    assert_eq!(inv.volumes.len(), 1);
+    assert_eq!(inv.volumes[0].id.as_deref(), Some("V1"));
+    assert_eq!(inv.volumes[0].capacity_bytes, Some(960_197_124_096));
+    assert_eq!(inv.volumes[0].raid_type.as_deref(), Some("RAID1"));
+    assert_eq!(inv.volumes[0].volume_type.as_deref(), Some("Mirrored"));
     assert_eq!(inv.nics.len(), 1);
     assert_eq!(inv.nics[0].mac_address, "aa:bb:cc:00:00:01");
     assert_eq!(
@@ -202,18 +216,23 @@ fn assert_fixture_inventory(inv: &ferrofish_redfish_core::Inventory) {
 async fn inventory_request_counts_without_expand() {
     let (inv, counts, _server) = inventory_with(json!({}), None).await;
     assert_fixture_inventory(&inv);
-    // System 1; Processors 1+3; Memory 1+3; NICs 1+1; Storage 1+1; drives 2; PCIe 1; SecureBoot 1.
-    assert_eq!(counts.get, 17);
-    assert_eq!(counts.total, 17);
+    // System 1; Processors: collection 1 + 3 members (the GPU is fetched, then filtered);
+    // Memory 1 + 3 (the empty slot too); EthernetInterfaces 1 + 1; Storage 1 + 1 controller;
+    // the controller's 2 drive links 2; its Volumes collection 1 + 1 volume; the 2 PCIe links
+    // name the same device, fetched once: 1; SecureBoot 1. Total 1+4+4+2+2+2+2+1+1 = 19.
+    assert_eq!(counts.get, 19);
+    assert_eq!(counts.total, 19);
 }
 
 #[tokio::test]
 async fn inventory_request_counts_with_expand() {
     let (inv, counts, server) = inventory_with(expand_feature(), None).await;
     assert_fixture_inventory(&inv);
-    // System 1; four expanded collections 4; drives 2; PCIe 1; SecureBoot 1.
-    assert_eq!(counts.get, 9);
-    assert_eq!(counts.total, 9);
+    // System 1; Processors, Memory, EthernetInterfaces and Storage, one `$expand` GET each:
+    // 4; the Volumes collection expanded: 1; drives are links in the controller, not a
+    // collection, so still 2; PCIe 1 (deduplicated); SecureBoot 1. Total 1+4+1+2+1+1 = 10.
+    assert_eq!(counts.get, 10);
+    assert_eq!(counts.total, 10);
     assert!(
         received(&server, "GET", &format!("{SYS}/Memory/A1"))
             .await
@@ -230,8 +249,9 @@ async fn expand_falls_back_to_member_gets_when_members_are_incomplete() {
         Some("DDR4"),
         "from the member GET"
     );
-    // The expanded Memory answer lacked Id/Name: its 3 members are fetched one by one.
-    assert_eq!(counts.get, 12);
+    // The 10 GETs of the expanded read, plus: the expanded Memory answer lacked Id/Name, so
+    // its 3 members are fetched one by one. Total 10 + 3 = 13.
+    assert_eq!(counts.get, 13);
     assert_eq!(
         received(&server, "GET", &format!("{SYS}/Memory/A3"))
             .await
@@ -245,9 +265,18 @@ async fn expand_off_switch_by_vendor() {
     // AMI advertises $expand but its expanded members are unreliable (quirk 63).
     let mut root = expand_feature();
     root["Vendor"] = json!("AMI");
-    let (inv, counts, _server) = inventory_with(root, None).await;
+    let (inv, counts, server) = inventory_with(root, None).await;
     assert_fixture_inventory(&inv);
-    assert_eq!(counts.get, 17);
+    // The same 19 GETs as without `$expand` (see above), and no `$expand` query at all.
+    assert_eq!(counts.get, 19);
+    let expanded = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.query().is_some_and(|q| q.contains("expand")))
+        .count();
+    assert_eq!(expanded, 0);
 }
 
 #[tokio::test]
@@ -533,6 +562,290 @@ async fn boot_override_goes_to_the_settings_object_when_it_carries_boot() {
         .await
         .unwrap();
     assert!(received(&server, "PATCH", SYS).await.is_empty());
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn reset_is_validated_through_the_action_info_resource() {
+    // The allowed values live in `@Redfish.ActionInfo`, not inline on the action.
+    let server = bmc(json!({})).await;
+    let info = format!("{SYS}/ResetActionInfo");
+    let mut system = system_json("1");
+    system["Actions"]["#ComputerSystem.Reset"] = json!({
+        "target": format!("{SYS}/Actions/ComputerSystem.Reset"),
+        "@Redfish.ActionInfo": info
+    });
+    get_json(&server, SYS, system).await;
+    get_json(
+        &server,
+        &info,
+        json!({"@odata.id": info, "Id": "ResetActionInfo", "Parameters": [
+            {"Name": "Other", "AllowableValues": ["Nmi"]},
+            {"Name": "ResetType", "Required": true, "DataType": "String",
+             "AllowableValues": ["On", "ForceOff"]}
+        ]}),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{SYS}/Actions/ComputerSystem.Reset")))
+        .and(body_json(json!({"ResetType": "ForceOff"})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    // Nmi is allowed by another parameter only; ForceRestart by none.
+    for refused in [ResetType::Nmi, ResetType::ForceRestart] {
+        let err = client.reset("1", refused).await.unwrap_err();
+        match &err {
+            Error::NotAllowed { allowed, .. } => assert_eq!(allowed, &["On", "ForceOff"]),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(client.request_counts().post, 1, "only the login was POSTed");
+    assert_eq!(received(&server, "GET", &info).await.len(), 2);
+    client.reset("1", ResetType::ForceOff).await.unwrap();
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+/// A system whose Boot is read-only, with a settings object (iDRAC10, Lenovo SE450).
+fn read_only_boot_system() -> Value {
+    let mut s = boot_system(true);
+    s["Boot"]["BootSourceOverrideMode@Redfish.AllowableValues"] = json!(["UEFI", "Legacy"]);
+    s
+}
+
+#[tokio::test]
+async fn boot_override_moves_to_the_settings_object_when_the_system_refuses_boot() {
+    // Quirk 18: the settings object holds no Boot yet, so the System is tried first; it answers
+    // PropertyNotWritable, and the write goes to the settings object with that object's ETag.
+    let server = bmc(json!({})).await;
+    let settings = format!("{SYS}/Settings");
+    Mock::given(method("GET"))
+        .and(path(SYS))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "\"sys-1\"")
+                .set_body_json(read_only_boot_system()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(settings.as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", "\"set-1\"")
+                .set_body_json(json!({"@odata.id": settings, "Id": "Settings"})),
+        )
+        // The probe, which also supplies the ETag for the PATCH.
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    get_json(
+        &server,
+        &settings,
+        json!({"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}}),
+    )
+    .await;
+    let expected_body =
+        json!({"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}});
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .and(wiremock::matchers::header("If-Match", "\"sys-1\""))
+        .and(body_json(&expected_body))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "code": "Base.1.12.GeneralError",
+            "@Message.ExtendedInfo": [{"MessageId": "Base.1.12.PropertyNotWritable",
+                                       "MessageArgs": ["Boot"]}]}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(settings.as_str()))
+        .and(wiremock::matchers::header("If-Match", "\"set-1\""))
+        .and(body_json(&expected_body))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.quirks().await.unwrap();
+    client.reset_request_counts();
+    client.set_boot_override("1", pxe_once()).await.unwrap();
+    // GET System; GET settings (probe: no Boot, ETag "set-1"); PATCH System (refused);
+    // PATCH settings with If-Match "set-1"; GET settings (read-back).
+    let counts = client.request_counts();
+    assert_eq!((counts.get, counts.patch), (3, 2));
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn boot_override_without_a_settings_object_reports_the_refusal() {
+    let server = bmc(json!({})).await;
+    get_json(&server, SYS, boot_system(false)).await;
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": [{"MessageId": "Base.1.12.PropertyNotWritable"}]}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client.set_boot_override("1", pxe_once()).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert_eq!(err.message_id(), Some("Base.1.12.PropertyNotWritable"));
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn boot_override_retries_without_a_refused_mode_and_still_checks_it() {
+    // Quirk 22 (HPE DL160 Gen10): a PATCH that carries BootSourceOverrideMode is refused; the
+    // retry sends Target and Enabled only. The mode did not change, and the read-back says so.
+    let server = bmc(json!({"Vendor": "HPE"})).await;
+    let mut before = boot_system(false);
+    before["Boot"]["BootSourceOverrideMode@Redfish.AllowableValues"] = json!(["UEFI", "Legacy"]);
+    Mock::given(method("GET"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(before.clone()))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut after = before;
+    after["Boot"]["BootSourceOverrideTarget"] = json!("Pxe");
+    after["Boot"]["BootSourceOverrideEnabled"] = json!("Once");
+    get_json(&server, SYS, after).await;
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .and(body_json(
+            json!({"Boot": {"BootSourceOverrideTarget": "Pxe",
+            "BootSourceOverrideEnabled": "Once", "BootSourceOverrideMode": "Legacy"}}),
+        ))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": [{"MessageId": "iLO.2.14.PropertyNotWritable",
+                "RelatedProperties": ["#/Boot/BootSourceOverrideMode"]}]}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .and(body_json(
+            json!({"Boot": {"BootSourceOverrideTarget": "Pxe",
+            "BootSourceOverrideEnabled": "Once"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client
+        .set_boot_override(
+            "1",
+            BootOverride {
+                mode: Some(BootMode::Legacy),
+                ..pxe_once()
+            },
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::NotApplied {
+            property,
+            expected,
+            actual,
+            ..
+        } => {
+            assert_eq!(*property, "BootSourceOverrideMode");
+            assert_eq!(expected, "Legacy");
+            assert_eq!(actual.as_deref(), Some("UEFI"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn supermicro_boots_virtual_cd_as_usb_cd_and_resends_enabled_and_mode() {
+    // Quirks 19 and 20: Cd is UsbCd there, and Enabled and the current Mode go with every
+    // target change.
+    let server = bmc(json!({"Vendor": "Supermicro"})).await;
+    let mut before = boot_system(false);
+    before["Boot"]["BootSourceOverrideTarget@Redfish.AllowableValues"] =
+        json!(["None", "Pxe", "Hdd", "UsbCd"]);
+    Mock::given(method("GET"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(before.clone()))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut after = before;
+    after["Boot"]["BootSourceOverrideTarget"] = json!("UsbCd");
+    after["Boot"]["BootSourceOverrideEnabled"] = json!("Once");
+    get_json(&server, SYS, after).await;
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .and(body_json(
+            json!({"Boot": {"BootSourceOverrideTarget": "UsbCd",
+            "BootSourceOverrideEnabled": "Once", "BootSourceOverrideMode": "UEFI"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client
+        .set_boot_override(
+            "1",
+            BootOverride {
+                target: BootSource::Cd,
+                ..pxe_once()
+            },
+        )
+        .await
+        .unwrap();
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn hpe_boot_patch_during_post_is_retried() {
+    // Quirk 25: iLO refuses boot changes while the host is in POST; the message is transient.
+    let server = bmc(json!({"Vendor": "HPE"})).await;
+    Mock::given(method("GET"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(boot_system(false)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut after = boot_system(false);
+    after["Boot"]["BootSourceOverrideTarget"] = json!("Pxe");
+    after["Boot"]["BootSourceOverrideEnabled"] = json!("Once");
+    get_json(&server, SYS, after).await;
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": [{"MessageId": "iLO.2.14.UnableToModifyDuringSystemPOST"}]}})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.set_boot_override("1", pxe_once()).await.unwrap();
+    assert_eq!(received(&server, "PATCH", SYS).await.len(), 2);
     client.close().await.unwrap();
     server.verify().await;
 }

@@ -738,3 +738,95 @@ async fn secrets_never_reach_errors_debug_or_logs() {
         assert!(!logged.contains(secret), "{secret} leaked into the logs");
     }
 }
+
+#[tokio::test]
+async fn a_406_is_retried_once_without_accept_encoding_identity() {
+    // Quirk 49: HPE Gen10 Plus answers 406 to `Accept-Encoding: identity` on some resources.
+    let server = bmc(json!({})).await;
+    let sys = "/redfish/v1/Systems/1";
+    Mock::given(method("GET"))
+        .and(path(sys))
+        .and(header("Accept-Encoding", "identity"))
+        .respond_with(ResponseTemplate::new(406))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(sys))
+        .and(NoHeader("accept-encoding"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(system_json("1")))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let system = client.system("1").await.unwrap();
+    assert_eq!(system.id.as_deref(), Some("1"));
+    let seen = received(&server, "GET", sys).await;
+    assert_eq!(seen.len(), 2, "one refused attempt, one retry");
+    let encoding = |r: &wiremock::Request| {
+        r.headers
+            .get("accept-encoding")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(encoding(&seen[0]).as_deref(), Some("identity"));
+    assert_eq!(encoding(&seen[1]), None);
+    // Other requests keep asking for identity (the service root was fetched with it).
+    let root = received(&server, "GET", "/redfish/v1/").await;
+    assert_eq!(encoding(&root[0]).as_deref(), Some("identity"));
+    client.close().await.unwrap();
+
+    // With the quirk turned off, the 406 is the answer.
+    let strict = RedfishClient::builder(server.uri())
+        .credentials(USER, SecretString::from(PASSWORD))
+        .retry_policy(fast_retries())
+        .quirks_override(ferrofish_redfish_core::QuirksOverride {
+            retry_406_without_identity: Some(false),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let err = strict.system("1").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(406));
+    assert_eq!(received(&server, "GET", sys).await.len(), 3);
+    strict.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn secrets_echoed_in_any_error_message_are_scrubbed() {
+    // A BMC that echoes the session token (or, with Basic auth, the password) in an error.
+    let server = bmc(json!({})).await;
+    let echo = json!({"error": {"@Message.ExtendedInfo": [{
+        "MessageId": "Base.1.8.InsufficientPrivilege",
+        "Message": format!("token {TOKEN} / password {PASSWORD} lacks privilege"),
+        "MessageArgs": [TOKEN, PASSWORD],
+        "Oem": {"Echo": {"Authorization": PASSWORD, "X-Auth-Token": TOKEN}}
+    }]}});
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(echo))
+        .mount(&server)
+        .await;
+    let session = client(&server);
+    let basic = RedfishClient::builder(server.uri())
+        .credentials(USER, SecretString::from(PASSWORD))
+        .auth(AuthMode::Basic)
+        .build()
+        .unwrap();
+    // The Basic client never saw the token: only the password is its secret.
+    for (client, secrets) in [
+        (&session, &[PASSWORD, TOKEN][..]),
+        (&basic, &[PASSWORD][..]),
+    ] {
+        let err = client.system("1").await.unwrap_err();
+        assert!(err.is_forbidden(), "{err}");
+        let shown = format!("{err}\n{err:?}");
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+        }
+        let message = err.messages()[0].message.as_deref().unwrap_or_default();
+        assert!(message.contains("[redacted]"), "{message}");
+        assert_eq!(err.message_id(), Some("Base.1.8.InsufficientPrivilege"));
+    }
+    session.close().await.unwrap();
+    basic.close().await.unwrap();
+}
