@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 
-/// Everything that can go wrong in the mock BMC (start-up, ISO parsing, configuration).
+/// Everything that can go wrong in the mock BMC: start-up of the Redfish and IPMI listeners,
+/// configuration (including IPMI users and keys), fault descriptions and ISO parsing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MockBmcError {
@@ -46,4 +47,30 @@ pub enum MockBmcError {
     /// `network_data.json` on a config drive is not valid or has no static address.
     #[error("config drive network_data.json unusable: {0}")]
     ConfigDrive(&'static str),
+    /// An IPMI password or BMC key (Kg) is longer than the 20-byte IPMI field.
+    #[error("{what} is {length} bytes long; IPMI allows at most 20")]
+    KeyTooLong {
+        /// Which value (never the value itself).
+        what: &'static str,
+        /// Its length in bytes.
+        length: usize,
+    },
+    /// An IPMI user name is empty, longer than 16 bytes or contains a NUL byte.
+    #[error("user name of {length} bytes is invalid; IPMI needs 1 to 16 bytes without NUL")]
+    InvalidUserName {
+        /// Its length in bytes.
+        length: usize,
+    },
+    /// The IPMI configuration lists no cipher suite, so no session could ever open.
+    #[error("the ipmi configuration enables no cipher suite")]
+    NoCipherSuite,
+    /// The IPMI UDP socket could not be bound.
+    #[error("cannot bind the ipmi udp socket to {address}")]
+    IpmiBind {
+        /// The address asked for.
+        address: SocketAddr,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
 }

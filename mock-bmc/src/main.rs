@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use ferrofish_mock_bmc::ipmi::IpmiKey;
 use ferrofish_mock_bmc::{MockBmc, MockBmcError, Personality, PowerDelays, parse_fault_spec};
 
 /// A realistic, fast Redfish BMC emulator.
@@ -48,6 +49,37 @@ struct Args {
     /// Graceful shutdown delay in milliseconds (slower than a forced power-off).
     #[arg(long)]
     graceful_shutdown_ms: Option<u64>,
+    /// Also serve IPMI (RMCP+, UDP): node i on this address's port + i (port 0: an ephemeral
+    /// port each), same user and password at Administrator privilege.
+    #[arg(long, value_name = "ADDR")]
+    ipmi: Option<SocketAddr>,
+    /// IPMI BMC key (Kg) in hexadecimal, up to 20 bytes (as `ipmitool -y` takes it).
+    #[arg(
+        long,
+        value_name = "HEX",
+        env = "FERROFISH_MOCK_BMC_IPMI_KG_HEX",
+        hide_env_values = true
+    )]
+    ipmi_kg_hex: Option<String>,
+}
+
+/// Decodes `--ipmi-kg-hex` (an even number of hex digits).
+fn parse_hex_key(text: &str) -> Result<IpmiKey, MockBmcError> {
+    const NOT_HEX: MockBmcError =
+        MockBmcError::InvalidConfig("--ipmi-kg-hex needs an even number of hexadecimal digits");
+    let text = text.trim();
+    if !text.len().is_multiple_of(2) {
+        return Err(NOT_HEX);
+    }
+    let bytes = (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or(NOT_HEX)?;
+    IpmiKey::from_bytes(&bytes)
 }
 
 #[tokio::main]
@@ -83,6 +115,12 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
     if let Some(f) = &args.faults {
         builder = builder.faults(parse_fault_spec(f)?);
     }
+    if let Some(addr) = args.ipmi {
+        builder = builder.ipmi_listen(addr);
+    }
+    if let Some(hex) = &args.ipmi_kg_hex {
+        builder = builder.ipmi_kg(parse_hex_key(hex)?);
+    }
     let mock = builder.spawn().await?;
     let ca_pem_path = match mock.ca_pem() {
         Some(pem) => {
@@ -100,7 +138,12 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         "user": mock.user(),
         "admin": mock.admin_addr().map(|a| format!("http://{a}")),
         "ca_pem_path": ca_pem_path,
-        "nodes": mock.nodes().iter().map(|n| serde_json::json!({"index": n.index(), "addr": n.addr().to_string(), "url": n.url()})).collect::<Vec<_>>(),
+        "nodes": mock.nodes().iter().map(|n| serde_json::json!({
+            "index": n.index(),
+            "addr": n.addr().to_string(),
+            "url": n.url(),
+            "ipmi": n.ipmi_addr().map(|a| a.to_string()),
+        })).collect::<Vec<_>>(),
     });
     let mut out = std::io::stdout().lock();
     writeln!(out, "{line}")?;
@@ -126,4 +169,24 @@ async fn wait_for_signal() {
         }
     }
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_hex_key;
+
+    #[test]
+    fn kg_hex_is_decoded_and_checked() {
+        assert!(parse_hex_key("6b67").is_ok());
+        assert!(parse_hex_key(&"ab".repeat(20)).is_ok());
+        assert!(parse_hex_key(&"ab".repeat(21)).is_err());
+        assert!(parse_hex_key("abc").is_err());
+        assert!(parse_hex_key("zz").is_err());
+        // The message names the option, never the key.
+        let message = parse_hex_key("0g").unwrap_err().to_string();
+        assert!(
+            message.contains("--ipmi-kg-hex") && !message.contains("0g"),
+            "{message}"
+        );
+    }
 }

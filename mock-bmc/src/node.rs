@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::ipmi::{IpmiNode, IpmiServerHandle};
 use crate::iso9660::ConfigDriveNetwork;
 use crate::personality::{Personality, Profile};
 use crate::state::{BootRecord, NodeState, PowerDelays, PowerState};
@@ -49,6 +50,11 @@ pub(crate) struct Shared {
     pub tls: bool,
     pub http: reqwest::Client,
     pub max_image_bytes: u64,
+    /// Resource paths of the personality, rendered once instead of on every request.
+    pub paths: crate::resources::Paths,
+    /// The `Authorization` header value a client with the right credentials sends
+    /// (`Basic base64(user:password)`), compared as bytes before anything is decoded.
+    pub basic_authorization: SecretString,
 }
 
 /// Faults armed on a node. Counters count down per request.
@@ -106,19 +112,28 @@ pub struct FailNext {
 }
 
 /// One recorded request.
+///
+/// Redfish and IPMI requests of a node share one log and one sequence, so a test can assert
+/// the order of calls across protocols. An IPMI command (every one the node's IPMI server
+/// executed, pre-session ones included; not the RMCP+ handshake, not retransmissions answered
+/// from the reply cache) is recorded with `method` `"IPMI"`, `path` `/ipmi/<command>` (e.g.
+/// `/ipmi/chassis/control`, `/ipmi/chassis/set-boot-options`, `/ipmi/app/get-device-id`, see
+/// [`crate::ipmi::HandledCommand::name`]), no headers, the request data as spaced lower-case
+/// hex in `body` (`"02"` for a power cycle) and the IPMI completion code in `status`
+/// (0 = success).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogEntry {
     /// Sequence number within the node, from 1.
     pub seq: u64,
-    /// HTTP method.
+    /// HTTP method, or `IPMI`.
     pub method: String,
-    /// Path and query.
+    /// Path and query (`/ipmi/...` for IPMI commands).
     pub path: String,
     /// Headers; `Authorization`, `X-Auth-Token` and `Cookie` values are replaced by `<redacted>`.
     pub headers: Vec<(String, String)>,
-    /// Body as text; `Password` members are replaced by `<redacted>`.
+    /// Body as text; `Password` members are replaced by `<redacted>`. IPMI: request data in hex.
     pub body: String,
-    /// Status answered.
+    /// HTTP status answered, or the IPMI completion code.
     pub status: u16,
 }
 
@@ -227,6 +242,8 @@ impl Node {
 #[derive(Clone)]
 pub struct NodeHandle {
     pub(crate) node: Arc<Node>,
+    /// The node's IPMI server, when the fleet serves IPMI.
+    pub(crate) ipmi: Option<IpmiServerHandle>,
 }
 
 impl std::fmt::Debug for NodeHandle {
@@ -234,6 +251,7 @@ impl std::fmt::Debug for NodeHandle {
         f.debug_struct("NodeHandle")
             .field("index", &self.node.index)
             .field("addr", &self.node.addr)
+            .field("ipmi", &self.ipmi_addr())
             .finish()
     }
 }
@@ -276,6 +294,28 @@ impl NodeHandle {
     /// The bound socket address.
     pub fn addr(&self) -> SocketAddr {
         self.node.addr
+    }
+
+    /// The node's IPMI (RMCP+, UDP) address, when the fleet serves IPMI
+    /// ([`crate::MockBmcBuilder::ipmi`]).
+    pub fn ipmi_addr(&self) -> Option<SocketAddr> {
+        self.ipmi.as_ref().map(IpmiServerHandle::local_addr)
+    }
+
+    /// The node's IPMI server: its faults ([`IpmiServerHandle::set_faults`]: drop every Nth
+    /// reply, delay, refuse a suite) and open sessions. `None` when the fleet serves no IPMI.
+    /// The server stops with the fleet, even while a clone of this handle is kept.
+    pub fn ipmi(&self) -> Option<&IpmiServerHandle> {
+        self.ipmi.as_ref()
+    }
+
+    /// This node's state seen through [`IpmiNode`], e.g. to serve it with an
+    /// [`crate::ipmi::IpmiServer`] of your own configuration. Changes made through it are
+    /// seen over Redfish and recorded in the request log like the fleet's own IPMI server's.
+    pub fn ipmi_node(&self) -> Arc<dyn IpmiNode> {
+        Arc::new(crate::bridge::NodeIpmi {
+            node: self.node.clone(),
+        })
     }
 
     /// Base URL, `http://127.0.0.1:PORT` (or `https://` with TLS), without a trailing slash.

@@ -134,6 +134,12 @@ pub struct Profile {
     /// Quirk `insert_rejects_readonly_fields`: `InsertMedia` fails when the body carries `Inserted`
     /// or `WriteProtected` (Supermicro X11/X12).
     pub insert_rejects_readonly_fields: bool,
+    /// Quirk `insert_returns_task`: `InsertMedia` answers `202 Accepted` at once with a Task
+    /// (its monitor in `Location`, `Retry-After`) and downloads and checks the image in the
+    /// background; the slot shows `Inserted` only once the task has completed, and a bad image
+    /// ends the task in `Exception` instead of failing the POST (DSP0266 asynchronous
+    /// operations; clients such as gofish follow the `Location` of an insert since its PR #419).
+    pub insert_returns_task: bool,
     /// Quirk `eject_requires_body`: `EjectMedia` without a JSON body is refused with 400 (iLO).
     pub eject_requires_body: bool,
     /// Maximum number of concurrent sessions (quirk: Dell 8, Lenovo 16).
@@ -238,6 +244,7 @@ static GENERIC: Profile = Profile {
     vmedia_slots: CD_USB_SLOTS,
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: false,
+    insert_returns_task: false,
     eject_requires_body: false,
     session_cap: 64,
     cd_boot_target: "Cd",
@@ -284,6 +291,7 @@ static DELL: Profile = Profile {
     ],
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: false,
+    insert_returns_task: false,
     eject_requires_body: false,
     session_cap: 8,
     cd_boot_target: "Cd",
@@ -360,6 +368,7 @@ static HPE: Profile = Profile {
     ],
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: false,
+    insert_returns_task: false,
     eject_requires_body: true,
     session_cap: 32,
     cd_boot_target: "Cd",
@@ -428,6 +437,7 @@ static LENOVO: Profile = Profile {
     ],
     vmedia_patch_only: true,
     insert_rejects_readonly_fields: false,
+    insert_returns_task: false,
     eject_requires_body: false,
     session_cap: 16,
     cd_boot_target: "Cd",
@@ -491,6 +501,7 @@ static SUPERMICRO: Profile = Profile {
     ],
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: true,
+    insert_returns_task: true,
     eject_requires_body: false,
     session_cap: 32,
     cd_boot_target: "UsbCd",

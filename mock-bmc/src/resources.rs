@@ -135,8 +135,13 @@ pub(crate) struct Paths {
     pub bios_settings: String,
 }
 
-pub(crate) fn paths(node: &Node) -> Paths {
-    let p = node.profile();
+/// The node's resource paths (the same for every node of a fleet, computed once at start).
+pub(crate) fn paths(node: &Node) -> &Paths {
+    &node.shared.paths
+}
+
+/// Resource paths of a personality.
+pub(crate) fn paths_of(p: &crate::personality::Profile) -> Paths {
     let system = format!("/redfish/v1/Systems/{}", p.system_id);
     let manager = format!("/redfish/v1/Managers/{}", p.manager_id);
     let vmedia = match p.vmedia_location {
@@ -294,7 +299,7 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
             ),
             Allow::Get,
         ),
-        ["Systems", id] if *id == p.system_id => res(system(node, st, &ps, now), Allow::GetPatch),
+        ["Systems", id] if *id == p.system_id => res(system(node, st, ps, now), Allow::GetPatch),
         ["Systems", id, "ResetActionInfo"] if *id == p.system_id => res(
             json!({
                 "@odata.id": format!("{}/ResetActionInfo", ps.system),
@@ -306,10 +311,10 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
             Allow::Get,
         ),
         ["Systems", id, "Bios"] if *id == p.system_id => {
-            res(bios_resource(node, st, &ps), Allow::Get)
+            res(bios_resource(node, st, ps), Allow::Get)
         }
         ["Systems", id, "Bios", seg] if *id == p.system_id && *seg == p.bios_settings_segment => {
-            res(bios_settings(node, st, &ps), Allow::GetPatch)
+            res(bios_settings(node, st, ps), Allow::GetPatch)
         }
         ["Systems", id, "Processors"] if *id == p.system_id => res(
             collection(
@@ -475,7 +480,7 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
             res(body, Allow::Get)
         }
         [kind, id, "VirtualMedia", rest @ ..] if vmedia_owner(node, kind, id) => {
-            vmedia(node, st, &ps, rest)
+            vmedia(node, st, ps, rest)
         }
         ["Chassis"] => res(
             collection(
@@ -757,9 +762,26 @@ pub(crate) fn task_body(node: &Node, t: &crate::state::Task) -> Value {
     let id = task_id(node, t.id);
     let (state, status, pct) = match t.state {
         TaskState::Pending => ("Pending", "OK", 0),
+        TaskState::Running => ("Running", "OK", 50),
         TaskState::Completed => ("Completed", "OK", 100),
         TaskState::Cancelled => ("Cancelled", "Warning", 0),
+        TaskState::Exception => ("Exception", "Critical", 100),
     };
+    let messages: Vec<Value> = t
+        .message
+        .iter()
+        .map(|m| {
+            json!({
+                "@odata.type": "#Message.v1_3_0.Message",
+                "MessageId": "Base.1.18.GeneralError",
+                "Message": m,
+                "MessageArgs": [],
+                "MessageSeverity": "Critical",
+                "Severity": "Critical",
+                "Resolution": "Correct the image URL or the image and insert it again.",
+            })
+        })
+        .collect();
     json!({
         "@odata.id": format!("/redfish/v1/TaskService/Tasks/{id}"),
         "@odata.type": "#Task.v1_7_4.Task",
@@ -767,7 +789,7 @@ pub(crate) fn task_body(node: &Node, t: &crate::state::Task) -> Value {
         "TaskState": state, "TaskStatus": status, "PercentComplete": pct,
         "StartTime": iso_time(t.start_unix),
         "TaskMonitor": format!("/redfish/v1/TaskService/TaskMonitors/{id}"),
-        "Messages": [],
+        "Messages": messages,
     })
 }
 

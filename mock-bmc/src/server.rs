@@ -29,6 +29,8 @@ const BASE: &str = "Base.1.18";
 enum Payload {
     Empty,
     Json(Value),
+    /// JSON already serialised (a GET serialises once for both its `ETag` and its body).
+    JsonBytes(Vec<u8>),
     Xml(String),
 }
 
@@ -256,9 +258,13 @@ fn violation_message(v: &Violation) -> Value {
 
 /// Strong `ETag` of a JSON body (FNV-1a over its serialisation).
 pub(crate) fn etag_of(body: &Value) -> String {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    etag_of_bytes(&serde_json::to_vec(body).unwrap_or_default())
+}
+
+/// Strong `ETag` of a serialised JSON body.
+fn etag_of_bytes(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
+    for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -270,6 +276,28 @@ fn etag_matches(header_value: &str, etag: &str) -> bool {
         .split(',')
         .map(str::trim)
         .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag))
+}
+
+/// Encodes standard base64 (RFC 4648, with padding).
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Decodes standard base64 (RFC 4648, padding optional).
@@ -310,7 +338,13 @@ fn authenticate(node: &Node, headers: &HeaderMap, now: Instant) -> Option<Auth> 
         s.last_used = now;
         return Some(Auth::Session);
     }
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let raw = headers.get(header::AUTHORIZATION)?;
+    // The common case, the exact header a client with the right credentials sends, is one
+    // comparison; anything else is decoded and checked field by field.
+    if raw.as_bytes() == node.shared.basic_authorization.expose_secret().as_bytes() {
+        return Some(Auth::Basic);
+    }
+    let value = raw.to_str().ok()?;
     let encoded = value
         .strip_prefix("Basic ")
         .or_else(|| value.strip_prefix("basic "))?;
@@ -422,9 +456,13 @@ fn finish(node: &Node, method: &Method, reply: Reply) -> Response {
     let mut content_type = None;
     let body = match reply.payload {
         Payload::Empty => Vec::new(),
-        Payload::Json(v) => {
+        payload @ (Payload::Json(_) | Payload::JsonBytes(_)) => {
             content_type = Some("application/json; charset=utf-8");
-            let mut bytes = serde_json::to_vec(&v).unwrap_or_default();
+            let mut bytes = match payload {
+                Payload::JsonBytes(bytes) => bytes,
+                Payload::Json(v) => serde_json::to_vec(&v).unwrap_or_default(),
+                _ => Vec::new(),
+            };
             let mut f = lock(&node.faults);
             if f.malformed_next > 0 && !bytes.is_empty() {
                 f.malformed_next -= 1;
@@ -750,7 +788,8 @@ fn handle_resource(
         return Ok(method_not_allowed(resource.allow));
     }
     let allow = resource.allow.header();
-    let etag = etag_of(&resource.body);
+    let serialised = serde_json::to_vec(&resource.body).unwrap_or_default();
+    let etag = etag_of_bytes(&serialised);
     match *method {
         Method::GET | Method::HEAD => {
             if let Some(inm) = headers
@@ -760,20 +799,31 @@ fn handle_resource(
             {
                 return Ok(Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, etag));
             }
-            if let Some((kind, levels)) = expand_req {
-                expand(node, &mut st, &mut resource.body, kind, levels, now, false);
-            }
             let odata_type = resource
                 .body
                 .get("@odata.type")
                 .and_then(Value::as_str)
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let schema = odata_type
                 .trim_start_matches('#')
-                .to_owned();
-            let mut reply = Reply::json(StatusCode::OK, resource.body)
-                .header(header::ETAG, etag)
-                .header(header::ALLOW, allow);
-            if let Some(schema) = odata_type.split('.').next().filter(|s| !s.is_empty()) {
+                .split('.')
+                .next()
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned);
+            let payload = if let Some((kind, levels)) = expand_req {
+                expand(node, &mut st, &mut resource.body, kind, levels, now, false);
+                Payload::Json(resource.body)
+            } else {
+                Payload::JsonBytes(serialised)
+            };
+            let mut reply = Reply {
+                status: StatusCode::OK,
+                headers: Vec::new(),
+                payload,
+            }
+            .header(header::ETAG, etag)
+            .header(header::ALLOW, allow);
+            if let Some(schema) = schema {
                 reply = reply.header(
                     header::LINK,
                     format!("</redfish/v1/$metadata#{schema}.{schema}>; rel=describedby"),
@@ -824,6 +874,7 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+#[allow(clippy::too_many_lines)]
 async fn post_targets(
     node: &Arc<Node>,
     method: &Method,
@@ -832,6 +883,11 @@ async fn post_targets(
     bytes: &[u8],
     now: Instant,
 ) -> Option<Reply> {
+    // GETs of ordinary resources (the bulk of the traffic) are none of the targets below.
+    if method != Method::POST && segs.first() != Some(&"TaskService") && !segs.contains(&"Actions")
+    {
+        return None;
+    }
     let p = node.profile();
     let ps = paths(node);
     let full = format!("/redfish/v1/{}", segs.join("/"));
@@ -865,13 +921,21 @@ async fn post_targets(
             return Some(not_found(&full));
         };
         let body = resources::task_body(node, task);
-        return Some(if task.state == TaskState::Pending {
-            Reply::json(StatusCode::ACCEPTED, body)
-                .header(header::RETRY_AFTER, "5")
-                .header(header::LOCATION, full)
-        } else {
-            Reply::json(StatusCode::OK, body)
-        });
+        return Some(
+            if matches!(task.state, TaskState::Pending | TaskState::Running) {
+                // A BIOS job waits for a reset; an image download finishes in moments.
+                let retry_after = if task.state == TaskState::Running {
+                    "1"
+                } else {
+                    "5"
+                };
+                Reply::json(StatusCode::ACCEPTED, body)
+                    .header(header::RETRY_AFTER, retry_after)
+                    .header(header::LOCATION, full)
+            } else {
+                Reply::json(StatusCode::OK, body)
+            },
+        );
     }
     if method != Method::POST {
         return Some(method_not_allowed(Allow::Post));
@@ -1134,10 +1198,85 @@ async fn insert_media(
         .unwrap_or(true);
     {
         let st = lock(&node.state);
-        if st.media.get(slot_idx).is_some_and(|m| m.inserted) {
+        let inserting = st
+            .tasks
+            .iter()
+            .any(|t| t.state == TaskState::Running && t.name == INSERT_TASK);
+        if inserting || st.media.get(slot_idx).is_some_and(|m| m.inserted) {
             return error(StatusCode::CONFLICT, vec![base_message("ResourceInUse", "The change to the requested resource failed because the resource is in use or in transition.".into(), &[], &[], "Eject the inserted media first.")]);
         }
     }
+    if via_action && p.insert_returns_task {
+        return insert_as_task(node, slot_idx, image, write_protected);
+    }
+    match load_image(node, slot_idx, image, write_protected).await {
+        Ok(()) => Reply::empty(StatusCode::NO_CONTENT),
+        Err((status, info)) => error(status, vec![info]),
+    }
+}
+
+/// Name of the task an asynchronous insert runs as.
+const INSERT_TASK: &str = "Virtual media insert";
+
+/// Quirk `insert_returns_task`: answers 202 with the task at once and loads the image in the
+/// background; the task ends `Completed`, or `Exception` with the reason a synchronous insert
+/// would have answered.
+fn insert_as_task(
+    node: &Arc<Node>,
+    slot_idx: usize,
+    image: String,
+    write_protected: bool,
+) -> Reply {
+    let (id, body) = {
+        let mut st = lock(&node.state);
+        let id = st.take_id();
+        let task = Task {
+            id,
+            name: INSERT_TASK,
+            state: TaskState::Running,
+            start_unix: unix_now(),
+            message: None,
+        };
+        let body = resources::task_body(node, &task);
+        st.tasks.push(task);
+        (id, body)
+    };
+    let background = node.clone();
+    tokio::spawn(async move {
+        let outcome = load_image(&background, slot_idx, image, write_protected).await;
+        let mut st = lock(&background.state);
+        if let Some(task) = st.tasks.iter_mut().find(|t| t.id == id) {
+            match outcome {
+                Ok(()) => task.state = TaskState::Completed,
+                Err((_, info)) => {
+                    task.state = TaskState::Exception;
+                    task.message = info
+                        .get("Message")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                }
+            }
+        }
+    });
+    let monitor = format!(
+        "/redfish/v1/TaskService/TaskMonitors/{}",
+        resources::task_id(node, id)
+    );
+    Reply::json(StatusCode::ACCEPTED, body)
+        .header(header::LOCATION, monitor)
+        .header(header::RETRY_AFTER, "1")
+}
+
+/// Downloads the image, checks it (ISO 9660 for CD slots, config drive) and stores it in the
+/// slot. `Err` carries the status and message a BMC answers for the failure.
+async fn load_image(
+    node: &Arc<Node>,
+    slot_idx: usize,
+    image: String,
+    write_protected: bool,
+) -> Result<(), (StatusCode, Value)> {
+    let p = node.profile();
+    let action = "VirtualMedia.InsertMedia";
     let is_cd = p
         .vmedia_slots
         .get(slot_idx)
@@ -1146,9 +1285,9 @@ async fn insert_media(
     let data = match fetched {
         Ok(d) => d,
         Err(why) => {
-            return error(
+            return Err((
                 StatusCode::INTERNAL_SERVER_ERROR,
-                vec![base_message(
+                base_message(
                     "ResourceAtUriUnauthorized",
                     format!(
                         "While accessing the resource at '{image}', the service received an authorization error '{why}'."
@@ -1156,15 +1295,15 @@ async fn insert_media(
                     &[&image, &why],
                     &["/Image".into()],
                     "Ensure that the image URL is reachable from the BMC and try again.",
-                )],
-            );
+                ),
+            ));
         }
     };
     let (label, config_drive) = if is_cd {
         if !iso9660::has_iso9660_signature(&data) {
-            return error(
+            return Err((
                 StatusCode::BAD_REQUEST,
-                vec![base_message(
+                base_message(
                     "ActionParameterValueFormatError",
                     format!(
                         "The value '{image}' for the parameter Image in the action {action} is of a different format than the parameter can accept."
@@ -1172,8 +1311,8 @@ async fn insert_media(
                     &[&image, "Image", action],
                     &["/Image".into()],
                     "Provide an ISO 9660 image.",
-                )],
-            );
+                ),
+            ));
         }
         match iso9660::IsoImage::parse(&data) {
             Ok(iso) => (
@@ -1187,7 +1326,16 @@ async fn insert_media(
     };
     let mut st = lock(&node.state);
     let Some(m) = st.media.get_mut(slot_idx) else {
-        return not_found("VirtualMedia");
+        return Err((
+            StatusCode::NOT_FOUND,
+            base_message(
+                "ResourceNotFound",
+                "The requested resource of type VirtualMedia was not found.".into(),
+                &["VirtualMedia"],
+                &[],
+                "Provide a valid resource identifier and resubmit the request.",
+            ),
+        ));
     };
     *m = crate::state::MediaSlot {
         image: Some(image),
@@ -1197,7 +1345,7 @@ async fn insert_media(
         volume_label: label,
         config_drive,
     };
-    Reply::empty(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 async fn fetch_image(node: &Node, url: &str) -> Result<Vec<u8>, String> {
@@ -1455,6 +1603,7 @@ fn patch_bios(node: &Arc<Node>, patch: &serde_json::Map<String, Value>, now: Ins
             name: "BIOS configuration job",
             state: TaskState::Pending,
             start_unix: unix_now(),
+            message: None,
         });
         let tid = resources::task_id(node, id);
         let monitor = format!("/redfish/v1/TaskService/TaskMonitors/{tid}");
@@ -1556,6 +1705,19 @@ mod tests {
         );
         assert_eq!(base64_decode("YQ").as_deref(), Some(&b"a"[..]));
         assert_eq!(base64_decode("!!"), None);
+        // RFC 4648 test vectors for the encoder (the precomputed Basic header).
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+            ("admin:password", "YWRtaW46cGFzc3dvcmQ="),
+        ] {
+            assert_eq!(base64_encode(plain.as_bytes()), encoded);
+        }
     }
 
     #[test]

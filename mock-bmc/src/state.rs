@@ -206,7 +206,7 @@ struct Transition {
     applies_bios: bool,
 }
 
-/// Lifecycle of a task (a BIOS job on Dell, a `ResetBios`).
+/// Lifecycle of a task (a BIOS job on Dell, a virtual-media insert on Supermicro).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum TaskState {
     /// Waiting for a reset.
@@ -215,6 +215,10 @@ pub enum TaskState {
     Completed,
     /// Cancelled because the pending values were dropped.
     Cancelled,
+    /// In progress (an image being downloaded and checked).
+    Running,
+    /// Failed; the task's message says why.
+    Exception,
 }
 
 /// A task in the `TaskService`.
@@ -228,6 +232,8 @@ pub struct Task {
     pub state: TaskState,
     /// Wall-clock start, seconds since the Unix epoch (for `StartTime`).
     pub start_unix: u64,
+    /// Why it failed (`Exception`), shown in the task's `Messages`.
+    pub message: Option<String>,
 }
 
 /// One session.

@@ -93,3 +93,98 @@ fn bad_personality_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown personality"));
 }
+
+#[test]
+fn ipmi_addresses_are_in_the_json_line_and_answer() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args([
+            "--nodes",
+            "2",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--ipmi",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("one line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    let ipmi: Vec<std::net::SocketAddr> = v["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["ipmi"].as_str().expect("ipmi address").parse().unwrap())
+        .collect();
+    assert_eq!(ipmi.len(), 2);
+    assert_ne!(ipmi[0], ipmi[1]);
+    if Command::new("ipmitool").arg("-V").output().is_ok() {
+        let out = Command::new("ipmitool")
+            .args(["-I", "lanplus", "-C", "17", "-H", "127.0.0.1", "-p"])
+            .arg(ipmi[1].port().to_string())
+            .args([
+                "-U", "admin", "-P", "password", "chassis", "power", "status",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Chassis Power is off"), "{text}");
+        // The command is in node 1's request log, read through the admin API.
+        let admin = v["admin"].as_str().expect("admin url");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let log: serde_json::Value = rt.block_on(async {
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .get(format!("{admin}/nodes/1/requests"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        assert!(
+            log["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["method"] == "IPMI" && e["path"] == "/ipmi/chassis/get-status"),
+            "{log}"
+        );
+    } else {
+        eprintln!("skipping the ipmitool part: ipmitool is not installed");
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+}
+
+#[test]
+fn bad_ipmi_key_is_a_clear_error_that_does_not_echo_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--ipmi",
+            "127.0.0.1:0",
+            "--ipmi-kg-hex",
+            "5ecre7zz",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--ipmi-kg-hex"), "{stderr}");
+    assert!(!stderr.contains("5ecre7zz"), "{stderr}");
+}

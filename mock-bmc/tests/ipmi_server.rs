@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferrofish_mock_bmc::ipmi::{
-    IpmiConfig, IpmiFaults, IpmiKey, IpmiServer, IpmiServerError, IpmiServerHandle, IpmiUser,
-    Privilege, SimpleIpmiNode,
+    IpmiConfig, IpmiFaults, IpmiKey, IpmiServer, IpmiServerHandle, IpmiUser, Privilege,
+    SimpleIpmiNode,
 };
 use tokio::net::UdpSocket;
 
@@ -147,5 +147,8 @@ async fn a_configuration_without_suites_is_refused() {
     config.cipher_suites.clear();
     let node = Arc::new(SimpleIpmiNode::default());
     let result = IpmiServer::bind("127.0.0.1:0".parse().unwrap(), node, config).await;
-    assert!(matches!(result, Err(IpmiServerError::NoCipherSuite)));
+    assert!(matches!(
+        result,
+        Err(ferrofish_mock_bmc::MockBmcError::NoCipherSuite)
+    ));
 }

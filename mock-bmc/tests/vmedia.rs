@@ -17,6 +17,22 @@ async fn wait_booted(bmc: &Bmc, count: u32) {
     }
 }
 
+/// Polls a task monitor until it stops answering 202 (each 202 carries `Retry-After`), then
+/// returns the task.
+async fn wait_task(bmc: &Bmc, monitor: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = bmc.get(monitor).await;
+        if r.status() != 202 {
+            assert_eq!(r.status(), 200, "{monitor}");
+            return r.json().await.unwrap();
+        }
+        assert!(r.headers().contains_key("retry-after"));
+        assert!(std::time::Instant::now() < deadline, "task never finished");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Insert the config drive in the personality's CD slot, boot once from CD, check the address.
 async fn config_drive_boot(p: Personality) {
     let img = image_server(vec![("/cd.iso", config_drive())]).await;
@@ -59,7 +75,13 @@ async fn config_drive_boot(p: Personality) {
         )
         .await
     };
-    assert_eq!(r.status(), 204, "{p}");
+    if p.profile().insert_returns_task {
+        assert_eq!(r.status(), 202, "{p}");
+        let monitor = r.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(wait_task(&bmc, &monitor).await["TaskState"], "Completed");
+    } else {
+        assert_eq!(r.status(), 204, "{p}");
+    }
     let slot = bmc.get_json(&slot_path).await;
     assert_eq!(slot["Inserted"], true);
     assert_eq!(slot["Image"], image);
@@ -260,4 +282,98 @@ async fn plain_iso_boots_without_address_and_second_insert_conflicts() {
         Some(format!("http://{img}/os.iso").as_str())
     );
     assert_eq!(v.static_network, None);
+}
+
+/// Quirk `insert_returns_task` (Supermicro): `InsertMedia` answers 202 with a task monitor at once;
+/// the slot shows the image only after the download, and a bad image ends the task in Exception.
+#[tokio::test]
+async fn supermicro_insert_runs_as_a_task() {
+    const INSERT: &str = "/redfish/v1/Managers/1/VirtualMedia/CD1/Actions/VirtualMedia.InsertMedia";
+    const SLOT: &str = "/redfish/v1/Managers/1/VirtualMedia/CD1";
+    // An image server that accepts and never answers keeps the first task running.
+    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stall_addr = stall.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = stall.accept().await {
+            open.push(conn);
+        }
+    });
+    let mock = spawn(Personality::Supermicro).await;
+    let bmc = Bmc::new(mock.node(0));
+    let r = bmc
+        .post(
+            INSERT,
+            json!({"Image": format!("http://{stall_addr}/slow.iso")}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let monitor = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        monitor.starts_with("/redfish/v1/TaskService/TaskMonitors/"),
+        "{monitor}"
+    );
+    let task: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(task["TaskState"], "Running");
+    let running = bmc.get(&monitor).await;
+    assert_eq!(running.status(), 202);
+    assert_eq!(bmc.get_json(SLOT).await["Inserted"], false);
+    // A second insert while the first is in flight is refused.
+    let again = bmc
+        .post(INSERT, json!({"Image": "http://127.0.0.1:1/x.iso"}))
+        .await;
+    assert_eq!(again.status(), 409);
+    held.abort();
+    drop(mock);
+
+    // A reachable image that is not ISO 9660: the POST succeeds, the task fails and says why.
+    let img = image_server(vec![
+        ("/junk.iso", vec![0u8; 40_000]),
+        ("/cd.iso", config_drive()),
+    ])
+    .await;
+    let mock = spawn(Personality::Supermicro).await;
+    let bmc = Bmc::new(mock.node(0));
+    let r = bmc
+        .post(INSERT, json!({"Image": format!("http://{img}/junk.iso")}))
+        .await;
+    assert_eq!(r.status(), 202);
+    let monitor = r.headers()["location"].to_str().unwrap().to_owned();
+    let task = wait_task(&bmc, &monitor).await;
+    assert_eq!(task["TaskState"], "Exception");
+    assert_eq!(task["TaskStatus"], "Critical");
+    let text = task["Messages"][0]["Message"].as_str().unwrap_or_default();
+    assert!(text.contains("junk.iso"), "{task:#}");
+    assert_eq!(bmc.get_json(SLOT).await["Inserted"], false);
+    // The task resource itself says the same.
+    let task_path = task["@odata.id"].as_str().unwrap().to_owned();
+    assert_eq!(bmc.get_json(&task_path).await["TaskState"], "Exception");
+
+    let r = bmc
+        .post(INSERT, json!({"Image": format!("http://{img}/cd.iso")}))
+        .await;
+    assert_eq!(r.status(), 202);
+    let monitor = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(wait_task(&bmc, &monitor).await["TaskState"], "Completed");
+    let slot = bmc.get_json(SLOT).await;
+    assert_eq!(slot["Inserted"], true);
+    assert_eq!(slot["Image"], format!("http://{img}/cd.iso"));
+}
+
+/// Personalities without the quirk keep answering a synchronous 204 (and a 400 for a bad
+/// image, in the POST itself).
+#[tokio::test]
+async fn generic_insert_stays_synchronous() {
+    let img = image_server(vec![("/junk.iso", vec![0u8; 40_000])]).await;
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let r = bmc
+        .post(
+            "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia",
+            json!({"Image": format!("http://{img}/junk.iso")}),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
 }

@@ -1,40 +1,9 @@
 //! Configuration of one IPMI server: users, BMC key, cipher suites, timeouts, faults.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Errors of the IPMI side of the mock BMC.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum IpmiServerError {
-    /// A password or BMC key is longer than the 20-byte IPMI field.
-    #[error("{what} is {length} bytes long; IPMI allows at most 20")]
-    KeyTooLong {
-        /// Which value (never the value itself).
-        what: &'static str,
-        /// Its length in bytes.
-        length: usize,
-    },
-    /// A user name is empty, longer than 16 bytes or contains a NUL byte.
-    #[error("user name of {length} bytes is invalid; IPMI needs 1 to 16 bytes without NUL")]
-    InvalidUserName {
-        /// Its length in bytes.
-        length: usize,
-    },
-    /// The configuration lists no cipher suite, so no session could ever open.
-    #[error("the ipmi configuration enables no cipher suite")]
-    NoCipherSuite,
-    /// The UDP socket could not be bound.
-    #[error("cannot bind the ipmi udp socket to {address}")]
-    Bind {
-        /// The address asked for.
-        address: SocketAddr,
-        /// The operating system's reason.
-        #[source]
-        source: std::io::Error,
-    },
-}
+use crate::MockBmcError;
 
 /// An IPMI privilege level (IPMI v2.0 §6.8), ordered from lowest to highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -115,20 +84,20 @@ pub struct IpmiKey {
 
 impl IpmiKey {
     /// A key from raw bytes (up to 20; e.g. what `ipmitool -y HEX` gives).
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, IpmiServerError> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, MockBmcError> {
         Self::named("key", bytes)
     }
 
     /// A key from ASCII text (up to 20 bytes; e.g. what `ipmitool -k TEXT` gives).
-    pub fn from_text(text: &str) -> Result<Self, IpmiServerError> {
+    pub fn from_text(text: &str) -> Result<Self, MockBmcError> {
         Self::named("key", text.as_bytes())
     }
 
-    fn named(what: &'static str, bytes: &[u8]) -> Result<Self, IpmiServerError> {
+    fn named(what: &'static str, bytes: &[u8]) -> Result<Self, MockBmcError> {
         let mut padded = [0; 20];
         padded
             .get_mut(..bytes.len())
-            .ok_or(IpmiServerError::KeyTooLong {
+            .ok_or(MockBmcError::KeyTooLong {
                 what,
                 length: bytes.len(),
             })?
@@ -159,14 +128,10 @@ pub struct IpmiUser {
 impl IpmiUser {
     /// A user with a name (1–16 bytes, no NUL), a password (up to 20 bytes) and the highest
     /// privilege it may obtain.
-    pub fn new(
-        name: &str,
-        password: &str,
-        max_privilege: Privilege,
-    ) -> Result<Self, IpmiServerError> {
+    pub fn new(name: &str, password: &str, max_privilege: Privilege) -> Result<Self, MockBmcError> {
         let bytes = name.as_bytes();
         if bytes.is_empty() || bytes.len() > 16 || bytes.contains(&0) {
-            return Err(IpmiServerError::InvalidUserName {
+            return Err(MockBmcError::InvalidUserName {
                 length: bytes.len(),
             });
         }

@@ -8,7 +8,9 @@
 //! `ipmitool -I lanplus` and `FreeIPMI` work against it unchanged.
 //!
 //! The node's state (power, boot override) lives outside this module, behind [`IpmiNode`], so
-//! the Redfish side of the same mock node sees every IPMI change. Boot options are also kept
+//! the Redfish side of the same mock node sees every IPMI change: a fleet started with
+//! [`crate::MockBmcBuilder::ipmi`] serves every node this way (see the crate documentation for
+//! the IPMI ↔ Redfish mapping). Errors are the crate's [`crate::MockBmcError`]. Boot options are also kept
 //! byte for byte here, so what a tool writes it reads back.
 //!
 //! This codec is written independently of the `ferrofish-ipmi` client on purpose: a
@@ -18,7 +20,7 @@
 //! use std::sync::Arc;
 //! use ferrofish_mock_bmc::ipmi::{IpmiConfig, IpmiServer, IpmiUser, Privilege, SimpleIpmiNode};
 //!
-//! # async fn demo() -> Result<(), ferrofish_mock_bmc::ipmi::IpmiServerError> {
+//! # async fn demo() -> Result<(), ferrofish_mock_bmc::MockBmcError> {
 //! let node = Arc::new(SimpleIpmiNode::default());
 //! let config = IpmiConfig::new(vec![IpmiUser::new("admin", "password", Privilege::Administrator)?]);
 //! let server = IpmiServer::bind("127.0.0.1:0".parse().unwrap(), node.clone(), config).await?;
@@ -36,8 +38,19 @@ mod responder;
 mod server;
 mod session;
 
-pub use config::{
-    CipherSuite, IpmiConfig, IpmiFaults, IpmiKey, IpmiServerError, IpmiUser, Privilege,
+pub use config::{CipherSuite, IpmiConfig, IpmiFaults, IpmiKey, IpmiUser, Privilege};
+pub use node::{
+    BootDevice, BootFlags, ChassisControl, DeviceIdentity, HandledCommand, IpmiNode, SimpleIpmiNode,
 };
-pub use node::{BootDevice, BootFlags, ChassisControl, DeviceIdentity, IpmiNode, SimpleIpmiNode};
 pub use server::{IpmiServer, IpmiServerHandle};
+
+/// The former error type of this module, now the crate's single error enum: IPMI failures are
+/// [`MockBmcError::KeyTooLong`], [`MockBmcError::InvalidUserName`],
+/// [`MockBmcError::NoCipherSuite`] and [`MockBmcError::IpmiBind`].
+///
+/// [`MockBmcError::KeyTooLong`]: crate::MockBmcError::KeyTooLong
+/// [`MockBmcError::InvalidUserName`]: crate::MockBmcError::InvalidUserName
+/// [`MockBmcError::NoCipherSuite`]: crate::MockBmcError::NoCipherSuite
+/// [`MockBmcError::IpmiBind`]: crate::MockBmcError::IpmiBind
+#[deprecated(note = "use ferrofish_mock_bmc::MockBmcError, the crate's one error enum")]
+pub type IpmiServerError = crate::MockBmcError;

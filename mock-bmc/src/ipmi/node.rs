@@ -24,6 +24,52 @@ pub trait IpmiNode: Send + Sync + 'static {
     fn device_identity(&self) -> DeviceIdentity {
         DeviceIdentity::default()
     }
+
+    /// Called once for every IPMI command the server executed (pre-session and in-session,
+    /// not for retransmissions answered from the reply cache, not for the session handshake),
+    /// with the request data and the completion code answered. Nothing by default; the
+    /// fleet's nodes record it in their request log.
+    fn command_handled(&self, command: &HandledCommand<'_>) {
+        let _ = command;
+    }
+}
+
+/// One executed IPMI command, as [`IpmiNode::command_handled`] sees it. Request data of the
+/// commands this server executes carries no secret (passwords only travel in RAKP messages,
+/// which are not commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandledCommand<'a> {
+    /// Network function of the request (even value: `0x00` chassis, `0x06` application).
+    pub net_fn: u8,
+    /// Command number.
+    pub command: u8,
+    /// Request data bytes.
+    pub data: &'a [u8],
+    /// Completion code answered (`0x00` = success).
+    pub completion_code: u8,
+    /// Whether it arrived inside an authenticated session.
+    pub in_session: bool,
+}
+
+impl HandledCommand<'_> {
+    /// A short stable name (`chassis/control`, `app/get-device-id`, ...; unknown commands as
+    /// `raw/NETFN/CMD` in hex).
+    pub fn name(&self) -> String {
+        let known = match (self.net_fn, self.command) {
+            (0x00, 0x01) => "chassis/get-status",
+            (0x00, 0x02) => "chassis/control",
+            (0x00, 0x08) => "chassis/set-boot-options",
+            (0x00, 0x09) => "chassis/get-boot-options",
+            (0x06, 0x01) => "app/get-device-id",
+            (0x06, 0x37) => "app/get-system-guid",
+            (0x06, 0x38) => "app/get-channel-auth-capabilities",
+            (0x06, 0x3B) => "app/set-session-privilege",
+            (0x06, 0x3C) => "app/close-session",
+            (0x06, 0x54) => "app/get-channel-cipher-suites",
+            (net_fn, command) => return format!("raw/{net_fn:02x}/{command:02x}"),
+        };
+        known.to_owned()
+    }
 }
 
 /// A Chassis Control action (IPMI v2.0 §28.3).

@@ -10,7 +10,7 @@ use super::codec::{
 use super::commands::{self, BootParameters, CommandContext, app, cc, net_fn};
 use super::config::{CipherSuite, IpmiConfig, IpmiFaults, Privilege};
 use super::crypto::{RakpInputs, SessionKeys, SuiteHash, constant_time_eq};
-use super::node::IpmiNode;
+use super::node::{HandledCommand, IpmiNode};
 use super::session::{
     ActiveSession, Handshake, SequenceWindow, Session, SessionState, SessionTable,
 };
@@ -134,6 +134,13 @@ impl Responder {
             privilege: None,
         };
         let (code, data) = commands::handle(&mut ctx, &request);
+        node.command_handled(&HandledCommand {
+            net_fn: request.net_fn,
+            command: request.command,
+            data: request.data,
+            completion_code: code,
+            in_session: false,
+        });
         Some(codec::build_response(&request, code, &data))
     }
 
@@ -455,6 +462,13 @@ impl Responder {
                     commands::handle(&mut ctx, &request)
                 }
             };
+            node.command_handled(&HandledCommand {
+                net_fn: request.net_fn,
+                command: request.command,
+                data: request.data,
+                completion_code: code,
+                in_session: true,
+            });
             let response = codec::build_response(&request, code, &data);
             self.active_mut(id)?.0.last_exchange = Some((message, response.clone()));
             response

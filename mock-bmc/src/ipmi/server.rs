@@ -7,9 +7,10 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
-use super::config::{IpmiConfig, IpmiFaults, IpmiServerError};
+use super::config::{IpmiConfig, IpmiFaults};
 use super::node::IpmiNode;
 use super::responder::Responder;
+use crate::MockBmcError;
 
 /// Largest datagram read; RMCP+ packets of this server's commands are far smaller.
 const MAX_DATAGRAM: usize = 1024;
@@ -26,16 +27,16 @@ impl IpmiServer {
         address: SocketAddr,
         node: Arc<dyn IpmiNode>,
         config: IpmiConfig,
-    ) -> Result<IpmiServerHandle, IpmiServerError> {
+    ) -> Result<IpmiServerHandle, MockBmcError> {
         if config.cipher_suites.is_empty() {
-            return Err(IpmiServerError::NoCipherSuite);
+            return Err(MockBmcError::NoCipherSuite);
         }
         let socket = UdpSocket::bind(address)
             .await
-            .map_err(|source| IpmiServerError::Bind { address, source })?;
+            .map_err(|source| MockBmcError::IpmiBind { address, source })?;
         let local_addr = socket
             .local_addr()
-            .map_err(|source| IpmiServerError::Bind { address, source })?;
+            .map_err(|source| MockBmcError::IpmiBind { address, source })?;
         let entropy = Box::new(|buffer: &mut [u8]| rand::fill(buffer));
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
