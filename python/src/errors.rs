@@ -119,17 +119,6 @@ fn source_chain(error: &(dyn StdError + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Whether a connection failure was the TLS handshake (an untrusted or mismatched certificate).
-///
-/// reqwest does not type TLS failures, so this reads the rustls text in the source chain; when
-/// it misses, the error is still a `BmcConnectionError`, the parent class.
-fn is_tls_failure(chain: &str) -> bool {
-    let chain = chain.to_ascii_lowercase();
-    ["certificate", "tls", "handshake"]
-        .iter()
-        .any(|word| chain.contains(word))
-}
-
 /// Decides the Python exception for a ferrofish error.
 #[allow(
     clippy::too_many_lines,
@@ -150,10 +139,8 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
     };
     match error {
         Error::Connect { .. } | Error::Transport { .. } => {
-            let tls = cause
-                .as_ref()
-                .is_some_and(|(_, chain)| is_tls_failure(chain));
-            let class = if tls {
+            // The core types refused certificates, so no text matching is needed here.
+            let class = if error.is_tls_rejected() {
                 ExceptionClass::BmcTls
             } else {
                 ExceptionClass::BmcConnection
@@ -491,15 +478,5 @@ mod tests {
                 .fields
                 .contains(&("operation", Field::Text(Some("reset".into()))))
         );
-    }
-
-    #[test]
-    fn tls_failures_are_recognised_in_the_source_chain() {
-        assert!(is_tls_failure(
-            "client error (Connect): invalid peer certificate: UnknownIssuer"
-        ));
-        assert!(!is_tls_failure(
-            "client error (Connect): tcp connect error: Connection refused"
-        ));
     }
 }
