@@ -122,11 +122,19 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         builder = builder.ipmi_kg(parse_hex_key(hex)?);
     }
     let mock = builder.spawn().await?;
+    // A PEM file this process named itself is removed again at shutdown; one at a path the
+    // caller chose is theirs to keep.
+    let mut own_pem_file = None;
     let ca_pem_path = match mock.ca_pem() {
         Some(pem) => {
-            let path = args.tls_pem_path.unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("ferrofish-mock-bmc-{}.pem", std::process::id()))
-            });
+            let path = if let Some(path) = args.tls_pem_path {
+                path
+            } else {
+                let path = std::env::temp_dir()
+                    .join(format!("ferrofish-mock-bmc-{}.pem", std::process::id()));
+                own_pem_file = Some(path.clone());
+                path
+            };
             std::fs::write(&path, pem)?;
             Some(path.display().to_string())
         }
@@ -151,6 +159,9 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
     drop(out);
     wait_for_signal().await;
     mock.shutdown();
+    if let Some(path) = own_pem_file {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(())
 }
 

@@ -81,7 +81,11 @@ fn prints_one_json_line_and_serves() {
         .status();
     let status = child.wait().expect("exits");
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
-    let _ = std::fs::remove_file(pem_path);
+    // The binary chose the PEM path itself, so it removes the file on the way out.
+    assert!(
+        !std::path::Path::new(pem_path).exists(),
+        "{pem_path} left behind"
+    );
 }
 
 #[test]
