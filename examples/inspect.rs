@@ -25,11 +25,11 @@ use secrecy::SecretString;
 struct Args {
     /// The BMC: `http(s)://host[:port]`, optionally followed by a system path such as
     /// `/redfish/v1/Systems/1`. Without it, an embedded mock BMC is started and inspected.
-    #[arg(long)]
+    #[arg(long, requires = "user")]
     bmc: Option<String>,
-    /// User name on the BMC.
-    #[arg(long, default_value = "root")]
-    user: String,
+    /// User name on the BMC (required with `--bmc`).
+    #[arg(long, requires = "bmc")]
+    user: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -54,16 +54,28 @@ struct Target {
 }
 
 /// Splits `https://host:port/redfish/v1/Systems/1` into the endpoint and the system path.
-fn split_bmc_url(bmc: &str) -> (String, Option<String>) {
+///
+/// No path, the service root or the Systems collection mean "every system"; any other path must
+/// name one system under the Systems collection.
+fn split_bmc_url(bmc: &str) -> Result<(String, Option<String>), String> {
+    const EVERY_SYSTEM: [&str; 4] = ["", "/redfish", "/redfish/v1", "/redfish/v1/Systems"];
     let after_scheme = bmc.find("://").map_or(0, |i| i + 3);
-    match bmc[after_scheme..].find('/') {
-        Some(slash) => {
-            let (endpoint, path) = bmc.split_at(after_scheme + slash);
-            let path = path.trim_end_matches('/');
-            let system = (!path.is_empty()).then(|| path.to_owned());
-            (endpoint.to_owned(), system)
+    let Some(slash) = bmc[after_scheme..].find('/') else {
+        return Ok((bmc.to_owned(), None));
+    };
+    let (endpoint, path) = bmc.split_at(after_scheme + slash);
+    let path = path.trim_end_matches('/');
+    if EVERY_SYSTEM.contains(&path) {
+        return Ok((endpoint.to_owned(), None));
+    }
+    match path.strip_prefix("/redfish/v1/Systems/") {
+        Some(id) if !id.is_empty() && !id.contains('/') => {
+            Ok((endpoint.to_owned(), Some(path.to_owned())))
         }
-        None => (bmc.to_owned(), None),
+        _ => Err(format!(
+            "{path} is not a system: give the BMC as http(s)://host[:port], optionally followed \
+             by /redfish/v1/Systems/<id>"
+        )),
     }
 }
 
@@ -235,13 +247,14 @@ fn render_devices(out: &mut String, inventory: &Inventory) {
 async fn run(args: Args) -> Result<String, String> {
     // The embedded mock, when there is one, lives until inspection is over.
     let (target, _embedded) = if let Some(bmc) = &args.bmc {
-        let (endpoint, system) = split_bmc_url(bmc);
-        let password = password_from_env_or_prompt(&args.user)?;
+        let (endpoint, system) = split_bmc_url(bmc)?;
+        let user = args.user.clone().ok_or("--bmc needs --user")?;
+        let password = password_from_env_or_prompt(&user)?;
         (
             Target {
                 endpoint,
                 system,
-                user: args.user.clone(),
+                user,
                 password,
             },
             None,

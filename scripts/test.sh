@@ -24,6 +24,21 @@ PY
 echo "== DMTF Redfish Service and Protocol Validators against the mock BMC"
 bash mock-bmc/conformance/run.sh
 
+echo "== python packaging: pip install ./python into a throwaway venv, then import it"
+# The dev profile reuses the build above; a user's plain `pip install ./python` builds release.
+wheel_venv="$(mktemp -d)"
+trap 'rm -rf "$wheel_venv"' EXIT
+python3 -m venv "$wheel_venv"
+MATURIN_PEP517_ARGS="--profile dev" "$wheel_venv/bin/pip" install --quiet ./python
+(cd "$wheel_venv" && "$wheel_venv/bin/python" - <<'PY')
+import importlib.resources, ferrofish
+assert ferrofish.__file__.startswith(__import__("sys").prefix), ferrofish.__file__
+files = {p.name for p in importlib.resources.files("ferrofish").iterdir()}
+assert {"py.typed", "_ferrofish.pyi"} <= files, files
+assert issubclass(ferrofish.RedfishHttpError, ferrofish.FerrofishError)
+print("pip install ./python: ok,", ferrofish.__name__, "from", ferrofish.__file__)
+PY
+
 echo "== python bindings: maturin develop, pytest"
 .venv/bin/maturin develop --quiet -m python/Cargo.toml
 .venv/bin/python -m pytest python/tests

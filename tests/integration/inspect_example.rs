@@ -94,3 +94,61 @@ async fn inspect_with_a_wrong_password_fails_without_printing_it() {
     assert!(stderr.starts_with("inspect: "), "{stderr}");
     assert!(!stderr.contains(wrong), "the password leaked: {stderr}");
 }
+
+#[tokio::test]
+async fn inspect_of_the_service_root_url_inspects_every_system() {
+    let mock = MockBmc::builder().spawn().await.unwrap();
+    let node = mock.node(0);
+    let url = format!("{}/redfish/v1/", node.url());
+
+    let output = run_inspect(
+        &["--bmc", &url, "--user", "admin", "--json"],
+        DEFAULT_PASSWORD,
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The service root is not mistaken for a system: the Systems collection is listed and the
+    // one system in it is inspected.
+    assert_eq!(inventory["system"]["odata_id"], "/redfish/v1/Systems/1");
+    assert_eq!(node.count("GET", "/redfish/v1/Systems"), 1);
+}
+
+#[tokio::test]
+async fn inspect_refuses_a_path_that_is_not_a_system_before_contacting_the_bmc() {
+    let mock = MockBmc::builder().spawn().await.unwrap();
+    let node = mock.node(0);
+    let url = format!("{}/redfish/v1/Managers/1", node.url());
+
+    let output = run_inspect(&["--bmc", &url, "--user", "admin"], DEFAULT_PASSWORD).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("/redfish/v1/Managers/1 is not a system"),
+        "{stderr}"
+    );
+    assert_eq!(node.request_count(), 0, "nothing is sent for bad input");
+}
+
+#[tokio::test]
+async fn inspect_without_bmc_inspects_the_embedded_mock() {
+    let output = run_inspect(&["--json"], "unused").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("inspecting an embedded mock BMC at http://127.0.0.1:"),
+        "{stderr}"
+    );
+    let inventory: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The embedded mock is built with the mock's default inventory size.
+    let size = InventorySize::default();
+    assert_eq!(inventory["cpu"]["count"], u64::from(size.processors));
+    assert_eq!(
+        inventory["disks"].as_array().map(Vec::len),
+        Some(usize::from(size.drives))
+    );
+}

@@ -2,9 +2,21 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
-/// `target/<profile>/examples/<name>`, next to `target/<profile>/deps/<this test>`.
+/// `target/<profile>/examples/<name>`, next to `target/<profile>/deps/<this test>`, built
+/// first so a test never runs a stale example (`cargo test --test integration` alone does not
+/// rebuild examples).
 pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<bool> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--examples", "-p", "ferrofish"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .is_ok_and(|status| status.success())
+    });
+    assert!(*built, "cargo build --examples failed");
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe
         .parent()
@@ -24,12 +36,17 @@ pub fn example_binary(name: &str) -> PathBuf {
 /// Runs example `name` with `args`, the password in `FERROFISH_PASSWORD` and no log filter,
 /// off the async runtime so the mock BMC in the same process keeps serving.
 pub async fn run_example(name: &str, args: &[&str], password: &str) -> Output {
-    let mut command = Command::new(example_binary(name));
-    command
-        .args(args)
-        .env("FERROFISH_PASSWORD", password)
-        .env_remove("RUST_LOG");
-    tokio::task::spawn_blocking(move || command.output().expect("run the example"))
-        .await
-        .expect("join")
+    let name = name.to_owned();
+    let args: Vec<String> = args.iter().map(|&arg| arg.to_owned()).collect();
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::new(example_binary(&name))
+            .args(&args)
+            .env("FERROFISH_PASSWORD", &password)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run the example")
+    })
+    .await
+    .expect("join")
 }
