@@ -62,6 +62,10 @@ async fn single_node(personality: Personality) {
     );
 }
 
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "counts far below 2^52 print as rates"
+)]
 async fn fleet() {
     let mock = MockBmc::builder()
         .nodes(FLEET_NODES)

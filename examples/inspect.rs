@@ -164,14 +164,14 @@ fn summary_rows(inventory: &Inventory) -> [(&'static str, String); 10] {
             system
                 .power_state
                 .as_ref()
-                .map_or("-".to_owned(), |p| format!("{p:?}")),
+                .map_or("-".to_owned(), ToString::to_string),
         ),
         (
             "boot mode",
             inventory
                 .boot_mode
                 .as_ref()
-                .map_or("-".to_owned(), |m| format!("{m:?}")),
+                .map_or("-".to_owned(), ToString::to_string),
         ),
         (
             "secure boot",

@@ -45,14 +45,30 @@ impl From<Error> for CallError {
 fn call_error_to_pyerr(py: Python<'_>, error: CallError) -> PyErr {
     match error {
         CallError::Redfish(error) => to_pyerr(py, &error),
-        CallError::NoSingleSystem(ids) if ids.is_empty() => {
-            InvalidInputError::new_err("the BMC lists no system")
+        CallError::NoSingleSystem(ids) => {
+            InvalidInputError::new_err(no_single_system_message(&ids))
         }
-        CallError::NoSingleSystem(ids) => InvalidInputError::new_err(format!(
-            "system=None needs a BMC with exactly one system, this one has {}: {}; pass system=",
-            ids.len(),
-            ids.join(", ")
-        )),
+    }
+}
+
+/// Why `system=None` cannot pick a system on a BMC listing `ids`.
+fn no_single_system_message(ids: &[String]) -> String {
+    if ids.is_empty() {
+        return "the BMC lists no system".to_owned();
+    }
+    format!(
+        "system=None needs a BMC with exactly one system, this one has {}: {}; pass system=",
+        ids.len(),
+        ids.join(", ")
+    )
+}
+
+/// The `system=None` choice: the only system, or the list that makes the choice impossible.
+fn single_system(mut ids: Vec<String>) -> Result<String, CallError> {
+    if ids.len() == 1 {
+        Ok(ids.remove(0))
+    } else {
+        Err(CallError::NoSingleSystem(ids))
     }
 }
 
@@ -66,14 +82,7 @@ async fn resolve_system(
         return Ok(system);
     }
     default
-        .get_or_try_init(|| async {
-            let mut ids = client.system_ids().await?;
-            if ids.len() == 1 {
-                Ok(ids.remove(0))
-            } else {
-                Err(CallError::NoSingleSystem(ids))
-            }
-        })
+        .get_or_try_init(|| async { single_system(client.system_ids().await?) })
         .await
         .cloned()
 }
@@ -493,6 +502,32 @@ impl PyRedfishClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn system_none_picks_the_only_system_and_refuses_zero_or_several() {
+        let one = single_system(vec!["/redfish/v1/Systems/1".to_owned()]);
+        assert!(matches!(one, Ok(ref id) if id == "/redfish/v1/Systems/1"));
+
+        let Err(CallError::NoSingleSystem(none)) = single_system(Vec::new()) else {
+            panic!("zero systems picked something");
+        };
+        assert!(none.is_empty());
+        assert_eq!(no_single_system_message(&none), "the BMC lists no system");
+
+        let two = vec![
+            "/redfish/v1/Systems/1".to_owned(),
+            "/redfish/v1/Systems/2".to_owned(),
+        ];
+        let Err(CallError::NoSingleSystem(listed)) = single_system(two.clone()) else {
+            panic!("two systems picked one");
+        };
+        assert_eq!(listed, two);
+        assert_eq!(
+            no_single_system_message(&listed),
+            "system=None needs a BMC with exactly one system, this one has 2: \
+             /redfish/v1/Systems/1, /redfish/v1/Systems/2; pass system="
+        );
+    }
 
     #[test]
     fn documented_retry_default_is_the_core_default() {

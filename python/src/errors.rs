@@ -256,9 +256,11 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
             cause: cause.map(|(_, chain)| (CauseKind::Value, chain)),
             ..spec(ExceptionClass::InvalidInput, Vec::new())
         },
-        Error::InvalidEndpoint { .. } | Error::InvalidPath { .. } | Error::MissingCredentials => {
-            spec(ExceptionClass::InvalidInput, Vec::new())
-        }
+        // A system path naming another kind of resource is the caller's mistake too.
+        Error::InvalidEndpoint { .. }
+        | Error::InvalidPath { .. }
+        | Error::WrongResourceType { .. }
+        | Error::MissingCredentials => spec(ExceptionClass::InvalidInput, Vec::new()),
         Error::Closed => spec(ExceptionClass::ClientClosed, Vec::new()),
         // A variant added to the core later still raises a FerrofishError with its message.
         _ => spec(ExceptionClass::Ferrofish, Vec::new()),
@@ -455,6 +457,11 @@ mod tests {
                 reason: "bad scheme",
             },
             Error::MissingCredentials,
+            Error::WrongResourceType {
+                url: "https://bmc/redfish/v1".into(),
+                expected: "ComputerSystem",
+                found: "ServiceRoot".into(),
+            },
         ];
         for error in &invalid {
             assert_eq!(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import http.server
+import json
 import pickle
 import re
+import threading
 import time
+from typing import Any, Iterator, List
 
 import pytest
 
@@ -206,3 +211,68 @@ def test_system_none_needs_exactly_one_system(mock_bmc: MockBmc, client: ferrofi
     # The mock has one system per node; system=None picks it and remembers it.
     assert len(client.system_ids()) == 1
     assert client.power_state() == client.power_state(client.system_ids()[0])
+
+
+class _SystemsBmc(http.server.BaseHTTPRequestHandler):
+    """A minimal Redfish service with HTTP Basic whose Systems collection lists `systems`."""
+
+    systems: List[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.path.rstrip("/") == "/redfish/v1":
+            body = {
+                "@odata.id": "/redfish/v1",
+                "@odata.type": "#ServiceRoot.v1_15_0.ServiceRoot",
+                "Systems": {"@odata.id": "/redfish/v1/Systems"},
+            }
+        elif self.path == "/redfish/v1/Systems" and self.headers.get("Authorization", "").startswith("Basic "):
+            body = {"Members": [{"@odata.id": s} for s in self.systems], "Members@odata.count": len(self.systems)}
+        else:
+            self.send_error(404)
+            return
+        payload = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@contextlib.contextmanager
+def _systems_bmc(systems: List[str]) -> Iterator[str]:
+    handler = type("Handler", (_SystemsBmc,), {"systems": systems})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("systems", "expected"),
+    [
+        ([], "the BMC lists no system"),
+        (
+            ["/redfish/v1/Systems/a", "/redfish/v1/Systems/b"],
+            "exactly one system, this one has 2: /redfish/v1/Systems/a, /redfish/v1/Systems/b; pass system=",
+        ),
+    ],
+)
+def test_system_none_refuses_zero_or_several_systems(systems: List[str], expected: str) -> None:
+    # The mock BMC serves one system per node, so a small local service lists zero or two.
+    with _systems_bmc(systems) as url:
+        with ferrofish.RedfishClient(url, username="u", password="p", auth="basic") as redfish:
+            assert redfish.system_ids() == systems
+            for call in (redfish.power_state, redfish.inventory, lambda: redfish.reset("On")):
+                with pytest.raises(ferrofish.InvalidInputError, match=re.escape(expected)):
+                    call()
+            # Nothing but the root and the collection was asked for: no system, no action.
+            counts = redfish.request_counts()
+            assert counts["post"] == 0

@@ -132,3 +132,18 @@ def test_repr_names_the_class_and_fields(inventory: ferrofish.Inventory) -> None
         f"speed_mbps={nic.speed_mbps!r}, link_status={nic.link_status!r})"
     )
     assert repr(inventory).startswith("Inventory(boot_mode=")
+
+
+def test_inventory_of_a_path_that_is_not_a_system_is_refused(mock_bmc: MockBmc, client: ferrofish.RedfishClient) -> None:
+    root = mock_bmc.raw_get(NODE_READ_ONLY, "/redfish/v1")
+    assert root["@odata.type"].startswith("#ServiceRoot.")
+    with pytest.raises(ferrofish.InvalidInputError) as raised:
+        client.inventory(system="/redfish/v1")
+    error = raised.value
+    assert isinstance(error, ValueError)
+    message = str(error)
+    assert f"{mock_bmc.url(NODE_READ_ONLY)}/redfish/v1 is a ServiceRoot resource" in message
+    assert "not a ComputerSystem" in message
+    # The same for the other system operations: nothing is reset.
+    with pytest.raises(ferrofish.InvalidInputError, match="is a ServiceRoot resource"):
+        client.power_state(system="/redfish/v1")

@@ -295,7 +295,7 @@ impl RedfishClient {
     /// The `@odata.id` of every member of the Systems collection.
     pub async fn system_ids(&self) -> Result<Vec<String>, Error> {
         let path = self.systems_path().await?;
-        let links = self.collection_links(&path).await?;
+        let links = self.member_links(&path).await?;
         Ok(links
             .into_iter()
             .filter_map(|l| l.odata_id.map(|id| id.as_str().to_owned()))
@@ -305,7 +305,7 @@ impl RedfishClient {
     /// One system, by path (`/redfish/v1/Systems/1`) or bare `Id` (`1`).
     pub async fn system(&self, system: &str) -> Result<ComputerSystem, Error> {
         let url = self.system_url(system).await?;
-        self.inner.get_typed(&url).await
+        self.inner.get_resource(&url, COMPUTER_SYSTEM).await
     }
 
     /// The detected vendor (resolved with the quirks, once).
@@ -324,7 +324,10 @@ impl RedfishClient {
     pub async fn reset(&self, system: &str, reset_type: ResetType) -> Result<(), Error> {
         let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
-        let current: ComputerSystem = self.inner.get_typed(&system_url).await?;
+        let current: ComputerSystem = self
+            .inner
+            .get_resource(&system_url, COMPUTER_SYSTEM)
+            .await?;
         let action = current.reset_action().ok_or_else(|| Error::Unsupported {
             operation: "reset",
             url: system_url.to_string(),
@@ -389,7 +392,7 @@ impl RedfishClient {
         let mut delay = Duration::from_millis(250);
         let mut last = None;
         loop {
-            let current: ComputerSystem = self.inner.get_typed(&url).await?;
+            let current: ComputerSystem = self.inner.get_resource(&url, COMPUTER_SYSTEM).await?;
             if current.power_state.as_ref() == Some(&wanted) {
                 return Ok(());
             }
@@ -422,7 +425,10 @@ impl RedfishClient {
     pub async fn set_boot_override(&self, system: &str, wanted: BootOverride) -> Result<(), Error> {
         let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
-        let current: ComputerSystem = self.inner.get_typed(&system_url).await?;
+        let current: ComputerSystem = self
+            .inner
+            .get_resource(&system_url, COMPUTER_SYSTEM)
+            .await?;
         let system_boot = current.boot.clone().unwrap_or_default();
         let settings_url = match current
             .settings
@@ -568,6 +574,43 @@ impl RedfishClient {
         Ok(())
     }
 
+    /// The `@odata.id` of every member of the collection at `path` (for example
+    /// `/redfish/v1/Chassis`), page after page through `Members@odata.nextLink`. Members
+    /// without an id are skipped. A `nextLink` to another origin is refused with
+    /// [`Error::OffOriginLink`] and nothing is sent there.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &ferrofish_redfish_core::RedfishClient) -> Result<(), ferrofish_redfish_core::Error> {
+    /// for chassis in client.collection_links("/redfish/v1/Chassis").await? {
+    ///     println!("{chassis}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn collection_links(&self, path: &str) -> Result<Vec<String>, Error> {
+        self.inner.endpoint.resolve_caller_path(path)?;
+        let links = self.member_links(path).await?;
+        Ok(links
+            .into_iter()
+            .filter_map(|l| l.odata_id.map(|id| id.as_str().to_owned()))
+            .collect())
+    }
+
+    /// Every member of the collection at `path`, decoded as `T` (a model such as
+    /// [`crate::models::Chassis`], or [`serde_json::Value`]), following
+    /// `Members@odata.nextLink` with the same link safety as
+    /// [`RedfishClient::collection_links`]. Read with one `$expand` request per page where the
+    /// BMC's quirks allow it (members the expansion left incomplete are fetched one by one),
+    /// else with one GET per member, concurrently within the client's limit; repeated member
+    /// links are fetched once.
+    pub async fn collection<T>(&self, path: &str) -> Result<Vec<T>, Error>
+    where
+        T: serde::de::DeserializeOwned,
+    {
+        self.inner.endpoint.resolve_caller_path(path)?;
+        let expand = self.vendor_and_quirks().await?.1.expand_collections;
+        self.collection_members(path, expand).await
+    }
+
     /// Requests sent so far, by method (every attempt counts, logins and retries included).
     pub fn request_counts(&self) -> RequestCounts {
         self.inner.request_counts()
@@ -672,7 +715,7 @@ impl RedfishClient {
     }
 
     /// Every member link of a collection, following `Members@odata.nextLink`.
-    pub(crate) async fn collection_links(&self, path: &str) -> Result<Vec<Link>, Error> {
+    pub(crate) async fn member_links(&self, path: &str) -> Result<Vec<Link>, Error> {
         let mut url = self.inner.endpoint.resolve(path)?;
         let mut members = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -707,7 +750,7 @@ impl RedfishClient {
         T: serde::de::DeserializeOwned,
     {
         if !expand {
-            let links = self.collection_links(path).await?;
+            let links = self.member_links(path).await?;
             return self.fetch_links(&links).await;
         }
         let mut url = self.inner.endpoint.resolve(path)?;
@@ -847,6 +890,9 @@ impl RedfishClient {
 }
 
 const MAX_PAGES: usize = 1000;
+
+/// The `@odata.type` namespace of the resources the system operations accept.
+pub(crate) const COMPUTER_SYSTEM: &str = "ComputerSystem";
 
 enum MemberSlot<T> {
     Ready(T),

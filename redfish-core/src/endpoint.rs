@@ -84,7 +84,7 @@ impl Endpoint {
             });
         }
         let mut url = self.base.join(trimmed).map_err(|_| Error::InvalidPath {
-            path: link.to_owned(),
+            path: redact_userinfo(trimmed),
             reason: "it is not a valid URL reference",
         })?;
         if url.origin() != self.base.origin()
@@ -188,6 +188,25 @@ mod tests {
             assert!(err.to_string().contains(reason), "{input}: {err}");
             assert!(err.is_invalid_input());
         }
+    }
+
+    #[test]
+    fn unparseable_link_is_refused_without_echoing_its_user_info() {
+        let e = Endpoint::parse("https://bmc").unwrap();
+        // Port out of range: not a valid URL at all.
+        let err = e
+            .resolve("https://admin:S3cr3tPw@bmc:99999/redfish/v1")
+            .unwrap_err();
+        let Error::InvalidPath { path, reason } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(path, "https://[redacted]@bmc:99999/redfish/v1");
+        assert_eq!(*reason, "it is not a valid URL reference");
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("S3cr3tPw") && !shown.contains("admin"),
+            "{shown}"
+        );
     }
 
     #[test]

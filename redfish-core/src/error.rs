@@ -158,6 +158,18 @@ pub enum Error {
         /// The property or link that is missing.
         missing: &'static str,
     },
+    /// The path given for an operation names a resource of another type (for example the
+    /// service root where a ComputerSystem was expected); nothing was changed.
+    #[error("{url} is a {found} resource, not a {expected}")]
+    WrongResourceType {
+        /// The resource that was read.
+        url: String,
+        /// The resource type the operation needs, for example `ComputerSystem`.
+        expected: &'static str,
+        /// The type the resource declares: the namespace of its `@odata.type`, such as
+        /// `ServiceRoot`.
+        found: String,
+    },
     /// The BMC accepted a write but reading back shows a different value.
     #[error("{url} accepted {property} = {expected:?} but reads back {actual:?}")]
     NotApplied {
@@ -209,6 +221,7 @@ impl Error {
             | Error::SessionTokenMissing { url }
             | Error::Decode { url, .. }
             | Error::Unsupported { url, .. }
+            | Error::WrongResourceType { url, .. }
             | Error::NotApplied { url, .. }
             | Error::WaitTimeout { url, .. } => Some(url),
             Error::OffOriginLink { link, .. } => Some(link),
@@ -323,12 +336,14 @@ impl Error {
         matches!(self, Error::Decode { .. })
     }
 
-    /// The caller's input was refused before anything was sent.
+    /// The caller's input was refused: before anything was sent, or (for
+    /// [`Error::WrongResourceType`]) after reading the resource it named, before any change.
     pub fn is_invalid_input(&self) -> bool {
         matches!(
             self,
             Error::InvalidEndpoint { .. }
                 | Error::InvalidPath { .. }
+                | Error::WrongResourceType { .. }
                 | Error::NotAllowed { .. }
                 | Error::MissingCredentials
                 | Error::TlsConfig { .. }

@@ -433,7 +433,10 @@ impl RedfishClient {
     async fn fetch_inventory(&self, system: &str) -> Result<Inventory, Error> {
         let expand = self.vendor_and_quirks().await?.1.expand_collections;
         let url = self.system_url(system).await?;
-        let sys: ComputerSystem = self.inner.get_typed(&url).await?;
+        let sys: ComputerSystem = self
+            .inner
+            .get_resource(&url, crate::client::COMPUTER_SYSTEM)
+            .await?;
         let path = |link: &Option<Link>| link.as_ref().and_then(Link::path).map(str::to_owned);
 
         let processors = async {
@@ -544,17 +547,19 @@ impl RedfishClient {
             .as_ref()
             .map(|l| l.chassis.clone())
             .unwrap_or_default();
-        let mut devices = Vec::new();
-        for chassis in self.fetch_links::<Chassis>(&chassis_links).await? {
-            if let Some(path) = chassis.pcie_devices.as_ref().and_then(Link::path) {
+        let chassis = self.fetch_links::<Chassis>(&chassis_links).await?;
+        let collections = chassis
+            .iter()
+            .filter_map(|c| c.pcie_devices.as_ref().and_then(Link::path))
+            .map(|path| async move {
                 match self.collection_members::<PCIeDevice>(path, expand).await {
-                    Ok(found) => devices.extend(found),
-                    Err(err) if err.is_not_found() => {}
-                    Err(err) => return Err(err),
+                    Err(err) if err.is_not_found() => Ok(Vec::new()),
+                    other => other,
                 }
-            }
-        }
-        Ok(devices)
+            });
+        // Concurrently, within the client's limit; results stay in chassis order.
+        let devices = futures::future::try_join_all(collections).await?;
+        Ok(devices.into_iter().flatten().collect())
     }
 }
 

@@ -74,19 +74,34 @@ impl Default for Quirks {
 /// User overrides, applied last. Every `Some` replaces the resolved value.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-#[allow(missing_docs)] // each field overrides the `Quirks` field of the same name
 pub struct QuirksOverride {
+    /// Overrides [`Quirks::session_auth`]: log in with a session rather than HTTP Basic.
     pub session_auth: Option<bool>,
+    /// Overrides [`Quirks::expand_collections`]: read collections with `$expand`.
     pub expand_collections: Option<bool>,
+    /// Overrides [`Quirks::accept_encoding_identity`]: send `Accept-Encoding: identity`.
     pub accept_encoding_identity: Option<bool>,
+    /// Overrides [`Quirks::retry_406_without_identity`]: retry a 406 without that header.
     pub retry_406_without_identity: Option<bool>,
+    /// Overrides [`Quirks::strip_gzip_etag_suffix`]: drop the `-gzip` suffix of `ETag`s.
     pub strip_gzip_etag_suffix: Option<bool>,
+    /// Overrides [`Quirks::if_match_required`]: send `If-Match` even without a known `ETag`.
     pub if_match_required: Option<bool>,
+    /// Overrides [`Quirks::close_connections`]: send `Connection: close` on every request.
     pub close_connections: Option<bool>,
+    /// Overrides [`Quirks::transient_post_message_ids`]: the messages on which a POST is
+    /// retried (replaces the list, it does not extend it).
     pub transient_post_message_ids: Option<Vec<String>>,
+    /// Overrides [`Quirks::redundant_power_action_conflicts`]: a 409 on a reset into the
+    /// current power state means there is nothing to do.
     pub redundant_power_action_conflicts: Option<bool>,
+    /// Overrides [`Quirks::virtual_cd_boot_target_is_usb_cd`]: boot target `Cd` is sent as
+    /// `UsbCd`.
     pub virtual_cd_boot_target_is_usb_cd: Option<bool>,
+    /// Overrides [`Quirks::boot_patch_needs_all_fields`]: a boot override PATCH always
+    /// carries target, enabled and mode.
     pub boot_patch_needs_all_fields: Option<bool>,
+    /// Overrides [`Quirks::max_sessions`]; `Some(None)` sets "no known limit".
     pub max_sessions: Option<Option<u32>>,
 }
 

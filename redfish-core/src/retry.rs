@@ -77,6 +77,13 @@ fn is_idempotent(method: &Method) -> bool {
     .contains(method)
 }
 
+/// Whether a request the BMC lost with its connection (closed or reset before any answer,
+/// quirk 47) is sent again: once, and only when it is idempotent, since the BMC may have
+/// acted on it.
+pub(crate) fn replay_on_stale_connection(method: &Method, already_replayed: bool) -> bool {
+    !already_replayed && is_idempotent(method)
+}
+
 /// Decides whether attempt number `retries_done + 1` should happen, and after what delay.
 /// `jitter` is a random number in `[0, 1)`; `retry_after` is the parsed header, if any.
 pub(crate) fn decide(
@@ -146,6 +153,14 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime, cap: Duration) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_connection_replays_idempotent_requests_once_and_never_post() {
+        assert!(replay_on_stale_connection(&Method::GET, false));
+        assert!(replay_on_stale_connection(&Method::DELETE, false));
+        assert!(!replay_on_stale_connection(&Method::GET, true));
+        assert!(!replay_on_stale_connection(&Method::POST, false));
+    }
 
     fn policy() -> RetryPolicy {
         RetryPolicy {

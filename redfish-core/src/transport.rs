@@ -260,6 +260,7 @@ impl Inner {
         let body = body.map(Value::to_string);
         let mut identity = self.quirks_now().accept_encoding_identity;
         let mut relogged_in = false;
+        let mut replayed_on_stale_connection = false;
         let mut retries_done = 0;
         loop {
             let auth = if options.unauthenticated {
@@ -300,8 +301,26 @@ impl Inner {
                         source,
                     });
                 }
-                // Timeouts, broken connections, and refused certificates (which will be refused
-                // again) are not retried.
+                // Quirk 47: the BMC closed a pooled keep-alive connection under the request.
+                // Replayed at once on a fresh connection, outside the retry budget: the BMC
+                // did not fail, the connection pool went stale.
+                Err(SendFailure::StaleConnection(source)) => {
+                    if retry::replay_on_stale_connection(&method, replayed_on_stale_connection) {
+                        tracing::debug!(
+                            path = %url.path(),
+                            "the BMC closed the reused connection; sending again"
+                        );
+                        replayed_on_stale_connection = true;
+                        continue;
+                    }
+                    return Err(Error::Transport {
+                        method,
+                        url: url.to_string(),
+                        source,
+                    });
+                }
+                // Timeouts, other broken connections, and refused certificates (which will be
+                // refused again) are not retried.
                 Err(failure) => return Err(failure.into_error(method, url, self.request_timeout)),
             };
             let status = response.status;
@@ -410,9 +429,35 @@ impl Inner {
         &self,
         url: &Url,
     ) -> Result<T, Error> {
+        self.get_checked(url, None).await
+    }
+
+    /// GET a resource that must be of type `expected` (for example `ComputerSystem`): a body
+    /// whose `@odata.type` names another type is [`Error::WrongResourceType`]. A body without
+    /// `@odata.type` is accepted, as some firmware leaves it out.
+    pub(crate) async fn get_resource<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+        expected: &'static str,
+    ) -> Result<T, Error> {
+        self.get_checked(url, Some(expected)).await
+    }
+
+    async fn get_checked<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+        expected: Option<&'static str>,
+    ) -> Result<T, Error> {
         let response = self
             .request(Method::GET, url, None, &RequestOptions::default())
             .await?;
+        if let Some(expected) = expected {
+            // Checked before decoding: another resource may decode as this one, emptily.
+            let declared = serde_json::from_slice::<TypeOnly>(&response.body)
+                .ok()
+                .and_then(|t| t.odata_type);
+            check_resource_type(url, declared.as_deref(), expected)?;
+        }
         let typed: T = decode(&response.url, &response.body)?;
         let etag_in_body = serde_json::from_slice::<EtagOnly>(&response.body).ok();
         let strip = self.quirks_now().strip_gzip_etag_suffix;
@@ -456,16 +501,61 @@ impl Inner {
 
     /// Replaces the session after a 401, unless another task already did.
     async fn relogin(&self, seen_generation: u64) -> Result<(), Error> {
-        let mut state = self.auth.lock().await;
-        if state.generation != seen_generation {
-            return Ok(());
+        let (old_uri, new_token) = {
+            let mut state = self.auth.lock().await;
+            if state.generation != seen_generation {
+                return Ok(());
+            }
+            let session = Box::pin(self.create_session()).await?;
+            let new_token = session.token.clone();
+            let new_uri = session.uri.clone();
+            let old = std::mem::replace(&mut state.active, ActiveAuth::Session(session));
+            state.generation += 1;
+            let old_uri = match old {
+                ActiveAuth::Session(Session { uri: Some(uri), .. })
+                    if Some(&uri) != new_uri.as_ref() =>
+                {
+                    Some(uri)
+                }
+                _ => None,
+            };
+            (old_uri, new_token)
+        };
+        if let Some(old_uri) = old_uri {
+            self.delete_stale_session(&old_uri, new_token).await;
         }
-        // The old session is presumably expired; there is nothing useful to DELETE.
-        state.active = Box::pin(self.create_session())
-            .await
-            .map(ActiveAuth::Session)?;
-        state.generation += 1;
         Ok(())
+    }
+
+    /// Best effort: deletes the session a 401 replaced, so a session the BMC still counts
+    /// (one rejected for another reason than expiry) does not use up its session slots. Sent
+    /// with the new token, which the old session's owner holds. Failures are only logged.
+    async fn delete_stale_session(&self, old_uri: &Url, new_token: SecretString) {
+        let result = self
+            .send_once(
+                &Method::DELETE,
+                old_uri,
+                None,
+                None,
+                Some(&AuthHeader::Token(new_token)),
+                self.quirks_now().accept_encoding_identity,
+            )
+            .await;
+        match result {
+            Ok(r) if r.status.is_success() || r.status == StatusCode::NOT_FOUND => {
+                tracing::debug!(path = %old_uri.path(), status = r.status.as_u16(), "replaced session deleted");
+            }
+            Ok(r) => tracing::info!(
+                path = %old_uri.path(),
+                status = r.status.as_u16(),
+                "could not delete the replaced session; the BMC will time it out"
+            ),
+            Err(failure) => tracing::info!(
+                path = %old_uri.path(),
+                error = failure.kind(),
+                "could not delete the replaced session; the BMC will time it out"
+            ),
+        }
     }
 
     /// Decides the authentication mode and logs in when it is a session.
@@ -609,16 +699,13 @@ impl Inner {
         else {
             return Ok(());
         };
-        let result = self
-            .send_once(
-                &Method::DELETE,
-                &uri,
-                None,
-                None,
-                Some(&AuthHeader::Token(token.clone())),
-                true,
-            )
-            .await;
+        let auth = AuthHeader::Token(token.clone());
+        let delete = || self.send_once(&Method::DELETE, &uri, None, None, Some(&auth), true);
+        let mut result = delete().await;
+        if matches!(result, Err(SendFailure::StaleConnection(_))) {
+            // Quirk 47, as in `request`: an idle pooled connection is likely at close time.
+            result = delete().await;
+        }
         match result {
             Ok(r) if r.status.is_success() || r.status == StatusCode::NOT_FOUND => Ok(()),
             Ok(r) => {
@@ -778,6 +865,9 @@ enum AuthHeader {
 /// Why one HTTP exchange failed.
 enum SendFailure {
     Connect(reqwest::Error),
+    /// The connection was closed or reset by the BMC after the request was written and
+    /// before any answer (quirk 47: a pooled keep-alive connection the BMC had dropped).
+    StaleConnection(reqwest::Error),
     /// The TLS handshake refused the BMC's certificate (or the BMC refused ours).
     TlsRejected(reqwest::Error),
     Timeout,
@@ -799,7 +889,7 @@ impl SendFailure {
                 url,
                 after: timeout,
             },
-            SendFailure::Other(source) => Error::Transport {
+            SendFailure::StaleConnection(source) | SendFailure::Other(source) => Error::Transport {
                 method,
                 url,
                 source,
@@ -811,6 +901,7 @@ impl SendFailure {
         match self {
             SendFailure::Connect(_) => "connect",
             SendFailure::TlsRejected(_) => "tls",
+            SendFailure::StaleConnection(_) => "connection closed by the BMC",
             SendFailure::Timeout => "timeout",
             SendFailure::Other(_) => "transport",
         }
@@ -825,10 +916,71 @@ impl From<reqwest::Error> for SendFailure {
             SendFailure::Connect(err)
         } else if err.is_timeout() {
             SendFailure::Timeout
+        } else if closed_by_peer(&err) {
+            SendFailure::StaleConnection(err)
         } else {
             SendFailure::Other(err)
         }
     }
+}
+
+/// Whether an exchange failed because the peer closed or reset the connection before its
+/// answer began: hyper's "connection closed before message completed", or a reset, abort or
+/// broken pipe underneath.
+fn closed_by_peer(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = err.source();
+    while let Some(current) = source {
+        if current
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            )
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+#[derive(Deserialize)]
+struct TypeOnly {
+    #[serde(rename = "@odata.type")]
+    odata_type: Option<String>,
+}
+
+/// The resource type an `@odata.type` names:
+/// `#ComputerSystem.v1_20_0.ComputerSystem` → `ComputerSystem`.
+pub(crate) fn resource_type(odata_type: &str) -> &str {
+    let unqualified = odata_type.trim().trim_start_matches('#');
+    unqualified.split('.').next().unwrap_or(unqualified)
+}
+
+/// Refuses a resource whose declared type is not `expected`. Pure.
+pub(crate) fn check_resource_type(
+    url: &Url,
+    declared: Option<&str>,
+    expected: &'static str,
+) -> Result<(), Error> {
+    let Some(found) = declared.map(resource_type).filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    if found.eq_ignore_ascii_case(expected) {
+        return Ok(());
+    }
+    Err(Error::WrongResourceType {
+        url: url.to_string(),
+        expected,
+        found: found.to_owned(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -873,4 +1025,38 @@ pub(crate) fn decode_value<T: serde::de::DeserializeOwned>(
             source: err.into_inner(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_type_is_the_namespace_of_odata_type() {
+        assert_eq!(
+            resource_type("#ComputerSystem.v1_20_0.ComputerSystem"),
+            "ComputerSystem"
+        );
+        assert_eq!(resource_type("#ServiceRoot.ServiceRoot"), "ServiceRoot");
+        assert_eq!(resource_type(" ComputerSystem "), "ComputerSystem");
+    }
+
+    #[test]
+    fn only_a_declared_other_type_is_refused() {
+        let url = Url::parse("https://bmc/redfish/v1").unwrap();
+        let check = |declared| check_resource_type(&url, declared, "ComputerSystem");
+        assert!(check(None).is_ok(), "firmware that leaves @odata.type out");
+        assert!(check(Some("")).is_ok());
+        assert!(check(Some("#ComputerSystem.v1_5_0.ComputerSystem")).is_ok());
+        assert!(check(Some("#computersystem.v1_5_0.ComputerSystem")).is_ok());
+        let err = check(Some("#ServiceRoot.v1_15_0.ServiceRoot")).unwrap_err();
+        assert!(
+            matches!(&err, Error::WrongResourceType { found, expected: "ComputerSystem", .. } if found == "ServiceRoot"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "https://bmc/redfish/v1 is a ServiceRoot resource, not a ComputerSystem"
+        );
+    }
 }

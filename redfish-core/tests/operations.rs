@@ -849,3 +849,256 @@ async fn hpe_boot_patch_during_post_is_retried() {
     client.close().await.unwrap();
     server.verify().await;
 }
+
+/// A service root that declares its type, served at `/redfish/v1` as well (without the slash,
+/// as a caller writes it).
+async fn typed_root_bmc() -> MockServer {
+    let typed = json!({"@odata.type": "#ServiceRoot.v1_15_0.ServiceRoot"});
+    let server = bmc(typed.clone()).await;
+    get_json(&server, "/redfish/v1", service_root(&typed)).await;
+    let mut chassis = member("/redfish/v1/Chassis/1", &json!({}));
+    chassis["@odata.type"] = json!("#Chassis.v1_25_0.Chassis");
+    get_json(&server, "/redfish/v1/Chassis/1", chassis).await;
+    let mut system = system_json("1");
+    system["@odata.type"] = json!("#ComputerSystem.v1_20_0.ComputerSystem");
+    get_json(&server, SYS, system).await;
+    server
+}
+
+#[tokio::test]
+async fn system_operations_refuse_a_resource_that_is_not_a_computer_system() {
+    let server = typed_root_bmc().await;
+    let client = client(&server);
+    client.quirks().await.unwrap();
+    client.reset_request_counts();
+
+    let err = client.inventory("/redfish/v1").await.unwrap_err();
+    let Error::WrongResourceType {
+        url,
+        expected,
+        found,
+    } = &err
+    else {
+        panic!("not WrongResourceType: {err:?}");
+    };
+    assert_eq!(url.as_str(), format!("{}/redfish/v1", server.uri()));
+    assert_eq!(
+        (*expected, found.as_str()),
+        ("ComputerSystem", "ServiceRoot")
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}/redfish/v1 is a ServiceRoot resource, not a ComputerSystem",
+            server.uri()
+        )
+    );
+    assert!(err.is_invalid_input());
+    assert_eq!(err.url(), Some(url.as_str()));
+    // Only the resource itself was read: no collection of an "empty inventory" was fetched.
+    assert_eq!(client.request_counts().total, 1);
+
+    // Every operation on a system checks the same way, and a reset sends no POST.
+    let chassis = "/redfish/v1/Chassis/1";
+    let refused = [
+        client.system(chassis).await.map(|_| ()).unwrap_err(),
+        client.reset(chassis, ResetType::On).await.unwrap_err(),
+        client
+            .wait_for_power_state(chassis, PowerState::On, Duration::from_secs(5))
+            .await
+            .unwrap_err(),
+        client
+            .set_boot_override(chassis, pxe_once())
+            .await
+            .unwrap_err(),
+    ];
+    for err in &refused {
+        assert!(
+            matches!(err, Error::WrongResourceType { found, .. } if found == "Chassis"),
+            "{err:?}"
+        );
+    }
+    assert_eq!(client.request_counts().post, 0);
+    assert_eq!(client.request_counts().patch, 0);
+
+    // A real system, type declared, is accepted.
+    assert_eq!(
+        client.system(SYS).await.unwrap().power_state,
+        Some(PowerState::On)
+    );
+    client.close().await.unwrap();
+}
+
+/// Mounts a two-page Chassis collection whose second page links a third page at `third`.
+async fn paged_chassis(server: &MockServer, third: Option<String>) {
+    get_json(
+        server,
+        "/redfish/v1/Chassis",
+        json!({
+            "Members": [{"@odata.id": "/redfish/v1/Chassis/1"}, {}],
+            "Members@odata.count": 3,
+            "Members@odata.nextLink": "/redfish/v1/Chassis?$skip=2"
+        }),
+    )
+    .await;
+    let mut second = json!({"Members": [{"@odata.id": "/redfish/v1/Chassis/2"}]});
+    if let Some(third) = third {
+        second["Members@odata.nextLink"] = json!(third);
+    }
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Chassis"))
+        .and(query_param("$skip", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(second))
+        .with_priority(1)
+        .mount(server)
+        .await;
+    for id in ["1", "2"] {
+        let at = format!("/redfish/v1/Chassis/{id}");
+        get_json(
+            server,
+            &at,
+            member(&at, &json!({"ChassisType": "RackMount"})),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn public_collection_api_pages_through_next_links() {
+    let server = bmc(json!({})).await;
+    paged_chassis(&server, None).await;
+    let client = client(&server);
+    client.quirks().await.unwrap();
+    client.reset_request_counts();
+
+    let links = client
+        .collection_links("/redfish/v1/Chassis")
+        .await
+        .unwrap();
+    assert_eq!(links, ["/redfish/v1/Chassis/1", "/redfish/v1/Chassis/2"]);
+    assert_eq!(client.request_counts().get, 2, "one GET per page");
+
+    client.reset_request_counts();
+    let chassis: Vec<ferrofish_redfish_core::models::Chassis> =
+        client.collection("/redfish/v1/Chassis").await.unwrap();
+    let ids: Vec<_> = chassis.iter().map(|c| c.id.as_deref()).collect();
+    assert_eq!(ids, [Some("1"), Some("2")]);
+    assert_eq!(client.request_counts().get, 4, "two pages, two members");
+
+    let raw: Vec<Value> = client.collection("/redfish/v1/Chassis").await.unwrap();
+    assert_eq!(raw[1]["ChassisType"], "RackMount");
+
+    // Caller paths are checked before anything is sent.
+    client.reset_request_counts();
+    for bad in [
+        "/login.html",
+        "https://elsewhere.invalid/redfish/v1/Chassis",
+        "",
+    ] {
+        let err = client.collection_links(bad).await.unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidPath { .. } | Error::OffOriginLink { .. }),
+            "{bad}: {err:?}"
+        );
+    }
+    assert_eq!(client.request_counts().total, 0);
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn public_collection_api_refuses_an_off_origin_next_link() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Members": []})))
+        .mount(&elsewhere)
+        .await;
+    let server = bmc(json!({})).await;
+    paged_chassis(
+        &server,
+        Some(format!("{}/redfish/v1/Chassis?$skip=3", elsewhere.uri())),
+    )
+    .await;
+    let client = client(&server);
+
+    let err = client
+        .collection_links("/redfish/v1/Chassis")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::OffOriginLink { link, .. } if link.starts_with(&elsewhere.uri())),
+        "{err:?}"
+    );
+    let err = client
+        .collection::<Value>("/redfish/v1/Chassis")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OffOriginLink { .. }), "{err:?}");
+    client.close().await.unwrap();
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "the other origin received nothing"
+    );
+}
+
+#[tokio::test]
+async fn pcie_devices_come_from_every_chassis_collection_in_chassis_order() {
+    let server = bmc(json!({})).await;
+    let chassis: Vec<String> = (1..=3)
+        .map(|i| format!("/redfish/v1/Chassis/{i}"))
+        .collect();
+    let links: Vec<Value> = chassis.iter().map(|c| json!({"@odata.id": c})).collect();
+    get_json(
+        &server,
+        SYS,
+        json!({"@odata.id": SYS, "Id": "1", "Name": "System", "Links": {"Chassis": links}}),
+    )
+    .await;
+    // Chassis 1 holds two devices, chassis 2 one; chassis 3 links a collection it does not
+    // serve (404), which means "none".
+    let devices = [(1, vec!["a", "b"]), (2, vec!["c"])];
+    for (i, at) in chassis.iter().enumerate() {
+        let collection = format!("{at}/PCIeDevices");
+        get_json(
+            &server,
+            at,
+            member(at, &json!({"PCIeDevices": {"@odata.id": collection}})),
+        )
+        .await;
+        let Some((_, names)) = devices.iter().find(|(n, _)| *n == i + 1) else {
+            continue;
+        };
+        let members: Vec<Value> = names
+            .iter()
+            .map(|d| json!({"@odata.id": format!("{collection}/{d}")}))
+            .collect();
+        get_json(&server, &collection, json!({"Members": members})).await;
+        for d in names {
+            let device = format!("{collection}/{d}");
+            get_json(
+                &server,
+                &device,
+                member(&device, &json!({"Manufacturer": "Acme"})),
+            )
+            .await;
+        }
+    }
+    let client = client(&server);
+    client.quirks().await.unwrap();
+    client.reset_request_counts();
+    let inventory = client.inventory("1").await.unwrap();
+    let ids: Vec<_> = inventory
+        .pcie_devices
+        .iter()
+        .map(|d| d.id.as_deref().unwrap_or_default())
+        .collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    // System 1; chassis 3; their PCIeDevices collections 3 (one answers 404); devices 3.
+    // Total 1 + 3 + 3 + 3 = 10, the same whether the collections are read in turn or at once.
+    let counts = client.request_counts();
+    assert_eq!((counts.get, counts.total), (10, 10));
+    client.close().await.unwrap();
+}

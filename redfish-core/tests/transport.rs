@@ -100,7 +100,24 @@ fn dropping_outside_a_runtime_warns_instead_of_panicking() {
     // The client outlives its runtime, as when Python drops it at interpreter exit.
     let checker = tokio::runtime::Runtime::new().unwrap();
     drop(runtime);
-    drop(client);
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || drop(client));
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("WARN")
+            && logged.contains(
+                "redfish client dropped without close() outside a tokio runtime; \
+                 its session stays open until the BMC times it out"
+            )
+            && logged.contains(SESSION_1),
+        "no warning naming the session: {logged:?}"
+    );
+    assert!(!logged.contains(TOKEN), "{logged}");
     let deletes = checker.block_on(received(&server, "DELETE", SESSION_1));
     assert!(deletes.is_empty(), "nothing can be sent without a runtime");
     checker.block_on(async move { drop(server) });
@@ -140,6 +157,14 @@ async fn relogs_in_once_on_401_and_replays() {
         .expect(1)
         .mount(&server)
         .await;
+    // The replaced session is deleted too, with the token that works.
+    Mock::given(method("DELETE"))
+        .and(path(SESSION_1))
+        .and(header("X-Auth-Token", TOKEN))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
 
     let client = client(&server);
     let system = client.system("1").await.unwrap();
@@ -151,15 +176,105 @@ async fn relogs_in_once_on_401_and_replays() {
             .len(),
         2
     );
+    assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
     let counts = client.request_counts();
-    assert_eq!((counts.get, counts.post, counts.total), (3, 2, 5));
+    assert_eq!(
+        (counts.get, counts.post, counts.delete, counts.total),
+        (3, 2, 1, 6)
+    );
     client.close().await.unwrap();
+    // Both sessions the client created are gone: one DELETE each, nothing else.
+    assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
+    assert_eq!(
+        received(&server, "DELETE", "/redfish/v1/SessionService/Sessions/2")
+            .await
+            .len(),
+        1
+    );
     server.verify().await;
+}
+
+#[tokio::test]
+async fn a_failed_delete_of_the_replaced_session_does_not_fail_the_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Auth-Token", "expired")
+                .insert_header("Location", SESSION_1),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_session(&server, TOKEN, "/redfish/v1/SessionService/Sessions/2").await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Systems/1"))
+        .and(header("X-Auth-Token", "expired"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    Mock::given(method("DELETE"))
+        .and(path(SESSION_1))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/redfish/v1/SessionService/Sessions/2"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    assert!(client.system("1").await.is_ok());
+    // Tried exactly once (not retried, not left for later), and the replay went through.
+    assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
+    client.close().await.unwrap();
+    assert_eq!(
+        received(&server, "DELETE", "/redfish/v1/SessionService/Sessions/2")
+            .await
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn a_second_401_is_reported_not_looped() {
     let server = bmc(json!({})).await;
+    // The first login gets session 1 (from `bmc`), the re-login session 2.
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Auth-Token", TOKEN)
+                .insert_header("Location", SESSION_1),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    // Outranks the session mock of `bmc` for every later login.
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Auth-Token", TOKEN)
+                .insert_header("Location", "/redfish/v1/SessionService/Sessions/2"),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/redfish/v1/SessionService/Sessions/2"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/redfish/v1/Systems/1"))
         .respond_with(ResponseTemplate::new(401))
@@ -179,7 +294,17 @@ async fn a_second_401_is_reported_not_looped() {
             .len(),
         2
     );
+    // The session the re-login replaced was deleted right away ...
+    assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
     client.close().await.unwrap();
+    // ... and the new one on close: no session is left on the BMC.
+    assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
+    assert_eq!(
+        received(&server, "DELETE", "/redfish/v1/SessionService/Sessions/2")
+            .await
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -595,38 +720,59 @@ async fn caller_input_is_validated_before_anything_is_sent() {
 
 #[tokio::test]
 async fn concurrency_is_limited_per_bmc() {
-    let server = bmc(json!({})).await;
-    for i in 0..6 {
-        Mock::given(method("GET"))
-            .and(path(format!("/redfish/v1/Slow/{i}")))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_delay(Duration::from_millis(300))
-                    .set_body_json(json!({})),
-            )
-            .mount(&server)
-            .await;
+    const LIMIT: usize = 2;
+    /// Requests in flight now, and the most seen at once, measured by the server.
+    #[derive(Clone, Default)]
+    struct InFlight(Arc<Mutex<(usize, usize)>>);
+
+    async fn slow(
+        axum::extract::State(flight): axum::extract::State<InFlight>,
+    ) -> axum::Json<serde_json::Value> {
+        {
+            let mut counts = flight.0.lock().unwrap();
+            counts.0 += 1;
+            counts.1 = counts.1.max(counts.0);
+        }
+        // Hold each request until LIMIT are in flight (so the peak reaches the limit however
+        // slow the machine), then a little longer, so a request beyond the limit would be
+        // counted if the client let one through.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while flight.0.lock().unwrap().0 < LIMIT && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        flight.0.lock().unwrap().0 -= 1;
+        axum::Json(json!({}))
     }
-    let client = RedfishClient::builder(server.uri())
+
+    let flight = InFlight::default();
+    let app = axum::Router::new()
+        .route("/redfish/v1/Slow/{id}", axum::routing::get(slow))
+        .with_state(flight.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = RedfishClient::builder(&url)
         .credentials(USER, SecretString::from(PASSWORD))
-        .max_concurrent_requests(2)
+        .auth(AuthMode::Basic)
+        .max_concurrent_requests(LIMIT)
         .build()
         .unwrap();
-    client.service_root().await.unwrap();
     let tasks = (0..6).map(|i| {
         let client = client.clone();
         async move { client.get_json(&format!("/redfish/v1/Slow/{i}")).await }
     });
-    let started = Instant::now();
     let results = futures::future::join_all(tasks).await;
-    assert!(results.iter().all(Result::is_ok));
-    // Six 300 ms answers, two at a time, take at least three rounds.
-    assert!(
-        started.elapsed() >= Duration::from_millis(850),
-        "{:?}",
-        started.elapsed()
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let (now, peak) = *flight.0.lock().unwrap();
+    assert_eq!(now, 0);
+    assert_eq!(
+        peak, LIMIT,
+        "requests in flight at once, seen by the server"
     );
-    client.close().await.unwrap();
+    assert_eq!(client.request_counts().get, 6);
+    server.abort();
 }
 
 /// A tracing writer that keeps everything in memory.
@@ -829,4 +975,154 @@ async fn secrets_echoed_in_any_error_message_are_scrubbed() {
     }
     session.close().await.unwrap();
     basic.close().await.unwrap();
+}
+
+/// A raw HTTP/1.1 server for quirk 47: on the first connection it answers one request with
+/// keep-alive, then reads the next request and closes the socket without answering it; every
+/// later connection is answered normally. Records the method of each request per connection.
+struct ClosingServer {
+    url: String,
+    /// For each accepted connection, the methods of the requests it received.
+    seen: Arc<Mutex<Vec<Vec<String>>>>,
+}
+
+impl ClosingServer {
+    async fn start() -> ClosingServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+        let log = Arc::clone(&seen);
+        tokio::spawn(async move {
+            let mut index = 0;
+            while let Ok((socket, _)) = listener.accept().await {
+                log.lock().unwrap().push(Vec::new());
+                let log = Arc::clone(&log);
+                let answers = if index == 0 { Some(1) } else { None };
+                index += 1;
+                tokio::spawn(serve_connection(socket, index - 1, answers, log));
+            }
+        });
+        ClosingServer { url, seen }
+    }
+
+    fn connections(&self) -> Vec<Vec<String>> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Serves one connection; with `answers = Some(n)` the request after the n-th is read and the
+/// socket closed without an answer.
+async fn serve_connection(
+    mut socket: tokio::net::TcpStream,
+    index: usize,
+    answers: Option<usize>,
+    log: Arc<Mutex<Vec<Vec<String>>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = Vec::new();
+    let mut answered = 0;
+    loop {
+        // Read one request: headers, then Content-Length bytes of body.
+        let head_end = loop {
+            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let mut chunk = [0_u8; 4096];
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        while buffer.len() < head_end + length {
+            let mut chunk = [0_u8; 4096];
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buffer.drain(..head_end + length);
+        let method = head.split(' ').next().unwrap_or_default().to_owned();
+        log.lock().unwrap()[index].push(method);
+        if answers.is_some_and(|limit| answered >= limit) {
+            // Closed before the request was processed, as a BMC dropping an idle connection.
+            return;
+        }
+        let body = br#"{"@odata.id": "/redfish/v1/Systems", "Members": []}"#;
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: keep-alive\r\n\r\n",
+            body.len()
+        );
+        if socket.write_all(response.as_bytes()).await.is_err()
+            || socket.write_all(body).await.is_err()
+        {
+            return;
+        }
+        answered += 1;
+    }
+}
+
+fn basic_client(url: &str) -> RedfishClient {
+    RedfishClient::builder(url)
+        .credentials(USER, SecretString::from(PASSWORD))
+        .auth(AuthMode::Basic)
+        .retry_policy(ferrofish_redfish_core::RetryPolicy::none())
+        .request_timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_idempotent_request_on_a_connection_the_bmc_closed_is_retried_once() {
+    // Quirk 47. Retries are off in the policy: this retry is not a BMC failure.
+    let server = ClosingServer::start().await;
+    let client = basic_client(&server.url);
+    client.get_json("/redfish/v1/Systems").await.unwrap();
+    let second = client.get_json("/redfish/v1/Systems").await;
+    let err_chain = second.as_ref().err().map(|e| {
+        let mut text = format!("{e:?}");
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            write!(text, "\n  <- {s:?}").unwrap();
+            source = s.source();
+        }
+        text
+    });
+    assert!(second.is_ok(), "{err_chain:?}");
+    // The second GET reached the first connection, which closed; the replay used a new one.
+    assert_eq!(
+        server.connections(),
+        [
+            vec!["GET".to_owned(), "GET".to_owned()],
+            vec!["GET".to_owned()]
+        ]
+    );
+    assert_eq!(client.request_counts().get, 3);
+}
+
+#[tokio::test]
+async fn a_post_on_a_connection_the_bmc_closed_is_not_replayed() {
+    let server = ClosingServer::start().await;
+    let client = basic_client(&server.url);
+    // The service root (read by post_json for the vendor) is the one answered request.
+    let err = client
+        .post_json("/redfish/v1/Systems", &json!({"Name": "x"}))
+        .await
+        .unwrap_err();
+    assert!(err.is_connection(), "{err:?}");
+    assert_eq!(
+        server.connections(),
+        [vec!["GET".to_owned(), "POST".to_owned()]],
+        "the POST was sent once and never again"
+    );
+    assert_eq!(client.request_counts().post, 1);
 }

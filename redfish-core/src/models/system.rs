@@ -395,6 +395,39 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn display_is_the_redfish_string_and_other_stays_raw() {
+        let shown = [
+            PowerState::On.to_string(),
+            PowerState::PoweringOff.to_string(),
+            PowerState::Other("Standby".into()).to_string(),
+            BootMode::Uefi.to_string(),
+            BootMode::Legacy.to_string(),
+            BootMode::Other("Hybrid".into()).to_string(),
+            BootSource::SdCard.to_string(),
+            BootOverrideEnabled::Once.to_string(),
+            ResetType::ForceRestart.to_string(),
+        ];
+        assert_eq!(
+            shown,
+            [
+                "On",
+                "PoweringOff",
+                "Standby",
+                "UEFI",
+                "Legacy",
+                "Hybrid",
+                "SDCard",
+                "Once",
+                "ForceRestart"
+            ]
+        );
+        // The Redfish spelling, whatever case the BMC used, and not the Debug form (`Uefi`).
+        let read: BootMode = serde_json::from_value(json!("uefi")).unwrap();
+        assert_eq!(format!("{read}"), "UEFI");
+        assert_ne!(format!("{read}"), format!("{read:?}"));
+    }
+
     fn system_fixture() -> Value {
         json!({
             "@odata.id": "/redfish/v1/Systems/1",
