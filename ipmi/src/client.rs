@@ -266,6 +266,13 @@ pub struct IpmiClient {
     inner: Arc<Inner>,
 }
 
+// Client handles are shared across tasks and wrapped by the Python bindings: keep them owned,
+// thread-safe handles (this fails to compile if a field ever breaks that).
+const _: () = {
+    const fn assert_handle<T: Clone + Send + Sync + 'static>() {}
+    assert_handle::<IpmiClient>();
+};
+
 impl std::fmt::Debug for IpmiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IpmiClient")
@@ -429,6 +436,21 @@ fn handshake_fallback(
     }
 }
 
+/// Whether `error` for list index `index` of Get Channel Cipher Suites means "no more records":
+/// when the list fills whole 16-byte chunks there is no short chunk to end it, and some BMCs
+/// answer the next index with `C9h` (parameter out of range) or `CCh` (invalid data field) instead
+/// of an empty chunk. At index 0 the same codes are real failures.
+fn cipher_suite_list_ended(index: u8, error: &Error) -> bool {
+    index > 0
+        && matches!(
+            error,
+            Error::Command {
+                code: CompletionCode::ParameterOutOfRange | CompletionCode::InvalidDataField,
+                ..
+            }
+        )
+}
+
 /// The privilege to ask for after Set Session Privilege Level was refused with `code`, if any:
 /// administrator steps down to operator on 80h (not available for this user), 81h (above the
 /// limit) or D4h (insufficient privilege).
@@ -554,20 +576,24 @@ impl IpmiClient {
     pub async fn channel_auth_capabilities(&self) -> Result<ChannelAuthCapabilities, Error> {
         let mut state = self.inner.state.lock().await;
         self.ensure_open(&state)?;
-        self.auth_capabilities(&mut state).await
+        Ok(self.auth_capabilities(&mut state).await?.0)
     }
 
     /// Get Channel Cipher Suites (in session): every suite record of this channel.
     pub async fn channel_cipher_suites(&self) -> Result<Vec<CipherSuiteRecord>, Error> {
         let mut data = Vec::new();
         for index in 0..64u8 {
-            let chunk = self
+            let result = self
                 .execute(&GetChannelCipherSuites {
                     channel: 0x0E,
                     payload_type: 0,
                     index,
                 })
-                .await?;
+                .await;
+            let chunk = match result {
+                Err(e) if cipher_suite_list_ended(index, &e) => break,
+                other => other?,
+            };
             let last = chunk.data.len() < 16;
             data.extend_from_slice(&chunk.data);
             if last {
@@ -618,9 +644,19 @@ impl IpmiClient {
     }
 
     /// Send any typed command in the session (opening or re-opening it as needed).
+    ///
+    /// When a reused session stops answering, a new one is opened and the command is sent
+    /// again only if it is [`Command::IDEMPOTENT`]; otherwise the result is
+    /// [`Error::OutcomeUnknown`] (the BMC may have run it).
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Output, Error> {
         let response = self
-            .raw(C::NET_FN, C::COMMAND, command.request_data())
+            .send(
+                C::NAME,
+                C::NET_FN,
+                C::COMMAND,
+                command.request_data(),
+                C::IDEMPOTENT,
+            )
             .await?;
         self.check(C::NAME, &response)?;
         command
@@ -634,25 +670,54 @@ impl IpmiClient {
 
     /// Send raw request bytes in the session; the reply is returned whatever its completion
     /// code.
+    ///
+    /// The client cannot tell whether raw bytes are safe to run twice, so they are treated as
+    /// not idempotent: if a reused session stops answering, the result is
+    /// [`Error::OutcomeUnknown`] and the request is not sent again.
     pub async fn raw(&self, net_fn: u8, command: u8, data: Vec<u8>) -> Result<IpmiResponse, Error> {
+        self.send("raw request", net_fn, command, data, false).await
+    }
+
+    async fn send(
+        &self,
+        name: &'static str,
+        net_fn: u8,
+        command: u8,
+        data: Vec<u8>,
+        idempotent: bool,
+    ) -> Result<IpmiResponse, Error> {
         let mut state = self.inner.state.lock().await;
         self.ensure_open(&state)?;
         let fresh = self.ensure_session(&mut state, Instant::now()).await?;
         let result = self
             .request_in_state(&mut state, net_fn, command, data.clone())
             .await;
-        match result {
-            // A reused session that stops answering was probably dropped by the BMC: open a
-            // new one and try once more.
-            Err(Error::Timeout { .. }) if !fresh => {
-                tracing::debug!(bmc = %self.address(), "session stopped answering, re-opening");
-                state.abandon_session();
-                self.ensure_session(&mut state, Instant::now()).await?;
-                self.request_in_state(&mut state, net_fn, command, data)
-                    .await
-            }
-            other => other,
+        let attempts = match result {
+            Err(Error::Timeout { attempts, .. }) if !fresh => attempts,
+            other => return other,
+        };
+        // A reused session that stops answering was probably dropped by the BMC, or the path
+        // to it flapped: open a new one. Retransmissions within the old session were safe (same
+        // rqSeq, the BMC drops duplicates); a new session has no such memory, so only an
+        // idempotent command is sent again there (pitfall P6).
+        tracing::debug!(bmc = %self.address(), command = name, "session stopped answering, re-opening");
+        state.abandon_session();
+        if idempotent {
+            self.ensure_session(&mut state, Instant::now()).await?;
+            return self
+                .request_in_state(&mut state, net_fn, command, data)
+                .await;
         }
+        // The new session serves the caller's read-back; if it cannot be opened now, the next
+        // command tries again, and the unknown outcome is still what the caller must know.
+        if let Err(e) = self.ensure_session(&mut state, Instant::now()).await {
+            tracing::debug!(bmc = %self.address(), error = %e, "re-opening the session failed");
+        }
+        Err(Error::OutcomeUnknown {
+            address: self.address().to_owned(),
+            command: name,
+            attempts,
+        })
     }
 
     fn ensure_open(&self, state: &State) -> Result<(), Error> {
@@ -688,9 +753,7 @@ impl IpmiClient {
             ..
         } = state
         else {
-            return Err(Error::Closed {
-                address: self.address().to_owned(),
-            });
+            return Err(self.internal("a command was sent without an open session"));
         };
         self.request_in_session(transport, session, net_fn, command, data)
             .await
@@ -724,40 +787,69 @@ impl IpmiClient {
     }
 
     async fn transport<'s>(&self, state: &'s mut State) -> Result<&'s Transport, Error> {
-        if state.transport.is_none() {
-            state.transport = Some(Transport::connect(self.address()).await?);
-        }
-        match state.transport.as_ref() {
-            Some(t) => Ok(t),
-            None => Err(Error::Closed {
-                address: self.address().to_owned(),
-            }),
+        let transport = match state.transport.take() {
+            Some(t) => t,
+            None => Transport::connect(self.address()).await?,
+        };
+        Ok(state.transport.insert(transport))
+    }
+
+    fn internal(&self, invariant: &'static str) -> Error {
+        Error::Internal {
+            address: self.address().to_owned(),
+            invariant,
         }
     }
 
-    async fn auth_capabilities(&self, state: &mut State) -> Result<ChannelAuthCapabilities, Error> {
-        let request = GetChannelAuthCapabilities {
+    /// Get Channel Authentication Capabilities, asking for the IPMI v2.0 extended data (8Eh)
+    /// and, when that gets no answer at all, once more without it (0Eh): some BMCs only answer
+    /// the IPMI 1.5 form (pitfall P12; ipmitool does the same).
+    /// Returns the capabilities and whether they answer the extended (8Eh) form.
+    async fn auth_capabilities(
+        &self,
+        state: &mut State,
+    ) -> Result<(ChannelAuthCapabilities, bool), Error> {
+        let extended = GetChannelAuthCapabilities {
             channel: 0x0E,
             ipmi_v2_extended: true,
             privilege: self.inner.config.privilege,
         };
         let transport = self.transport(state).await?;
-        let response = transport
+        let config = &self.inner.config;
+        let mut request = extended;
+        let mut result = transport
             .exchange(
                 Stage::AuthCapabilities,
-                self.inner.config.retry,
+                config.retry,
                 &self.inner.counters,
                 &mut AuthCapsExchange { request },
             )
-            .await?;
+            .await;
+        if let Err(Error::Timeout { .. }) = result {
+            tracing::debug!(bmc = %self.address(), "no answer to auth capabilities 8Eh, trying 0Eh");
+            request = GetChannelAuthCapabilities {
+                ipmi_v2_extended: false,
+                ..extended
+            };
+            result = transport
+                .exchange(
+                    Stage::AuthCapabilities,
+                    config.retry,
+                    &self.inner.counters,
+                    &mut AuthCapsExchange { request },
+                )
+                .await;
+        }
+        let response = result?;
         self.check(GetChannelAuthCapabilities::NAME, &response)?;
-        request
+        let caps = request
             .parse_response(&response.data)
             .map_err(|source| Error::Decode {
                 address: self.address().to_owned(),
                 context: GetChannelAuthCapabilities::NAME,
                 source,
-            })
+            })?;
+        Ok((caps, request.ipmi_v2_extended))
     }
 
     /// Make sure a usable session exists; returns true when it was opened just now.
@@ -780,8 +872,10 @@ impl IpmiClient {
 
     async fn open_session(&self, state: &mut State) -> Result<Session, Error> {
         let config = &self.inner.config;
-        let caps = self.auth_capabilities(state).await?;
-        if !caps.supports_v20 {
+        let (caps, asked_extended) = self.auth_capabilities(state).await?;
+        // The answer to the 0Eh retry carries no extended data and so says nothing about IPMI
+        // v2.0 either way: try RMCP+ and let Open Session tell.
+        if asked_extended && !caps.supports_v20 {
             return Err(Error::RmcpPlusUnsupported {
                 address: self.address().to_owned(),
             });
@@ -797,9 +891,7 @@ impl IpmiClient {
         let transport = self.transport(state).await?;
         let mut session = loop {
             let Some(&suite) = suites.get(suite_index) else {
-                return Err(Error::Closed {
-                    address: self.address().to_owned(),
-                });
+                return Err(self.internal("fell back past the last cipher suite"));
             };
             let params = HandshakeParams {
                 peer: self.address().to_owned(),
@@ -886,9 +978,7 @@ impl IpmiClient {
                 }
                 Progress::Established(session) => return Ok(*session),
                 Progress::Ignored(_) => {
-                    return Err(Error::Closed {
-                        address: self.address().to_owned(),
-                    });
+                    return Err(self.internal("an ignored handshake datagram was taken as a reply"));
                 }
             }
         }
@@ -1076,6 +1166,31 @@ mod tests {
             handshake_fallback(&stale_random, false, true, false, false),
             Fallback::Fail
         );
+    }
+
+    #[test]
+    fn cipher_suite_list_ends_on_c9_or_cc_only_after_the_first_chunk() {
+        let refused = |code: u8| Error::Command {
+            address: "b".into(),
+            command: GetChannelCipherSuites::NAME,
+            code: CompletionCode::from_u8(code),
+        };
+        assert!(cipher_suite_list_ended(1, &refused(0xC9)));
+        assert!(cipher_suite_list_ended(2, &refused(0xCC)));
+        // At index 0 nothing was listed yet: a failure, not an empty list.
+        assert!(!cipher_suite_list_ended(0, &refused(0xC9)));
+        assert!(!cipher_suite_list_ended(0, &refused(0xCC)));
+        // Other codes and other errors still fail.
+        assert!(!cipher_suite_list_ended(1, &refused(0xC1)));
+        assert!(!cipher_suite_list_ended(1, &refused(0xD4)));
+        let timeout = Error::Timeout {
+            address: "b".into(),
+            stage: Stage::AuthCapabilities,
+            attempts: 1,
+            timeout: Duration::from_secs(1),
+            last_rejected: None,
+        };
+        assert!(!cipher_suite_list_ended(1, &timeout));
     }
 
     #[test]

@@ -199,6 +199,15 @@ pub trait Command {
     const NET_FN: u8;
     /// Command byte.
     const COMMAND: u8;
+    /// Whether running the command twice has the same effect as running it once.
+    ///
+    /// When a reused session stops answering, the client opens a new session and sends an
+    /// idempotent command again by itself. A command that is not idempotent (Chassis Control:
+    /// a second power cycle is a second outage) is not re-sent in the new session, because the
+    /// BMC may have run it and lost only the replies; the client returns
+    /// [`crate::Error::OutcomeUnknown`] instead. Within one session retransmissions are always
+    /// safe: they keep the request sequence number, which the BMC uses to drop duplicates.
+    const IDEMPOTENT: bool;
     /// Request data bytes.
     fn request_data(&self) -> Vec<u8>;
     /// Parse the reply data (after a zero completion code).
@@ -248,6 +257,7 @@ impl Command for GetDeviceId {
     const NAME: &'static str = "get device id";
     const NET_FN: u8 = net_fn::APP;
     const COMMAND: u8 = 0x01;
+    const IDEMPOTENT: bool = true;
 
     fn request_data(&self) -> Vec<u8> {
         Vec::new()
@@ -325,6 +335,7 @@ impl Command for GetChassisStatus {
     const NAME: &'static str = "get chassis status";
     const NET_FN: u8 = net_fn::CHASSIS;
     const COMMAND: u8 = 0x01;
+    const IDEMPOTENT: bool = true;
 
     fn request_data(&self) -> Vec<u8> {
         Vec::new()
@@ -388,6 +399,8 @@ impl Command for ChassisControl {
     const NAME: &'static str = "chassis control";
     const NET_FN: u8 = net_fn::CHASSIS;
     const COMMAND: u8 = 0x02;
+    // A second power cycle or reset is a second outage.
+    const IDEMPOTENT: bool = false;
 
     fn request_data(&self) -> Vec<u8> {
         vec![self.to_u8()]
@@ -556,6 +569,9 @@ impl Command for SetSystemBootOptions {
     const NAME: &'static str = "set system boot options";
     const NET_FN: u8 = net_fn::CHASSIS;
     const COMMAND: u8 = 0x08;
+    // Parameters 0 (set in progress) and 4 (boot info acknowledge) drive BMC-side state
+    // machines, and a boot flag write may race a boot that consumes it: never re-sent blindly.
+    const IDEMPOTENT: bool = false;
 
     fn request_data(&self) -> Vec<u8> {
         match self.0 {
@@ -614,6 +630,7 @@ impl Command for GetSystemBootOptions {
     const NAME: &'static str = "get system boot options";
     const NET_FN: u8 = net_fn::CHASSIS;
     const COMMAND: u8 = 0x09;
+    const IDEMPOTENT: bool = true;
 
     fn request_data(&self) -> Vec<u8> {
         vec![self.parameter & 0x7F, 0x00, 0x00]
@@ -680,6 +697,7 @@ impl Command for GetChannelAuthCapabilities {
     const NAME: &'static str = "get channel authentication capabilities";
     const NET_FN: u8 = net_fn::APP;
     const COMMAND: u8 = 0x38;
+    const IDEMPOTENT: bool = true;
 
     fn request_data(&self) -> Vec<u8> {
         let ext = if self.ipmi_v2_extended { 0x80 } else { 0 };
@@ -732,6 +750,7 @@ impl Command for GetChannelCipherSuites {
     const NAME: &'static str = "get channel cipher suites";
     const NET_FN: u8 = net_fn::APP;
     const COMMAND: u8 = 0x54;
+    const IDEMPOTENT: bool = true;
 
     fn request_data(&self) -> Vec<u8> {
         vec![
@@ -826,6 +845,7 @@ impl Command for SetSessionPrivilegeLevel {
     const NAME: &'static str = "set session privilege level";
     const NET_FN: u8 = net_fn::APP;
     const COMMAND: u8 = 0x3B;
+    const IDEMPOTENT: bool = true;
 
     fn request_data(&self) -> Vec<u8> {
         vec![self.0 as u8]
@@ -849,6 +869,8 @@ impl Command for CloseSession {
     const NAME: &'static str = "close session";
     const NET_FN: u8 = net_fn::APP;
     const COMMAND: u8 = 0x3C;
+    // Meaningless in another session: it would close the new one.
+    const IDEMPOTENT: bool = false;
 
     fn request_data(&self) -> Vec<u8> {
         self.bmc_session_id.to_le_bytes().to_vec()

@@ -3,6 +3,15 @@
 //!
 //! No variant carries a password, a BMC key (Kg) or a session key, so `Debug` and `Display` of an
 //! error are always safe to log.
+//!
+//! Why two types: [`DecodeError`] is what the pure codec ([`crate::wire`], the reply parsers in
+//! [`crate::commands`], the handshake's packet checks) returns, with no I/O context — it knows
+//! bytes, not BMCs. It is small, `Clone + PartialEq`, cheap to produce for every dropped
+//! datagram, and what the fuzz target exercises. [`Error`] is the one error enum of the crate
+//! that callers match on; it wraps a `DecodeError` with the BMC address and what was being
+//! decoded ([`Error::Decode`], [`Error::Timeout`]'s `last_rejected`). The same split as
+//! hickory's `DecodeError` inside its `ProtoError`: codec errors stay separate so the codec does
+//! not depend on the client.
 
 use std::time::Duration;
 
@@ -276,6 +285,32 @@ pub enum Error {
         expected: String,
         /// The value read back.
         actual: String,
+    },
+    /// A command that is not idempotent ([`crate::commands::Command::IDEMPOTENT`], e.g. Chassis
+    /// Control) got no reply in a reused session. The BMC may have run it and lost only the
+    /// replies, or never received it; sending it again could, for example, power-cycle a
+    /// server twice, so the client did not. A new session was opened for the next command:
+    /// read the state back (e.g. [`crate::IpmiClient::chassis_status`] or
+    /// [`crate::IpmiClient::boot_device`]) and send the command again only if it did not run.
+    #[error(
+        "bmc {address} stopped answering {command} after {attempts} attempts; it may or may not have run: read the state back before sending it again"
+    )]
+    OutcomeUnknown {
+        /// The BMC address.
+        address: String,
+        /// The command name.
+        command: &'static str,
+        /// Datagrams sent for it (first try plus retransmissions, all in the old session).
+        attempts: u32,
+    },
+    /// An internal invariant of the client did not hold: a bug in this crate, not a BMC
+    /// problem. Nothing about the BMC can be concluded from it; please report it.
+    #[error("internal error in the ipmi client for {address}: {invariant}")]
+    Internal {
+        /// The BMC address.
+        address: String,
+        /// The invariant that was broken.
+        invariant: &'static str,
     },
     /// The client was closed with [`crate::IpmiClient::close`].
     #[error("the ipmi client for {address} is closed")]

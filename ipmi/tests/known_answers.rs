@@ -466,3 +466,171 @@ fn parse_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
     }
     out
 }
+
+/// Drives a suite-`t` handshake with the traced BMC replies up to the point where RAKP 4 is
+/// awaited. Returns the handshake.
+fn handshake_awaiting_rakp4(t: &Trace, now: Instant) -> Handshake {
+    let mut hs = Handshake::new(HandshakeParams {
+        peer: "bmc".into(),
+        suite: t.suite,
+        privilege: Privilege::Administrator,
+        console_session_id: CONSOLE_SID,
+        console_random: hex16(t.rm),
+        tag: 0,
+        bmc_reports_kg: false,
+    });
+    let (auth, integ) = if t.suite == CipherSuite::Suite17 {
+        (3, 4)
+    } else {
+        (1, 1)
+    };
+    let records = format!("00000008{auth:02x}000000 01000008{integ:02x}000000 0200000801000000");
+    let sid = t.bmc_sid.to_le_bytes();
+    let sid = format!("{:02x}{:02x}{:02x}{:02x}", sid[0], sid[1], sid[2], sid[3]);
+    let open_reply = hex(&format!(
+        "0600ff07 06 11 00000000 00000000 2400 00 00 04 00 a4a3a2a0 {sid} {records}"
+    ));
+    assert!(matches!(
+        hs.on_datagram(&open_reply, &creds(), now),
+        Ok(Progress::Send(_))
+    ));
+    let rakp2 = hex(&format!(
+        "0600ff07 06 13 00000000 00000000 {:02x}00 00 00 0000 a4a3a2a0 {} {GUID} {}",
+        40 + t.hash.digest_len(),
+        t.rc,
+        t.rakp2
+    ));
+    assert!(matches!(
+        hs.on_datagram(&rakp2, &creds(), now),
+        Ok(Progress::Send(_))
+    ));
+    hs
+}
+
+/// RAKP 4 framed in-session the way `ipmi_sim` answers a retransmitted RAKP 3: encrypted
+/// with K2 and signed with K1 (both the trace's values, not derived here).
+fn in_session_rakp4(t: &Trace, session_id: u32, k1: &str) -> Vec<u8> {
+    use ferrofish_ipmi::crypto::hmac;
+    use ferrofish_ipmi::wire::{PayloadType, RmcpPlusHeader, encode_rmcp_plus};
+    let payload = hex(&format!("00 00 0000 a4a3a2a0 {}", t.rakp4_icv));
+    let keys = SessionKeys {
+        sik: SecretSlice::from(hex(t.sik)),
+        k1: SecretSlice::from(hex(t.k1)),
+        k2: SecretSlice::from(hex(t.k2)),
+    };
+    let encrypted = keys.encrypt(hex16("00112233445566778899aabbccddeeff"), &payload);
+    let header = RmcpPlusHeader {
+        encrypted: true,
+        authenticated: true,
+        payload_type: PayloadType::Rakp4,
+        session_id,
+        sequence: 1,
+    };
+    let (hash, len, k1) = (t.hash, t.suite.auth_code_len(), hex(k1));
+    let sign = move |signed: &[u8]| {
+        let mut code = hmac(hash, &k1, &[signed]);
+        code.truncate(len);
+        code
+    };
+    encode_rmcp_plus(&header, &encrypted, Some(&sign))
+}
+
+#[test]
+fn quirk_rakp4_in_session_is_accepted_only_with_our_session_and_a_valid_auth_code() {
+    for t in [&SUITE3, &SUITE17] {
+        let now = Instant::now();
+        // Another session's packet, or one signed with another key, is not RAKP 4.
+        let mut hs = handshake_awaiting_rakp4(t, now);
+        let foreign = in_session_rakp4(t, 0x1234_5678, t.k1);
+        assert!(matches!(
+            hs.on_datagram(&foreign, &creds(), now),
+            Ok(Progress::Ignored(None))
+        ));
+        let forged = in_session_rakp4(t, CONSOLE_SID, t.sik);
+        assert!(
+            matches!(
+                hs.on_datagram(&forged, &creds(), now),
+                Ok(Progress::Ignored(Some(
+                    ferrofish_ipmi::DecodeError::BadAuthCode
+                )))
+            ),
+            "suite {}",
+            t.suite
+        );
+        // The genuine one establishes the session, as a plain RAKP 4 would.
+        let genuine = in_session_rakp4(t, CONSOLE_SID, t.k1);
+        match hs.on_datagram(&genuine, &creds(), now) {
+            Ok(Progress::Established(session)) => {
+                assert_eq!(session.bmc_session_id(), t.bmc_sid);
+                assert_eq!(session.suite(), t.suite);
+            }
+            other => panic!("suite {}: {other:?}", t.suite),
+        }
+        // Before RAKP 3 was sent there are no keys: the same packet is ignored.
+        let mut early = Handshake::new(HandshakeParams {
+            peer: "bmc".into(),
+            suite: t.suite,
+            privilege: Privilege::Administrator,
+            console_session_id: CONSOLE_SID,
+            console_random: hex16(t.rm),
+            tag: 0,
+            bmc_reports_kg: false,
+        });
+        assert!(matches!(
+            early.on_datagram(&genuine, &creds(), now),
+            Ok(Progress::Ignored(None))
+        ));
+    }
+}
+
+#[test]
+fn open_session_reply_with_other_algorithms_is_an_algorithm_mismatch() {
+    let now = Instant::now();
+    let mut hs = Handshake::new(HandshakeParams {
+        peer: "bmc-a".into(),
+        suite: CipherSuite::Suite17,
+        privilege: Privilege::Administrator,
+        console_session_id: CONSOLE_SID,
+        console_random: hex16(SUITE17.rm),
+        tag: 7,
+        bmc_reports_kg: false,
+    });
+    // Status 00h, but the records select suite 3's algorithms (like pyghmi's server, which
+    // ignores the proposal).
+    let reply = hex(
+        "0600ff07 06 11 00000000 00000000 2400 07 00 04 00 a4a3a2a0 4707 02f9 \
+         0000000801000000 0100000801000000 0200000801000000",
+    );
+    match hs.on_datagram(&reply, &creds(), now) {
+        Err(Error::AlgorithmMismatch {
+            address,
+            suite,
+            auth,
+            integrity,
+            confidentiality,
+        }) => {
+            assert_eq!(address, "bmc-a");
+            assert_eq!(suite, CipherSuite::Suite17);
+            assert_eq!((auth, integrity, confidentiality), (1, 1, 1));
+        }
+        other => panic!("expected an algorithm mismatch, got {other:?}"),
+    }
+    // Only the integrity algorithm differs: still a mismatch.
+    let mut hs = Handshake::new(HandshakeParams {
+        peer: "bmc-a".into(),
+        suite: CipherSuite::Suite17,
+        privilege: Privilege::Administrator,
+        console_session_id: CONSOLE_SID,
+        console_random: hex16(SUITE17.rm),
+        tag: 7,
+        bmc_reports_kg: false,
+    });
+    let reply = hex(
+        "0600ff07 06 11 00000000 00000000 2400 07 00 04 00 a4a3a2a0 4707 02f9 \
+         0000000803000000 0100000801000000 0200000801000000",
+    );
+    assert!(matches!(
+        hs.on_datagram(&reply, &creds(), now),
+        Err(Error::AlgorithmMismatch { integrity: 1, .. })
+    ));
+}

@@ -408,6 +408,66 @@ async fn freeipmi_chassis_control_shows_over_redfish() {
     );
 }
 
+/// `ipmi-chassis-config --commit` (`FreeIPMI`'s boot flag tool: `ipmi-chassis --set-boot-flags`
+/// is hidden and fails client-side in 1.6.10) with `-e` key pairs.
+async fn ipmi_chassis_config(node: &NodeHandle, suite: &str, pairs: &[&str]) -> Output {
+    let host = node.ipmi_addr().expect("ipmi").to_string();
+    let mut cmd = Command::new("ipmi-chassis-config");
+    cmd.args(["-h", &host, "--driver-type=LAN_2_0"])
+        .args(["-u", "admin", "-p", "password", "-I", suite, "--commit"]);
+    for pair in pairs {
+        cmd.args(["-e", pair]);
+    }
+    run(cmd).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freeipmi_boot_flags_show_over_redfish() {
+    require!("ipmi-chassis-config");
+    let mock = fleet(Personality::Generic).await;
+    let node = mock.node(0);
+    assert_success(
+        &ipmi_chassis_config(
+            &node,
+            "17",
+            &[
+                "Chassis_Boot_Flags:Boot_Device=PXE",
+                "Chassis_Boot_Flags:BIOS_Boot_Type=EFI",
+                "Chassis_Boot_Flags:Boot_Flags_Persistent=No",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(boot(&system(&node).await), triple("Pxe", "Once", "UEFI"));
+    assert_success(
+        &ipmi_chassis_config(
+            &node,
+            "3",
+            &[
+                "Chassis_Boot_Flags:Boot_Device=CD-DVD",
+                "Chassis_Boot_Flags:BIOS_Boot_Type=PC-COMPATIBLE",
+                "Chassis_Boot_Flags:Boot_Flags_Persistent=Yes",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(
+        boot(&system(&node).await),
+        triple("Cd", "Continuous", "Legacy")
+    );
+    // The writes reached the node as parameter 5 bytes: valid|EFI + PXE, then
+    // valid|persistent + CD/DVD.
+    let writes = ipmi_bodies(&node, "/ipmi/chassis/set-boot-options");
+    assert!(
+        writes.iter().any(|b| b == "05 a0 04 00 00 00"),
+        "{writes:?}"
+    );
+    assert!(
+        writes.iter().any(|b| b == "05 c0 14 00 00 00"),
+        "{writes:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipmitool_mc_info_names_the_personalitys_vendor() {
     require!("ipmitool");

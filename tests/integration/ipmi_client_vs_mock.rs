@@ -513,7 +513,7 @@ async fn every_7th_reply_lost_is_survived_by_retransmission() {
 }
 
 #[tokio::test]
-async fn session_expired_on_the_bmc_is_reopened_transparently() {
+async fn session_expired_on_the_bmc_is_reopened_transparently_for_reads_only() {
     let mut config = admin_only();
     config.idle_timeout = Duration::from_secs(2);
     let (node, server) = start(config).await;
@@ -531,16 +531,218 @@ async fn session_expired_on_the_bmc_is_reopened_transparently() {
     })
     .await;
 
-    bmc.chassis_control(ChassisControl::PowerOn).await.unwrap();
-    assert!(node.power_is_on());
-    assert_eq!(node.control_log(), vec![mock::ChassisControl::PowerUp]);
+    // A read is sent again in a new session by itself.
+    node.set_power(true);
+    assert!(bmc.chassis_status().await.unwrap().power_on);
     // The request in the dead session went unanswered (not a round trip); a new session
     // took 5 round trips and the command 1.
     let stats = expect_stats(&bmc, 6 + 5 + 1, 2);
-    assert!(stats.retransmissions >= 1, "{stats:?}");
-    assert_eq!(server.session_count(), 1);
+    assert_eq!(stats.retransmissions, 1, "{stats:?}");
+    node.set_power(false);
+    wait_until("the mock expired the second session", || {
+        server.session_count() == 0
+    })
+    .await;
+
+    // Power on is not idempotent: the client cannot tell a dead session from lost replies,
+    // so it re-opens the session but does not send the command again.
+    let error = bmc
+        .chassis_control(ChassisControl::PowerOn)
+        .await
+        .unwrap_err();
+    match &error {
+        Error::OutcomeUnknown {
+            command, attempts, ..
+        } => {
+            assert_eq!(*command, "chassis control");
+            assert_eq!(*attempts, 2);
+        }
+        other => panic!("expected an unknown outcome, got {other:?}"),
+    }
+    assert!(error.to_string().contains("read the state back"), "{error}");
+    expect_stats(&bmc, 12 + 5, 3);
+    assert_eq!(server.session_count(), 1, "the new session is already open");
+    // Here the BMC had dropped the session, so nothing ran: the read-back says so, and the
+    // caller sends the command again.
+    assert!(node.control_log().is_empty());
+    assert!(!bmc.chassis_status().await.unwrap().power_on);
+    bmc.chassis_control(ChassisControl::PowerOn).await.unwrap();
+    assert_eq!(node.control_log(), vec![mock::ChassisControl::PowerUp]);
+    expect_stats(&bmc, 17 + 2, 3);
     bmc.close().await.unwrap();
     assert_eq!(server.session_count(), 0);
+}
+
+#[tokio::test]
+async fn lost_replies_to_a_power_cycle_never_make_it_run_twice() {
+    let (node, server) = start(admin_only()).await;
+    let bmc = builder(&server, "admin", PASSWORD)
+        .timeout(Duration::from_millis(400))
+        .retries(2)
+        .build()
+        .unwrap();
+    bmc.chassis_control(ChassisControl::PowerOn).await.unwrap();
+    expect_stats(&bmc, 6, 1);
+
+    // The BMC runs the power cycle but all three replies (first try and two retransmissions
+    // with the same rqSeq, which it recognises as duplicates) are lost.
+    server.drop_next_in_session_replies(3);
+    let error = bmc
+        .chassis_control(ChassisControl::PowerCycle)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::OutcomeUnknown {
+                command: "chassis control",
+                attempts: 3,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    // Once, not once per session: a re-send in the new session would have cycled again.
+    assert_eq!(
+        node.control_log(),
+        vec![
+            mock::ChassisControl::PowerUp,
+            mock::ChassisControl::PowerCycle
+        ]
+    );
+    let stats = expect_stats(&bmc, 6 + 5, 2);
+    assert_eq!(stats.retransmissions, 2, "{stats:?}");
+    // The new session serves the read-back at once.
+    assert!(bmc.chassis_status().await.unwrap().power_on);
+    expect_stats(&bmc, 12, 2);
+
+    // The same loss on a read is repaired without the caller noticing.
+    server.drop_next_in_session_replies(3);
+    assert!(bmc.chassis_status().await.unwrap().power_on);
+    expect_stats(&bmc, 12 + 5 + 1, 3);
+
+    // Boot options writes are not re-sent either.
+    server.drop_next_in_session_replies(3);
+    let error = bmc
+        .set_boot_device(BootDevice::Pxe, BootOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::OutcomeUnknown {
+                command: "set system boot options",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    bmc.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn administrator_refused_by_set_session_privilege_steps_down_to_operator() {
+    let mut config = admin_only();
+    config.quirks.session_privilege_ceiling = Some(mock::Privilege::Operator);
+    let (node, server) = start(config).await;
+    let bmc = admin(&server);
+    bmc.chassis_control(ChassisControl::PowerOn).await.unwrap();
+    assert!(node.power_is_on());
+    assert_eq!(
+        bmc.session_info().await,
+        Some((CipherSuite::Suite17, Privilege::Operator))
+    );
+    // RAKP granted administrator; 3Bh refused it (81h) and then granted operator: one more
+    // round trip than a plain session.
+    expect_stats(&bmc, 6 + 1, 1);
+    bmc.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn privilege_refused_also_at_operator_is_a_typed_error_and_closes_the_session() {
+    let mut config = admin_only();
+    config.quirks.session_privilege_ceiling = Some(mock::Privilege::User);
+    let (node, server) = start(config).await;
+    let bmc = admin(&server);
+    let error = bmc
+        .chassis_control(ChassisControl::PowerOn)
+        .await
+        .unwrap_err();
+    match &error {
+        Error::PrivilegeRefused {
+            requested, code, ..
+        } => {
+            assert_eq!(*requested, Privilege::Operator);
+            assert_eq!(code.to_u8(), 0x81);
+        }
+        other => panic!("expected privilege refused, got {other:?}"),
+    }
+    assert_no_secret(&error, &[PASSWORD.as_bytes()]);
+    assert!(node.control_log().is_empty());
+    // Close Session always, also for a session the client cannot use.
+    wait_until("the unusable session is closed", || {
+        server.session_count() == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn boot_device_is_set_on_a_bmc_without_boot_parameter_3() {
+    let mut config = admin_only();
+    config.quirks.boot_parameter_3_unsupported = true;
+    let (node, server) = start(config).await;
+    let bmc = admin(&server);
+    // Quirk "boot-param-3-unsupported": 80h for parameter 3 is not a failure.
+    let error = bmc
+        .execute(&ferrofish::ipmi::commands::SetSystemBootOptions(
+            ferrofish::ipmi::commands::BootParameter::ValidBitClearing(0x08),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Command { code, .. } if code.to_u8() == 0x80),
+        "the mock must refuse parameter 3: {error:?}"
+    );
+    let flags = bmc
+        .set_boot_device(
+            BootDevice::Pxe,
+            BootOptions {
+                persistent: false,
+                efi: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(flags.device, BootDevice::Pxe);
+    assert_eq!(
+        node.boot_flags(),
+        mock::BootFlags {
+            valid: true,
+            persistent: false,
+            efi: true,
+            device: mock::BootDevice::Pxe,
+        }
+    );
+    bmc.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bmc_answering_only_the_ipmi_15_auth_capabilities_is_retried_with_0e() {
+    let mut config = admin_only();
+    config.quirks.ignore_extended_auth_capabilities = true;
+    let (node, server) = start(config).await;
+    let bmc = builder(&server, "admin", PASSWORD)
+        .timeout(Duration::from_millis(300))
+        .retries(1)
+        .build()
+        .unwrap();
+    bmc.chassis_control(ChassisControl::PowerOn).await.unwrap();
+    assert!(node.power_is_on());
+    // 8Eh twice unanswered, then 0Eh answered, then the usual handshake and the command.
+    let stats = expect_stats(&bmc, 1 + 4 + 1, 1);
+    assert_eq!(stats.datagrams_sent, 2 + 1 + 4 + 1, "{stats:?}");
+    assert!(!bmc.channel_auth_capabilities().await.unwrap().kg_set);
+    bmc.close().await.unwrap();
 }
 
 #[tokio::test]

@@ -292,6 +292,9 @@ fn set_boot_options(ctx: &mut CommandContext<'_>, data: &[u8]) -> Reply {
         return error(cc::LENGTH_INVALID);
     };
     let selector = selector_byte & 0x7F;
+    if selector == 3 && ctx.config.quirks.boot_parameter_3_unsupported {
+        return error(cc::PARAMETER_NOT_SUPPORTED);
+    }
     let expected_len = match selector {
         0 | 3 => 1,
         4 => 2,
@@ -334,6 +337,9 @@ fn get_boot_options(ctx: &mut CommandContext<'_>, data: &[u8]) -> Reply {
         return error(cc::LENGTH_INVALID);
     };
     let selector = selector_byte & 0x7F;
+    if selector == 3 && ctx.config.quirks.boot_parameter_3_unsupported {
+        return error(cc::PARAMETER_NOT_SUPPORTED);
+    }
     let boot = &*ctx.boot;
     let value = match selector {
         0 => vec![boot.set_in_progress],

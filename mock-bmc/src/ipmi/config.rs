@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, ExposeSecretMut, SecretBox};
+
 use crate::MockBmcError;
 
 /// An IPMI privilege level (IPMI v2.0 §6.8), ordered from lowest to highest.
@@ -76,11 +78,26 @@ impl CipherSuite {
 
 /// A password or BMC key (Kg): a 20-byte field, zero-padded as IPMI stores it.
 ///
-/// Its `Debug` never shows the bytes.
-#[derive(Clone, PartialEq, Eq)]
+/// Kept in a [`secrecy`] box (zeroed on drop); its `Debug` never shows the bytes.
 pub struct IpmiKey {
-    padded: [u8; 20],
+    padded: SecretBox<[u8; 20]>,
 }
+
+impl Clone for IpmiKey {
+    fn clone(&self) -> Self {
+        Self {
+            padded: SecretBox::new(Box::new(*self.padded.expose_secret())),
+        }
+    }
+}
+
+impl PartialEq for IpmiKey {
+    fn eq(&self, other: &Self) -> bool {
+        super::crypto::constant_time_eq(self.padded.expose_secret(), other.padded.expose_secret())
+    }
+}
+
+impl Eq for IpmiKey {}
 
 impl IpmiKey {
     /// A key from raw bytes (up to 20; e.g. what `ipmitool -y HEX` gives).
@@ -94,8 +111,9 @@ impl IpmiKey {
     }
 
     fn named(what: &'static str, bytes: &[u8]) -> Result<Self, MockBmcError> {
-        let mut padded = [0; 20];
+        let mut padded = SecretBox::new(Box::new([0; 20]));
         padded
+            .expose_secret_mut()
             .get_mut(..bytes.len())
             .ok_or(MockBmcError::KeyTooLong {
                 what,
@@ -107,7 +125,7 @@ impl IpmiKey {
 
     /// The 20-byte zero-padded field, which is what keys every HMAC.
     pub(crate) fn padded(&self) -> &[u8; 20] {
-        &self.padded
+        self.padded.expose_secret()
     }
 }
 
@@ -172,6 +190,23 @@ pub struct IpmiFaults {
     pub refused_suites: Vec<CipherSuite>,
 }
 
+/// Deviations of real BMC firmware the server can imitate, so clients can be tested against
+/// them. All off by default (a spec-shaped BMC).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IpmiQuirks {
+    /// Stay silent on Get Channel Authentication Capabilities sent with the "IPMI v2.0
+    /// extended data" bit (8Eh) and answer only the IPMI 1.5 form (0Eh), like the BMCs that
+    /// made ipmitool retry without the bit (pitfall P12).
+    pub ignore_extended_auth_capabilities: bool,
+    /// Refuse Set Session Privilege Level above this level with 81h (exceeds the limit), even
+    /// though RAKP granted more: BMCs whose channel limit is lower than the user's.
+    pub session_privilege_ceiling: Option<Privilege>,
+    /// Answer Set and Get System Boot Options for parameter 3 (boot flag valid bit clearing)
+    /// with 80h (parameter not supported), as some BMCs do.
+    pub boot_parameter_3_unsupported: bool,
+}
+
 /// Configuration of one IPMI server (one node). Start from [`IpmiConfig::new`] and change
 /// the fields you need.
 #[derive(Debug, Clone)]
@@ -193,6 +228,8 @@ pub struct IpmiConfig {
     pub channel: u8,
     /// Faults to inject from the start.
     pub faults: IpmiFaults,
+    /// Firmware deviations to imitate.
+    pub quirks: IpmiQuirks,
 }
 
 impl IpmiConfig {
@@ -208,6 +245,7 @@ impl IpmiConfig {
             guid: *b"ferrofish-mock\x00\x01",
             channel: 1,
             faults: IpmiFaults::default(),
+            quirks: IpmiQuirks::default(),
         }
     }
 

@@ -38,7 +38,7 @@ mod responder;
 mod server;
 mod session;
 
-pub use config::{CipherSuite, IpmiConfig, IpmiFaults, IpmiKey, IpmiUser, Privilege};
+pub use config::{CipherSuite, IpmiConfig, IpmiFaults, IpmiKey, IpmiQuirks, IpmiUser, Privilege};
 pub use node::{
     BootDevice, BootFlags, ChassisControl, DeviceIdentity, HandledCommand, IpmiNode, SimpleIpmiNode,
 };

@@ -127,6 +127,17 @@ impl Responder {
     /// Get Channel Authentication Capabilities / Get Channel Cipher Suites before a session.
     fn pre_session_command(&mut self, message: &[u8], node: &dyn IpmiNode) -> Option<Vec<u8>> {
         let request = codec::parse_request(message).ok()?;
+        if self.config.quirks.ignore_extended_auth_capabilities
+            && (request.net_fn, request.command)
+                == (net_fn::APP, app::GET_CHANNEL_AUTH_CAPABILITIES)
+            && request
+                .data
+                .first()
+                .is_some_and(|channel| channel & 0x80 != 0)
+        {
+            tracing::debug!("ipmi: quirk: ignoring auth capabilities with the v2.0 bit");
+            return None;
+        }
         let mut ctx = CommandContext {
             node,
             config: &self.config,
@@ -440,7 +451,8 @@ impl Responder {
         } else {
             let (code, data) = match (request.net_fn, request.command) {
                 (net_fn::APP, app::SET_SESSION_PRIVILEGE) => {
-                    set_session_privilege(self.active_mut(id)?.0, request.data)
+                    let ceiling = self.config.quirks.session_privilege_ceiling;
+                    set_session_privilege(self.active_mut(id)?.0, request.data, ceiling)
                 }
                 (net_fn::APP, app::CLOSE_SESSION) => {
                     match close_session_target(id, privilege, &request) {
@@ -485,8 +497,13 @@ impl Responder {
     }
 }
 
-/// Set Session Privilege Level (§22.18): 0 reports the current level.
-fn set_session_privilege(active: &mut ActiveSession, data: &[u8]) -> (u8, Vec<u8>) {
+/// Set Session Privilege Level (§22.18): 0 reports the current level. `ceiling` is the quirk
+/// [`super::config::IpmiQuirks::session_privilege_ceiling`].
+fn set_session_privilege(
+    active: &mut ActiveSession,
+    data: &[u8],
+    ceiling: Option<Privilege>,
+) -> (u8, Vec<u8>) {
     let [byte] = data else {
         return (cc::LENGTH_INVALID, Vec::new());
     };
@@ -496,7 +513,9 @@ fn set_session_privilege(active: &mut ActiveSession, data: &[u8]) -> (u8, Vec<u8
     }
     match Privilege::from_level(level) {
         None => (cc::INVALID_DATA, Vec::new()),
-        Some(asked) if asked > active.privilege_limit => (cc::PRIVILEGE_EXCEEDS_LIMIT, Vec::new()),
+        Some(asked) if asked > active.privilege_limit || ceiling.is_some_and(|c| asked > c) => {
+            (cc::PRIVILEGE_EXCEEDS_LIMIT, Vec::new())
+        }
         Some(asked) => {
             active.privilege = asked;
             (cc::OK, vec![asked.level()])
@@ -871,12 +890,28 @@ mod tests {
             rakp4: Vec::new(),
             last_exchange: None,
         };
-        assert_eq!(set_session_privilege(&mut active, &[0x00]), (0x00, vec![2]));
-        assert_eq!(set_session_privilege(&mut active, &[0x04]), (0x81, vec![]));
-        assert_eq!(set_session_privilege(&mut active, &[0x06]), (0xCC, vec![]));
-        assert_eq!(set_session_privilege(&mut active, &[]), (0xC7, vec![]));
-        assert_eq!(set_session_privilege(&mut active, &[0x03]), (0x00, vec![3]));
+        let mut set = |data: &[u8]| set_session_privilege(&mut active, data, None);
+        assert_eq!(set(&[0x00]), (0x00, vec![2]));
+        assert_eq!(set(&[0x04]), (0x81, vec![]));
+        assert_eq!(set(&[0x06]), (0xCC, vec![]));
+        assert_eq!(set(&[]), (0xC7, vec![]));
+        assert_eq!(set(&[0x03]), (0x00, vec![3]));
         assert_eq!(active.privilege, Privilege::Operator);
+        // Quirk session_privilege_ceiling: RAKP granted administrator, 3Bh still refuses it.
+        active.privilege_limit = Privilege::Administrator;
+        let ceiling = Some(Privilege::Operator);
+        assert_eq!(
+            set_session_privilege(&mut active, &[0x04], ceiling),
+            (0x81, vec![])
+        );
+        assert_eq!(
+            set_session_privilege(&mut active, &[0x03], ceiling),
+            (0x00, vec![3])
+        );
+        assert_eq!(
+            set_session_privilege(&mut active, &[0x04], None),
+            (0x00, vec![4])
+        );
     }
 
     #[test]

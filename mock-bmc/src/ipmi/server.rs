@@ -42,6 +42,7 @@ impl IpmiServer {
             state: Mutex::new(State {
                 responder: Responder::new(config, entropy),
                 replies: 0,
+                in_session_replies_to_drop: 0,
             }),
         });
         let task = tokio::spawn(serve(Arc::new(socket), node, Arc::clone(&shared)));
@@ -93,6 +94,15 @@ impl IpmiServerHandle {
         state.replies = 0;
     }
 
+    /// Drops the next `count` replies sent inside a session (command replies, Set Session
+    /// Privilege Level, Close Session) while still running the commands; handshake and
+    /// pre-session replies still go out. This is a BMC that executed a command but whose replies
+    /// were lost, e.g. while the return path flapped: the case where re-sending a power cycle
+    /// in a new session would run it twice (pitfall P6). Replaces any count still pending.
+    pub fn drop_next_in_session_replies(&self, count: u32) {
+        self.inner.shared.lock().in_session_replies_to_drop = count;
+    }
+
     /// Sessions currently open or opening (idle ones past the timeout are not counted).
     pub fn session_count(&self) -> usize {
         self.inner
@@ -124,6 +134,8 @@ struct State {
     responder: Responder,
     /// Replies produced since the faults were last set (for `drop_every_nth_reply`).
     replies: u64,
+    /// In-session replies still to drop ([`IpmiServerHandle::drop_next_in_session_replies`]).
+    in_session_replies_to_drop: u32,
 }
 
 impl std::fmt::Debug for State {
@@ -132,6 +144,12 @@ impl std::fmt::Debug for State {
             .field("replies", &self.replies)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether `reply` is an in-session RMCP+ packet (authenticated payload) rather than a
+/// pre-session or handshake reply.
+fn is_in_session(reply: &[u8]) -> bool {
+    matches!(reply, [_, _, _, _, 0x06, payload_type, ..] if payload_type & 0x40 != 0)
 }
 
 /// Whether reply number `count` (1-based) is dropped when every `nth` is.
@@ -165,6 +183,11 @@ async fn serve(socket: Arc<UdpSocket>, node: Arc<dyn IpmiNode>, shared: Arc<Shar
                 continue;
             };
             state.replies += 1;
+            if state.in_session_replies_to_drop > 0 && is_in_session(&reply) {
+                state.in_session_replies_to_drop -= 1;
+                tracing::debug!(%peer, "ipmi: fault injection dropped an in-session reply");
+                continue;
+            }
             let faults = &state.responder.faults;
             if drops_reply(faults.drop_every_nth_reply, state.replies) {
                 tracing::debug!(%peer, "ipmi: fault injection dropped a reply");
@@ -192,7 +215,17 @@ async fn send(socket: &UdpSocket, reply: &[u8], peer: SocketAddr) {
 
 #[cfg(test)]
 mod tests {
-    use super::drops_reply;
+    use super::{drops_reply, is_in_session};
+
+    #[test]
+    fn in_session_replies_are_told_from_handshake_ones() {
+        // RMCP header, auth type 06h, payload type C0h (encrypted, authenticated IPMI).
+        assert!(is_in_session(&[0x06, 0, 0xFF, 0x07, 0x06, 0xC0, 1, 2]));
+        // RAKP 2 (13h, unauthenticated), and an IPMI 1.5 pre-session reply.
+        assert!(!is_in_session(&[0x06, 0, 0xFF, 0x07, 0x06, 0x13, 0, 0]));
+        assert!(!is_in_session(&[0x06, 0, 0xFF, 0x07, 0x00, 0x00, 0, 0]));
+        assert!(!is_in_session(&[0x06, 0, 0xFF]));
+    }
 
     #[test]
     fn every_nth_reply_is_dropped() {
