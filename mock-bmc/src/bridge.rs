@@ -207,9 +207,42 @@ impl IpmiNode for NodeIpmi {
             method: "IPMI".to_owned(),
             path: format!("/ipmi/{}", command.name()),
             headers: Vec::new(),
-            body: hex(command.data),
+            body: logged_data(command.net_fn, command.command, command.data),
             status: u16::from(command.completion_code),
         });
+    }
+}
+
+/// The commands whose request data is logged in hex: the ones the mock handles, none of which
+/// carries a secret.
+const DATA_LOGGED: &[(u8, u8)] = &[
+    (0x00, 0x01), // Get Chassis Status
+    (0x00, 0x02), // Chassis Control
+    (0x00, 0x08), // Set System Boot Options
+    (0x00, 0x09), // Get System Boot Options
+    (0x06, 0x01), // Get Device ID
+    (0x06, 0x37), // Get System GUID
+    (0x06, 0x38), // Get Channel Authentication Capabilities
+    (0x06, 0x3B), // Set Session Privilege Level
+    (0x06, 0x3C), // Close Session
+    (0x06, 0x54), // Get Channel Cipher Suites
+];
+
+/// Commands known to carry a secret (never logged, whatever `DATA_LOGGED` says): Set User
+/// Password (06h/47h), Set Channel Security Keys (06h/56h), Activate Session (06h/3Ah, the
+/// IPMI 1.5 password or auth code), Set LAN Configuration Parameters (0Ch/01h, parameter 22h
+/// and the SNMP community, among others).
+const SECRET_BEARING: &[(u8, u8)] = &[(0x06, 0x47), (0x06, 0x56), (0x06, 0x3A), (0x0C, 0x01)];
+
+/// The body logged for an IPMI request: its data in hex for the commands in `DATA_LOGGED`, only
+/// its length for anything else (commands the mock does not handle may carry passwords or keys
+/// it cannot recognise).
+fn logged_data(net_fn: u8, command: u8, data: &[u8]) -> String {
+    let key = (net_fn & 0xFE, command);
+    if DATA_LOGGED.contains(&key) && !SECRET_BEARING.contains(&key) {
+        hex(data)
+    } else {
+        format!("<{} bytes not logged>", data.len())
     }
 }
 
@@ -223,6 +256,27 @@ mod tests {
             enabled,
             mode: mode.to_owned(),
         }
+    }
+
+    #[test]
+    fn only_known_harmless_commands_log_their_data() {
+        // Set User Password for user 3 with "secret".
+        let set_password = [0x03, 0x02, b's', b'e', b'c', b'r', b'e', b't'];
+        assert_eq!(
+            logged_data(0x06, 0x47, &set_password),
+            "<8 bytes not logged>"
+        );
+        assert_eq!(
+            logged_data(0x06, 0x56, &[0x01, 0x01, 0xAA]),
+            "<3 bytes not logged>"
+        );
+        assert_eq!(
+            logged_data(0x2E, 0x01, &[0x57, 0x01]),
+            "<2 bytes not logged>"
+        );
+        // Chassis Control power up, request or response netfn.
+        assert_eq!(logged_data(0x00, 0x02, &[0x01]), "01");
+        assert_eq!(logged_data(0x01, 0x02, &[0x01]), "01");
     }
 
     #[test]

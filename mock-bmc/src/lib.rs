@@ -42,7 +42,7 @@
 //!
 //! ```text
 //! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro]
-//!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON]
+//!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON] [--insert-returns-task]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
 //!                    [--ipmi 127.0.0.1:6230 [--ipmi-kg-hex HEX]]
 //! ```
@@ -60,6 +60,10 @@
 //! ```
 //!
 //! `ipmi` is each node's IPMI `host:port` (UDP), `null` without `--ipmi`.
+//!
+//! `--faults` takes a [`FaultSpec`] (armed on every node) or an array of them; an entry with
+//! `"node": i` is armed on node `i` only ([`parse_node_fault_specs`]).
+//! `--insert-returns-task` makes `InsertMedia` asynchronous ([`MockBmcBuilder::insert_returns_task`]).
 //!
 //! With `--tls`, `ca_pem_path` is the path of the self-signed certificate (PEM) every node
 //! presents; clients pin it or use it as their CA bundle.
@@ -175,7 +179,9 @@ pub struct MockBmcBuilder {
     inventory: InventorySize,
     node_inventory: Vec<(usize, InventorySize)>,
     faults: Option<FaultSpec>,
+    node_faults: Vec<(usize, FaultSpec)>,
     max_image_bytes: u64,
+    insert_returns_task: bool,
     ipmi: bool,
     ipmi_listen: Option<SocketAddr>,
     ipmi_kg: Option<ipmi::IpmiKey>,
@@ -211,7 +217,9 @@ impl Default for MockBmcBuilder {
             inventory: InventorySize::default(),
             node_inventory: Vec::new(),
             faults: None,
+            node_faults: Vec::new(),
             max_image_bytes: 64 << 20,
+            insert_returns_task: false,
             ipmi: false,
             ipmi_listen: None,
             ipmi_kg: None,
@@ -291,10 +299,31 @@ impl MockBmcBuilder {
         self
     }
 
+    /// Faults armed at start on node `index` only (after those of [`Self::faults`]);
+    /// [`Self::spawn`] refuses an index beyond the fleet.
+    #[must_use]
+    pub fn node_faults(mut self, index: usize, spec: FaultSpec) -> Self {
+        self.node_faults.push((index, spec));
+        self
+    }
+
     /// Largest image a node downloads on insert (default 64 MiB).
     #[must_use]
     pub fn max_image_bytes(mut self, bytes: u64) -> Self {
         self.max_image_bytes = bytes;
+        self
+    }
+
+    /// Asynchronous inserts (default off, any personality): `VirtualMedia.InsertMedia` answers
+    /// `202 Accepted` at once with a Task (its monitor in `Location`, `Retry-After`) and
+    /// downloads and checks the image in the background; the slot shows `Inserted` only once
+    /// the task has completed, and a bad image ends the task in `Exception` instead of failing
+    /// the POST (DSP0266 asynchronous operations; gofish follows the `Location` of an insert
+    /// since its PR #419). An option rather than a personality quirk: no field report in the
+    /// project's references ties this behaviour to a particular vendor.
+    #[must_use]
+    pub fn insert_returns_task(mut self, on: bool) -> Self {
+        self.insert_returns_task = on;
         self
     }
 
@@ -348,6 +377,11 @@ impl MockBmcBuilder {
         if self.nodes == 0 {
             return Err(MockBmcError::InvalidConfig("nodes must be at least 1"));
         }
+        if self.node_faults.iter().any(|(i, _)| *i >= self.nodes) {
+            return Err(MockBmcError::InvalidConfig(
+                "node faults name a node index beyond the fleet",
+            ));
+        }
         if let Some(a) = self.admin_listen
             && !a.ip().is_loopback()
         {
@@ -387,6 +421,7 @@ impl MockBmcBuilder {
             tls: self.tls,
             http,
             max_image_bytes: self.max_image_bytes,
+            insert_returns_task: self.insert_returns_task,
             paths: resources::paths_of(self.personality.profile()),
             basic_authorization,
         });
@@ -442,6 +477,9 @@ impl MockBmcBuilder {
                 addr: bound,
             });
             if let Some(spec) = &self.faults {
+                node.apply_faults(spec, now);
+            }
+            for (_, spec) in self.node_faults.iter().filter(|(i, _)| *i == index) {
                 node.apply_faults(spec, now);
             }
             let app = Router::new()
@@ -826,4 +864,34 @@ async fn admin_clear_ipmi_faults(
 /// Parses a [`FaultSpec`] from JSON text (the CLI's `--faults`).
 pub fn parse_fault_spec(json: &str) -> Result<FaultSpec, MockBmcError> {
     serde_json::from_str(json).map_err(|e| MockBmcError::InvalidFaults(e.to_string()))
+}
+
+/// Parses the CLI's `--faults`: one [`FaultSpec`] object or an array of them, each optionally
+/// with `"node": i` to arm it on node `i` only (`None` in the result: every node). For example
+/// `[{"latency_ms": 50}, {"node": 1, "transient_next": 3}]`.
+pub fn parse_node_fault_specs(json: &str) -> Result<Vec<(Option<usize>, FaultSpec)>, MockBmcError> {
+    let invalid = |e: String| MockBmcError::InvalidFaults(e);
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    items
+        .into_iter()
+        .map(|mut item| {
+            let node = match item.as_object_mut().and_then(|o| o.remove("node")) {
+                None => None,
+                Some(n) => Some(
+                    n.as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or_else(|| {
+                            invalid(format!("\"node\" must be a node index, not {n}"))
+                        })?,
+                ),
+            };
+            let spec = serde_json::from_value(item).map_err(|e| invalid(e.to_string()))?;
+            Ok((node, spec))
+        })
+        .collect()
 }

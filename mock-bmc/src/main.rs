@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use ferrofish_mock_bmc::ipmi::IpmiKey;
-use ferrofish_mock_bmc::{MockBmc, MockBmcError, Personality, PowerDelays, parse_fault_spec};
+use ferrofish_mock_bmc::{MockBmc, MockBmcError, Personality, PowerDelays, parse_node_fault_specs};
 
 /// A realistic, fast Redfish BMC emulator.
 #[derive(Debug, Parser)]
@@ -37,7 +37,8 @@ struct Args {
     /// Admin API address (loopback).
     #[arg(long, default_value = "127.0.0.1:0")]
     admin_listen: SocketAddr,
-    /// Faults armed on every node at start, as the admin API's JSON fault description.
+    /// Faults armed at start, as the admin API's JSON fault description (every node), or an
+    /// array of them where an entry with `"node": i` applies to node i only.
     #[arg(long)]
     faults: Option<String>,
     /// Off → On delay in milliseconds.
@@ -53,6 +54,10 @@ struct Args {
     /// port each), same user and password at Administrator privilege.
     #[arg(long, value_name = "ADDR")]
     ipmi: Option<SocketAddr>,
+    /// `InsertMedia` answers 202 with a task and downloads the image in the background (an
+    /// option, not tied to a personality).
+    #[arg(long)]
+    insert_returns_task: bool,
     /// IPMI BMC key (Kg) in hexadecimal, up to 20 bytes (as `ipmitool -y` takes it).
     #[arg(
         long,
@@ -111,9 +116,21 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         .personality(args.personality)
         .credentials(args.user, args.password)
         .admin_api(args.admin_listen)
-        .power_delays(delays);
+        .power_delays(delays)
+        .insert_returns_task(args.insert_returns_task);
     if let Some(f) = &args.faults {
-        builder = builder.faults(parse_fault_spec(f)?);
+        let mut fleet_wide_set = false;
+        for (node, spec) in parse_node_fault_specs(f)? {
+            builder = match node {
+                Some(index) => builder.node_faults(index, spec),
+                None if !fleet_wide_set => {
+                    fleet_wide_set = true;
+                    builder.faults(spec)
+                }
+                // A further fleet-wide entry: armed on each node after the first.
+                None => (0..args.nodes).fold(builder, |b, i| b.node_faults(i, spec.clone())),
+            };
+        }
     }
     if let Some(addr) = args.ipmi {
         builder = builder.ipmi_listen(addr);

@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     pub tls: bool,
     pub http: reqwest::Client,
     pub max_image_bytes: u64,
+    /// `InsertMedia` answers 202 with a task ([`crate::MockBmcBuilder::insert_returns_task`]).
+    pub insert_returns_task: bool,
     /// Resource paths of the personality, rendered once instead of on every request.
     pub paths: crate::resources::Paths,
     /// The `Authorization` header value a client with the right credentials sends
@@ -120,7 +122,12 @@ pub struct FailNext {
 /// `/ipmi/chassis/control`, `/ipmi/chassis/set-boot-options`, `/ipmi/app/get-device-id`, see
 /// [`crate::ipmi::HandledCommand::name`]), no headers, the request data as spaced lower-case
 /// hex in `body` (`"02"` for a power cycle) and the IPMI completion code in `status`
-/// (0 = success).
+/// (0 = success). Only the commands the mock handles have their data logged; for any other
+/// (`/ipmi/raw/06/47`, Set User Password, and the rest, which may carry a password or key)
+/// `body` holds only the length, `"<18 bytes not logged>"`.
+///
+/// Redfish bodies are logged with password and token fields replaced by `"<redacted>"` and the
+/// user-info of URLs (`http://user:pw@host/x.iso`) by `<redacted>@`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogEntry {
     /// Sequence number within the node, from 1.

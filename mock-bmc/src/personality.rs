@@ -99,6 +99,9 @@ pub struct VendorError {
     pub message_id: &'static str,
     /// Human-readable message.
     pub message: &'static str,
+    /// `Retry-After` seconds sent with it, where the firmware sends one (iDRAC's `SYS518`
+    /// comes without).
+    pub retry_after_secs: Option<u32>,
 }
 
 /// One personality's data. Each `bool`/`Option` field is a named quirk.
@@ -134,12 +137,6 @@ pub struct Profile {
     /// Quirk `insert_rejects_readonly_fields`: `InsertMedia` fails when the body carries `Inserted`
     /// or `WriteProtected` (Supermicro X11/X12).
     pub insert_rejects_readonly_fields: bool,
-    /// Quirk `insert_returns_task`: `InsertMedia` answers `202 Accepted` at once with a Task
-    /// (its monitor in `Location`, `Retry-After`) and downloads and checks the image in the
-    /// background; the slot shows `Inserted` only once the task has completed, and a bad image
-    /// ends the task in `Exception` instead of failing the POST (DSP0266 asynchronous
-    /// operations; clients such as gofish follow the `Location` of an insert since its PR #419).
-    pub insert_returns_task: bool,
     /// Quirk `eject_requires_body`: `EjectMedia` without a JSON body is refused with 400 (iLO).
     pub eject_requires_body: bool,
     /// Maximum number of concurrent sessions (quirk: Dell 8, Lenovo 16).
@@ -153,6 +150,10 @@ pub struct Profile {
     /// Quirk `override_needs_enabled`: a Boot PATCH without `BootSourceOverrideEnabled` drops
     /// the override to `Disabled` (Supermicro).
     pub override_needs_enabled: bool,
+    /// Quirk `override_mode_needs_resend`: a Boot PATCH that sets `BootSourceOverrideTarget`
+    /// without `BootSourceOverrideMode` resets the mode to `Legacy` (Supermicro; anchors §2b
+    /// row 20, second half: Ironic re-syncs the boot mode after setting the device).
+    pub override_mode_needs_resend: bool,
     /// Allowed `ResetType` values of `ComputerSystem.Reset`.
     pub reset_types: &'static [&'static str],
     /// Last path segment of the BIOS settings object (`Settings`, HPE `settings`, Lenovo
@@ -167,6 +168,10 @@ pub struct Profile {
     /// configuration job (a Task, `Location` in the answer); a second PATCH while it is
     /// scheduled is refused (Dell).
     pub bios_patch_creates_job: bool,
+    /// Quirk `bios_apply_needs_job`: pending values staged without an apply time stay pending
+    /// across resets; only a reset while a BIOS configuration job is scheduled applies them
+    /// (iDRAC: the job is what applies the values, anchors §2c rows 34–36).
+    pub bios_apply_needs_job: bool,
     /// Quirk `graceful_restart_applies_bios`: whether a `GracefulRestart` applies pending BIOS
     /// values. When false only a reset that goes through POST from power-off or `ForceRestart`
     /// / `PowerCycle` applies them.
@@ -215,12 +220,14 @@ const STANDARD_RESETS: &[&str] = &[
     "ForceOn",
     "PushPowerButton",
     "PowerCycle",
+    "FullPowerCycle",
 ];
 
 const BASE_SERVICE_UNAVAILABLE: VendorError = VendorError {
     status: 503,
     message_id: "Base.1.18.ServiceTemporarilyUnavailable",
     message: "The service is temporarily unavailable.  Retry in 2 seconds.",
+    retry_after_secs: Some(2),
 };
 
 const BASE_SESSION_LIMIT: VendorError = VendorError {
@@ -228,6 +235,7 @@ const BASE_SESSION_LIMIT: VendorError = VendorError {
     message_id: "Base.1.18.SessionLimitExceeded",
     message: "The session establishment failed due to the number of simultaneous sessions \
               exceeding the limit of the implementation.",
+    retry_after_secs: Some(2),
 };
 
 static GENERIC: Profile = Profile {
@@ -244,18 +252,19 @@ static GENERIC: Profile = Profile {
     vmedia_slots: CD_USB_SLOTS,
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: false,
-    insert_returns_task: false,
     eject_requires_body: false,
     session_cap: 64,
     cd_boot_target: "Cd",
     boot_targets: &["None", "Pxe", "Cd", "Usb", "Hdd", "BiosSetup", "UefiHttp"],
     boot_enabled_values: &["Disabled", "Once", "Continuous"],
     override_needs_enabled: false,
+    override_mode_needs_resend: false,
     reset_types: STANDARD_RESETS,
     bios_settings_segment: "Settings",
     settings_apply_times: &["OnReset"],
     rejects_settings_apply_time: false,
     bios_patch_creates_job: false,
+    bios_apply_needs_job: false,
     graceful_restart_applies_bios: false,
     pending_lists_all_attributes: false,
     settings_omit_empty_attributes: false,
@@ -291,7 +300,6 @@ static DELL: Profile = Profile {
     ],
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: false,
-    insert_returns_task: false,
     eject_requires_body: false,
     session_cap: 8,
     cd_boot_target: "Cd",
@@ -307,6 +315,7 @@ static DELL: Profile = Profile {
     ],
     boot_enabled_values: &["Disabled", "Once", "Continuous"],
     override_needs_enabled: false,
+    override_mode_needs_resend: false,
     reset_types: &[
         "On",
         "ForceOff",
@@ -325,6 +334,7 @@ static DELL: Profile = Profile {
     ],
     rejects_settings_apply_time: false,
     bios_patch_creates_job: true,
+    bios_apply_needs_job: true,
     graceful_restart_applies_bios: true,
     pending_lists_all_attributes: false,
     settings_omit_empty_attributes: false,
@@ -334,11 +344,13 @@ static DELL: Profile = Profile {
         status: 503,
         message_id: "IDRAC.2.8.SYS518",
         message: "Unable to complete the request because the iDRAC data sources are unavailable.",
+        retry_after_secs: None,
     },
     session_limit_error: VendorError {
         status: 400,
         message_id: "IDRAC.2.8.RAC0218",
         message: "The maximum number of user sessions is reached.",
+        retry_after_secs: None,
     },
     bios_registry: "BiosAttributeRegistry.v1_0_0",
 };
@@ -368,7 +380,6 @@ static HPE: Profile = Profile {
     ],
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: false,
-    insert_returns_task: false,
     eject_requires_body: true,
     session_cap: 32,
     cd_boot_target: "Cd",
@@ -385,6 +396,7 @@ static HPE: Profile = Profile {
     ],
     boot_enabled_values: &["Disabled", "Once", "Continuous"],
     override_needs_enabled: false,
+    override_mode_needs_resend: false,
     reset_types: &[
         "On",
         "ForceOff",
@@ -398,6 +410,7 @@ static HPE: Profile = Profile {
     settings_apply_times: &["OnReset"],
     rejects_settings_apply_time: false,
     bios_patch_creates_job: false,
+    bios_apply_needs_job: false,
     graceful_restart_applies_bios: true,
     pending_lists_all_attributes: true,
     settings_omit_empty_attributes: false,
@@ -407,6 +420,7 @@ static HPE: Profile = Profile {
         status: 400,
         message_id: "iLO.2.15.InvalidOperationForSystemState",
         message: "The operation is not allowed in the current system state.",
+        retry_after_secs: None,
     },
     session_limit_error: BASE_SESSION_LIMIT,
     bios_registry: "BiosAttributeRegistryU46.v1_0_0",
@@ -437,7 +451,6 @@ static LENOVO: Profile = Profile {
     ],
     vmedia_patch_only: true,
     insert_rejects_readonly_fields: false,
-    insert_returns_task: false,
     eject_requires_body: false,
     session_cap: 16,
     cd_boot_target: "Cd",
@@ -453,6 +466,7 @@ static LENOVO: Profile = Profile {
     ],
     boot_enabled_values: &["Disabled", "Once"],
     override_needs_enabled: false,
+    override_mode_needs_resend: false,
     reset_types: &[
         "On",
         "Nmi",
@@ -466,6 +480,7 @@ static LENOVO: Profile = Profile {
     settings_apply_times: &[],
     rejects_settings_apply_time: true,
     bios_patch_creates_job: false,
+    bios_apply_needs_job: false,
     graceful_restart_applies_bios: false,
     pending_lists_all_attributes: true,
     settings_omit_empty_attributes: false,
@@ -501,7 +516,6 @@ static SUPERMICRO: Profile = Profile {
     ],
     vmedia_patch_only: false,
     insert_rejects_readonly_fields: true,
-    insert_returns_task: true,
     eject_requires_body: false,
     session_cap: 32,
     cd_boot_target: "UsbCd",
@@ -517,6 +531,7 @@ static SUPERMICRO: Profile = Profile {
     ],
     boot_enabled_values: &["Disabled", "Once", "Continuous"],
     override_needs_enabled: true,
+    override_mode_needs_resend: true,
     reset_types: &[
         "On",
         "ForceOff",
@@ -530,6 +545,7 @@ static SUPERMICRO: Profile = Profile {
     settings_apply_times: &["OnReset"],
     rejects_settings_apply_time: false,
     bios_patch_creates_job: false,
+    bios_apply_needs_job: false,
     graceful_restart_applies_bios: false,
     pending_lists_all_attributes: false,
     settings_omit_empty_attributes: true,

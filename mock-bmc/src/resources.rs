@@ -247,6 +247,9 @@ pub(crate) fn odata_doc() -> Value {
     })
 }
 
+/// Deepest `$expand` `$levels` served; the service root advertises it as `MaxLevels`.
+pub(crate) const MAX_EXPAND_LEVELS: u8 = 3;
+
 fn oem(node: &Node, body: Value) -> Option<(String, Value)> {
     node.profile().oem_key.map(|k| (k.to_owned(), body))
 }
@@ -270,7 +273,7 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
                 "Vendor": p.manufacturer,
                 "Product": p.manager_model,
                 "ProtocolFeaturesSupported": {
-                    "ExpandQuery": {"ExpandAll": true, "Levels": true, "MaxLevels": 1, "Links": true, "NoLinks": true},
+                    "ExpandQuery": {"ExpandAll": true, "Levels": true, "MaxLevels": MAX_EXPAND_LEVELS, "Links": true, "NoLinks": true},
                     "SelectQuery": false,
                     "FilterQuery": false,
                     "OnlyMemberQuery": false,
@@ -311,7 +314,7 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
             Allow::Get,
         ),
         ["Systems", id, "Bios"] if *id == p.system_id => {
-            res(bios_resource(node, st, ps), Allow::Get)
+            res(bios_resource(node, st, ps, now), Allow::Get)
         }
         ["Systems", id, "Bios", seg] if *id == p.system_id && *seg == p.bios_settings_segment => {
             res(bios_settings(node, st, ps), Allow::GetPatch)
@@ -564,7 +567,31 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
             if let Some((k, v)) = oem(node, json!({})) {
                 m["Oem"] = json!({ k: v });
             }
+            if p.bios_patch_creates_job {
+                // iDRAC links its job queue from the Manager's OEM links.
+                m["Links"]["Oem"] =
+                    json!({"Dell": {"Jobs": link(&format!("{}/Jobs", ps.manager))}});
+            }
             res(m, Allow::Get)
+        }
+        ["Managers", id, "Jobs"] if *id == p.manager_id && p.bios_patch_creates_job => res(
+            json!({
+                "@odata.id": format!("{}/Jobs", ps.manager),
+                "@odata.type": "#DellJobCollection.DellJobCollection",
+                "Name": "JobQueue",
+                "Description": "Collection of Job Instances",
+                "Members": st.tasks.iter().filter(|t| t.name == crate::state::BIOS_JOB_NAME)
+                    .map(|t| link(&dell_job_path(node, t.id))).collect::<Vec<_>>(),
+                "Members@odata.count": st.tasks.iter().filter(|t| t.name == crate::state::BIOS_JOB_NAME).count(),
+            }),
+            Allow::Get,
+        ),
+        ["Managers", id, "Jobs", jid] if *id == p.manager_id && p.bios_patch_creates_job => {
+            let t = st
+                .tasks
+                .iter()
+                .find(|t| t.name == crate::state::BIOS_JOB_NAME && task_id(node, t.id) == *jid)?;
+            res(dell_job_body(node, st, t), Allow::Get)
         }
         ["SessionService"] => res(
             json!({
@@ -758,6 +785,54 @@ pub(crate) fn task_id(node: &Node, id: u32) -> String {
     }
 }
 
+/// Where a Dell BIOS job lives: `/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_<n>`.
+pub(crate) fn dell_job_path(node: &Node, id: u32) -> String {
+    format!("{}/Jobs/{}", paths(node).manager, task_id(node, id))
+}
+
+/// A Dell job (`DellJob`): `JobState` `Scheduled` until a reset, `Running` while the reset that
+/// applies it is under way, then `Completed`.
+pub(crate) fn dell_job_body(node: &Node, st: &NodeState, t: &crate::state::Task) -> Value {
+    let (state, pct, message, message_id) = match t.state {
+        TaskState::Pending if st.bios_apply_in_progress() => (
+            "Running",
+            50,
+            "Task successfully scheduled.",
+            "IDRAC.2.8.JCP001",
+        ),
+        TaskState::Pending => (
+            "Scheduled",
+            0,
+            "Task successfully scheduled.",
+            "IDRAC.2.8.JCP001",
+        ),
+        TaskState::Running => ("Running", 50, "Job in progress.", "IDRAC.2.8.PR20"),
+        TaskState::Completed => (
+            "Completed",
+            100,
+            "Job completed successfully.",
+            "IDRAC.2.8.PR19",
+        ),
+        TaskState::Cancelled => ("Failed", 100, "Job canceled.", "IDRAC.2.8.SUP0518"),
+        TaskState::Exception => ("Failed", 100, "Job failed.", "IDRAC.2.8.SYS051"),
+    };
+    json!({
+        "@odata.id": dell_job_path(node, t.id),
+        "@odata.type": "#DellJob.v1_5_0.DellJob",
+        "Id": task_id(node, t.id),
+        "Name": "Configure: BIOS.Setup.1-1",
+        "Description": "Job Instance",
+        "JobType": "BIOSConfiguration",
+        "JobState": state,
+        "PercentComplete": pct,
+        "Message": message,
+        "MessageId": message_id,
+        "MessageArgs": [],
+        "StartTime": iso_time(t.start_unix),
+        "TargetSettingsURI": null,
+    })
+}
+
 pub(crate) fn task_body(node: &Node, t: &crate::state::Task) -> Value {
     let id = task_id(node, t.id);
     let (state, status, pct) = match t.state {
@@ -870,7 +945,7 @@ fn system(node: &Node, st: &mut NodeState, ps: &Paths, now: Instant) -> Value {
     sys
 }
 
-fn bios_resource(node: &Node, st: &NodeState, ps: &Paths) -> Value {
+fn bios_resource(node: &Node, st: &NodeState, ps: &Paths, now: Instant) -> Value {
     let p = node.profile();
     let mut attrs = Map::new();
     for (i, a) in bios::ATTRIBUTES.iter().enumerate() {
@@ -887,6 +962,24 @@ fn bios_resource(node: &Node, st: &NodeState, ps: &Paths) -> Value {
     });
     if !p.settings_apply_times.is_empty() {
         settings["SupportedApplyTimes"] = json!(p.settings_apply_times);
+    }
+    // After an apply: when, its outcome, and an ETag naming that apply (DSP0266 settings).
+    if let Some((at, count)) = st.bios_last_applied {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .saturating_sub(now.saturating_duration_since(at).as_secs());
+        settings["Time"] = json!(iso_time(unix));
+        settings["ETag"] = json!(format!("W/\"bios-apply-{count}\""));
+        settings["Messages"] = json!([{
+            "@odata.type": "#Message.v1_3_0.Message",
+            "MessageId": "Base.1.18.Success",
+            "Message": "The request completed successfully.",
+            "MessageArgs": [],
+            "MessageSeverity": "OK",
+            "Severity": "OK",
+            "Resolution": "None.",
+        }]);
     }
     json!({
         "@odata.id": ps.bios,

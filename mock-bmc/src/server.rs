@@ -120,10 +120,9 @@ fn vendor_error(e: VendorError) -> Reply {
             "Retry the operation later.",
         )],
     );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        reply.header(header::RETRY_AFTER, "2")
-    } else {
-        reply
+    match e.retry_after_secs {
+        Some(secs) => reply.header(header::RETRY_AFTER, secs.to_string()),
+        None => reply,
     }
 }
 
@@ -386,6 +385,31 @@ fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `text` with the user-info (`user:password@`) of every URL in it replaced by `<redacted>@`:
+/// an `Image` such as `http://u:pw@host/x.iso` carries credentials the log must not keep.
+pub(crate) fn strip_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match authority.rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str("<redacted>");
+                out.push_str(&authority[userinfo_end..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn redact_json(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -398,6 +422,7 @@ fn redact_json(v: &mut Value) {
             }
         }
         Value::Array(a) => a.iter_mut().for_each(redact_json),
+        Value::String(text) if text.contains("://") => *text = strip_userinfo(text),
         _ => {}
     }
 }
@@ -416,7 +441,7 @@ fn redact_body(bytes: &[u8]) -> String {
             if text.to_ascii_lowercase().contains("password") {
                 "<redacted non-json body>".to_owned()
             } else {
-                text
+                strip_userinfo(&text)
             }
         }
     }
@@ -425,9 +450,11 @@ fn redact_body(bytes: &[u8]) -> String {
 /// The axum handler every request of a node goes through.
 pub(crate) async fn dispatch(State(node): State<Arc<Node>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .unwrap_or_default();
+    // A body over the limit is refused whole (413), never silently cut or emptied.
+    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (axum::body::Bytes::new(), true),
+    };
     let latency = lock(&node.faults).latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -438,7 +465,20 @@ pub(crate) async fn dispatch(State(node): State<Arc<Node>>, req: Request) -> Res
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), ToString::to_string);
-    let reply = handle(&node, &method, &parts.uri, &parts.headers, &bytes, now).await;
+    let reply = if too_large {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            vec![base_message(
+                "PayloadTooLarge",
+                "The supplied payload exceeds the maximum size supported by the service.".into(),
+                &[],
+                &[],
+                "Check that the supplied payload is correct and supported by this service.",
+            )],
+        )
+    } else {
+        handle(&node, &method, &parts.uri, &parts.headers, &bytes, now).await
+    };
     let response = finish(&node, &method, reply);
     node.record(LogEntry {
         seq: 0,
@@ -518,7 +558,7 @@ fn parse_expand(v: &str) -> Result<(ExpandKind, u8), String> {
         .strip_prefix("($levels=")
         .and_then(|r| r.strip_suffix(')'))
         .and_then(|n| n.parse::<u8>().ok())
-        .filter(|n| (1..=3).contains(n))
+        .filter(|n| (1..=resources::MAX_EXPAND_LEVELS).contains(n))
         .ok_or_else(|| v.to_owned())?;
     Ok((kind, levels))
 }
@@ -1206,7 +1246,10 @@ async fn insert_media(
             return error(StatusCode::CONFLICT, vec![base_message("ResourceInUse", "The change to the requested resource failed because the resource is in use or in transition.".into(), &[], &[], "Eject the inserted media first.")]);
         }
     }
-    if via_action && p.insert_returns_task {
+    if non_http_transfer(&image, body) {
+        return unsupported_transfer_protocol();
+    }
+    if via_action && node.shared.insert_returns_task {
         return insert_as_task(node, slot_idx, image, write_protected);
     }
     match load_image(node, slot_idx, image, write_protected).await {
@@ -1218,7 +1261,7 @@ async fn insert_media(
 /// Name of the task an asynchronous insert runs as.
 const INSERT_TASK: &str = "Virtual media insert";
 
-/// Quirk `insert_returns_task`: answers 202 with the task at once and loads the image in the
+/// Option `insert_returns_task` ([`crate::MockBmcBuilder::insert_returns_task`]): answers 202 with the task at once and loads the image in the
 /// background; the task ends `Completed`, or `Exception` with the reason a synchronous insert
 /// would have answered.
 fn insert_as_task(
@@ -1281,24 +1324,12 @@ async fn load_image(
         .vmedia_slots
         .get(slot_idx)
         .is_some_and(|s| s.media_types.contains(&"CD"));
-    let fetched = fetch_image(node, &image).await;
-    let data = match fetched {
+    let data = match fetch_image(node, &image).await {
         Ok(d) => d,
-        Err(why) => {
-            return Err((
-                StatusCode::INTERNAL_SERVER_ERROR,
-                base_message(
-                    "ResourceAtUriUnauthorized",
-                    format!(
-                        "While accessing the resource at '{image}', the service received an authorization error '{why}'."
-                    ),
-                    &[&image, &why],
-                    &["/Image".into()],
-                    "Ensure that the image URL is reachable from the BMC and try again.",
-                ),
-            ));
-        }
+        Err(failure) => return Err(fetch_failure_reply(&strip_userinfo(&image), failure)),
     };
+    // Messages name the image without its user-info.
+    let shown = strip_userinfo(&image);
     let (label, config_drive) = if is_cd {
         if !iso9660::has_iso9660_signature(&data) {
             return Err((
@@ -1306,9 +1337,9 @@ async fn load_image(
                 base_message(
                     "ActionParameterValueFormatError",
                     format!(
-                        "The value '{image}' for the parameter Image in the action {action} is of a different format than the parameter can accept."
+                        "The value '{shown}' for the parameter Image in the action {action} is of a different format than the parameter can accept."
                     ),
-                    &[&image, "Image", action],
+                    &[&shown, "Image", action],
                     &["/Image".into()],
                     "Provide an ISO 9660 image.",
                 ),
@@ -1348,37 +1379,142 @@ async fn load_image(
     Ok(())
 }
 
-async fn fetch_image(node: &Node, url: &str) -> Result<Vec<u8>, String> {
+/// Why an image download failed; each maps to the error a BMC answers ([`fetch_failure_reply`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FetchFailure {
+    /// No usable connection: refused, unreachable, timed out, cut mid-transfer (or the
+    /// image-download fault).
+    Connection,
+    /// The image server answered 401 or 403.
+    Unauthorized(u16),
+    /// The image server answered another non-success status (404 and the rest).
+    NotFound(u16),
+    /// Not a URL at all.
+    InvalidUrl,
+    /// Larger than the node accepts.
+    TooLarge,
+}
+
+/// The status and message for a failed download of `image` (already without user-info).
+fn fetch_failure_reply(image: &str, failure: FetchFailure) -> (StatusCode, Value) {
+    let action = "VirtualMedia.InsertMedia";
+    let related = ["/Image".to_owned()];
+    match failure {
+        FetchFailure::Connection => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            base_message(
+                "CouldNotEstablishConnection",
+                format!("The service failed to establish a connection with the URI '{image}'."),
+                &[image],
+                &related,
+                "Ensure that the URI contains a valid and reachable node name, protocol information, and other URI components.",
+            ),
+        ),
+        FetchFailure::Unauthorized(status) => {
+            let why = format!("HTTP {status}");
+            (
+                StatusCode::BAD_REQUEST,
+                base_message(
+                    "ResourceAtUriUnauthorized",
+                    format!(
+                        "While accessing the resource at '{image}', the service received an authorization error '{why}'."
+                    ),
+                    &[image, &why],
+                    &related,
+                    "Ensure that the appropriate access is provided for the service in order for it to access the URI.",
+                ),
+            )
+        }
+        FetchFailure::NotFound(_) => (
+            StatusCode::BAD_REQUEST,
+            base_message(
+                "ResourceNotFound",
+                format!("The requested resource of type Image named '{image}' was not found."),
+                &["Image", image],
+                &related,
+                "Provide an image URL the image server serves and resubmit the request.",
+            ),
+        ),
+        FetchFailure::InvalidUrl => (
+            StatusCode::BAD_REQUEST,
+            base_message(
+                "ActionParameterValueFormatError",
+                format!(
+                    "The value '{image}' for the parameter Image in the action {action} is of a different format than the parameter can accept."
+                ),
+                &[image, "Image", action],
+                &related,
+                "Provide an absolute http or https URL.",
+            ),
+        ),
+        FetchFailure::TooLarge => (
+            StatusCode::BAD_REQUEST,
+            base_message(
+                "ActionParameterValueError",
+                format!("The value for the parameter Image in the action {action} is invalid."),
+                &["Image", action],
+                &related,
+                "Provide a smaller image.",
+            ),
+        ),
+    }
+}
+
+/// A 400 `ActionParameterNotSupported` naming `TransferProtocolType`: the mock (like most
+/// BMCs' HTTP-only firmware) downloads over http and https only.
+fn unsupported_transfer_protocol() -> Reply {
+    let action = "VirtualMedia.InsertMedia";
+    error(
+        StatusCode::BAD_REQUEST,
+        vec![base_message(
+            "ActionParameterNotSupported",
+            format!(
+                "The parameter TransferProtocolType for the action {action} is not supported on the target resource."
+            ),
+            &["TransferProtocolType", action],
+            &["/TransferProtocolType".into()],
+            "Use an http or https image URL (TransferProtocolType HTTP or HTTPS).",
+        )],
+    )
+}
+
+/// Whether an insert asks for a protocol other than HTTP(S): by `TransferProtocolType` or by
+/// the scheme of `Image`.
+fn non_http_transfer(image: &str, body: &serde_json::Map<String, Value>) -> bool {
+    let protocol = body.get("TransferProtocolType").and_then(Value::as_str);
+    if protocol.is_some_and(|p| !matches!(p, "HTTP" | "HTTPS")) {
+        return true;
+    }
+    url::Url::parse(image).is_ok_and(|u| !matches!(u.scheme(), "http" | "https"))
+}
+
+async fn fetch_image(node: &Node, url: &str) -> Result<Vec<u8>, FetchFailure> {
     {
         let mut f = lock(&node.faults);
         if f.image_fail_next > 0 {
             f.image_fail_next -= 1;
-            return Err("connection refused".into());
+            return Err(FetchFailure::Connection);
         }
     }
-    let parsed = url::Url::parse(url).map_err(|_| "invalid URL".to_owned())?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err("unsupported transfer protocol".into());
-    }
-    let mut resp = node.shared.http.get(parsed).send().await.map_err(|e| {
-        if e.is_timeout() {
-            "timeout".to_owned()
-        } else {
-            "connection failed".to_owned()
-        }
-    })?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status().as_u16()));
+    let parsed = url::Url::parse(url).map_err(|_| FetchFailure::InvalidUrl)?;
+    let mut resp = node
+        .shared
+        .http
+        .get(parsed)
+        .send()
+        .await
+        .map_err(|_| FetchFailure::Connection)?;
+    let status = resp.status().as_u16();
+    match status {
+        200..=299 => {}
+        401 | 403 => return Err(FetchFailure::Unauthorized(status)),
+        _ => return Err(FetchFailure::NotFound(status)),
     }
     let mut data = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|_| "transfer interrupted".to_owned())?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(|_| FetchFailure::Connection)? {
         data.extend_from_slice(&chunk);
         if data.len() as u64 > node.shared.max_image_bytes {
-            return Err("image too large".into());
+            return Err(FetchFailure::TooLarge);
         }
     }
     Ok(data)
@@ -1441,6 +1577,13 @@ async fn patch_resource(
                 && !b.contains_key("BootSourceOverrideEnabled")
             {
                 boot.enabled = OverrideEnabled::Disabled;
+            }
+            // ...and falls back to Legacy unless the mode is re-sent with the target.
+            if p.override_mode_needs_resend
+                && b.contains_key("BootSourceOverrideTarget")
+                && !b.contains_key("BootSourceOverrideMode")
+            {
+                "Legacy".clone_into(&mut boot.mode);
             }
         }
         if !infos.is_empty() {
@@ -1577,12 +1720,7 @@ fn patch_bios(node: &Arc<Node>, patch: &serde_json::Map<String, Value>, now: Ins
     }
     let mut st = node.state_at(now);
     let creates_job = p.bios_patch_creates_job && apply_time.is_some();
-    if creates_job
-        && st
-            .tasks
-            .iter()
-            .any(|t| t.state == TaskState::Pending && t.name == "BIOS configuration job")
-    {
+    if creates_job && st.bios_job_scheduled() {
         return error(StatusCode::BAD_REQUEST, vec![message("IDRAC.2.8.SYS011", "Pending configuration values are already committed, unable to perform another set operation.".into(), &[], &[], "Wait for the scheduled job to complete or delete the configuration jobs before attempting more set attribute operations.")]);
     }
     let effective = |i: usize| st.bios_pending_value(i).unwrap_or_else(|| st.bios_value(i));
@@ -1600,20 +1738,19 @@ fn patch_bios(node: &Arc<Node>, patch: &serde_json::Map<String, Value>, now: Ins
         let id = st.take_id();
         st.tasks.push(Task {
             id,
-            name: "BIOS configuration job",
+            name: crate::state::BIOS_JOB_NAME,
             state: TaskState::Pending,
             start_unix: unix_now(),
             message: None,
         });
-        let tid = resources::task_id(node, id);
-        let monitor = format!("/redfish/v1/TaskService/TaskMonitors/{tid}");
+        // iDRAC answers with its job (not a task monitor) in `Location`; the job is also a
+        // TaskService task whose monitor is `/redfish/v1/TaskService/TaskMonitors/JID_<n>`.
         let body = st
             .tasks
             .last()
-            .map_or(Value::Null, |t| resources::task_body(node, t));
+            .map_or(Value::Null, |t| resources::dell_job_body(node, &st, t));
         return Reply::json(StatusCode::ACCEPTED, body)
-            .header(header::LOCATION, monitor)
-            .header(header::RETRY_AFTER, "5");
+            .header(header::LOCATION, resources::dell_job_path(node, id));
     }
     Reply::empty(StatusCode::NO_CONTENT)
 }
@@ -1759,5 +1896,26 @@ mod tests {
         let r = redact_headers(&h);
         assert!(r.iter().all(|(_, v)| v == "<redacted>"));
         assert_eq!(redact_body(b"password=hunter2"), "<redacted non-json body>");
+    }
+
+    #[test]
+    fn user_info_is_stripped_from_urls() {
+        assert_eq!(
+            strip_userinfo("http://u:pw@host:8080/x.iso?a=b"),
+            "http://<redacted>@host:8080/x.iso?a=b"
+        );
+        assert_eq!(
+            strip_userinfo("see https://a@b@h/p and nfs://h2/p"),
+            "see https://<redacted>@h/p and nfs://h2/p"
+        );
+        assert_eq!(strip_userinfo("http://host/x@y.iso"), "http://host/x@y.iso");
+        assert_eq!(
+            redact_body(br#"{"Image":"http://u:pw@h/x.iso","Inserted":true}"#),
+            r#"{"Image":"http://<redacted>@h/x.iso","Inserted":true}"#
+        );
+        assert_eq!(
+            redact_body(b"Image=http://u:pw@h/x.iso"),
+            "Image=http://<redacted>@h/x.iso"
+        );
     }
 }

@@ -86,6 +86,9 @@ pub enum ResetType {
     ForceRestart,
     /// Off then on.
     PowerCycle,
+    /// Off then on as if the utility lines were removed and restored (an AC cycle); applies
+    /// BIOS changes like `PowerCycle`.
+    FullPowerCycle,
     /// Non-maskable interrupt.
     Nmi,
     /// Simulated power button press.
@@ -103,6 +106,7 @@ impl ResetType {
             "GracefulRestart" => ResetType::GracefulRestart,
             "ForceRestart" => ResetType::ForceRestart,
             "PowerCycle" => ResetType::PowerCycle,
+            "FullPowerCycle" => ResetType::FullPowerCycle,
             "Nmi" => ResetType::Nmi,
             "PushPowerButton" => ResetType::PushPowerButton,
             _ => return None,
@@ -221,6 +225,9 @@ pub enum TaskState {
     Exception,
 }
 
+/// `Name` of the task a Dell BIOS PATCH with an apply time creates (the iDRAC job).
+pub const BIOS_JOB_NAME: &str = "BIOS configuration job";
+
 /// A task in the `TaskService`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Task {
@@ -276,6 +283,9 @@ pub struct NodeState {
     pub bios_pending: Vec<(u16, Value)>,
     /// `ResetBios` was called; defaults are restored at the next applying reset.
     pub bios_reset_pending: bool,
+    /// When pending BIOS values were last applied, and how many applies so far (for the
+    /// `@Redfish.Settings` `Time`, `ETag` and `Messages` of the BIOS resource).
+    pub bios_last_applied: Option<(Instant, u32)>,
     /// Virtual-media slots, in the personality's slot order.
     pub media: Vec<MediaSlot>,
     /// Last boot.
@@ -311,6 +321,7 @@ impl NodeState {
             bios_current: Vec::new(),
             bios_pending: Vec::new(),
             bios_reset_pending: false,
+            bios_last_applied: None,
             media: vec![MediaSlot::default(); profile.vmedia_slots.len()],
             booted: None,
             boot_count: 0,
@@ -353,7 +364,7 @@ impl NodeState {
                     self.power = PowerState::On;
                     self.last_power_change = Some(t.due);
                     self.transition = None;
-                    self.boot_now(t.applies_bios, profile);
+                    self.boot_now(t.applies_bios, profile, t.due);
                 }
                 PowerState::On | PowerState::Off => self.transition = None,
             }
@@ -419,11 +430,11 @@ impl NodeState {
                     profile.graceful_restart_applies_bios,
                 ));
             }
-            ResetType::ForceRestart | ResetType::PowerCycle => {
+            ResetType::ForceRestart | ResetType::PowerCycle | ResetType::FullPowerCycle => {
                 if on {
                     self.power = PowerState::PoweringOff;
                     self.transition = Some(off_phase(delays.force_off, true, true));
-                } else if kind == ResetType::PowerCycle {
+                } else if kind != ResetType::ForceRestart {
                     self.power = PowerState::PoweringOn;
                     self.transition = Some(off_phase(delays.on, false, true));
                 } else {
@@ -447,11 +458,11 @@ impl NodeState {
         self.power = if on { PowerState::On } else { PowerState::Off };
         self.last_power_change = Some(now);
         if on && !was_on {
-            self.boot_now(true, profile);
+            self.boot_now(true, profile, now);
         }
     }
 
-    fn boot_now(&mut self, applies_bios: bool, profile: &Profile) {
+    fn boot_now(&mut self, applies_bios: bool, profile: &Profile, at: Instant) {
         self.boot_count += 1;
         let source = match self.boot.enabled {
             OverrideEnabled::Disabled => "Hdd".to_owned(),
@@ -460,10 +471,16 @@ impl NodeState {
         if self.boot.enabled == OverrideEnabled::Once {
             self.boot.enabled = OverrideEnabled::Disabled;
         }
-        let did_apply_bios =
-            applies_bios && (self.bios_reset_pending || !self.bios_pending.is_empty());
+        // iDRAC applies staged values only through a scheduled job.
+        let values_apply = !profile.bios_apply_needs_job || self.bios_job_scheduled();
+        let did_apply_bios = applies_bios
+            && (self.bios_reset_pending || values_apply && !self.bios_pending.is_empty());
         if applies_bios {
-            self.apply_bios();
+            self.apply_bios(values_apply);
+        }
+        if did_apply_bios {
+            let count = self.bios_last_applied.map_or(0, |(_, n)| n) + 1;
+            self.bios_last_applied = Some((at, count));
         }
         let cd_boot = source == profile.cd_boot_target || source == "Cd";
         let slot = cd_boot
@@ -485,10 +502,13 @@ impl NodeState {
         });
     }
 
-    fn apply_bios(&mut self) {
+    fn apply_bios(&mut self, values_apply: bool) {
         if self.bios_reset_pending {
             self.bios_current.clear();
             self.bios_reset_pending = false;
+        }
+        if !values_apply {
+            return;
         }
         for (idx, value) in std::mem::take(&mut self.bios_pending) {
             let default = crate::bios::default_value(usize::from(idx));
@@ -502,6 +522,18 @@ impl NodeState {
                 t.state = TaskState::Completed;
             }
         }
+    }
+
+    /// Whether a BIOS configuration job waits for a reset.
+    pub fn bios_job_scheduled(&self) -> bool {
+        self.tasks
+            .iter()
+            .any(|t| t.state == TaskState::Pending && t.name == BIOS_JOB_NAME)
+    }
+
+    /// Whether a reset that applies BIOS values is under way (a scheduled job is then running).
+    pub fn bios_apply_in_progress(&self) -> bool {
+        self.transition.is_some_and(|t| t.applies_bios)
     }
 
     /// Current value of BIOS attribute `idx`.
@@ -642,6 +674,39 @@ mod tests {
         assert_eq!(s.booted.as_ref().map(|b| b.source.as_str()), Some("Hdd"));
     }
 
+    fn bios_job() -> Task {
+        Task {
+            id: 99,
+            name: BIOS_JOB_NAME,
+            state: TaskState::Pending,
+            start_unix: 0,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn dell_applies_staged_values_only_through_a_job() {
+        let t0 = Instant::now();
+        let prof = Personality::Dell.profile();
+        let mut s = booted_node(Personality::Dell, t0);
+        let idx = crate::bios::index_of("BootMode").unwrap();
+        s.stage_bios(vec![(idx, Value::from("Bios"))]);
+        s.reset(ResetType::ForceRestart, t0 + ms(200), prof, D)
+            .unwrap();
+        s.tick(t0 + ms(400), prof, D);
+        assert_eq!(s.power(t0 + ms(400), prof, D), PowerState::On);
+        assert_eq!(s.bios_pending_value(idx), Some(Value::from("Bios")));
+        assert_eq!(s.booted.as_ref().map(|b| b.applied_bios), Some(false));
+        s.tasks.push(bios_job());
+        s.reset(ResetType::ForceRestart, t0 + ms(500), prof, D)
+            .unwrap();
+        assert!(s.bios_apply_in_progress());
+        s.tick(t0 + ms(700), prof, D);
+        assert_eq!(s.bios_value(idx), Value::from("Bios"));
+        assert_eq!(s.tasks[0].state, TaskState::Completed);
+        assert_eq!(s.booted.as_ref().map(|b| b.applied_bios), Some(true));
+    }
+
     #[test]
     fn graceful_restart_applies_bios_only_where_the_personality_says() {
         let t0 = Instant::now();
@@ -657,6 +722,9 @@ mod tests {
                 crate::bios::index_of("BootMode").unwrap(),
                 Value::from("Bios"),
             )]);
+            if prof.bios_apply_needs_job {
+                s.tasks.push(bios_job());
+            }
             s.reset(ResetType::GracefulRestart, t0 + ms(200), prof, D)
                 .unwrap();
             assert_eq!(

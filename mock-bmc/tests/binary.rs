@@ -192,3 +192,53 @@ fn bad_ipmi_key_is_a_clear_error_that_does_not_echo_it() {
     assert!(stderr.contains("--ipmi-kg-hex"), "{stderr}");
     assert!(!stderr.contains("5ecre7zz"), "{stderr}");
 }
+
+/// `--faults` with a `"node"` index arms that node only; an entry without one arms every node.
+#[test]
+fn per_node_faults_from_the_command_line() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args(["--nodes", "2", "--listen", "127.0.0.1:0", "--faults"])
+        .arg(r#"[{"node": 1, "transient_next": 1}, {"malformed_next": 0}]"#)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("one line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    let url = |i: usize| v["nodes"][i]["url"].as_str().expect("url").to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let statuses = rt.block_on(async {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let mut out = Vec::new();
+        for i in [0, 1, 1] {
+            let r = http
+                .get(format!("{}/redfish/v1/Systems/1", url(i)))
+                .basic_auth("admin", Some("password"))
+                .send()
+                .await
+                .expect("GET");
+            out.push(r.status().as_u16());
+        }
+        out
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(statuses, vec![200, 503, 200]);
+
+    // An index beyond the fleet is refused at start.
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args(["--nodes", "1", "--listen", "127.0.0.1:0", "--faults"])
+        .arg(r#"{"node": 5, "transient_next": 1}"#)
+        .output()
+        .expect("binary runs");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("beyond the fleet"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -8,6 +8,24 @@ use common::{Bmc, PASS, USER, spawn};
 use ferrofish_mock_bmc::{MockBmc, Personality};
 use serde_json::json;
 
+/// Injected latency delays every answer by at least that long (a lower bound only: a loaded
+/// machine may add more).
+#[tokio::test]
+async fn latency_fault_delays_answers_by_at_least_the_latency() {
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let latency = Duration::from_millis(300);
+    mock.node(0).faults().latency(latency);
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        assert_eq!(bmc.get("/redfish/v1/Systems/1").await.status(), 200);
+        let elapsed = started.elapsed();
+        assert!(elapsed >= latency, "answered after {elapsed:?}");
+    }
+    mock.node(0).faults().clear();
+    assert_eq!(mock.node(0).count("GET", "/redfish/v1/Systems/1"), 2);
+}
+
 #[tokio::test]
 async fn fail_next_with_retry_after_then_recovers() {
     let mock = spawn(Personality::Generic).await;
@@ -231,6 +249,7 @@ async fn admin_api_faults_state_and_requests() {
 async fn request_log_order_bodies_and_no_secrets() {
     let mock = MockBmc::builder()
         .credentials("admin", "Hunter2-very-secret")
+        .ipmi(true)
         .spawn()
         .await
         .unwrap();
@@ -286,12 +305,35 @@ async fn request_log_order_bodies_and_no_secrets() {
     assert_eq!(log[0].status, 201);
     assert_eq!(node.count("GET", "/redfish/v1/Systems/1"), 2);
     assert_eq!(node.request_count(), 5);
+
+    // An image URL with credentials in it: the logged body keeps the URL, not the user-info.
+    let r = http
+        .post(bmc.url("/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia"))
+        .basic_auth("admin", Some("Hunter2-very-secret"))
+        .json(&json!({"Image": "http://imguser:ImagePw-secret@127.0.0.1:1/x.iso"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500, "nothing listens on port 1");
+    let insert = node.requests().pop().unwrap();
+    assert_eq!(
+        insert.body,
+        r#"{"Image":"http://<redacted>@127.0.0.1:1/x.iso"}"#
+    );
+
+    ipmi_set_user_password(&node).await;
+
+    let log = node.requests();
     let everything = serde_json::to_string(&log).unwrap() + &format!("{:?}{:?}", node.view(), mock);
     for secret in [
         "Hunter2-very-secret",
         "BiosPw-secret",
         token.as_str(),
         "SHVudGVyMi",
+        "ImagePw-secret",
+        "imguser",
+        // "IpmiPw" in the hex the IPMI log would use.
+        "49 70 6d 69 50 77",
     ] {
         assert!(!everything.contains(secret), "log leaks {secret}");
     }
@@ -307,4 +349,44 @@ async fn request_log_order_bodies_and_no_secrets() {
             .iter()
             .any(|(k, v)| k == "authorization" && v == "<redacted>")
     );
+}
+
+fn ipmitool_installed() -> bool {
+    std::process::Command::new("ipmitool")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// IPMI Set User Password (06h/47h) for user 3 with `IpmiPw-secret`: only its length is
+/// logged (skipped without ipmitool).
+async fn ipmi_set_user_password(node: &ferrofish_mock_bmc::NodeHandle) {
+    let mut set_password = vec!["raw", "0x06", "0x47", "0x03", "0x02"];
+    let password_hex: Vec<String> = format!("{:\0<16}", "IpmiPw-secret")
+        .bytes()
+        .map(|b| format!("0x{b:02x}"))
+        .collect();
+    set_password.extend(password_hex.iter().map(String::as_str));
+    if ipmitool_installed() {
+        let addr = node.ipmi_addr().unwrap();
+        let output = tokio::process::Command::new("ipmitool")
+            .args(["-I", "lanplus", "-H", &addr.ip().to_string()])
+            .args(["-p", &addr.port().to_string(), "-N", "1", "-R", "4"])
+            .args(["-U", "admin", "-P", "Hunter2-very-secret"])
+            .args(&set_password)
+            .kill_on_drop(true)
+            .output();
+        let _ = tokio::time::timeout(Duration::from_secs(60), output)
+            .await
+            .expect("ipmitool finishes");
+        let logged: Vec<_> = node
+            .requests()
+            .into_iter()
+            .filter(|e| e.method == "IPMI" && e.path == "/ipmi/raw/06/47")
+            .collect();
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_eq!(logged[0].body, "<18 bytes not logged>");
+    } else {
+        eprintln!("skipped the IPMI half: ipmitool is not installed");
+    }
 }

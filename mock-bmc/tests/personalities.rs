@@ -16,8 +16,9 @@ async fn wait_booted(bmc: &Bmc, count: u32) {
     }
 }
 
-/// Stage a BIOS change, `GracefulRestart`, check, then `ForceRestart` and check.
-async fn bios_apply_case(p: Personality, graceful_applies: bool) {
+/// Stage a BIOS change on the settings object (expected at the literal `settings_path`),
+/// `GracefulRestart`, check, then `ForceRestart` and check.
+async fn bios_apply_case(p: Personality, graceful_applies: bool, settings_path: &str) {
     let mock = spawn(p).await;
     let bmc = Bmc::new(mock.node(0));
     let prof = p.profile();
@@ -27,10 +28,7 @@ async fn bios_apply_case(p: Personality, graceful_applies: bool) {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(
-        settings.ends_with(&format!("/Bios/{}", prof.bios_settings_segment)),
-        "{p}: {settings}"
-    );
+    assert_eq!(settings, settings_path, "{p}");
     bmc.reset(&sys, "On").await;
     wait_booted(&bmc, 1).await;
     let mut body = json!({"Attributes": {"ProcTurboMode": "Disabled"}});
@@ -87,67 +85,159 @@ async fn bios_apply_case(p: Personality, graceful_applies: bool) {
 
 #[tokio::test]
 async fn bios_apply_generic_needs_force_restart() {
-    bios_apply_case(Personality::Generic, false).await;
+    bios_apply_case(
+        Personality::Generic,
+        false,
+        "/redfish/v1/Systems/1/Bios/Settings",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn bios_apply_dell_graceful_restart_runs_the_job() {
-    bios_apply_case(Personality::Dell, true).await;
+    bios_apply_case(
+        Personality::Dell,
+        true,
+        "/redfish/v1/Systems/System.Embedded.1/Bios/Settings",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn bios_apply_hpe_lower_case_settings() {
-    bios_apply_case(Personality::Hpe, true).await;
+    bios_apply_case(
+        Personality::Hpe,
+        true,
+        "/redfish/v1/Systems/1/Bios/settings",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn bios_apply_lenovo_pending() {
-    bios_apply_case(Personality::Lenovo, false).await;
+    bios_apply_case(
+        Personality::Lenovo,
+        false,
+        "/redfish/v1/Systems/1/Bios/Pending",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn bios_apply_supermicro_sd() {
-    bios_apply_case(Personality::Supermicro, false).await;
+    bios_apply_case(
+        Personality::Supermicro,
+        false,
+        "/redfish/v1/Systems/1/Bios/SD",
+    )
+    .await;
 }
 
 #[tokio::test]
-async fn dell_bios_patch_creates_job_with_task_monitor() {
-    let mock = spawn(Personality::Dell).await;
+async fn dell_bios_patch_creates_job_at_idrac_jobs() {
+    // A slow power-on so the job is observably `Running` while the applying reset is under way.
+    let mock = ferrofish_mock_bmc::MockBmc::builder()
+        .personality(Personality::Dell)
+        .power_delays(ferrofish_mock_bmc::PowerDelays {
+            on: Duration::from_millis(1_500),
+            ..common::fast_delays()
+        })
+        .spawn()
+        .await
+        .unwrap();
     let bmc = Bmc::new(mock.node(0));
     let sys = "/redfish/v1/Systems/System.Embedded.1";
-    let settings = format!("{sys}/Bios/Settings");
-    let r = bmc.patch(&settings, json!({"Attributes": {"NumLock": "Off"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
+    let settings = "/redfish/v1/Systems/System.Embedded.1/Bios/Settings";
+    let job_path = "/redfish/v1/Managers/iDRAC.Embedded.1/Jobs/JID_000000000001";
+    let r = bmc.patch(settings, json!({"Attributes": {"NumLock": "Off"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
     assert_eq!(r.status(), 202);
-    assert!(r.headers().contains_key("retry-after"));
-    let monitor = r.headers()["location"].to_str().unwrap().to_owned();
-    assert!(monitor.contains("JID_"), "{monitor}");
-    let task: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(task["TaskState"], "Pending");
-    let again = bmc.patch(&settings, json!({"Attributes": {"NumLock": "On"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
+    assert_eq!(r.headers()["location"], job_path);
+    let job: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(job["JobState"], "Scheduled");
+    let job = bmc.get_json(job_path).await;
+    assert_eq!(job["@odata.id"], job_path);
+    assert_eq!(job["Id"], "JID_000000000001");
+    assert_eq!(job["JobType"], "BIOSConfiguration");
+    assert_eq!(job["JobState"], "Scheduled");
+    assert_eq!(job["PercentComplete"], 0);
+    assert_eq!(job["Message"], "Task successfully scheduled.");
+    let jobs = bmc
+        .get_json("/redfish/v1/Managers/iDRAC.Embedded.1/Jobs")
+        .await;
+    assert_eq!(jobs["Members"], json!([{"@odata.id": job_path}]));
+    assert_eq!(
+        bmc.get_json("/redfish/v1/Managers/iDRAC.Embedded.1").await["Links"]["Oem"]["Dell"]["Jobs"]
+            ["@odata.id"],
+        "/redfish/v1/Managers/iDRAC.Embedded.1/Jobs"
+    );
+    let again = bmc.patch(settings, json!({"Attributes": {"NumLock": "On"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
     assert_eq!(again.status(), 400);
     assert_eq!(
         message_ids(&again.json().await.unwrap()),
         vec!["IDRAC.2.8.SYS011"]
     );
-    let m = bmc.get(&monitor).await;
+    // Still a TaskService task, with its monitor.
+    let monitor = "/redfish/v1/TaskService/TaskMonitors/JID_000000000001";
+    let m = bmc.get(monitor).await;
     assert_eq!(m.status(), 202, "job waits for a reset");
     assert!(m.headers().contains_key("retry-after"));
     assert_eq!(
-        bmc.get_json("/redfish/v1/TaskService/Tasks").await["Members@odata.count"],
-        1
+        bmc.get_json("/redfish/v1/TaskService/Tasks").await["Members"],
+        json!([{"@odata.id": "/redfish/v1/TaskService/Tasks/JID_000000000001"}])
     );
-    bmc.reset(sys, "On").await;
+    assert_eq!(bmc.reset(sys, "On").await.status(), 204);
+    let running = bmc.get_json(job_path).await;
+    assert_eq!(running["JobState"], "Running", "{running}");
+    assert_eq!(running["PercentComplete"], 50);
     wait_booted(&bmc, 1).await;
-    let m = bmc.get(&monitor).await;
-    assert_eq!(m.status(), 200);
-    assert_eq!(
-        m.json::<serde_json::Value>().await.unwrap()["TaskState"],
-        "Completed"
-    );
+    let done = bmc.get_json(job_path).await;
+    assert_eq!(done["JobState"], "Completed");
+    assert_eq!(done["PercentComplete"], 100);
+    assert_eq!(done["Message"], "Job completed successfully.");
+    assert_eq!(bmc.get(monitor).await.status(), 200);
     assert_eq!(
         bmc.node.view().bios_changed.get("NumLock"),
         Some(&json!("Off"))
     );
+}
+
+#[tokio::test]
+async fn dell_bios_values_without_job_stay_pending_across_resets() {
+    let mock = spawn(Personality::Dell).await;
+    let bmc = Bmc::new(mock.node(0));
+    let sys = "/redfish/v1/Systems/System.Embedded.1";
+    let settings = "/redfish/v1/Systems/System.Embedded.1/Bios/Settings";
+    let r = bmc
+        .patch(settings, json!({"Attributes": {"NumLock": "Off"}}))
+        .await;
+    assert_eq!(r.status(), 204, "no apply time: staged, no job");
+    assert!(r.headers().get("location").is_none());
+    assert_eq!(
+        bmc.get_json("/redfish/v1/Managers/iDRAC.Embedded.1/Jobs")
+            .await["Members@odata.count"],
+        0
+    );
+    bmc.reset(sys, "On").await;
+    wait_booted(&bmc, 1).await;
+    let view = bmc.node.view();
+    assert_eq!(
+        view.bios_changed.get("NumLock"),
+        None,
+        "no job: not applied"
+    );
+    assert_eq!(view.bios_pending.get("NumLock"), Some(&json!("Off")));
+    // A job created later applies everything pending, the earlier value included.
+    let r = bmc.patch(settings, json!({"Attributes": {"ProcTurboMode": "Disabled"}, "@Redfish.SettingsApplyTime": {"ApplyTime": "OnReset"}})).await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(bmc.reset(sys, "ForceRestart").await.status(), 204);
+    wait_booted(&bmc, 2).await;
+    let view = bmc.node.view();
+    assert_eq!(view.bios_changed.get("NumLock"), Some(&json!("Off")));
+    assert_eq!(
+        view.bios_changed.get("ProcTurboMode"),
+        Some(&json!("Disabled"))
+    );
+    assert!(view.bios_pending.is_empty());
 }
 
 #[tokio::test]
@@ -200,12 +290,22 @@ async fn dell_transient_sys518_on_request() {
     for _ in 0..2 {
         let r = bmc.get("/redfish/v1/Systems").await;
         assert_eq!(r.status(), 503);
+        assert!(
+            r.headers().get("retry-after").is_none(),
+            "iDRAC sends no Retry-After with SYS518"
+        );
         assert_eq!(
             message_ids(&r.json().await.unwrap()),
             vec!["IDRAC.2.8.SYS518"]
         );
     }
     assert_eq!(bmc.get("/redfish/v1/Systems").await.status(), 200);
+    // The DMTF-style transient error of the generic personality does carry one.
+    let generic = spawn(Personality::Generic).await;
+    generic.node(0).faults().transient_error_next(1);
+    let r = Bmc::new(generic.node(0)).get("/redfish/v1/Systems").await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "2");
 }
 
 #[tokio::test]
@@ -227,19 +327,26 @@ async fn hpe_busy_after_power_change_and_oem() {
 
 #[tokio::test]
 async fn hpe_pending_lists_all_attributes_lenovo_too_dell_only_changes() {
-    for (p, all) in [
-        (Personality::Hpe, true),
-        (Personality::Lenovo, true),
-        (Personality::Dell, false),
+    for (p, all, settings) in [
+        (
+            Personality::Hpe,
+            true,
+            "/redfish/v1/Systems/1/Bios/settings",
+        ),
+        (
+            Personality::Lenovo,
+            true,
+            "/redfish/v1/Systems/1/Bios/Pending",
+        ),
+        (
+            Personality::Dell,
+            false,
+            "/redfish/v1/Systems/System.Embedded.1/Bios/Settings",
+        ),
     ] {
         let mock = spawn(p).await;
         let bmc = Bmc::new(mock.node(0));
-        let prof = p.profile();
-        let settings = format!(
-            "/redfish/v1/Systems/{}/Bios/{}",
-            prof.system_id, prof.bios_settings_segment
-        );
-        let n = bmc.get_json(&settings).await["Attributes"]
+        let n = bmc.get_json(settings).await["Attributes"]
             .as_object()
             .map_or(0, serde_json::Map::len);
         assert_eq!(n > 50, all, "{p}: {n}");
@@ -360,6 +467,42 @@ async fn supermicro_usbcd_target_and_enabled_must_be_resent() {
     assert_eq!(
         gb.get_json(sys).await["Boot"]["BootSourceOverrideEnabled"],
         "Once"
+    );
+}
+
+/// Quirk `override_mode_needs_resend` (Supermicro): a target without the mode falls back to
+/// Legacy; re-sending UEFI with the target keeps it. Generic keeps the mode.
+#[tokio::test]
+async fn supermicro_boot_mode_resets_to_legacy_unless_resent() {
+    let sys = "/redfish/v1/Systems/1";
+    let mock = spawn(Personality::Supermicro).await;
+    let bmc = Bmc::new(mock.node(0));
+    let full = json!({"Boot": {"BootSourceOverrideTarget": "UsbCd", "BootSourceOverrideEnabled": "Once", "BootSourceOverrideMode": "UEFI"}});
+    assert_eq!(bmc.patch(sys, full.clone()).await.status(), 200);
+    assert_eq!(
+        bmc.get_json(sys).await["Boot"]["BootSourceOverrideMode"],
+        "UEFI"
+    );
+    let no_mode =
+        json!({"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}});
+    assert_eq!(bmc.patch(sys, no_mode.clone()).await.status(), 200);
+    let boot = bmc.get_json(sys).await["Boot"].clone();
+    assert_eq!(boot["BootSourceOverrideMode"], "Legacy", "{boot}");
+    assert_eq!(boot["BootSourceOverrideTarget"], "Pxe");
+    assert_eq!(bmc.patch(sys, full).await.status(), 200);
+    assert_eq!(
+        bmc.get_json(sys).await["Boot"]["BootSourceOverrideMode"],
+        "UEFI"
+    );
+
+    let generic = spawn(Personality::Generic).await;
+    let g = Bmc::new(generic.node(0));
+    let uefi = json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once", "BootSourceOverrideMode": "UEFI"}});
+    assert_eq!(g.patch(sys, uefi).await.status(), 200);
+    assert_eq!(g.patch(sys, no_mode).await.status(), 200);
+    assert_eq!(
+        g.get_json(sys).await["Boot"]["BootSourceOverrideMode"],
+        "UEFI"
     );
 }
 

@@ -146,11 +146,11 @@ async fn auth_rules_and_401_without_detail() {
 
 #[tokio::test]
 async fn custom_credentials() {
-    let mock = MockBmc::builder()
-        .credentials("ops", "s3cr3t-pw")
-        .spawn()
-        .await
-        .unwrap();
+    let builder = MockBmc::builder().credentials("ops", "s3cr3t-pw");
+    let builder_debug = format!("{builder:?}");
+    assert!(builder_debug.contains("ops"), "{builder_debug}");
+    assert!(!builder_debug.contains("s3cr3t-pw"), "{builder_debug}");
+    let mock = builder.spawn().await.unwrap();
     let bmc = Bmc::new(mock.node(0));
     assert_eq!(
         bmc.get(SYS).await.status(),
@@ -165,7 +165,36 @@ async fn custom_credentials() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(!format!("{mock:?}").contains("s3cr3t-pw"));
+    let node = mock.node(0);
+    let shown = format!(
+        "{mock:?}{node:?}{:?}{}{}",
+        node.view(),
+        serde_json::to_string(&node.view()).unwrap(),
+        serde_json::to_string(&node.requests()).unwrap(),
+    );
+    assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+}
+
+/// Dropping the handle stops the node's listener: a fresh connection is refused afterwards.
+#[tokio::test]
+async fn dropping_the_handle_closes_the_port() {
+    let mock = spawn(Personality::Generic).await;
+    let addr = mock.node(0).addr();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_ok());
+    drop(mock);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match tokio::net::TcpStream::connect(addr).await {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            other => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "port {addr} still open: {other:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
 }
 
 #[tokio::test]
@@ -543,6 +572,32 @@ async fn expand_members_and_levels() {
     assert_eq!(bmc.get("/redfish/v1/Systems?$expand=!").await.status(), 400);
 }
 
+/// The root advertises `MaxLevels` 3, and exactly that depth is served.
+#[tokio::test]
+async fn expand_max_levels_is_what_the_root_advertises() {
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let root = bmc.get_json("/redfish/v1").await;
+    assert_eq!(
+        root["ProtocolFeaturesSupported"]["ExpandQuery"]["MaxLevels"],
+        3
+    );
+    let three = bmc
+        .get_json("/redfish/v1/Systems?$expand=.($levels=3)")
+        .await;
+    // Systems → System → Processors collection → Processor.
+    assert_eq!(
+        three["Members"][0]["Processors"]["Members"][0]["Id"],
+        "CPU1"
+    );
+    let r = bmc.get("/redfish/v1/Systems?$expand=.($levels=4)").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.QueryParameterValueFormatError"]
+    );
+}
+
 #[tokio::test]
 async fn inventory_sizes_and_unique_macs() {
     let size = ferrofish_mock_bmc::InventorySize {
@@ -643,5 +698,66 @@ async fn tls_with_pinned_self_signed_certificate() {
             .await
             .is_err(),
         "self-signed is not trusted by default"
+    );
+}
+
+/// A body over 1 MiB is refused whole with 413 `PayloadTooLarge`, and changes nothing.
+#[tokio::test]
+async fn oversized_body_is_413() {
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let tag = "x".repeat(1 << 20);
+    let r = bmc.patch(SYS, json!({"AssetTag": tag})).await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.PayloadTooLarge"]
+    );
+    assert_ne!(bmc.get_json(SYS).await["AssetTag"], json!(tag));
+    // Just under the limit is read (and answered on its merits).
+    let small = bmc.patch(SYS, json!({"AssetTag": "A2"})).await;
+    assert_eq!(small.status(), 200);
+}
+
+/// `FullPowerCycle` is advertised by the generic personality, powers an off node on and
+/// applies pending BIOS values like `PowerCycle`.
+#[tokio::test]
+async fn full_power_cycle_applies_bios() {
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let sys = bmc.get_json(SYS).await;
+    let allowed = &sys["Actions"]["#ComputerSystem.Reset"]["ResetType@Redfish.AllowableValues"];
+    assert!(
+        allowed
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("FullPowerCycle"))),
+        "{allowed}"
+    );
+    let before = bmc.get_json("/redfish/v1/Systems/1/Bios").await["@Redfish.Settings"].clone();
+    assert!(before.get("Time").is_none(), "no apply yet: {before}");
+    assert!(before.get("Messages").is_none(), "no apply yet: {before}");
+    let r = bmc
+        .patch(
+            "/redfish/v1/Systems/1/Bios/Settings",
+            json!({"Attributes": {"ProcTurboMode": "Disabled"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(bmc.reset(SYS, "FullPowerCycle").await.status(), 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while bmc.node.view().boot_count < 1 {
+        assert!(std::time::Instant::now() < deadline, "node did not boot");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let bios = bmc.get_json("/redfish/v1/Systems/1/Bios").await;
+    assert_eq!(bios["Attributes"]["ProcTurboMode"], "Disabled");
+    // `@Redfish.Settings` now tells when and how the apply went.
+    let settings = &bios["@Redfish.Settings"];
+    assert_eq!(settings["ETag"], "W/\"bios-apply-1\"");
+    assert_eq!(settings["Messages"][0]["MessageId"], "Base.1.18.Success");
+    let time = settings["Time"].as_str().unwrap_or_default();
+    assert!(
+        time.len() == 25 && time.ends_with("+00:00") && time.starts_with("20"),
+        "{settings}"
     );
 }

@@ -75,13 +75,11 @@ async fn config_drive_boot(p: Personality) {
         )
         .await
     };
-    if p.profile().insert_returns_task {
-        assert_eq!(r.status(), 202, "{p}");
-        let monitor = r.headers()["location"].to_str().unwrap().to_owned();
-        assert_eq!(wait_task(&bmc, &monitor).await["TaskState"], "Completed");
-    } else {
-        assert_eq!(r.status(), 204, "{p}");
-    }
+    assert_eq!(
+        r.status(),
+        204,
+        "{p}: synchronous without the insert_returns_task option"
+    );
     let slot = bmc.get_json(&slot_path).await;
     assert_eq!(slot["Inserted"], true);
     assert_eq!(slot["Image"], image);
@@ -216,21 +214,32 @@ async fn bad_and_unreachable_images_are_rejected() {
             json!({"Image": format!("http://{img}/missing.iso")}),
         )
         .await;
-    assert_eq!(r.status(), 500, "404 from the image server");
-    // A port nobody listens on.
+    assert_eq!(r.status(), 400, "404 from the image server");
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.ResourceNotFound"]
+    );
+    // A port nobody listens on; the credentials in the URL appear in no answer.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
     let r = bmc
-        .post(insert, json!({"Image": format!("http://{closed}/x.iso")}))
+        .post(
+            insert,
+            json!({"Image": format!("http://u:ImagePw-secret@{closed}/x.iso")}),
+        )
         .await;
     assert_eq!(r.status(), 500);
+    let text = r.text().await.unwrap();
+    assert!(!text.contains("ImagePw-secret"), "{text}");
     assert_eq!(
-        bmc.post(insert, json!({"Image": "ftp://127.0.0.1/x.iso"}))
-            .await
-            .status(),
-        500
+        message_ids(&serde_json::from_str(&text).unwrap()),
+        vec!["Base.1.18.CouldNotEstablishConnection"]
+    );
+    assert!(
+        text.contains(&format!("http://<redacted>@{closed}/x.iso")),
+        "{text}"
     );
     assert_eq!(
         bmc.post(insert, json!({})).await.status(),
@@ -248,6 +257,60 @@ async fn bad_and_unreachable_images_are_rejected() {
         bmc.get_json("/redfish/v1/Systems/1/VirtualMedia/CD").await["Inserted"],
         false
     );
+}
+
+/// 401/403 from the image server → `ResourceAtUriUnauthorized`; a non-HTTP protocol (by
+/// scheme or `TransferProtocolType`) → `ActionParameterNotSupported` naming the parameter.
+#[tokio::test]
+async fn refused_images_and_non_http_protocols() {
+    let img = image_server(vec![("/tiny.iso", b"CD001".to_vec())]).await;
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let insert = "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia";
+    // An image server that refuses the BMC: 401 and 403.
+    let locked = {
+        use axum::http::StatusCode;
+        use axum::routing::get;
+        let app = axum::Router::new()
+            .route("/locked.iso", get(|| async { StatusCode::UNAUTHORIZED }))
+            .route("/forbidden.iso", get(|| async { StatusCode::FORBIDDEN }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    };
+    for (path, code) in [("/locked.iso", "HTTP 401"), ("/forbidden.iso", "HTTP 403")] {
+        let r = bmc
+            .post(insert, json!({"Image": format!("http://{locked}{path}")}))
+            .await;
+        assert_eq!(r.status(), 400, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            message_ids(&body),
+            vec!["Base.1.18.ResourceAtUriUnauthorized"]
+        );
+        assert_eq!(
+            body["error"]["@Message.ExtendedInfo"][0]["MessageArgs"][1],
+            code
+        );
+    }
+    for body in [
+        json!({"Image": "ftp://127.0.0.1/x.iso"}),
+        json!({"Image": format!("http://{img}/tiny.iso"), "TransferProtocolType": "NFS"}),
+    ] {
+        let r = bmc.post(insert, body.clone()).await;
+        assert_eq!(r.status(), 400, "{body}");
+        let reply: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            message_ids(&reply),
+            vec!["Base.1.18.ActionParameterNotSupported"]
+        );
+        assert_eq!(
+            reply["error"]["@Message.ExtendedInfo"][0]["MessageArgs"][0],
+            "TransferProtocolType"
+        );
+    }
+    assert!(bmc.node.view().inserted_media.is_empty());
 }
 
 #[tokio::test]
@@ -284,10 +347,21 @@ async fn plain_iso_boots_without_address_and_second_insert_conflicts() {
     assert_eq!(v.static_network, None);
 }
 
-/// Quirk `insert_returns_task` (Supermicro): `InsertMedia` answers 202 with a task monitor at once;
-/// the slot shows the image only after the download, and a bad image ends the task in Exception.
+/// A Supermicro fleet with the `insert_returns_task` option.
+async fn spawn_async_insert() -> ferrofish_mock_bmc::MockBmcHandle {
+    ferrofish_mock_bmc::MockBmc::builder()
+        .personality(Personality::Supermicro)
+        .insert_returns_task(true)
+        .power_delays(common::fast_delays())
+        .spawn()
+        .await
+        .unwrap()
+}
+
+/// Option `insert_returns_task`: `InsertMedia` answers 202 with a task monitor at once; the slot
+/// shows the image only after the download, and a bad image ends the task in Exception.
 #[tokio::test]
-async fn supermicro_insert_runs_as_a_task() {
+async fn insert_returns_task_option_runs_the_insert_as_a_task() {
     const INSERT: &str = "/redfish/v1/Managers/1/VirtualMedia/CD1/Actions/VirtualMedia.InsertMedia";
     const SLOT: &str = "/redfish/v1/Managers/1/VirtualMedia/CD1";
     // An image server that accepts and never answers keeps the first task running.
@@ -299,7 +373,7 @@ async fn supermicro_insert_runs_as_a_task() {
             open.push(conn);
         }
     });
-    let mock = spawn(Personality::Supermicro).await;
+    let mock = spawn_async_insert().await;
     let bmc = Bmc::new(mock.node(0));
     let r = bmc
         .post(
@@ -333,7 +407,7 @@ async fn supermicro_insert_runs_as_a_task() {
         ("/cd.iso", config_drive()),
     ])
     .await;
-    let mock = spawn(Personality::Supermicro).await;
+    let mock = spawn_async_insert().await;
     let bmc = Bmc::new(mock.node(0));
     let r = bmc
         .post(INSERT, json!({"Image": format!("http://{img}/junk.iso")}))
@@ -361,19 +435,27 @@ async fn supermicro_insert_runs_as_a_task() {
     assert_eq!(slot["Image"], format!("http://{img}/cd.iso"));
 }
 
-/// Personalities without the quirk keep answering a synchronous 204 (and a 400 for a bad
-/// image, in the POST itself).
+/// Without the option (the default, every personality, Supermicro included) inserts answer a
+/// synchronous 204, and a 400 for a bad image in the POST itself.
 #[tokio::test]
-async fn generic_insert_stays_synchronous() {
+async fn inserts_stay_synchronous_by_default() {
     let img = image_server(vec![("/junk.iso", vec![0u8; 40_000])]).await;
-    let mock = spawn(Personality::Generic).await;
-    let bmc = Bmc::new(mock.node(0));
-    let r = bmc
-        .post(
+    for (p, insert) in [
+        (
+            Personality::Generic,
             "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia",
-            json!({"Image": format!("http://{img}/junk.iso")}),
-        )
-        .await;
-    assert_eq!(r.status(), 400);
-    assert!(r.headers().get("location").is_none());
+        ),
+        (
+            Personality::Supermicro,
+            "/redfish/v1/Managers/1/VirtualMedia/CD1/Actions/VirtualMedia.InsertMedia",
+        ),
+    ] {
+        let mock = spawn(p).await;
+        let bmc = Bmc::new(mock.node(0));
+        let r = bmc
+            .post(insert, json!({"Image": format!("http://{img}/junk.iso")}))
+            .await;
+        assert_eq!(r.status(), 400, "{p}");
+        assert!(r.headers().get("location").is_none(), "{p}");
+    }
 }
