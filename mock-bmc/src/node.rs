@@ -14,18 +14,28 @@ use crate::state::{BootRecord, NodeState, PowerDelays, PowerState};
 
 /// How much inventory a node has. Payloads are generated from these counts and the node's
 /// seed; nothing large is stored per node.
+///
+/// Storage counts are per controller: a node with `storage_controllers: 2, drives: 4,
+/// volumes: 3` serves `Storage/1` and `Storage/2`, each with 4 drives and 3 volumes (8 drives
+/// and 6 volumes in all). `SimpleStorage/1` lists the first controller's drives. When
+/// deserialising, a missing field takes its [`Default`] value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InventorySize {
     /// Processors.
     pub processors: u8,
     /// DIMMs.
     pub dimms: u8,
-    /// Drives on the storage controller.
+    /// Drives on each storage controller.
     pub drives: u8,
     /// Ethernet interfaces of the System.
     pub nics: u8,
     /// `PCIe` devices.
     pub pcie_devices: u8,
+    /// Storage controllers (`Systems/{id}/Storage/1`, `/2`, ...).
+    pub storage_controllers: u8,
+    /// Volumes (RAID virtual disks) on each storage controller.
+    pub volumes: u8,
 }
 
 impl Default for InventorySize {
@@ -36,6 +46,8 @@ impl Default for InventorySize {
             drives: 2,
             nics: 2,
             pcie_devices: 3,
+            storage_controllers: 1,
+            volumes: 1,
         }
     }
 }

@@ -80,6 +80,13 @@ pub(crate) fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The 1-based member number a path segment names, if it is written canonically (`"2"`, not
+/// `"02"`) and within `1..=count`.
+fn index_within(segment: &str, count: u8) -> Option<u8> {
+    let n: u8 = segment.parse().ok()?;
+    (n.to_string() == segment && (1..=count).contains(&n)).then_some(n)
+}
+
 pub(crate) fn uuid_for(seed: u64) -> String {
     let a = mix(seed);
     let b = mix(a);
@@ -379,17 +386,20 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
                 &format!("{}/Storage", ps.system),
                 "StorageCollection",
                 "Storage Collection",
-                [format!("{}/Storage/1", ps.system)],
+                (1..=sizes.storage_controllers).map(|c| format!("{}/Storage/{c}", ps.system)),
             ),
             Allow::Get,
         ),
-        ["Systems", id, "Storage", "1"] if *id == p.system_id => {
-            let base = format!("{}/Storage/1", ps.system);
+        ["Systems", id, "Storage", ctrl] if *id == p.system_id => {
+            let c = index_within(ctrl, sizes.storage_controllers)?;
+            let base = format!("{}/Storage/{c}", ps.system);
             res(
                 json!({
                     "@odata.id": base,
                     "@odata.type": "#Storage.v1_21_0.Storage",
-                    "Id": "1", "Name": "RAID Controller",
+                    "Id": ctrl,
+                    // The first keeps the single-controller name older callers may match on.
+                    "Name": if c == 1 { "RAID Controller".to_owned() } else { format!("RAID Controller {c}") },
                     "Drives@odata.count": sizes.drives,
                     "Drives": (1..=sizes.drives).map(|d| link(&format!("{base}/Drives/{d}"))).collect::<Vec<_>>(),
                     "Volumes": link(&format!("{base}/Volumes")),
@@ -398,42 +408,52 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
                 Allow::Get,
             )
         }
-        ["Systems", id, "Storage", "1", "Drives", d] if *id == p.system_id => {
-            let n: u8 = d.parse().ok()?;
-            (1..=sizes.drives).contains(&n).then_some(())?;
+        ["Systems", id, "Storage", ctrl, "Drives", d] if *id == p.system_id => {
+            let c = index_within(ctrl, sizes.storage_controllers)?;
+            let n = index_within(d, sizes.drives)?;
+            // Controller 1 keeps the serials of the single-controller layout; the others are
+            // salted by controller so every drive's serial differs.
+            let serial_key = (u64::from(c - 1) << 48) | (seed * 256 + u64::from(n));
             res(
                 json!({
-                    "@odata.id": format!("{}/Storage/1/Drives/{n}", ps.system),
+                    "@odata.id": format!("{}/Storage/{c}/Drives/{n}", ps.system),
                     "@odata.type": "#Drive.v1_22_0.Drive",
                     "Id": d, "Name": format!("Drive {n}"),
                     "CapacityBytes": 960_197_124_096_u64, "MediaType": "SSD", "Protocol": "SATA",
                     "Manufacturer": "Samsung", "Model": "MZ7LH960HAJR",
-                    "SerialNumber": format!("S4{:010X}", mix(seed * 256 + u64::from(n)) & 0xff_ffff_ffff),
+                    "SerialNumber": format!("S4{:010X}", mix(serial_key) & 0xff_ffff_ffff),
                     "Status": status_ok(),
                 }),
                 Allow::Get,
             )
         }
-        ["Systems", id, "Storage", "1", "Volumes"] if *id == p.system_id => res(
-            collection(
-                &format!("{}/Storage/1/Volumes", ps.system),
-                "VolumeCollection",
-                "Volume Collection",
-                [format!("{}/Storage/1/Volumes/1", ps.system)],
-            ),
-            Allow::Get,
-        ),
-        ["Systems", id, "Storage", "1", "Volumes", "1"] if *id == p.system_id => res(
-            json!({
-                "@odata.id": format!("{}/Storage/1/Volumes/1", ps.system),
-                "@odata.type": "#Volume.v1_10_2.Volume",
-                "Id": "1", "Name": "Virtual Disk 1",
-                "RAIDType": if sizes.drives >= 2 { "RAID1" } else { "RAID0" },
-                "CapacityBytes": 960_197_124_096_u64,
-                "Status": status_ok(),
-            }),
-            Allow::Get,
-        ),
+        ["Systems", id, "Storage", ctrl, "Volumes"] if *id == p.system_id => {
+            let c = index_within(ctrl, sizes.storage_controllers)?;
+            res(
+                collection(
+                    &format!("{}/Storage/{c}/Volumes", ps.system),
+                    "VolumeCollection",
+                    "Volume Collection",
+                    (1..=sizes.volumes).map(|v| format!("{}/Storage/{c}/Volumes/{v}", ps.system)),
+                ),
+                Allow::Get,
+            )
+        }
+        ["Systems", id, "Storage", ctrl, "Volumes", vol] if *id == p.system_id => {
+            let c = index_within(ctrl, sizes.storage_controllers)?;
+            let v = index_within(vol, sizes.volumes)?;
+            res(
+                json!({
+                    "@odata.id": format!("{}/Storage/{c}/Volumes/{v}", ps.system),
+                    "@odata.type": "#Volume.v1_10_2.Volume",
+                    "Id": vol, "Name": format!("Virtual Disk {v}"),
+                    "RAIDType": if sizes.drives >= 2 { "RAID1" } else { "RAID0" },
+                    "CapacityBytes": 960_197_124_096_u64,
+                    "Status": status_ok(),
+                }),
+                Allow::Get,
+            )
+        }
         ["Systems", id, "SimpleStorage"] if *id == p.system_id => res(
             collection(
                 &format!("{}/SimpleStorage", ps.system),

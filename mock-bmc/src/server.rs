@@ -839,17 +839,11 @@ fn handle_resource(
             {
                 return Ok(Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, etag));
             }
-            let odata_type = resource
+            let described_by = resource
                 .body
                 .get("@odata.type")
                 .and_then(Value::as_str)
-                .unwrap_or_default();
-            let schema = odata_type
-                .trim_start_matches('#')
-                .split('.')
-                .next()
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned);
+                .and_then(describedby_link);
             let payload = if let Some((kind, levels)) = expand_req {
                 expand(node, &mut st, &mut resource.body, kind, levels, now, false);
                 Payload::Json(resource.body)
@@ -863,11 +857,8 @@ fn handle_resource(
             }
             .header(header::ETAG, etag)
             .header(header::ALLOW, allow);
-            if let Some(schema) = schema {
-                reply = reply.header(
-                    header::LINK,
-                    format!("</redfish/v1/$metadata#{schema}.{schema}>; rel=describedby"),
-                );
+            if let Some(link) = described_by {
+                reply = reply.header(header::LINK, link);
             }
             Ok(reply)
         }
@@ -892,6 +883,24 @@ fn handle_resource(
         }
         _ => Ok(method_not_allowed(resource.allow)),
     }
+}
+
+/// Where DMTF publishes the JSON schema of a resource.
+const DMTF_JSON_SCHEMA_BASE: &str = "http://redfish.dmtf.org/schemas/v1";
+
+/// The `Link` header value DSP0266 asks for on a resource: its JSON schema with
+/// `rel=describedby`. The schema file is the `@odata.type` without the leading `#` and the
+/// trailing type name: `#ComputerSystem.v1_20_0.ComputerSystem` → `ComputerSystem.v1_20_0.json`,
+/// and an unversioned `#ComputerSystemCollection.ComputerSystemCollection` →
+/// `ComputerSystemCollection.json`. `None` when the type has no namespace to name a file by.
+fn describedby_link(odata_type: &str) -> Option<String> {
+    let (namespace, type_name) = odata_type.strip_prefix('#')?.rsplit_once('.')?;
+    if namespace.is_empty() || type_name.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "<{DMTF_JSON_SCHEMA_BASE}/{namespace}.json>; rel=describedby"
+    ))
 }
 
 fn parse_body(bytes: &[u8], empty_ok: bool) -> Result<serde_json::Map<String, Value>, Reply> {
@@ -1855,6 +1864,26 @@ mod tests {
         ] {
             assert_eq!(base64_encode(plain.as_bytes()), encoded);
         }
+    }
+
+    #[test]
+    fn describedby_link_names_the_dmtf_json_schema_of_the_odata_type() {
+        assert_eq!(
+            describedby_link("#ComputerSystem.v1_20_0.ComputerSystem").as_deref(),
+            Some(
+                "<http://redfish.dmtf.org/schemas/v1/ComputerSystem.v1_20_0.json>; rel=describedby"
+            )
+        );
+        assert_eq!(
+            describedby_link("#ComputerSystemCollection.ComputerSystemCollection").as_deref(),
+            Some(
+                "<http://redfish.dmtf.org/schemas/v1/ComputerSystemCollection.json>; rel=describedby"
+            )
+        );
+        assert_eq!(describedby_link("ComputerSystem"), None);
+        assert_eq!(describedby_link("#ComputerSystem"), None);
+        assert_eq!(describedby_link("#.ComputerSystem"), None);
+        assert_eq!(describedby_link(""), None);
     }
 
     #[test]

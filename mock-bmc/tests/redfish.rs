@@ -599,6 +599,110 @@ async fn expand_max_levels_is_what_the_root_advertises() {
 }
 
 #[tokio::test]
+async fn storage_controllers_and_volumes_follow_the_configured_sizes() {
+    let size = ferrofish_mock_bmc::InventorySize {
+        drives: 2,
+        storage_controllers: 2,
+        volumes: 3,
+        ..ferrofish_mock_bmc::InventorySize::default()
+    };
+    let mock = MockBmc::builder()
+        .nodes(2)
+        .node_inventory(1, size)
+        .spawn()
+        .await
+        .unwrap();
+    let bmc = Bmc::new(mock.node(1));
+    let storage = bmc.get_json("/redfish/v1/Systems/1/Storage").await;
+    assert_eq!(storage["Members@odata.count"], 2);
+    assert_eq!(
+        storage["Members"],
+        json!([
+            {"@odata.id": "/redfish/v1/Systems/1/Storage/1"},
+            {"@odata.id": "/redfish/v1/Systems/1/Storage/2"},
+        ])
+    );
+    let mut serials = std::collections::HashSet::new();
+    for c in 1..=2 {
+        let controller = bmc
+            .get_json(&format!("/redfish/v1/Systems/1/Storage/{c}"))
+            .await;
+        assert_eq!(controller["Id"], c.to_string());
+        let volumes_path = format!("/redfish/v1/Systems/1/Storage/{c}/Volumes");
+        assert_eq!(controller["Volumes"]["@odata.id"], volumes_path.as_str());
+        let volumes = bmc.get_json(&volumes_path).await;
+        assert_eq!(volumes["Members@odata.count"], 3);
+        let members = volumes["Members"].as_array().unwrap();
+        assert_eq!(members.len(), 3);
+        for member in members {
+            let path = member["@odata.id"].as_str().unwrap();
+            let volume = bmc.get_json(path).await;
+            assert_eq!(volume["@odata.id"], path);
+            assert_eq!(volume["RAIDType"], "RAID1");
+        }
+        for d in 1..=2 {
+            let drive = bmc
+                .get_json(&format!("/redfish/v1/Systems/1/Storage/{c}/Drives/{d}"))
+                .await;
+            assert!(
+                serials.insert(drive["SerialNumber"].as_str().unwrap().to_owned()),
+                "drive serials repeat: {drive}"
+            );
+        }
+    }
+    // Nothing past the configured counts, and no aliases such as `01`.
+    for missing in [
+        "/redfish/v1/Systems/1/Storage/3",
+        "/redfish/v1/Systems/1/Storage/02",
+        "/redfish/v1/Systems/1/Storage/1/Volumes/4",
+        "/redfish/v1/Systems/1/Storage/3/Volumes",
+        "/redfish/v1/Systems/1/Storage/2/Drives/3",
+    ] {
+        assert_eq!(bmc.get(missing).await.status(), 404, "{missing}");
+    }
+    // The other node keeps the default layout: one controller with one volume.
+    let default_node = Bmc::new(mock.node(0));
+    assert_eq!(
+        default_node.get_json("/redfish/v1/Systems/1/Storage").await["Members@odata.count"],
+        1
+    );
+    assert_eq!(
+        default_node
+            .get_json("/redfish/v1/Systems/1/Storage/1/Volumes")
+            .await["Members@odata.count"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn link_header_points_at_the_dmtf_json_schema_of_the_resource() {
+    let mock = spawn(Personality::Generic).await;
+    let bmc = Bmc::new(mock.node(0));
+    let r = bmc.get(SYS).await;
+    assert_eq!(r.status(), 200);
+    let link = r.headers()["link"].to_str().unwrap().to_owned();
+    let system: serde_json::Value = r.json().await.unwrap();
+    let odata_type = system["@odata.type"].as_str().unwrap();
+    assert!(
+        odata_type.starts_with("#ComputerSystem.v1_"),
+        "{odata_type}"
+    );
+    // `#ComputerSystem.v1_N_M.ComputerSystem` → `ComputerSystem.v1_N_M.json`.
+    let version = odata_type.split('.').nth(1).unwrap();
+    assert_eq!(
+        link,
+        format!(
+            "<http://redfish.dmtf.org/schemas/v1/ComputerSystem.{version}.json>; rel=describedby"
+        )
+    );
+    let collection = bmc.get("/redfish/v1/Systems").await;
+    assert_eq!(
+        collection.headers()["link"],
+        "<http://redfish.dmtf.org/schemas/v1/ComputerSystemCollection.json>; rel=describedby"
+    );
+}
+
+#[tokio::test]
 async fn inventory_sizes_and_unique_macs() {
     let size = ferrofish_mock_bmc::InventorySize {
         processors: 4,
@@ -606,6 +710,8 @@ async fn inventory_sizes_and_unique_macs() {
         drives: 6,
         nics: 4,
         pcie_devices: 5,
+        storage_controllers: 1,
+        volumes: 1,
     };
     let mock = MockBmc::builder()
         .nodes(2)

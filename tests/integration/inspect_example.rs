@@ -17,6 +17,8 @@ async fn inspect_json_reports_the_inventory_the_mock_was_built_with() {
         drives: 4,
         nics: 6,
         pcie_devices: 2,
+        storage_controllers: 1,
+        volumes: 2,
     };
     let mock = MockBmc::builder()
         .personality(Personality::Dell)
@@ -48,6 +50,7 @@ async fn inspect_json_reports_the_inventory_the_mock_was_built_with() {
     assert_eq!(inventory["disks"].as_array().map(Vec::len), Some(4));
     assert_eq!(inventory["nics"].as_array().map(Vec::len), Some(6));
     assert_eq!(inventory["pcie_devices"].as_array().map(Vec::len), Some(2));
+    assert_eq!(inventory["volumes"].as_array().map(Vec::len), Some(2));
     // The session it opened is closed again: a leaked one would count against the BMC's cap.
     assert_eq!(node.count("POST", "/redfish/v1/SessionService/Sessions"), 1);
     assert_eq!(node.view().sessions, 0, "inspect left a session open");
