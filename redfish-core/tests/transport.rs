@@ -123,15 +123,15 @@ fn dropping_outside_a_runtime_warns_instead_of_panicking() {
     checker.block_on(async move { drop(server) });
 }
 
-#[tokio::test]
-async fn relogs_in_once_on_401_and_replays() {
+/// A BMC whose first login hands out a token that its System then refuses with 401, and whose
+/// second login (session 2) works.
+async fn bmc_whose_first_session_expires() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/redfish/v1/"))
         .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
         .mount(&server)
         .await;
-    // First login gets an "expired" token, the second a good one.
     Mock::given(method("POST"))
         .and(path(SESSIONS))
         .respond_with(
@@ -151,6 +151,12 @@ async fn relogs_in_once_on_401_and_replays() {
         .mount(&server)
         .await;
     get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    server
+}
+
+#[tokio::test]
+async fn relogs_in_once_on_401_and_replays() {
+    let server = bmc_whose_first_session_expires().await;
     Mock::given(method("DELETE"))
         .and(path("/redfish/v1/SessionService/Sessions/2"))
         .respond_with(ResponseTemplate::new(204))
@@ -196,31 +202,7 @@ async fn relogs_in_once_on_401_and_replays() {
 
 #[tokio::test]
 async fn a_failed_delete_of_the_replaced_session_does_not_fail_the_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/redfish/v1/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(SESSIONS))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Auth-Token", "expired")
-                .insert_header("Location", SESSION_1),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    mount_session(&server, TOKEN, "/redfish/v1/SessionService/Sessions/2").await;
-    Mock::given(method("GET"))
-        .and(path("/redfish/v1/Systems/1"))
-        .and(header("X-Auth-Token", "expired"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    let server = bmc_whose_first_session_expires().await;
     Mock::given(method("DELETE"))
         .and(path(SESSION_1))
         .respond_with(ResponseTemplate::new(500))
