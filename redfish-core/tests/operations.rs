@@ -623,15 +623,7 @@ async fn boot_override_moves_to_the_settings_object_when_the_system_refuses_boot
     // PropertyNotWritable, and the write goes to the settings object with that object's ETag.
     let server = bmc(json!({})).await;
     let settings = format!("{SYS}/Settings");
-    Mock::given(method("GET"))
-        .and(path(SYS))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("ETag", "\"sys-1\"")
-                .set_body_json(read_only_boot_system()),
-        )
-        .mount(&server)
-        .await;
+    get_json_with_etag(&server, SYS, "\"sys-1\"", read_only_boot_system()).await;
     Mock::given(method("GET"))
         .and(path(settings.as_str()))
         .respond_with(

@@ -446,15 +446,7 @@ async fn post_is_not_retried_on_503_but_is_on_a_known_transient_message() {
 async fn patch_falls_back_weak_strong_none_on_412() {
     let server = bmc(json!({})).await;
     let at = "/redfish/v1/Systems/1";
-    Mock::given(method("GET"))
-        .and(path(at))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("ETag", "W/\"abc-gzip\"")
-                .set_body_json(system_json("1")),
-        )
-        .mount(&server)
-        .await;
+    get_json_with_etag(&server, at, "W/\"abc-gzip\"", system_json("1")).await;
     Mock::given(method("PATCH"))
         .and(path(at))
         .and(header("If-Match", "W/\"abc\""))
@@ -500,15 +492,7 @@ async fn patch_falls_back_weak_strong_none_on_412() {
 async fn empty_etag_is_dropped_and_412_without_etag_is_reported() {
     let server = bmc(json!({})).await;
     let at = "/redfish/v1/Systems/1";
-    Mock::given(method("GET"))
-        .and(path(at))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("ETag", "\"\"")
-                .set_body_json(system_json("1")),
-        )
-        .mount(&server)
-        .await;
+    get_json_with_etag(&server, at, "\"\"", system_json("1")).await;
     Mock::given(method("PATCH"))
         .and(path(at))
         .respond_with(ResponseTemplate::new(412))

@@ -81,6 +81,19 @@ pub async fn get_json(server: &MockServer, at: &str, body: Value) {
         .await;
 }
 
+/// Mounts a JSON GET that answers with `etag` in the `ETag` header.
+pub async fn get_json_with_etag(server: &MockServer, at: &str, etag: &str, body: Value) {
+    Mock::given(method("GET"))
+        .and(path(at))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("ETag", etag)
+                .set_body_json(body),
+        )
+        .mount(server)
+        .await;
+}
+
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         max_retries: 3,
