@@ -325,7 +325,7 @@ impl PyRedfishClient {
     #[pyo3(signature = (system = None))]
     fn power_state(&self, py: Python<'_>, system: Option<String>) -> PyResult<Option<String>> {
         let state = self.on_system(py, system, |client, system| async move {
-            client.system(&system).await.map(|s| s.power_state)
+            client.system(&system).await?.power_state().await
         })?;
         Ok(state.map(|state| state.as_str().to_owned()))
     }
@@ -411,7 +411,7 @@ impl PyRedfishClient {
     /// GET any Redfish path (`/redfish/v1/...`) of this BMC; returns the JSON as `dict`/`list`.
     fn get_json<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
         let value = self.call(py, |client| async move { client.get_json(&path).await })?;
-        json_to_py(py, &value)
+        json_to_py(py, value.body())
     }
 
     /// PATCH any Redfish path with a JSON body (`If-Match` from the last GET of that path).
@@ -427,7 +427,7 @@ impl PyRedfishClient {
             py,
             |client| async move { client.patch_json(&path, &body).await },
         )?;
-        json_to_py(py, &value)
+        json_to_py(py, value.body())
     }
 
     /// POST a JSON body to any Redfish path (an action, a collection). Returns the response
@@ -443,12 +443,14 @@ impl PyRedfishClient {
             py,
             |client| async move { client.post_json(&path, &body).await },
         )?;
-        json_to_py(py, &value)
+        json_to_py(py, value.body())
     }
 
     /// DELETE any Redfish path.
     fn delete(&self, py: Python<'_>, path: String) -> PyResult<()> {
-        self.call(py, |client| async move { client.delete(&path).await })
+        self.call(py, |client| async move {
+            client.delete(&path).await.map(|_| ())
+        })
     }
 
     /// Requests sent so far, by method: `{"get": 3, "post": 1, ..., "total": 4}`. Logins and

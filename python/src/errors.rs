@@ -177,7 +177,7 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
         Error::Http {
             status, messages, ..
         } => {
-            let class = match status.as_u16() {
+            let class = match *status {
                 404 => ExceptionClass::NotFound,
                 412 => ExceptionClass::PreconditionFailed,
                 _ => ExceptionClass::RedfishHttp,
@@ -187,7 +187,7 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
                 vec![
                     ("method", method()),
                     ("url", url()),
-                    ("status", Field::Status(status.as_u16())),
+                    ("status", Field::Status(*status)),
                     ("messages", Field::Messages(messages.clone())),
                 ],
             )
@@ -198,7 +198,7 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
             ExceptionClass::Authentication,
             vec![
                 ("url", url()),
-                ("status", Field::Status(status.as_u16())),
+                ("status", Field::Status(*status)),
                 ("messages", Field::Messages(messages.clone())),
             ],
         ),

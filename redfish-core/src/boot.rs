@@ -149,8 +149,9 @@ pub(crate) fn next_boot_attempt(err: &Error, attempt: BootAttempt) -> BootRetry 
     let short_ids = || messages.iter().filter_map(RedfishMessage::short_id);
     if !attempt.on_settings_object
         && attempt.settings_object_untried
-        && (status.as_u16() == 405
-            || (status.is_client_error() && short_ids().any(|id| NOT_WRITABLE_HERE.contains(&id))))
+        && (status == 405
+            || ((400..500).contains(&status)
+                && short_ids().any(|id| NOT_WRITABLE_HERE.contains(&id))))
     {
         return BootRetry::SettingsObject;
     }
@@ -158,7 +159,7 @@ pub(crate) fn next_boot_attempt(err: &Error, attempt: BootAttempt) -> BootRetry 
     // answers a bare 400 to a PATCH with "too many fields"). A refusal that names another
     // boot property is about that property; dropping the mode would not help.
     if attempt.mode_sent
-        && status.as_u16() == 400
+        && status == 400
         && (messages
             .iter()
             .any(|m| names_property(m, "BootSourceOverrideMode"))
@@ -235,7 +236,6 @@ pub(crate) fn fill_missing_allowable(settings: &mut Boot, system: &Boot) {
 
 #[cfg(test)]
 mod tests {
-    use reqwest::{Method, StatusCode};
     use serde_json::json;
 
     use super::*;
@@ -246,9 +246,9 @@ mod tests {
 
     fn refused(status: u16, messages: Value) -> Error {
         Error::Http {
-            method: Method::PATCH,
+            method: crate::HttpMethod::Patch,
             url: "https://bmc/redfish/v1/Systems/1".into(),
-            status: StatusCode::from_u16(status).unwrap(),
+            status,
             messages: serde_json::from_value(messages).unwrap(),
         }
     }

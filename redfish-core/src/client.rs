@@ -3,15 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::Error;
 use crate::boot::{
     BootAttempt, BootRetry, fill_missing_allowable, next_boot_attempt, plan_boot_patch,
 };
+use crate::decode::decode_value;
 use crate::endpoint::Endpoint;
 use crate::models::{
     Boot, BootMode, BootOverrideEnabled, BootSource, ComputerSystem, Manager, PowerState,
@@ -19,25 +21,10 @@ use crate::models::{
 };
 use crate::odata::{Collection, Link, has_resource_basics};
 use crate::quirks::{Quirks, QuirksOverride, resolve_quirks};
+use crate::resource::Response;
 use crate::retry::RetryPolicy;
-use crate::transport::{
-    Credentials, Inner, InnerConfig, RequestCounts, RequestOptions, decode, decode_value,
-};
+use crate::transport::{AuthMode, Credentials, Inner, InnerConfig, RequestCounts, RequestOptions};
 use crate::vendor::{Vendor, detect_vendor};
-use crate::{Error, etag};
-
-/// How the client authenticates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AuthMode {
-    /// A Redfish session (`X-Auth-Token`), created through the service root's
-    /// `Links.Sessions`. Re-created once on a 401; deleted by [`RedfishClient::close`].
-    #[default]
-    Session,
-    /// HTTP Basic on every request.
-    Basic,
-    /// A session when the service advertises one, HTTP Basic otherwise.
-    Auto,
-}
 
 /// How the BMC's TLS certificate is checked.
 ///
@@ -100,6 +87,8 @@ pub struct ClientBuilder {
     max_concurrent_requests: usize,
     user_agent: String,
     quirks_override: QuirksOverride,
+    max_response_bytes: u64,
+    max_collection_members: usize,
 }
 
 impl ClientBuilder {
@@ -108,7 +97,7 @@ impl ClientBuilder {
             endpoint: endpoint.into(),
             username: None,
             password: None,
-            auth: AuthMode::Session,
+            auth: AuthMode::Auto,
             tls: TlsVerification::SystemRoots,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
@@ -116,6 +105,8 @@ impl ClientBuilder {
             max_concurrent_requests: 4,
             user_agent: concat!("ferrofish/", env!("CARGO_PKG_VERSION")).to_owned(),
             quirks_override: QuirksOverride::default(),
+            max_response_bytes: 16 * 1024 * 1024,
+            max_collection_members: 10_000,
         }
     }
 
@@ -127,7 +118,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Session (default), Basic, or Auto.
+    /// [`AuthMode::Auto`] (default: session, else Basic), [`AuthMode::Session`] or
+    /// [`AuthMode::Basic`].
     #[must_use]
     pub fn auth(mut self, mode: AuthMode) -> Self {
         self.auth = mode;
@@ -183,6 +175,23 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest answer body the client reads (default 16 MiB). A larger answer is
+    /// [`Error::ResponseTooLarge`]; nothing past the limit is buffered, so a broken or hostile
+    /// BMC cannot exhaust memory.
+    #[must_use]
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// The most members the client follows in one collection, pages included (default
+    /// 10,000). A larger collection is [`Error::CollectionTooLarge`].
+    #[must_use]
+    pub fn max_collection_members(mut self, limit: usize) -> Self {
+        self.max_collection_members = limit;
+        self
+    }
+
     /// Builds the client. Validates the endpoint and TLS material; sends nothing.
     pub fn build(self) -> Result<RedfishClient, Error> {
         let endpoint = Endpoint::parse(&self.endpoint)?;
@@ -209,7 +218,7 @@ impl ClientBuilder {
                 let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
                     Error::TlsConfig {
                         reason: "the CA bundle is not valid PEM",
-                        source: Some(e),
+                        source: Some(crate::error::TransportError(e)),
                     }
                 })?;
                 if certs.is_empty() {
@@ -234,9 +243,16 @@ impl ClientBuilder {
                 http.tls_danger_accept_invalid_certs(true)
             }
         };
-        let http = http
-            .build()
-            .map_err(|source| Error::ClientBuild { source })?;
+        let http = http.build().map_err(|source| Error::ClientBuild {
+            source: crate::error::TransportError(source),
+        })?;
+        if endpoint.is_plain_http() && self.username.is_some() {
+            tracing::warn!(
+                bmc = %endpoint.origin(),
+                "plain http:// endpoint with credentials: the password or session token \
+                 crosses the network unencrypted"
+            );
+        }
         let credentials = match (self.username, self.password) {
             (Some(username), Some(password)) => Some(Credentials { username, password }),
             _ => None,
@@ -250,6 +266,8 @@ impl ClientBuilder {
             retry: self.retry,
             max_concurrent_requests: self.max_concurrent_requests,
             quirks_override: self.quirks_override,
+            max_response_bytes: self.max_response_bytes,
+            max_collection_members: self.max_collection_members,
         });
         Ok(RedfishClient {
             inner: Arc::new(inner),
@@ -294,18 +312,13 @@ impl RedfishClient {
 
     /// The `@odata.id` of every member of the Systems collection.
     pub async fn system_ids(&self) -> Result<Vec<String>, Error> {
+        self.inner.prime(true).await?;
         let path = self.systems_path().await?;
         let links = self.member_links(&path).await?;
         Ok(links
             .into_iter()
             .filter_map(|l| l.odata_id.map(|id| id.as_str().to_owned()))
             .collect())
-    }
-
-    /// One system, by path (`/redfish/v1/Systems/1`) or bare `Id` (`1`).
-    pub async fn system(&self, system: &str) -> Result<ComputerSystem, Error> {
-        let url = self.system_url(system).await?;
-        self.inner.get_resource(&url, COMPUTER_SYSTEM).await
     }
 
     /// The detected vendor (resolved with the quirks, once).
@@ -348,13 +361,11 @@ impl RedfishClient {
         }
         let target = match &action.target {
             Some(target) => self.inner.endpoint.resolve(target)?,
-            None => system_url
-                .join("Actions/ComputerSystem.Reset")
-                .map_err(|_| Error::Unsupported {
-                    operation: "reset",
-                    url: system_url.to_string(),
-                    missing: "the action target",
-                })?,
+            None => reset_fallback_url(&system_url).ok_or_else(|| Error::Unsupported {
+                operation: "reset",
+                url: system_url.to_string(),
+                missing: "the action target",
+            })?,
         };
         let body = json!({ "ResetType": reset_type.as_str() });
         match self
@@ -389,25 +400,38 @@ impl RedfishClient {
     ) -> Result<(), Error> {
         let url = self.system_url(system).await?;
         let started = tokio::time::Instant::now();
+        let deadline = started + timeout;
         let mut delay = Duration::from_millis(250);
         let mut last = None;
+        let timed_out = |last: Option<PowerState>| Error::WaitTimeout {
+            url: url.to_string(),
+            what: "PowerState",
+            wanted: wanted.to_string(),
+            last: last.map(|s| s.to_string()),
+            after: started.elapsed(),
+        };
         loop {
-            let current: ComputerSystem = self.inner.get_resource(&url, COMPUTER_SYSTEM).await?;
+            // The request in flight counts against the deadline too: a BMC that hangs must
+            // not stretch the wait to the request timeout.
+            let read = tokio::time::timeout_at(
+                deadline,
+                self.inner
+                    .get_resource::<ComputerSystem>(&url, COMPUTER_SYSTEM),
+            )
+            .await;
+            let current = match read {
+                Ok(result) => result?,
+                Err(_) => return Err(timed_out(last)),
+            };
             if current.power_state.as_ref() == Some(&wanted) {
                 return Ok(());
             }
             last = current.power_state.or(last);
-            let elapsed = started.elapsed();
-            if elapsed >= timeout {
-                return Err(Error::WaitTimeout {
-                    url: url.to_string(),
-                    what: "PowerState",
-                    wanted: wanted.to_string(),
-                    last: last.map(|s| s.to_string()),
-                    after: elapsed,
-                });
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(timed_out(last));
             }
-            tokio::time::sleep(delay.min(timeout.saturating_sub(elapsed))).await;
+            tokio::time::sleep(delay.min(deadline - now)).await;
             delay = (delay * 2).min(Duration::from_secs(5));
         }
     }
@@ -539,39 +563,24 @@ impl RedfishClient {
         Ok(())
     }
 
-    /// GET any Redfish path of this service as JSON.
-    pub async fn get_json(&self, path: &str) -> Result<Value, Error> {
+    /// GET any Redfish path of this service as JSON. The [`Response`] carries the status,
+    /// headers that matter and the body; the ETag is remembered for the next PATCH.
+    pub async fn get_json(&self, path: &str) -> Result<Response, Error> {
         let url = self.inner.endpoint.resolve_caller_path(path)?;
-        self.inner.get_value(&url).await
+        self.send(Method::GET, &url, None, &RequestOptions::default())
+            .await
     }
 
-    /// PATCH any Redfish path, with `If-Match` from the last GET of that path (falling back
-    /// weak → strong → none on 412). Returns the response body, or `null` when empty.
-    pub async fn patch_json(&self, path: &str, body: &Value) -> Result<Value, Error> {
-        let url = self.inner.endpoint.resolve_caller_path(path)?;
-        self.patch_url(&url, body).await
+    /// PATCH any Redfish path: [`RedfishClient::patch`], under the name the raw JSON calls
+    /// share.
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Result<Response, Error> {
+        self.patch(path, body).await
     }
 
-    /// POST to any Redfish path (an action, a collection). Returns the response body, or
-    /// `null` when empty. Retried only on the BMC's known-transient messages.
-    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, Error> {
-        let url = self.inner.endpoint.resolve_caller_path(path)?;
-        // The transient-message table is vendor data: make sure it is known.
-        self.vendor_and_quirks().await?;
-        let response = self
-            .inner
-            .request(Method::POST, &url, Some(body), &RequestOptions::default())
-            .await?;
-        body_or_null(&response.url, &response.body)
-    }
-
-    /// DELETE any Redfish path.
-    pub async fn delete(&self, path: &str) -> Result<(), Error> {
-        let url = self.inner.endpoint.resolve_caller_path(path)?;
-        self.inner
-            .request(Method::DELETE, &url, None, &RequestOptions::default())
-            .await?;
-        Ok(())
+    /// POST to any Redfish path (an action, a collection): [`RedfishClient::post`], under the
+    /// name the raw JSON calls share. Retried only on the BMC's known-transient messages.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Response, Error> {
+        self.post(path, body).await
     }
 
     /// The `@odata.id` of every member of the collection at `path` (for example
@@ -691,7 +700,9 @@ impl RedfishClient {
     pub(crate) async fn system_url(&self, system: &str) -> Result<Url, Error> {
         let system = system.trim();
         if system.starts_with('/') || system.contains("://") {
-            return self.inner.endpoint.resolve_caller_path(system);
+            let url = self.inner.endpoint.resolve_caller_path(system)?;
+            self.inner.prime(false).await?;
+            return Ok(url);
         }
         if system.is_empty()
             || system == "."
@@ -703,6 +714,8 @@ impl RedfishClient {
                 reason: "a system is a path like /redfish/v1/Systems/1 or a bare Id like 1",
             });
         }
+        // The Systems path comes from the service root; log in while it is read.
+        self.inner.prime(true).await?;
         let mut url = self.inner.endpoint.resolve(&self.systems_path().await?)?;
         url.path_segments_mut()
             .map_err(|()| Error::InvalidPath {
@@ -723,6 +736,12 @@ impl RedfishClient {
             seen.insert(url.clone());
             let page: Collection<Link> = self.inner.get_typed(&url).await?;
             members.extend(page.members);
+            if members.len() > self.inner.max_collection_members {
+                return Err(Error::CollectionTooLarge {
+                    url: self.inner.endpoint.resolve(path)?.to_string(),
+                    limit: self.inner.max_collection_members,
+                });
+            }
             match page.next_link {
                 Some(next) => {
                     let next = self.inner.endpoint.resolve(&next)?;
@@ -832,32 +851,7 @@ impl RedfishClient {
 
     /// PATCH with the ETag sequence: as known, strong form, none.
     async fn patch_url(&self, url: &Url, body: &Value) -> Result<Value, Error> {
-        let quirks = self.inner.quirks_now().clone();
-        let known = self.inner.etag_for(url);
-        let mut sequence = etag::if_match_sequence(known.as_ref(), quirks.if_match_required)
-            .into_iter()
-            .peekable();
-        loop {
-            let if_match = sequence.next().flatten();
-            let options = RequestOptions {
-                if_match,
-                ..RequestOptions::default()
-            };
-            match self
-                .inner
-                .request(Method::PATCH, url, Some(body), &options)
-                .await
-            {
-                Ok(response) => return body_or_null(&response.url, &response.body),
-                Err(err)
-                    if err.status() == Some(StatusCode::PRECONDITION_FAILED)
-                        && sequence.peek().is_some() =>
-                {
-                    tracing::debug!(path = %url.path(), "412 on PATCH; trying the next If-Match form");
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        Ok(self.patch_at(url, body).await?.into_body())
     }
 
     async fn action_info_allowable(
@@ -899,11 +893,17 @@ enum MemberSlot<T> {
     Fetch(Link),
 }
 
-fn body_or_null(url: &Url, body: &[u8]) -> Result<Value, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Null);
-    }
-    decode(url, body)
+/// The Reset action's conventional URL, for a system that names no target: the system's
+/// path with `Actions/ComputerSystem.Reset` appended (keeping its last segment, which a
+/// plain URL join would replace). Pure.
+fn reset_fallback_url(system_url: &Url) -> Option<Url> {
+    let mut url = system_url.clone();
+    url.set_query(None);
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .extend(["Actions", "ComputerSystem.Reset"]);
+    Some(url)
 }
 
 /// Whether a reset would leave the system where it is (quirk 53).
@@ -931,6 +931,17 @@ mod tests {
             &ResetType::ForceRestart
         ));
         assert!(!already_in_state(None, &ResetType::On));
+    }
+
+    #[test]
+    fn reset_fallback_keeps_the_system_segment() {
+        for path in ["/redfish/v1/Systems/1", "/redfish/v1/Systems/1/"] {
+            let url = Url::parse(&format!("https://bmc{path}")).unwrap();
+            assert_eq!(
+                reset_fallback_url(&url).unwrap().path(),
+                "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset"
+            );
+        }
     }
 
     #[test]

@@ -9,9 +9,95 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
-
 use crate::models::RedfishMessage;
+
+/// An HTTP method, as errors and responses name it. The crate's own type, so that the HTTP
+/// library underneath can change without breaking callers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpMethod {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `PATCH`.
+    Patch,
+    /// `PUT`.
+    Put,
+    /// `DELETE`.
+    Delete,
+    /// Any other method.
+    Other,
+}
+
+impl HttpMethod {
+    /// The method as written on the wire (`GET`, ...; `OTHER` for [`HttpMethod::Other`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Other => "OTHER",
+        }
+    }
+
+    pub(crate) fn from_wire(method: &reqwest::Method) -> HttpMethod {
+        match *method {
+            reqwest::Method::GET => HttpMethod::Get,
+            reqwest::Method::POST => HttpMethod::Post,
+            reqwest::Method::PATCH => HttpMethod::Patch,
+            reqwest::Method::PUT => HttpMethod::Put,
+            reqwest::Method::DELETE => HttpMethod::Delete,
+            _ => HttpMethod::Other,
+        }
+    }
+}
+
+impl fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure of the HTTP library underneath (connection, TLS, protocol). Opaque on purpose:
+/// its `Display` and [`std::error::Error::source`] chain tell what happened, and the HTTP
+/// library can change without breaking callers.
+pub struct TransportError(pub(crate) reqwest::Error);
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// `404 Not Found` with its reason phrase, as [`Error`]'s `Display` shows a status.
+struct StatusText(u16);
+
+impl fmt::Display for StatusText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = reqwest::StatusCode::from_u16(self.0)
+            .ok()
+            .and_then(|s| s.canonical_reason());
+        match reason {
+            Some(reason) => write!(f, "{} {reason}", self.0),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
 
 /// Everything that can go wrong while talking to a Redfish service.
 #[derive(Debug, thiserror::Error)]
@@ -49,14 +135,14 @@ pub enum Error {
         reason: &'static str,
         /// The underlying parser error, when there is one.
         #[source]
-        source: Option<reqwest::Error>,
+        source: Option<TransportError>,
     },
     /// The HTTP client could not be built from the builder's settings.
     #[error("could not build the HTTP client")]
     ClientBuild {
         /// The underlying error.
         #[source]
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// The operation needs credentials and none were given to the builder.
     #[error("no credentials configured; call ClientBuilder::credentials")]
@@ -65,18 +151,18 @@ pub enum Error {
     #[error("{method} {url}: cannot connect to the BMC; check the address and TLS settings")]
     Connect {
         /// The request method.
-        method: Method,
+        method: HttpMethod,
         /// The request URL.
         url: String,
         /// The underlying error.
         #[source]
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// The BMC did not answer within the request timeout.
     #[error("{method} {url}: no answer within {after:?}")]
     Timeout {
         /// The request method.
-        method: Method,
+        method: HttpMethod,
         /// The request URL.
         url: String,
         /// The configured request timeout.
@@ -86,35 +172,36 @@ pub enum Error {
     #[error("{method} {url}: transport error")]
     Transport {
         /// The request method.
-        method: Method,
+        method: HttpMethod,
         /// The request URL.
         url: String,
         /// The underlying error.
         #[source]
-        source: reqwest::Error,
+        source: TransportError,
     },
     /// The BMC answered with an HTTP error status.
-    #[error("{method} {url}: HTTP {status}{}", MessageIdList(messages))]
+    #[error("{method} {url}: HTTP {}{}", StatusText(*status), MessageIdList(messages))]
     Http {
         /// The request method.
-        method: Method,
+        method: HttpMethod,
         /// The request URL.
         url: String,
         /// The status the BMC answered with.
-        status: StatusCode,
+        status: u16,
         /// The parsed `@Message.ExtendedInfo` (empty when the body had none).
         messages: Vec<RedfishMessage>,
     },
     /// Logging in failed: the session could not be created, or a re-login after a 401 failed.
     #[error(
-        "authentication at {url} failed with HTTP {status}{}; check the username and password",
+        "authentication at {url} failed with HTTP {}{}; check the username and password",
+        StatusText(*status),
         MessageIdList(messages)
     )]
     Authentication {
         /// The URL that refused the credentials.
         url: String,
         /// The status the BMC answered with.
-        status: StatusCode,
+        status: u16,
         /// The parsed `@Message.ExtendedInfo`, with any echo of the password removed.
         messages: Vec<RedfishMessage>,
     },
@@ -199,11 +286,48 @@ pub enum Error {
     /// The client was closed with [`crate::RedfishClient::close`]; build a new one.
     #[error("the client is closed")]
     Closed,
+    /// The BMC's answer is larger than the client's limit
+    /// ([`crate::ClientBuilder::max_response_bytes`]); nothing past the limit was read.
+    #[error("{method} {url}: the answer exceeds the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The request method.
+        method: HttpMethod,
+        /// The request URL.
+        url: String,
+        /// The configured limit in bytes.
+        limit: u64,
+    },
+    /// A collection lists more members than the client's limit
+    /// ([`crate::ClientBuilder::max_collection_members`]); none of them were fetched.
+    #[error("{url}: the collection has more than {limit} members")]
+    CollectionTooLarge {
+        /// The collection URL.
+        url: String,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A task ended in `Exception`, `Killed` or `Cancelled`.
+    #[error("task {url} ended in state {state}{}", MessageIdList(messages))]
+    TaskFailed {
+        /// The task monitor or task URL.
+        url: String,
+        /// The final `TaskState`.
+        state: String,
+        /// The task's `Messages`, scrubbed like other BMC messages.
+        messages: Vec<RedfishMessage>,
+    },
+    /// A task monitor or task answered 404 before the task was seen to end: the BMC dropped
+    /// it, so its outcome is unknown.
+    #[error("task {url} vanished (HTTP 404) before it was seen to end; its outcome is unknown")]
+    TaskVanished {
+        /// The task monitor or task URL.
+        url: String,
+    },
 }
 
 impl Error {
     /// The HTTP status, for errors that carry one.
-    pub fn status(&self) -> Option<StatusCode> {
+    pub fn status(&self) -> Option<u16> {
         match self {
             Error::Http { status, .. } | Error::Authentication { status, .. } => Some(*status),
             _ => None,
@@ -223,19 +347,24 @@ impl Error {
             | Error::Unsupported { url, .. }
             | Error::WrongResourceType { url, .. }
             | Error::NotApplied { url, .. }
-            | Error::WaitTimeout { url, .. } => Some(url),
+            | Error::WaitTimeout { url, .. }
+            | Error::ResponseTooLarge { url, .. }
+            | Error::CollectionTooLarge { url, .. }
+            | Error::TaskFailed { url, .. }
+            | Error::TaskVanished { url } => Some(url),
             Error::OffOriginLink { link, .. } => Some(link),
             _ => None,
         }
     }
 
     /// The HTTP method of the failed request, when the error is about one request.
-    pub fn method(&self) -> Option<&Method> {
+    pub fn method(&self) -> Option<HttpMethod> {
         match self {
             Error::Connect { method, .. }
             | Error::Timeout { method, .. }
             | Error::Transport { method, .. }
-            | Error::Http { method, .. } => Some(method),
+            | Error::Http { method, .. }
+            | Error::ResponseTooLarge { method, .. } => Some(*method),
             _ => None,
         }
     }
@@ -243,7 +372,9 @@ impl Error {
     /// The Redfish messages (`@Message.ExtendedInfo`) the BMC sent with its error.
     pub fn messages(&self) -> &[RedfishMessage] {
         match self {
-            Error::Http { messages, .. } | Error::Authentication { messages, .. } => messages,
+            Error::Http { messages, .. }
+            | Error::Authentication { messages, .. }
+            | Error::TaskFailed { messages, .. } => messages,
             _ => &[],
         }
     }
@@ -270,28 +401,27 @@ impl Error {
 
     /// `404 Not Found`.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
+        self.status() == Some(404)
     }
 
     /// `401 Unauthorized`, or a failed login.
     pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Error::Authentication { .. })
-            || self.status() == Some(StatusCode::UNAUTHORIZED)
+        matches!(self, Error::Authentication { .. }) || self.status() == Some(401)
     }
 
     /// `403 Forbidden`: the credentials are valid but lack the privilege.
     pub fn is_forbidden(&self) -> bool {
-        self.status() == Some(StatusCode::FORBIDDEN)
+        self.status() == Some(403)
     }
 
     /// `409 Conflict`.
     pub fn is_conflict(&self) -> bool {
-        self.status() == Some(StatusCode::CONFLICT)
+        self.status() == Some(409)
     }
 
     /// `412 Precondition Failed` (an ETag mismatch that every `If-Match` variant hit).
     pub fn is_precondition_failed(&self) -> bool {
-        self.status() == Some(StatusCode::PRECONDITION_FAILED)
+        self.status() == Some(412)
     }
 
     /// A request timeout or a wait that ran out of time.
@@ -316,7 +446,7 @@ impl Error {
     pub fn tls_rejection_reason(&self) -> Option<String> {
         match self {
             Error::Connect { source, .. } | Error::Transport { source, .. } => {
-                crate::tls::rejection_reason(source)
+                crate::tls::rejection_reason(&source.0)
             }
             _ => None,
         }
@@ -326,14 +456,34 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         (self.is_connection() && !self.is_tls_rejected())
             || matches!(self, Error::Timeout { .. })
-            || self
-                .status()
-                .is_some_and(|s| crate::retry::is_retryable_status(s.as_u16()))
+            || self.status().is_some_and(crate::retry::is_retryable_status)
     }
 
-    /// The BMC's answer could not be decoded.
+    /// The BMC's answer could not be decoded, or was larger than the client reads.
     pub fn is_decode(&self) -> bool {
-        matches!(self, Error::Decode { .. })
+        matches!(
+            self,
+            Error::Decode { .. }
+                | Error::ResponseTooLarge { .. }
+                | Error::CollectionTooLarge { .. }
+        )
+    }
+
+    /// A task ended badly or vanished ([`Error::TaskFailed`], [`Error::TaskVanished`]).
+    pub fn is_task_failure(&self) -> bool {
+        matches!(self, Error::TaskFailed { .. } | Error::TaskVanished { .. })
+    }
+
+    /// Messages in this error that may quote what a request carried, scrubbed of `secret`.
+    pub(crate) fn scrub_messages(&mut self, secret: &str) {
+        if let Error::Http { messages, .. }
+        | Error::Authentication { messages, .. }
+        | Error::TaskFailed { messages, .. } = self
+        {
+            for message in messages {
+                message.scrub(secret);
+            }
+        }
     }
 
     /// The caller's input was refused: before anything was sent, or (for
@@ -401,9 +551,9 @@ mod tests {
     #[test]
     fn http_error_display_lists_message_ids_lower_case_without_period() {
         let err = Error::Http {
-            method: Method::GET,
+            method: HttpMethod::Get,
             url: "https://bmc/redfish/v1/Systems/9".into(),
-            status: StatusCode::NOT_FOUND,
+            status: 404,
             messages: vec![
                 message("Base.1.8.ResourceMissingAtURI"),
                 message("Base.1.8.Other"),
@@ -420,15 +570,15 @@ mod tests {
         assert!(!err.is_unauthorized());
         assert_eq!(err.message_id(), Some("Base.1.8.ResourceMissingAtURI"));
         assert_eq!(err.url(), Some("https://bmc/redfish/v1/Systems/9"));
-        assert_eq!(err.method(), Some(&Method::GET));
+        assert_eq!(err.method(), Some(HttpMethod::Get));
     }
 
     #[test]
     fn display_hides_message_text_that_may_echo_input() {
         let err = Error::Http {
-            method: Method::PATCH,
+            method: HttpMethod::Patch,
             url: "https://bmc/x".into(),
-            status: StatusCode::BAD_REQUEST,
+            status: 400,
             messages: vec![RedfishMessage {
                 message_id: Some("Base.1.8.PropertyValueNotInList".into()),
                 message: Some("The value 'hunter2' is not in the list".into()),
@@ -457,9 +607,9 @@ mod tests {
     #[test]
     fn retryable_statuses() {
         let make = |code: u16| Error::Http {
-            method: Method::GET,
+            method: HttpMethod::Get,
             url: String::new(),
-            status: StatusCode::from_u16(code).unwrap(),
+            status: code,
             messages: vec![],
         };
         assert!(make(503).is_retryable());

@@ -3,7 +3,7 @@
 /// An entity tag as the BMC sent it, normalised: the iDRAC `-gzip` suffix is removed and
 /// empty tags are dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ETag {
+pub struct ETag {
     weak: bool,
     opaque: String,
 }
@@ -11,7 +11,7 @@ pub(crate) struct ETag {
 impl ETag {
     /// Parses a header or `@odata.etag` value. `None` for an empty tag (quirk 57).
     /// With `strip_gzip`, a `-gzip` suffix that compression added is removed (quirk 48).
-    pub(crate) fn parse(raw: &str, strip_gzip: bool) -> Option<ETag> {
+    pub fn parse(raw: &str, strip_gzip: bool) -> Option<ETag> {
         let raw = raw.trim();
         let (weak, rest) = match raw.strip_prefix("W/").or_else(|| raw.strip_prefix("w/")) {
             Some(rest) => (true, rest.trim()),
@@ -32,7 +32,7 @@ impl ETag {
     }
 
     /// The tag as sent (`W/"x"` or `"x"`).
-    pub(crate) fn header_value(&self) -> String {
+    pub fn header_value(&self) -> String {
         if self.weak {
             format!("W/\"{}\"", self.opaque)
         } else {
@@ -41,7 +41,7 @@ impl ETag {
     }
 
     /// The strong form, `"x"`.
-    pub(crate) fn strong_value(&self) -> String {
+    pub fn strong_value(&self) -> String {
         format!("\"{}\"", self.opaque)
     }
 }

@@ -19,14 +19,16 @@
 //!     .tls(TlsVerification::PinnedCertificatePem(std::fs::read_to_string("bmc.pem").unwrap()))
 //!     .build()?;
 //!
-//! for system in client.system_ids().await? {
-//!     let inventory = client.inventory(&system).await?;
-//!     println!("{system}: {} CPUs, {} MiB", inventory.cpu.count, inventory.memory.total_mib);
+//! for system in client.systems().await? {
+//!     let inventory = system.inventory().await?;
+//!     println!("{}: {} CPUs, {} MiB", system.path(), inventory.cpu.count, inventory.memory.total_mib);
 //! }
 //!
+//! // A handle carries the system's resolved URL; bios and vmedia build on it.
+//! let system = client.system("1").await?;
 //! client
 //!     .set_boot_override(
-//!         "1",
+//!         system.path(),
 //!         BootOverride {
 //!             target: BootSource::Pxe,
 //!             enabled: BootOverrideEnabled::Once,
@@ -34,11 +36,11 @@
 //!         },
 //!     )
 //!     .await?;
-//! client.reset("1", ResetType::ForceRestart).await?;
-//! client.wait_for_power_state("1", PowerState::On, Duration::from_secs(300)).await?;
+//! system.reset(ResetType::ForceRestart).await?;
+//! system.wait_for_power_state(PowerState::On, Duration::from_secs(300)).await?;
 //!
 //! match client.get_json("/redfish/v1/Managers/1").await {
-//!     Ok(manager) => println!("{}", manager["FirmwareVersion"]),
+//!     Ok(manager) => println!("{}", manager.body()["FirmwareVersion"]),
 //!     Err(err) if err.is_not_found() => println!("no manager 1"),
 //!     Err(err) => return Err(err),
 //! }
@@ -67,21 +69,27 @@
 mod boot;
 mod client;
 mod de;
+mod decode;
 mod endpoint;
 mod error;
 mod etag;
+mod handle;
 mod inventory;
 pub mod models;
 mod odata;
 mod quirks;
+mod resource;
 mod retry;
+mod task;
 mod tls;
 mod transport;
 mod vendor;
 
-pub use client::{AuthMode, BootOverride, ClientBuilder, RedfishClient, TlsVerification};
+pub use client::{BootOverride, ClientBuilder, RedfishClient, TlsVerification};
 pub use endpoint::Endpoint;
-pub use error::Error;
+pub use error::{Error, HttpMethod, TransportError};
+pub use etag::ETag;
+pub use handle::System;
 pub use inventory::{
     CpuInfo, CpuInventory, DimmInfo, DiskInfo, Inventory, MemoryInventory, NicInfo, PcieDeviceInfo,
     SecureBootInfo, SystemIdentity, VolumeInfo,
@@ -92,7 +100,9 @@ pub use models::{
 };
 pub use odata::{Collection, Link, ODataId};
 pub use quirks::{Quirks, QuirksOverride, resolve_quirks};
+pub use resource::{ApplyTime, Resource, Response, SettingsObject};
 pub use retry::RetryPolicy;
 pub use secrecy::SecretString;
-pub use transport::RequestCounts;
+pub use task::{TaskOutcome, TaskProgress, TaskStep, TaskWait, next_poll_delay, task_step};
+pub use transport::{AuthMode, RequestCounts};
 pub use vendor::{Vendor, detect_vendor, parse_firmware_version};

@@ -169,12 +169,12 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor) {
     assert_eq!(client.vendor().await.unwrap(), vendor);
 
     for collection in ["/redfish/v1/Managers", "/redfish/v1/Chassis"] {
-        let members = client.get_json(collection).await.unwrap();
+        let members = client.get_json(collection).await.unwrap().into_body();
         let members = members["Members"].as_array().unwrap().clone();
         assert!(!members.is_empty(), "{collection} is empty");
         for member in members {
             let path = member["@odata.id"].as_str().unwrap();
-            let json = client.get_json(path).await.unwrap();
+            let json = client.get_json(path).await.unwrap().into_body();
             if collection.ends_with("Managers") {
                 let m: Manager =
                     serde_json::from_value(json).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -190,7 +190,14 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor) {
     let systems = client.system_ids().await.unwrap();
     assert!(!systems.is_empty());
     for system in &systems {
-        let parsed = client.system(system).await.unwrap();
+        let parsed = client
+            .system(system)
+            .await
+            .unwrap()
+            .read()
+            .await
+            .unwrap()
+            .value;
         assert!(
             parsed.reset_action().is_some(),
             "{system} has a Reset action"

@@ -19,7 +19,7 @@ async fn logs_in_through_links_sessions_and_deletes_the_session_on_close() {
     get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
     let client = client(&server);
 
-    let system = client.system("/redfish/v1/Systems/1").await.unwrap();
+    let system = read_system(&client, "/redfish/v1/Systems/1").await.unwrap();
     assert_eq!(system.id.as_deref(), Some("1"));
     let logins = received(&server, "POST", SESSIONS).await;
     assert_eq!(logins.len(), 1);
@@ -33,7 +33,10 @@ async fn logs_in_through_links_sessions_and_deletes_the_session_on_close() {
     // Closing again sends nothing more; later operations are refused.
     client.close().await.unwrap();
     assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
-    assert!(matches!(client.system("1").await, Err(Error::Closed)));
+    assert!(matches!(
+        read_system(&client, "1").await,
+        Err(Error::Closed)
+    ));
 }
 
 #[tokio::test]
@@ -62,7 +65,7 @@ async fn session_uri_from_body_when_location_is_missing() {
         .await;
     get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
     let client = client(&server);
-    client.system("1").await.unwrap();
+    read_system(&client, "1").await.unwrap();
     client.close().await.unwrap();
     server.verify().await;
 }
@@ -73,7 +76,7 @@ async fn session_is_deleted_in_the_background_when_the_client_is_dropped() {
     get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
     let client = client(&server);
     let clone = client.clone();
-    client.system("1").await.unwrap();
+    read_system(&client, "1").await.unwrap();
     drop(client);
     // A clone keeps the session alive.
     tokio::task::yield_now().await;
@@ -94,7 +97,7 @@ fn dropping_outside_a_runtime_warns_instead_of_panicking() {
         let server = bmc(json!({})).await;
         get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
         let client = client(&server);
-        client.system("1").await.unwrap();
+        read_system(&client, "1").await.unwrap();
         (server, client)
     });
     // The client outlives its runtime, as when Python drops it at interpreter exit.
@@ -173,7 +176,7 @@ async fn relogs_in_once_on_401_and_replays() {
         .await;
 
     let client = client(&server);
-    let system = client.system("1").await.unwrap();
+    let system = read_system(&client, "1").await.unwrap();
     assert_eq!(system.power_state.unwrap().as_str(), "On");
     assert_eq!(received(&server, "POST", SESSIONS).await.len(), 2);
     assert_eq!(
@@ -214,7 +217,7 @@ async fn a_failed_delete_of_the_replaced_session_does_not_fail_the_request() {
         .mount(&server)
         .await;
     let client = client(&server);
-    assert!(client.system("1").await.is_ok());
+    assert!(read_system(&client, "1").await.is_ok());
     // Tried exactly once (not retried, not left for later), and the replay went through.
     assert_eq!(received(&server, "DELETE", SESSION_1).await.len(), 1);
     client.close().await.unwrap();
@@ -263,7 +266,7 @@ async fn a_second_401_is_reported_not_looped() {
         .mount(&server)
         .await;
     let client = client(&server);
-    let err = client.system("1").await.unwrap_err();
+    let err = read_system(&client, "1").await.unwrap_err();
     assert!(err.is_unauthorized(), "{err}");
     assert_eq!(
         received(&server, "POST", SESSIONS).await.len(),
@@ -306,7 +309,7 @@ async fn basic_auth_sends_no_session_request() {
         .auth(AuthMode::Basic)
         .build()
         .unwrap();
-    client.system("/redfish/v1/Systems/1").await.unwrap();
+    read_system(&client, "/redfish/v1/Systems/1").await.unwrap();
     assert!(received(&server, "POST", SESSIONS).await.is_empty());
     assert_eq!(
         client.request_counts().total,
@@ -315,27 +318,135 @@ async fn basic_auth_sends_no_session_request() {
     );
 }
 
-#[tokio::test]
-async fn auto_auth_uses_basic_when_the_service_has_no_sessions() {
+/// A service without a `SessionService` that takes HTTP Basic only (sushy-tools, small BMCs):
+/// GET root unauthenticated, everything else needs Basic, session POSTs answer `status`.
+async fn basic_only_bmc(session_post_status: u16, with_session_service: bool) -> MockServer {
     let server = MockServer::start().await;
+    let root = if with_session_service {
+        service_root(&json!({}))
+    } else {
+        json!({"Id": "Root", "Systems": {"@odata.id": "/redfish/v1/Systems"}})
+    };
     Mock::given(method("GET"))
         .and(path("/redfish/v1/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Id": "Root"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(root))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(ResponseTemplate::new(session_post_status))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/redfish/v1/Systems/1"))
-        .and(wiremock::matchers::header_exists("Authorization"))
+        .and(header(
+            "Authorization",
+            "Basic YWRtaW46UHctN2YzYzllLVNFQ1JFVA==",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(system_json("1")))
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn default_auth_falls_back_to_basic_when_sessions_are_refused_and_remembers_it() {
+    // The default mode is Auto: no .auth() call.
+    for (status, advertised) in [
+        (404, false),
+        (405, false),
+        (501, true),
+        (401, false),
+        (401, true),
+    ] {
+        let server = basic_only_bmc(status, advertised).await;
+        let client = RedfishClient::builder(server.uri())
+            .credentials(USER, SecretString::from(PASSWORD))
+            .build()
+            .unwrap();
+        let system = read_system(&client, "1").await;
+        assert!(system.is_ok(), "{status} {advertised}: {system:?}");
+        // The login was posted while the root was read (no round trip waits for the root),
+        // refused once, and Basic is remembered: a second read posts nothing more.
+        read_system(&client, "/redfish/v1/Systems/1").await.unwrap();
+        assert_eq!(
+            received(&server, "POST", SESSIONS).await.len(),
+            1,
+            "{status}"
+        );
+        let counts = client.request_counts();
+        assert_eq!((counts.get, counts.post), (3, 1), "{status}");
+        client.close().await.unwrap();
+        assert_eq!(client.request_counts().delete, 0, "no session to delete");
+    }
+}
+
+#[tokio::test]
+async fn with_the_root_known_a_service_without_sessions_gets_no_session_post() {
+    let server = basic_only_bmc(404, false).await;
     let client = RedfishClient::builder(server.uri())
         .credentials(USER, SecretString::from(PASSWORD))
-        .auth(AuthMode::Auto)
         .build()
         .unwrap();
-    client.system("1").await.unwrap();
+    client.service_root().await.unwrap();
+    read_system(&client, "1").await.unwrap();
     assert!(received(&server, "POST", SESSIONS).await.is_empty());
+}
+
+#[tokio::test]
+async fn session_mode_does_not_fall_back_and_basic_refused_after_fallback_is_an_auth_error() {
+    let server = basic_only_bmc(404, false).await;
+    let strict = RedfishClient::builder(server.uri())
+        .credentials(USER, SecretString::from(PASSWORD))
+        .auth(AuthMode::Session)
+        .build()
+        .unwrap();
+    let err = read_system(&strict, "1").await.unwrap_err();
+    assert!(
+        matches!(err, Error::Authentication { status: 404, .. }),
+        "{err:?}"
+    );
+
+    // Wrong password: the session POST is refused, Basic is refused too (the GET answers 401
+    // to anything without the right Authorization): one Authentication error naming the login.
+    let wrong = RedfishClient::builder(server.uri())
+        .credentials(USER, SecretString::from("not-the-password"))
+        .build()
+        .unwrap();
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let err = read_system(&wrong, "1").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Authentication { url, status: 404, .. } if url.ends_with(SESSIONS)),
+        "{err:?}"
+    );
+    assert!(err.is_unauthorized());
+}
+
+#[tokio::test]
+async fn no_login_after_close_even_when_a_401_arrives() {
+    let server = bmc(json!({})).await;
+    get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
+    let client = client(&server);
+    read_system(&client, "1").await.unwrap();
+    client.close().await.unwrap();
+    let posts = received(&server, "POST", SESSIONS).await.len();
+    assert!(matches!(
+        read_system(&client, "1").await,
+        Err(Error::Closed)
+    ));
+    assert!(
+        client.service_root().await.is_ok(),
+        "the cached root stays readable"
+    );
+    assert_eq!(
+        received(&server, "POST", SESSIONS).await.len(),
+        posts,
+        "no new session"
+    );
 }
 
 #[tokio::test]
@@ -352,7 +463,7 @@ async fn retries_503_honouring_retry_after() {
     let client = client(&server);
     client.service_root().await.unwrap();
     let started = Instant::now();
-    client.system("1").await.unwrap();
+    read_system(&client, "1").await.unwrap();
     // The policy's own backoff is 10 ms: waiting a second shows Retry-After was honoured.
     assert!(
         started.elapsed() >= Duration::from_millis(950),
@@ -378,8 +489,8 @@ async fn retries_are_bounded_and_the_last_error_is_reported() {
         .mount(&server)
         .await;
     let client = client(&server);
-    let err = client.system("1").await.unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    let err = read_system(&client, "1").await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
     assert_eq!(
         err.message_id(),
         Some("Base.1.8.ServiceTemporarilyUnavailable")
@@ -420,7 +531,7 @@ async fn post_is_not_retried_on_503_but_is_on_a_known_transient_message() {
         .post_json("/redfish/v1/Systems/1/Actions/Oem.Busy", &json!({}))
         .await
         .unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(err.status(), Some(503));
     assert_eq!(
         received(&server, "POST", "/redfish/v1/Systems/1/Actions/Oem.Busy")
             .await
@@ -432,7 +543,7 @@ async fn post_is_not_retried_on_503_but_is_on_a_known_transient_message() {
         .post_json("/redfish/v1/Systems/1/Actions/Oem.Reload", &json!({}))
         .await
         .unwrap();
-    assert!(value.is_null());
+    assert!(value.body().is_null());
     assert_eq!(
         received(&server, "POST", "/redfish/v1/Systems/1/Actions/Oem.Reload")
             .await
@@ -471,7 +582,7 @@ async fn patch_falls_back_weak_strong_none_on_412() {
         .patch_json(at, &json!({"AssetTag": "rack-7"}))
         .await
         .unwrap();
-    assert_eq!(answer, json!({"ok": true}));
+    assert_eq!(answer.body(), &json!({"ok": true}));
     let patches = received(&server, "PATCH", at).await;
     let sent: Vec<Option<&str>> = patches
         .iter()
@@ -529,14 +640,14 @@ async fn malformed_json_is_a_decode_error_naming_url_and_path() {
         .await;
     let client = client(&server);
 
-    let err = client.system("1").await.unwrap_err();
+    let err = read_system(&client, "1").await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert_eq!(err.json_path(), Some("Boot"));
     assert!(err.url().unwrap().ends_with("/redfish/v1/Systems/1"));
     assert!(err.to_string().contains("/redfish/v1/Systems/1"), "{err}");
     assert!(err.to_string().contains("Boot"), "{err}");
 
-    let err = client.system("2").await.unwrap_err();
+    let err = read_system(&client, "2").await.unwrap_err();
     assert!(err.is_decode(), "{err:?}");
     assert!(err.url().unwrap().ends_with("/redfish/v1/Systems/2"));
     client.close().await.unwrap();
@@ -595,7 +706,7 @@ async fn off_origin_links_are_refused_and_the_other_origin_receives_nothing() {
     let err = client.inventory("1").await.unwrap_err();
     assert!(matches!(err, Error::OffOriginLink { .. }), "{err}");
     let err = client.get_json("/redfish/v1/Moved").await.unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(302), "{err}");
+    assert_eq!(err.status(), Some(302), "{err}");
     let err = client
         .get_json(&format!("{evil}/redfish/v1/"))
         .await
@@ -654,7 +765,7 @@ async fn off_origin_session_location_falls_back_to_the_body_id() {
         .await;
     get_json(&server, "/redfish/v1/Systems/1", system_json("1")).await;
     let client = client(&server);
-    client.system("1").await.unwrap();
+    read_system(&client, "1").await.unwrap();
     client.close().await.unwrap();
     server.verify().await;
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
@@ -665,7 +776,7 @@ async fn caller_input_is_validated_before_anything_is_sent() {
     let server = MockServer::start().await;
     let client = client(&server);
     for bad in ["", "../x", "1/2", "a?b"] {
-        let err = client.system(bad).await.unwrap_err();
+        let err = read_system(&client, bad).await.unwrap_err();
         assert!(err.is_invalid_input(), "{bad:?}: {err}");
     }
     assert!(
@@ -788,11 +899,17 @@ async fn secrets_never_reach_errors_debug_or_logs() {
                 "MessageArgs": [PASSWORD, "Password"]}]}})))
         .mount(&refusing)
         .await;
+    // Basic is refused too (the Auto fallback tries it): any other request answers 401.
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(10)
+        .mount(&refusing)
+        .await;
     let builder =
         RedfishClient::builder(refusing.uri()).credentials(USER, SecretString::from(PASSWORD));
     let builder_debug = format!("{builder:?}");
     let refused = builder.build().unwrap();
-    let login_error = refused.system("1").await.unwrap_err();
+    let login_error = read_system(&refused, "1").await.unwrap_err();
     assert!(login_error.is_unauthorized());
     assert_eq!(
         login_error.message_id(),
@@ -811,8 +928,8 @@ async fn secrets_never_reach_errors_debug_or_logs() {
         .await;
     get_json(&server, "/redfish/v1/Systems/2", json!({"Boot": 7})).await;
     let client2 = client(&server);
-    let http_error = client2.system("1").await.unwrap_err();
-    let decode_error = client2.system("2").await.unwrap_err();
+    let http_error = read_system(&client2, "1").await.unwrap_err();
+    let decode_error = read_system(&client2, "2").await.unwrap_err();
     let client_debug = format!("{client2:?}");
     drop(client2); // background delete, logged
 
@@ -825,7 +942,7 @@ async fn secrets_never_reach_errors_debug_or_logs() {
         .retry_policy(ferrofish_redfish_core::RetryPolicy::none())
         .build()
         .unwrap();
-    let connect_error = unreachable.system("1").await.unwrap_err();
+    let connect_error = read_system(&unreachable, "1").await.unwrap_err();
     assert!(connect_error.is_connection(), "{connect_error}");
     assert!(wait_for_request(&server, "DELETE", SESSION_1).await);
 
@@ -870,7 +987,7 @@ async fn a_406_is_retried_once_without_accept_encoding_identity() {
         .mount(&server)
         .await;
     let client = client(&server);
-    let system = client.system("1").await.unwrap();
+    let system = read_system(&client, "1").await.unwrap();
     assert_eq!(system.id.as_deref(), Some("1"));
     let seen = received(&server, "GET", sys).await;
     assert_eq!(seen.len(), 2, "one refused attempt, one retry");
@@ -897,8 +1014,8 @@ async fn a_406_is_retried_once_without_accept_encoding_identity() {
         })
         .build()
         .unwrap();
-    let err = strict.system("1").await.unwrap_err();
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(406));
+    let err = read_system(&strict, "1").await.unwrap_err();
+    assert_eq!(err.status(), Some(406));
     assert_eq!(received(&server, "GET", sys).await.len(), 3);
     strict.close().await.unwrap();
 }
@@ -929,7 +1046,7 @@ async fn secrets_echoed_in_any_error_message_are_scrubbed() {
         (&session, &[PASSWORD, TOKEN][..]),
         (&basic, &[PASSWORD][..]),
     ] {
-        let err = client.system("1").await.unwrap_err();
+        let err = read_system(client, "1").await.unwrap_err();
         assert!(err.is_forbidden(), "{err}");
         let shown = format!("{err}\n{err:?}");
         for secret in secrets {

@@ -52,6 +52,8 @@ impl RedfishMessage {
                 *text = text.replace(secret, "[redacted]");
             }
         };
+        // A MessageId reaches `Display`; a hostile or careless BMC can put anything there.
+        scrub(&mut self.message_id);
         scrub(&mut self.message);
         scrub(&mut self.resolution);
         for arg in &mut self.message_args {
@@ -178,7 +180,9 @@ mod tests {
             ..RedfishMessage::default()
         };
         m.extra.insert("Oem".into(), json!({"Echo": ["x pw123 y"]}));
+        m.message_id = Some("Oem.1.0.pw123".into());
         m.scrub("pw123");
+        assert_eq!(m.message_id.as_deref(), Some("Oem.1.0.[redacted]"));
         assert!(!format!("{m:?}").contains("pw123"));
         assert_eq!(m.message_args[1], "Password");
     }

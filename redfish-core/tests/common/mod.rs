@@ -155,3 +155,12 @@ pub fn system_json(id: &str) -> Value {
         }}
     })
 }
+
+/// GETs one system through its handle and returns the model.
+#[allow(dead_code)] // not every test binary reads systems
+pub async fn read_system(
+    client: &ferrofish_redfish_core::RedfishClient,
+    system: &str,
+) -> Result<ferrofish_redfish_core::ComputerSystem, ferrofish_redfish_core::Error> {
+    Ok(client.system(system).await?.read().await?.value)
+}

@@ -1,0 +1,120 @@
+//! Decoding the BMC's JSON: typed values that name the URL and JSON path on failure, the
+//! declared resource type, and the ETag a response carries. Pure: no I/O.
+
+use reqwest::header::{self, HeaderMap};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::Error;
+use crate::etag::ETag;
+
+#[derive(Deserialize)]
+pub(crate) struct TypeOnly {
+    #[serde(rename = "@odata.type")]
+    pub(crate) odata_type: Option<String>,
+}
+
+/// The resource type an `@odata.type` names:
+/// `#ComputerSystem.v1_20_0.ComputerSystem` → `ComputerSystem`.
+pub(crate) fn resource_type(odata_type: &str) -> &str {
+    let unqualified = odata_type.trim().trim_start_matches('#');
+    unqualified.split('.').next().unwrap_or(unqualified)
+}
+
+/// Refuses a resource whose declared type is not `expected`. Pure.
+pub(crate) fn check_resource_type(
+    url: &Url,
+    declared: Option<&str>,
+    expected: &'static str,
+) -> Result<(), Error> {
+    let Some(found) = declared.map(resource_type).filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    if found.eq_ignore_ascii_case(expected) {
+        return Ok(());
+    }
+    Err(Error::WrongResourceType {
+        url: url.to_string(),
+        expected,
+        found: found.to_owned(),
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EtagOnly {
+    #[serde(rename = "@odata.etag")]
+    pub(crate) etag: Option<String>,
+}
+
+pub(crate) fn header_etag(headers: &HeaderMap, strip_gzip: bool) -> Option<ETag> {
+    headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|raw| ETag::parse(raw, strip_gzip))
+}
+
+/// Decodes JSON, naming the URL and the JSON path on failure.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(url: &Url, body: &[u8]) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| Error::Decode {
+        url: url.to_string(),
+        path: err.path().to_string(),
+        source: err.into_inner(),
+    })
+}
+
+/// Decodes an already-parsed value, prefixing the JSON path (for members of a collection).
+pub(crate) fn decode_value<T: serde::de::DeserializeOwned>(
+    url: &Url,
+    prefix: &str,
+    value: Value,
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let inner = err.path().to_string();
+        let path = if inner == "." {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}.{inner}")
+        };
+        Error::Decode {
+            url: url.to_string(),
+            path,
+            source: err.into_inner(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_type_is_the_namespace_of_odata_type() {
+        assert_eq!(
+            resource_type("#ComputerSystem.v1_20_0.ComputerSystem"),
+            "ComputerSystem"
+        );
+        assert_eq!(resource_type("#ServiceRoot.ServiceRoot"), "ServiceRoot");
+        assert_eq!(resource_type(" ComputerSystem "), "ComputerSystem");
+    }
+
+    #[test]
+    fn only_a_declared_other_type_is_refused() {
+        let url = Url::parse("https://bmc/redfish/v1").unwrap();
+        let check = |declared| check_resource_type(&url, declared, "ComputerSystem");
+        assert!(check(None).is_ok(), "firmware that leaves @odata.type out");
+        assert!(check(Some("")).is_ok());
+        assert!(check(Some("#ComputerSystem.v1_5_0.ComputerSystem")).is_ok());
+        assert!(check(Some("#computersystem.v1_5_0.ComputerSystem")).is_ok());
+        let err = check(Some("#ServiceRoot.v1_15_0.ServiceRoot")).unwrap_err();
+        assert!(
+            matches!(&err, Error::WrongResourceType { found, expected: "ComputerSystem", .. } if found == "ServiceRoot"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "https://bmc/redfish/v1 is a ServiceRoot resource, not a ComputerSystem"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Handles: a value that names one resource of one BMC and carries what operations on it
+//! need. [`System`] is the first; `ferrofish-bios` and `ferrofish-vmedia` reach the BIOS and
+//! virtual media of a system through it (its [`System::client`] and [`System::url`] and the
+//! public resource layer), never through crate-private items. See `docs/architecture.md`.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::client::COMPUTER_SYSTEM;
+use crate::models::{ComputerSystem, PowerState, ResetType};
+use crate::resource::{Resource, SettingsObject};
+use crate::{Error, Inventory, RedfishClient};
+
+/// One ComputerSystem of one BMC: the client and the system's resolved URL. Cheap to clone,
+/// `Send + Sync + 'static`; creating one sends nothing unless the Systems collection's path
+/// must be learnt from the service root.
+#[derive(Clone, Debug)]
+pub struct System {
+    client: RedfishClient,
+    url: Url,
+}
+
+impl RedfishClient {
+    /// A handle on one system, by path (`/redfish/v1/Systems/1`) or bare `Id` (`1`). Nothing
+    /// is read: a path that names another kind of resource is refused by the first operation
+    /// with [`Error::WrongResourceType`].
+    pub async fn system(&self, system: &str) -> Result<System, Error> {
+        Ok(System {
+            client: self.clone(),
+            url: self.system_url(system).await?,
+        })
+    }
+
+    /// A handle on every member of the Systems collection.
+    pub async fn systems(&self) -> Result<Vec<System>, Error> {
+        self.system_ids()
+            .await?
+            .iter()
+            .map(|id| {
+                Ok(System {
+                    client: self.clone(),
+                    url: self.resolve_link(id)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl System {
+    /// The client this handle talks through.
+    pub fn client(&self) -> &RedfishClient {
+        &self.client
+    }
+
+    /// The system's URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The system's path, `/redfish/v1/Systems/1`.
+    pub fn path(&self) -> &str {
+        self.url.path()
+    }
+
+    /// Reads the system (its ETag is remembered for the next PATCH).
+    pub async fn read(&self) -> Result<Resource<ComputerSystem>, Error> {
+        self.client.get_url(&self.url, Some(COMPUTER_SYSTEM)).await
+    }
+
+    /// The current `PowerState` (`None` when the BMC does not say).
+    pub async fn power_state(&self) -> Result<Option<PowerState>, Error> {
+        Ok(self.read().await?.value.power_state)
+    }
+
+    /// Resets the system: [`RedfishClient::reset`].
+    pub async fn reset(&self, reset_type: ResetType) -> Result<(), Error> {
+        self.client.reset(self.path(), reset_type).await
+    }
+
+    /// Waits for a power state: [`RedfishClient::wait_for_power_state`].
+    pub async fn wait_for_power_state(
+        &self,
+        wanted: PowerState,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        self.client
+            .wait_for_power_state(self.path(), wanted, timeout)
+            .await
+    }
+
+    /// The inventory: [`RedfishClient::inventory`].
+    pub async fn inventory(&self) -> Result<Inventory, Error> {
+        self.client.inventory(self.path()).await
+    }
+
+    /// The system's own `@Redfish.Settings` object (where boot settings go on some BMCs).
+    pub async fn settings_object(&self) -> Result<Option<SettingsObject>, Error> {
+        self.client.settings_object(self.path()).await
+    }
+
+    /// The path of a link of the system (for example `Bios`, `VirtualMedia`, `SecureBoot`):
+    /// `None` when the system does not link it. Reads the system.
+    pub async fn link(&self, property: &str) -> Result<Option<String>, Error> {
+        let system: Resource<serde_json::Value> = self
+            .client
+            .get_url(&self.url, Some(COMPUTER_SYSTEM))
+            .await?;
+        Ok(system
+            .value
+            .get(property)
+            .and_then(|l| l.get("@odata.id"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned))
+    }
+}

@@ -1,0 +1,78 @@
+//! Reading resources: GET, decode, check the declared type, remember the ETag.
+
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use super::state::{Inner, RequestOptions, Response};
+use crate::Error;
+use crate::decode::{EtagOnly, TypeOnly, check_resource_type, decode, header_etag};
+use crate::etag::ETag;
+
+impl Inner {
+    pub(crate) async fn get_value(&self, url: &Url) -> Result<Value, Error> {
+        let response = self
+            .request(Method::GET, url, None, &RequestOptions::default())
+            .await?;
+        let value: Value = decode(&response.url, &response.body)?;
+        self.remember_from(&response, &value);
+        Ok(value)
+    }
+
+    /// GET a resource and decode it, remembering its ETag.
+    pub(crate) async fn get_typed<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<T, Error> {
+        self.get_checked(url, None).await
+    }
+
+    /// GET a resource that must be of type `expected` (for example `ComputerSystem`): a body
+    /// whose `@odata.type` names another type is [`Error::WrongResourceType`]. A body without
+    /// `@odata.type` is accepted, as some firmware leaves it out.
+    pub(crate) async fn get_resource<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+        expected: &'static str,
+    ) -> Result<T, Error> {
+        self.get_checked(url, Some(expected)).await
+    }
+
+    pub(super) async fn get_checked<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+        expected: Option<&'static str>,
+    ) -> Result<T, Error> {
+        let response = self
+            .request(Method::GET, url, None, &RequestOptions::default())
+            .await?;
+        if let Some(expected) = expected {
+            // Checked before decoding: another resource may decode as this one, emptily.
+            let declared = serde_json::from_slice::<TypeOnly>(&response.body)
+                .ok()
+                .and_then(|t| t.odata_type);
+            check_resource_type(url, declared.as_deref(), expected)?;
+        }
+        let typed: T = decode(&response.url, &response.body)?;
+        let etag_in_body = serde_json::from_slice::<EtagOnly>(&response.body).ok();
+        let strip = self.quirks_now().strip_gzip_etag_suffix;
+        let tag = header_etag(&response.headers, strip).or_else(|| {
+            etag_in_body
+                .and_then(|e| e.etag)
+                .and_then(|raw| ETag::parse(&raw, strip))
+        });
+        self.remember_etag(&response.url, tag);
+        Ok(typed)
+    }
+
+    pub(super) fn remember_from(&self, response: &Response, value: &Value) {
+        let strip = self.quirks_now().strip_gzip_etag_suffix;
+        let tag = header_etag(&response.headers, strip).or_else(|| {
+            value
+                .get("@odata.etag")
+                .and_then(Value::as_str)
+                .and_then(|raw| ETag::parse(raw, strip))
+        });
+        self.remember_etag(&response.url, tag);
+    }
+}

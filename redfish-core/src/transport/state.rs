@@ -1,0 +1,278 @@
+//! The client's shared state: settings, counters, authentication state and the ETag cache.
+
+use std::collections::HashMap;
+use std::sync::Mutex as StdMutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, OnceCell, Semaphore};
+use url::Url;
+
+use crate::endpoint::{Endpoint, resource_key};
+use crate::etag::ETag;
+use crate::models::ServiceRoot;
+use crate::quirks::{Quirks, QuirksOverride};
+use crate::retry::RetryPolicy;
+use crate::vendor::Vendor;
+
+/// How the client authenticates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthMode {
+    /// Only a Redfish session (`X-Auth-Token`), created at the sessions collection. Re-created
+    /// once on a 401; deleted by [`crate::RedfishClient::close`]. A refused login is an
+    /// error.
+    Session,
+    /// HTTP Basic on every request.
+    Basic,
+    /// The default, and what works wherever sushy works: a session first; HTTP Basic when
+    /// the service root advertises no SessionService or the BMC refuses to create a session
+    /// (401, 403, 404, 405 or 501). Decided once per client and remembered. When Basic is
+    /// then refused too, the error is [`crate::Error::Authentication`].
+    #[default]
+    Auto,
+}
+
+/// A username and password. `Debug` never shows the password.
+#[derive(Clone)]
+pub(crate) struct Credentials {
+    pub(crate) username: String,
+    pub(crate) password: SecretString,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// An open Redfish session.
+pub(super) struct Session {
+    pub(super) token: SecretString,
+    /// Where to DELETE it; `None` when the BMC gave neither `Location` nor `@odata.id`.
+    pub(super) uri: Option<Url>,
+}
+
+/// How requests are authenticated right now.
+pub(super) enum ActiveAuth {
+    /// Nothing decided yet: the first authenticated request logs in.
+    Pending,
+    /// HTTP Basic on every request.
+    Basic,
+    /// A session token.
+    Session(Session),
+}
+
+pub(super) struct AuthState {
+    pub(super) active: ActiveAuth,
+    /// Bumped on every login, so that concurrent 401s re-login only once.
+    pub(super) generation: u64,
+}
+
+/// Requests sent, by method.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    /// GET requests.
+    pub get: u64,
+    /// POST requests.
+    pub post: u64,
+    /// PATCH requests.
+    pub patch: u64,
+    /// PUT requests.
+    pub put: u64,
+    /// DELETE requests.
+    pub delete: u64,
+    /// Any other method.
+    pub other: u64,
+    /// All requests.
+    pub total: u64,
+}
+
+#[derive(Default)]
+pub(super) struct Counters {
+    get: AtomicU64,
+    post: AtomicU64,
+    patch: AtomicU64,
+    put: AtomicU64,
+    delete: AtomicU64,
+    other: AtomicU64,
+}
+
+impl Counters {
+    pub(super) fn slot(&self, method: &Method) -> &AtomicU64 {
+        match *method {
+            Method::GET => &self.get,
+            Method::POST => &self.post,
+            Method::PATCH => &self.patch,
+            Method::PUT => &self.put,
+            Method::DELETE => &self.delete,
+            _ => &self.other,
+        }
+    }
+
+    fn snapshot(&self) -> RequestCounts {
+        let read = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let mut c = RequestCounts {
+            get: read(&self.get),
+            post: read(&self.post),
+            patch: read(&self.patch),
+            put: read(&self.put),
+            delete: read(&self.delete),
+            other: read(&self.other),
+            total: 0,
+        };
+        c.total = [c.get, c.post, c.patch, c.put, c.delete, c.other]
+            .into_iter()
+            .fold(0, u64::saturating_add);
+        c
+    }
+
+    fn reset(&self) {
+        for a in [
+            &self.get,
+            &self.post,
+            &self.patch,
+            &self.put,
+            &self.delete,
+            &self.other,
+        ] {
+            a.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A response with a success status, body read.
+pub(crate) struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Options of one logical request.
+#[derive(Default)]
+pub(crate) struct RequestOptions {
+    /// Send credentials (everything but the service root and the login itself).
+    pub(crate) unauthenticated: bool,
+    /// The `If-Match` value to send.
+    pub(crate) if_match: Option<String>,
+}
+
+/// The shared state behind every clone of a client.
+pub(crate) struct Inner {
+    pub(crate) endpoint: Endpoint,
+    pub(super) http: reqwest::Client,
+    pub(super) auth_mode: AuthMode,
+    pub(super) credentials: Option<Credentials>,
+    pub(super) request_timeout: Duration,
+    pub(super) retry: RetryPolicy,
+    pub(super) limiter: Semaphore,
+    pub(super) counters: Counters,
+    pub(super) auth: Mutex<AuthState>,
+    pub(crate) service_root: OnceCell<ServiceRoot>,
+    pub(crate) vendor_quirks: OnceCell<(Vendor, Quirks)>,
+    pub(crate) quirks_override: QuirksOverride,
+    /// Quirks used before the vendor is known: the DMTF default plus the user override.
+    pub(super) early_quirks: Quirks,
+    pub(super) etags: StdMutex<HashMap<String, ETag>>,
+    pub(super) closed: AtomicBool,
+    /// Why the session login was refused, when `Auto` fell back to Basic.
+    pub(super) login_refusal: StdMutex<Option<crate::Error>>,
+    /// The largest answer body read, in bytes.
+    pub(crate) max_response_bytes: u64,
+    /// The most members followed in one collection.
+    pub(crate) max_collection_members: usize,
+}
+
+/// Settings the builder hands over.
+pub(crate) struct InnerConfig {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) http: reqwest::Client,
+    pub(crate) auth_mode: AuthMode,
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_concurrent_requests: usize,
+    pub(crate) quirks_override: QuirksOverride,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) max_collection_members: usize,
+}
+
+impl Inner {
+    pub(crate) fn new(config: InnerConfig) -> Inner {
+        let mut early_quirks = Quirks::default();
+        config.quirks_override.apply(&mut early_quirks);
+        Inner {
+            endpoint: config.endpoint,
+            http: config.http,
+            auth_mode: config.auth_mode,
+            credentials: config.credentials,
+            request_timeout: config.request_timeout,
+            retry: config.retry,
+            limiter: Semaphore::new(
+                config
+                    .max_concurrent_requests
+                    .clamp(1, Semaphore::MAX_PERMITS),
+            ),
+            counters: Counters::default(),
+            auth: Mutex::new(AuthState {
+                active: ActiveAuth::Pending,
+                generation: 0,
+            }),
+            service_root: OnceCell::new(),
+            vendor_quirks: OnceCell::new(),
+            quirks_override: config.quirks_override,
+            early_quirks,
+            etags: StdMutex::new(HashMap::new()),
+            closed: AtomicBool::new(false),
+            login_refusal: StdMutex::new(None),
+            max_response_bytes: config.max_response_bytes,
+            max_collection_members: config.max_collection_members,
+        }
+    }
+
+    pub(crate) fn request_counts(&self) -> RequestCounts {
+        self.counters.snapshot()
+    }
+
+    pub(crate) fn reset_request_counts(&self) {
+        self.counters.reset();
+    }
+
+    /// The quirks in force: resolved ones once known, the early ones before.
+    pub(crate) fn quirks_now(&self) -> &Quirks {
+        self.vendor_quirks
+            .get()
+            .map_or(&self.early_quirks, |(_, q)| q)
+    }
+
+    /// The last ETag seen for a resource.
+    pub(crate) fn etag_for(&self, url: &Url) -> Option<ETag> {
+        self.etags.lock().ok()?.get(&resource_key(url)).cloned()
+    }
+
+    pub(crate) fn remember_etag(&self, url: &Url, tag: Option<ETag>) {
+        if url.query().is_some() {
+            return;
+        }
+        if let Ok(mut map) = self.etags.lock() {
+            match tag {
+                Some(tag) => map.insert(resource_key(url), tag),
+                None => map.remove(&resource_key(url)),
+            };
+        }
+    }
+}
+
+/// The credential a request carries.
+pub(super) enum AuthHeader {
+    Token(SecretString),
+    Basic(Credentials),
+}
