@@ -21,7 +21,6 @@ use crate::models::{
 };
 use crate::odata::{Collection, Link, has_resource_basics};
 use crate::quirks::{Quirks, QuirksOverride, resolve_quirks};
-use crate::resource::Response;
 use crate::retry::RetryPolicy;
 use crate::transport::{AuthMode, Credentials, Inner, InnerConfig, RequestCounts, RequestOptions};
 use crate::vendor::{Vendor, detect_vendor};
@@ -561,26 +560,6 @@ impl RedfishClient {
             );
         }
         Ok(())
-    }
-
-    /// GET any Redfish path of this service as JSON. The [`Response`] carries the status,
-    /// headers that matter and the body; the ETag is remembered for the next PATCH.
-    pub async fn get_json(&self, path: &str) -> Result<Response, Error> {
-        let url = self.inner.endpoint.resolve_caller_path(path)?;
-        self.send(Method::GET, &url, None, &RequestOptions::default())
-            .await
-    }
-
-    /// PATCH any Redfish path: [`RedfishClient::patch`], under the name the raw JSON calls
-    /// share.
-    pub async fn patch_json(&self, path: &str, body: &Value) -> Result<Response, Error> {
-        self.patch(path, body).await
-    }
-
-    /// POST to any Redfish path (an action, a collection): [`RedfishClient::post`], under the
-    /// name the raw JSON calls share. Retried only on the BMC's known-transient messages.
-    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Response, Error> {
-        self.post(path, body).await
     }
 
     /// The `@odata.id` of every member of the collection at `path` (for example

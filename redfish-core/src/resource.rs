@@ -137,6 +137,26 @@ impl RedfishClient {
         self.inner.endpoint.resolve(link)
     }
 
+    /// GET any Redfish path of this service as JSON. The [`Response`] carries the status,
+    /// headers that matter and the body; the ETag is remembered for the next PATCH.
+    pub async fn get_json(&self, path: &str) -> Result<Response, Error> {
+        let url = self.inner.endpoint.resolve_caller_path(path)?;
+        self.send(Method::GET, &url, None, &RequestOptions::default())
+            .await
+    }
+
+    /// PATCH any Redfish path: [`RedfishClient::patch`], under the name the raw JSON calls
+    /// share.
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Result<Response, Error> {
+        self.patch(path, body).await
+    }
+
+    /// POST to any Redfish path (an action, a collection): [`RedfishClient::post`], under the
+    /// name the raw JSON calls share. Retried only on the BMC's known-transient messages.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Response, Error> {
+        self.post(path, body).await
+    }
+
     /// GETs any resource of this service and decodes it as `T` (a model or
     /// [`serde_json::Value`]), remembering its ETag for the next PATCH.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Resource<T>, Error> {
