@@ -247,6 +247,38 @@ impl RedfishClient {
         settings_object_of(&self.inner.endpoint, &resource.url, &resource.value)
     }
 
+    /// A value computed at most once per client under `key` (for example a BIOS attribute
+    /// registry): the first caller runs `init`, concurrent callers wait for it, later callers
+    /// get a clone. A failed `init` is not cached. Values are kept by key and type, so two
+    /// crates that pick the same key for different types do not collide.
+    pub async fn cached<T, F, Fut>(&self, key: &str, init: F) -> Result<T, Error>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        let slot = {
+            let mut map = self
+                .inner
+                .extensions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::sync::Arc::clone(
+                map.entry((key.to_owned(), std::any::TypeId::of::<T>()))
+                    .or_default(),
+            )
+        };
+        let value = slot
+            .get_or_try_init(|| async {
+                let value: std::sync::Arc<dyn std::any::Any + Send + Sync> =
+                    std::sync::Arc::new(init().await?);
+                Ok::<_, Error>(value)
+            })
+            .await?;
+        // The slot is keyed by `T`'s type id, so it holds a `T`.
+        value.downcast_ref::<T>().cloned().ok_or(Error::Closed)
+    }
+
     /// Sends one request and turns the answer into a [`Response`].
     pub(crate) async fn send(
         &self,
@@ -391,6 +423,41 @@ mod tests {
             settings_object_of(&endpoint, &bios, &json!({})).unwrap(),
             None
         );
+    }
+
+    #[tokio::test]
+    async fn cached_runs_init_once_per_client_and_not_after_a_failure() {
+        let client = RedfishClient::builder("bmc.invalid").build().unwrap();
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let failed: Result<u32, Error> = client.cached("k", || async { Err(Error::Closed) }).await;
+        assert!(failed.is_err());
+        for _ in 0..3 {
+            let v: u32 = client
+                .cached("k", || async {
+                    calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok(7)
+                })
+                .await
+                .unwrap();
+            assert_eq!(v, 7);
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let other: String = client
+            .cached("k", || async { Ok("s".to_owned()) })
+            .await
+            .unwrap();
+        assert_eq!(
+            other, "s",
+            "another type under the same key is its own value"
+        );
+        let first: u32 = client.cached("k", || async { Ok(8) }).await.unwrap();
+        assert_eq!(first, 7, "and did not replace the first");
+        let clone = client.clone();
+        let again: String = clone
+            .cached("k", || async { Ok("t".to_owned()) })
+            .await
+            .unwrap();
+        assert_eq!(again, "s", "clones share the cache");
     }
 
     #[test]

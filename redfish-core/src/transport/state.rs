@@ -183,6 +183,8 @@ pub(crate) struct Inner {
     pub(super) early_quirks: Quirks,
     pub(super) etags: StdMutex<HashMap<String, ETag>>,
     pub(super) closed: AtomicBool,
+    /// Per-client caches of capability crates (a BIOS registry, ...), by key.
+    pub(crate) extensions: StdMutex<HashMap<(String, std::any::TypeId), ExtensionSlot>>,
     /// Why the session login was refused, when `Auto` fell back to Basic.
     pub(super) login_refusal: StdMutex<Option<crate::Error>>,
     /// The largest answer body read, in bytes.
@@ -190,6 +192,10 @@ pub(crate) struct Inner {
     /// The most members followed in one collection.
     pub(crate) max_collection_members: usize,
 }
+
+/// One per-client cache entry: computed once, shared by every clone of the client.
+pub(crate) type ExtensionSlot =
+    std::sync::Arc<OnceCell<std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
 
 /// Settings the builder hands over.
 pub(crate) struct InnerConfig {
@@ -233,6 +239,7 @@ impl Inner {
             etags: StdMutex::new(HashMap::new()),
             closed: AtomicBool::new(false),
             login_refusal: StdMutex::new(None),
+            extensions: StdMutex::new(HashMap::new()),
             max_response_bytes: config.max_response_bytes,
             max_collection_members: config.max_collection_members,
         }
