@@ -33,6 +33,7 @@ pub mod commands;
 pub mod crypto;
 mod error;
 pub mod session;
+mod suite;
 mod transport;
 pub mod wire;
 
@@ -42,6 +43,7 @@ pub use commands::{
     CipherSuiteRecord, CompletionCode, DeviceId, PowerRestorePolicy,
 };
 pub use crypto::CipherSuite;
-pub use error::{DecodeError, Error, Stage};
+pub use error::{Error, Stage};
 pub use session::{Privilege, RmcpPlusStatus};
 pub use transport::RetryPolicy;
+pub use wire::DecodeError;
