@@ -1101,6 +1101,53 @@ mod tests {
     use crate::session::RmcpPlusStatus;
 
     #[test]
+    fn timeouts_and_retries_that_would_overflow_are_refused_by_build() {
+        let build = |timeout: Duration, retries: u32| {
+            IpmiClient::builder("127.0.0.1")
+                .timeout(timeout)
+                .retries(retries)
+                .build()
+        };
+        for (timeout, retries, argument) in [
+            (Duration::ZERO, 3, "timeout"),
+            (Duration::MAX, 0, "timeout"),
+            (Duration::from_secs(24 * 3600 + 1), 0, "timeout"),
+            // u32::MAX retries: the attempt count (retries + 1) does not fit.
+            (Duration::from_millis(1), u32::MAX, "retries"),
+            // Each attempt is fine, all of them together wait longer than a day.
+            (Duration::from_secs(3600), 24, "retries"),
+        ] {
+            match build(timeout, retries) {
+                Err(Error::InvalidArgument { name, .. }) => {
+                    assert_eq!(name, argument, "{timeout:?} x {retries}");
+                }
+                other => {
+                    panic!("{timeout:?} x {retries}: expected invalid argument, got {other:?}")
+                }
+            }
+        }
+        // The edges themselves are accepted.
+        assert!(build(Duration::from_secs(3600), 23).is_ok());
+        assert!(build(Duration::from_secs(24 * 3600), 0).is_ok());
+        assert!(build(Duration::from_nanos(1), 1_000_000).is_ok());
+    }
+
+    #[test]
+    fn requests_are_checked_against_the_six_bit_net_fn_and_the_packet_size() {
+        assert!(validate_request(0x3F, &[]).is_ok());
+        assert!(validate_request(0x2E, &vec![0; MAX_REQUEST_DATA_LEN]).is_ok());
+        for (net_fn, len) in [(0x40, 0), (0xFF, 0), (0x06, MAX_REQUEST_DATA_LEN + 1)] {
+            assert!(
+                matches!(
+                    validate_request(net_fn, &vec![0; len]),
+                    Err(Error::InvalidArgument { .. })
+                ),
+                "{net_fn:#x} {len}"
+            );
+        }
+    }
+
+    #[test]
     fn addresses_get_the_default_port_and_ipv6_brackets() {
         assert_eq!(normalize_address("bmc1").unwrap(), "bmc1:623");
         assert_eq!(normalize_address("10.0.0.5:6230").unwrap(), "10.0.0.5:6230");

@@ -394,3 +394,127 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout() -> Error {
+        Error::Timeout {
+            address: "bmc:623".into(),
+            stage: Stage::Command {
+                net_fn: 0,
+                command: 1,
+            },
+            attempts: 4,
+            timeout: Duration::from_secs(1),
+            last_rejected: None,
+        }
+    }
+
+    #[test]
+    fn predicates_sort_errors_the_way_a_caller_acts_on_them() {
+        let unknown = Error::OutcomeUnknown {
+            address: "bmc:623".into(),
+            command: "chassis control",
+            attempts: 4,
+        };
+        assert!(timeout().is_timeout() && timeout().is_retryable());
+        assert!(!timeout().is_outcome_unknown());
+        // An unknown outcome is neither a timeout nor retryable: read back first.
+        assert!(unknown.is_outcome_unknown() && !unknown.is_timeout() && !unknown.is_retryable());
+        let no_rakp2 = Error::NoRakp2 {
+            address: "bmc:623".into(),
+            attempts: 4,
+        };
+        assert!(no_rakp2.is_timeout());
+        assert_eq!(no_rakp2.stage(), Some(Stage::Rakp1));
+
+        let io = Error::Io {
+            address: "bmc:623".into(),
+            source: std::io::Error::other("unreachable"),
+        };
+        assert!(io.is_connection() && io.is_retryable() && !io.is_timeout());
+        assert_eq!(io.address(), Some("bmc:623"));
+    }
+
+    #[test]
+    fn refused_credentials_and_roles_are_auth_errors_and_never_retryable() {
+        let rakp = |status: u8| Error::RakpRejected {
+            address: "b".into(),
+            message: "rakp 1",
+            status: RmcpPlusStatus(status),
+        };
+        let open = |status: u8| Error::OpenSessionRejected {
+            address: "b".into(),
+            suite: CipherSuite::Suite17,
+            status: RmcpPlusStatus(status),
+        };
+        for auth in [
+            Error::UnknownUser {
+                address: "b".into(),
+                user: "u".into(),
+            },
+            Error::Rakp2CheckFailed {
+                address: "b".into(),
+                user: "u".into(),
+            },
+            Error::Rakp4CheckFailed {
+                address: "b".into(),
+                bmc_reports_kg: true,
+                kg_given: false,
+            },
+            Error::PrivilegeRefused {
+                address: "b".into(),
+                requested: Privilege::Administrator,
+                code: CompletionCode::InsufficientPrivilege,
+            },
+            rakp(0x0D),
+            rakp(0x0F),
+            open(0x09),
+        ] {
+            assert!(auth.is_auth() && !auth.is_retryable(), "{auth:?}");
+        }
+        // Out of session slots: not the credentials, and worth another try later.
+        for busy in [rakp(0x01), open(0x0B)] {
+            assert!(!busy.is_auth() && busy.is_retryable(), "{busy:?}");
+        }
+        // No matching cipher suite is neither.
+        assert!(!open(0x11).is_auth() && !open(0x11).is_retryable());
+        assert_eq!(open(0x11).rmcp_plus_status(), Some(RmcpPlusStatus(0x11)));
+        assert!(!timeout().is_auth());
+    }
+
+    #[test]
+    fn completion_codes_are_exposed_and_busy_ones_are_retryable() {
+        let refused = |code: u8| Error::Command {
+            address: "b".into(),
+            command: "get device id",
+            code: CompletionCode::from_u8(code),
+        };
+        assert_eq!(
+            refused(0xC1).completion_code(),
+            Some(CompletionCode::InvalidCommand)
+        );
+        assert!(!refused(0xC1).is_retryable());
+        assert!(refused(0xC0).is_retryable(), "node busy");
+        assert!(refused(0xD2).is_retryable(), "initialization in progress");
+        assert_eq!(timeout().completion_code(), None);
+        let invalid = Error::InvalidArgument {
+            name: "net_fn",
+            reason: "above 0x3f",
+        };
+        assert!(invalid.is_invalid_input() && invalid.address().is_none());
+        assert!(Error::CipherSuiteZeroRefused.is_invalid_input());
+        let closed = Error::Closed {
+            address: "b".into(),
+        };
+        assert!(closed.is_closed() && !closed.is_retryable());
+        let decode = Error::Decode {
+            address: "b".into(),
+            context: "get device id",
+            source: DecodeError::BadAuthCode,
+        };
+        assert!(decode.is_decode() && !decode.is_connection());
+    }
+}

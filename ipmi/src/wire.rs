@@ -40,7 +40,8 @@ pub const MAX_NET_FN: u8 = 0x3F;
 /// the whole datagram (4 RMCP + 12 session header bytes, payload, 2 integrity pad bytes, pad
 /// length, next header and a 16-byte HMAC-SHA256-128 auth code) must fit one UDP datagram over
 /// IPv4 (65,507 bytes). The datagram is the tighter bound: 65,432 data bytes make a
-/// 65,472-byte payload and a 65,507-byte datagram; one more byte adds a whole AES block.
+/// 65,456-byte payload and a 65,492-byte datagram; one more byte adds a whole AES block
+/// (65,508 bytes).
 pub const MAX_REQUEST_DATA_LEN: usize = 65_432;
 
 /// Session header authentication type byte.
