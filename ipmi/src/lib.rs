@@ -32,6 +32,8 @@ mod client;
 pub mod commands;
 pub mod crypto;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod session;
 mod suite;
 mod transport;

@@ -49,6 +49,8 @@ enum Seen {
     },
 }
 
+// Independent switches, one per misbehaviour a test needs.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Copy, Default)]
 struct Behaviour {
     /// Stay silent on 8Eh (answer 0Eh only).
@@ -111,7 +113,7 @@ fn presession(payload_type: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// RAKP 2 for RAKP 1 `rakp1` (§13.21): status 00h and the HMAC-SHA1 key exchange code keyed
-/// by the password over SIDm, SIDc, Rm, Rc, GUIDc, role, name length and name.
+/// by the password over `SIDm`, `SIDc`, `Rm`, `Rc`, `GUIDc`, role, name length and name.
 fn rakp2_reply(rakp1: &[u8], pending: &mut Pending) -> Vec<u8> {
     pending.console_random.copy_from_slice(&rakp1[8..24]);
     pending.role = rakp1[24];
@@ -144,8 +146,8 @@ fn rakp2_reply(rakp1: &[u8], pending: &mut Pending) -> Vec<u8> {
     presession(0x13, &payload)
 }
 
-/// RAKP 4 (§13.23): the integrity check value HMAC-SHA1-96 keyed by the SIK over Rm, SIDc
-/// and GUIDc.
+/// RAKP 4 (§13.23): the integrity check value HMAC-SHA1-96 keyed by the SIK over `Rm`, `SIDc`
+/// and `GUIDc`.
 fn rakp4_reply(rakp3: &[u8], bmc_sid: u32, pending: &Pending) -> Vec<u8> {
     let icv = hmac_sha1(
         &pending.sik,

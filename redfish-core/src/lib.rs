@@ -70,6 +70,8 @@ mod de;
 mod endpoint;
 mod error;
 mod etag;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inventory;
 pub mod models;
 mod odata;
