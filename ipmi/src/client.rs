@@ -1,5 +1,9 @@
 //! The public client: one RMCP+ session per BMC, opened on first use, reused, re-opened when it
 //! has idled out or stopped answering, closed by [`IpmiClient::close`] (and best-effort on drop).
+//!
+//! Longer than 600 lines on purpose: the builder's checks, the exchanges and the pure fallback
+//! decisions (which suite next, when to step down or restart, when an outcome is unknown) are
+//! read together with the methods that apply them, and a third of the file is their unit tests.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -2,6 +2,9 @@
 //!
 //! Use them through [`crate::IpmiClient`]'s methods, or send any [`Command`] with
 //! [`crate::IpmiClient::execute`].
+//!
+//! Longer than 600 lines on purpose: one short section per command, all of the same shape
+//! (request bytes, reply parser); splitting them would scatter the byte-level formats.
 
 use crate::wire::{DecodeError, Privilege};
 

@@ -6,6 +6,10 @@
 //! decoder takes arbitrary bytes and returns a [`DecodeError`] instead of panicking.
 //!
 //! Byte order: RMCP/ASF fields are big-endian, every IPMI/RMCP+ field is little-endian.
+//!
+//! Longer than 600 lines on purpose: one small encoder/decoder pair per message of the
+//! protocol, all of the same shape, so the whole byte-level format reads in one place. The
+//! error type and the plain protocol values live in submodules (`wire/`).
 
 mod decode_error;
 mod session_values;
