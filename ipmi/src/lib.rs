@@ -12,6 +12,12 @@
 //! Passwords, the BMC key and session keys live in [`secrecy`] types and appear in no `Debug`,
 //! `Display` or log output.
 //!
+//! Every failure is one [`Error`]; its predicates sort it the way a caller acts on it, like the
+//! Redfish client's: [`Error::is_timeout`], [`Error::is_outcome_unknown`] (a command that may
+//! have run: read the state back), [`Error::is_auth`], [`Error::is_connection`],
+//! [`Error::is_retryable`], [`Error::is_invalid_input`], and [`Error::completion_code`] /
+//! [`Error::rmcp_plus_status`] for the BMC's own codes.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), ferrofish_ipmi::Error> {
 //! use ferrofish_ipmi::{BootDevice, BootOptions, IpmiClient};
