@@ -1,5 +1,9 @@
 //! The public client: one RMCP+ session per BMC, opened on first use, reused, re-opened when it
 //! has idled out or stopped answering, closed by [`IpmiClient::close`] (and best-effort on drop).
+//!
+//! Longer than 600 lines on purpose: the builder's checks, the exchanges and the pure fallback
+//! decisions (which suite next, when to step down or restart, when an outcome is unknown) are
+//! read together with the methods that apply them, and a third of the file is their unit tests.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -21,7 +25,7 @@ use crate::session::{
     decode_presession_response, encode_presession_request,
 };
 use crate::transport::{Counters, Exchange, RetryPolicy, Transport, Verdict};
-use crate::wire::{IpmiRequest, IpmiResponse};
+use crate::wire::{IpmiRequest, IpmiResponse, MAX_NET_FN, MAX_REQUEST_DATA_LEN};
 
 /// The IPMI-over-LAN port.
 pub const DEFAULT_PORT: u16 = 623;
@@ -136,12 +140,7 @@ impl IpmiClientBuilder {
             kg: self.kg,
         };
         credentials.validate()?;
-        if self.retry.timeout.is_zero() {
-            return Err(Error::InvalidArgument {
-                name: "timeout",
-                reason: "must be greater than zero",
-            });
-        }
+        validate_retry_policy(self.retry)?;
         Ok(IpmiClient {
             inner: Arc::new(Inner {
                 config: Config {
@@ -158,6 +157,58 @@ impl IpmiClientBuilder {
             }),
         })
     }
+}
+
+/// The longest a single request may wait for its reply, every attempt included. The transport
+/// adds the per-attempt timeout to the clock and counts attempts in a `u32`; this bound keeps
+/// both far from overflowing, and no BMC answers after a day.
+const MAX_REQUEST_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Check the timeout and retries the builder was given (pure, so it is unit-tested).
+fn validate_retry_policy(retry: RetryPolicy) -> Result<(), Error> {
+    if retry.timeout.is_zero() {
+        return Err(Error::InvalidArgument {
+            name: "timeout",
+            reason: "must be greater than zero",
+        });
+    }
+    if retry.timeout > MAX_REQUEST_WAIT {
+        return Err(Error::InvalidArgument {
+            name: "timeout",
+            reason: "must be at most 24 hours",
+        });
+    }
+    let within_a_day = retry
+        .retries
+        .checked_add(1)
+        .and_then(|attempts| retry.timeout.checked_mul(attempts))
+        .is_some_and(|total| total <= MAX_REQUEST_WAIT);
+    if !within_a_day {
+        return Err(Error::InvalidArgument {
+            name: "retries",
+            reason: "timeout x (retries + 1) must be at most 24 hours",
+        });
+    }
+    Ok(())
+}
+
+/// Check a request before anything is sent: the network function has six bits in the IPMI
+/// message header, and the data must fit the RMCP+ payload length field (and one UDP
+/// datagram) in every cipher suite.
+fn validate_request(net_fn: u8, data: &[u8]) -> Result<(), Error> {
+    if net_fn > MAX_NET_FN {
+        return Err(Error::InvalidArgument {
+            name: "net_fn",
+            reason: "above 0x3f (the field has six bits)",
+        });
+    }
+    if data.len() > MAX_REQUEST_DATA_LEN {
+        return Err(Error::InvalidArgument {
+            name: "data",
+            reason: "longer than an rmcp+ packet can carry (wire::MAX_REQUEST_DATA_LEN bytes)",
+        });
+    }
+    Ok(())
 }
 
 /// Turn `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address into `host:port`.
@@ -225,17 +276,7 @@ impl Drop for State {
 }
 
 fn close_datagram(session: &mut Session) -> Vec<u8> {
-    let close = CloseSession {
-        bmc_session_id: session.bmc_session_id(),
-    };
-    let rq_seq = session.take_rq_seq();
-    let request = IpmiRequest::to_bmc(
-        CloseSession::NET_FN,
-        CloseSession::COMMAND,
-        rq_seq,
-        close.request_data(),
-    );
-    session.encode_request(&request, random_iv())
+    session.close_session_request(random_iv())
 }
 
 struct Inner {
@@ -612,24 +653,30 @@ impl IpmiClient {
     pub async fn close(&self) -> Result<(), Error> {
         let mut state = self.inner.state.lock().await;
         state.closed = true;
-        let Some(mut session) = state.session.take() else {
-            return Ok(());
-        };
-        let Some(transport) = state.transport.as_ref() else {
+        let State {
+            transport: Some(transport),
+            session: Some(session),
+            ..
+        } = &mut *state
+        else {
             return Ok(());
         };
         let close = CloseSession {
             bmc_session_id: session.bmc_session_id(),
         };
+        // The session stays in the state while Close Session is in flight: if this future is
+        // dropped (a caller's timeout, Ctrl-C in Python), dropping the client still sends Close
+        // Session for it, and so does calling `close` again.
         let result = self
             .request_in_session(
                 transport,
-                &mut session,
+                session,
                 CloseSession::NET_FN,
                 CloseSession::COMMAND,
                 close.request_data(),
             )
             .await;
+        state.session = None;
         match result {
             Ok(response) => self.check(CloseSession::NAME, &response),
             // When the reply to the first Close Session is lost, the BMC has already dropped
@@ -646,8 +693,10 @@ impl IpmiClient {
     /// Send any typed command in the session (opening or re-opening it as needed).
     ///
     /// When a reused session stops answering, a new one is opened and the command is sent
-    /// again only if it is [`Command::IDEMPOTENT`]; otherwise the result is
-    /// [`Error::OutcomeUnknown`] (the BMC may have run it).
+    /// again only if it is [`Command::IDEMPOTENT`]; a command that is not idempotent and gets
+    /// no reply (in a reused or a fresh session) is [`Error::OutcomeUnknown`] (the BMC may have
+    /// run it). A command whose `NET_FN` is above [`crate::wire::MAX_NET_FN`] or whose data is
+    /// too long is [`Error::InvalidArgument`] and nothing is sent.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Output, Error> {
         let response = self
             .send(
@@ -672,8 +721,12 @@ impl IpmiClient {
     /// code.
     ///
     /// The client cannot tell whether raw bytes are safe to run twice, so they are treated as
-    /// not idempotent: if a reused session stops answering, the result is
-    /// [`Error::OutcomeUnknown`] and the request is not sent again.
+    /// not idempotent: if the BMC stops answering, the result is [`Error::OutcomeUnknown`] and
+    /// the request is not sent again in a new session.
+    ///
+    /// `net_fn` is the request network function (at most [`crate::wire::MAX_NET_FN`]) and
+    /// `data` at most [`crate::wire::MAX_REQUEST_DATA_LEN`] bytes; anything else is
+    /// [`Error::InvalidArgument`] and nothing is sent.
     pub async fn raw(&self, net_fn: u8, command: u8, data: Vec<u8>) -> Result<IpmiResponse, Error> {
         self.send("raw request", net_fn, command, data, false).await
     }
@@ -686,6 +739,7 @@ impl IpmiClient {
         data: Vec<u8>,
         idempotent: bool,
     ) -> Result<IpmiResponse, Error> {
+        validate_request(net_fn, &data)?;
         let mut state = self.inner.state.lock().await;
         self.ensure_open(&state)?;
         let fresh = self.ensure_session(&mut state, Instant::now()).await?;
@@ -694,6 +748,16 @@ impl IpmiClient {
             .await;
         let attempts = match result {
             Err(Error::Timeout { attempts, .. }) if !fresh => attempts,
+            // A session opened just now is not suspected of being dropped, so it is kept and
+            // nothing is sent again. But a command that is not idempotent may still have run
+            // (only its replies lost): that is an unknown outcome, not a plain timeout.
+            Err(Error::Timeout { attempts, .. }) if !idempotent => {
+                return Err(Error::OutcomeUnknown {
+                    address: self.address().to_owned(),
+                    command: name,
+                    attempts,
+                });
+            }
             other => return other,
         };
         // A reused session that stops answering was probably dropped by the BMC, or the path
@@ -911,6 +975,11 @@ impl IpmiClient {
             if let Some(rejection) = handshake.rakp3_rejection() {
                 transport.send_now(&rejection);
             }
+            // Past RAKP 3 the BMC may hold an active session whatever went wrong (a lost
+            // RAKP 4, a wrong Kg): close it before restarting, falling back or giving up.
+            if let Some(close) = handshake.close_session_request(random_iv(), Instant::now()) {
+                transport.send_now(&close);
+            }
             let more_suites = suite_index + 1 < suites.len();
             let can_step_down =
                 config.step_down_to_operator && privilege == Privilege::Administrator;
@@ -1034,6 +1103,53 @@ impl IpmiClient {
 mod tests {
     use super::*;
     use crate::session::RmcpPlusStatus;
+
+    #[test]
+    fn timeouts_and_retries_that_would_overflow_are_refused_by_build() {
+        let build = |timeout: Duration, retries: u32| {
+            IpmiClient::builder("127.0.0.1")
+                .timeout(timeout)
+                .retries(retries)
+                .build()
+        };
+        for (timeout, retries, argument) in [
+            (Duration::ZERO, 3, "timeout"),
+            (Duration::MAX, 0, "timeout"),
+            (Duration::from_secs(24 * 3600 + 1), 0, "timeout"),
+            // u32::MAX retries: the attempt count (retries + 1) does not fit.
+            (Duration::from_millis(1), u32::MAX, "retries"),
+            // Each attempt is fine, all of them together wait longer than a day.
+            (Duration::from_secs(3600), 24, "retries"),
+        ] {
+            match build(timeout, retries) {
+                Err(Error::InvalidArgument { name, .. }) => {
+                    assert_eq!(name, argument, "{timeout:?} x {retries}");
+                }
+                other => {
+                    panic!("{timeout:?} x {retries}: expected invalid argument, got {other:?}")
+                }
+            }
+        }
+        // The edges themselves are accepted.
+        assert!(build(Duration::from_secs(3600), 23).is_ok());
+        assert!(build(Duration::from_secs(24 * 3600), 0).is_ok());
+        assert!(build(Duration::from_nanos(1), 1_000_000).is_ok());
+    }
+
+    #[test]
+    fn requests_are_checked_against_the_six_bit_net_fn_and_the_packet_size() {
+        assert!(validate_request(0x3F, &[]).is_ok());
+        assert!(validate_request(0x2E, &vec![0; MAX_REQUEST_DATA_LEN]).is_ok());
+        for (net_fn, len) in [(0x40, 0), (0xFF, 0), (0x06, MAX_REQUEST_DATA_LEN + 1)] {
+            assert!(
+                matches!(
+                    validate_request(net_fn, &vec![0; len]),
+                    Err(Error::InvalidArgument { .. })
+                ),
+                "{net_fn:#x} {len}"
+            );
+        }
+    }
 
     #[test]
     fn addresses_get_the_default_port_and_ipv6_brackets() {

@@ -2,9 +2,11 @@
 //!
 //! Use them through [`crate::IpmiClient`]'s methods, or send any [`Command`] with
 //! [`crate::IpmiClient::execute`].
+//!
+//! Longer than 600 lines on purpose: one short section per command, all of the same shape
+//! (request bytes, reply parser); splitting them would scatter the byte-level formats.
 
-use crate::error::DecodeError;
-use crate::session::Privilege;
+use crate::wire::{DecodeError, Privilege};
 
 /// Network function codes (requests; the response is one more).
 pub mod net_fn {
@@ -785,17 +787,19 @@ pub struct CipherSuiteRecord {
 }
 
 /// Parse concatenated cipher suite record data (all chunks joined).
+///
+/// A record (Table 22-18) starts with C0h (standard) or C1h (OEM), then the suite ID; an OEM
+/// record then carries the 3-byte IANA enterprise number (least significant byte first), as
+/// ipmitool's and `FreeIPMI`'s record layouts have it. Algorithm bytes follow, tagged by their
+/// top two bits (00b authentication, 01b integrity, 10b confidentiality) until the next record
+/// start.
 pub fn parse_cipher_suite_records(data: &[u8]) -> Result<Vec<CipherSuiteRecord>, DecodeError> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < data.len() {
-        let start = data[i];
-        let (id_at, oem_iana) = match start {
-            0xC0 => (i + 1, None),
-            0xC1 => {
-                DecodeError::need("oem cipher suite record", i + 5, data.len())?;
-                (i + 4, None)
-            }
+        let (what, header_len) = match data[i] {
+            0xC0 => ("cipher suite record", 2),
+            0xC1 => ("oem cipher suite record", 5),
             other => {
                 return Err(DecodeError::InvalidValue {
                     what: "cipher suite record start",
@@ -803,25 +807,17 @@ pub fn parse_cipher_suite_records(data: &[u8]) -> Result<Vec<CipherSuiteRecord>,
                 });
             }
         };
-        DecodeError::need("cipher suite record", id_at + 1, data.len())?;
-        let oem_iana = if start == 0xC1 {
-            Some(u32::from_le_bytes([
-                data[i + 1],
-                data[i + 2],
-                data[i + 3],
-                0,
-            ]))
-        } else {
-            oem_iana
-        };
+        DecodeError::need(what, i + header_len, data.len())?;
+        let oem_iana = (data[i] == 0xC1)
+            .then(|| u32::from_le_bytes([data[i + 2], data[i + 3], data[i + 4], 0]));
         let mut rec = CipherSuiteRecord {
-            id: data[id_at],
+            id: data[i + 1],
             oem_iana,
             auth: None,
             integrity: None,
             confidentiality: None,
         };
-        i = id_at + 1;
+        i += header_len;
         while i < data.len() && data[i] & 0xC0 != 0xC0 {
             let alg = data[i] & 0x3F;
             match data[i] >> 6 {

@@ -1,81 +1,22 @@
-//! The crate's error types: [`Error`] for everything the client reports and [`DecodeError`] for
-//! bytes that do not parse.
+//! The crate's error type: [`Error`], everything the client reports.
 //!
 //! No variant carries a password, a BMC key (Kg) or a session key, so `Debug` and `Display` of an
 //! error are always safe to log.
 //!
-//! Why two types: [`DecodeError`] is what the pure codec ([`crate::wire`], the reply parsers in
-//! [`crate::commands`], the handshake's packet checks) returns, with no I/O context — it knows
-//! bytes, not BMCs. It is small, `Clone + PartialEq`, cheap to produce for every dropped
-//! datagram, and what the fuzz target exercises. [`Error`] is the one error enum of the crate
-//! that callers match on; it wraps a `DecodeError` with the BMC address and what was being
-//! decoded ([`Error::Decode`], [`Error::Timeout`]'s `last_rejected`). The same split as
-//! hickory's `DecodeError` inside its `ProtoError`: codec errors stay separate so the codec does
-//! not depend on the client.
+//! Bytes that do not parse are a [`DecodeError`], which lives beside the codec in
+//! [`crate::wire`] (the pure codec, the reply parsers in [`crate::commands`] and the handshake's
+//! packet checks return it, with no I/O context — it knows bytes, not BMCs). It is small,
+//! `Clone + PartialEq`, cheap to produce for every dropped datagram, and what the fuzz targets
+//! exercise. [`Error`] wraps it with the BMC address and what was being decoded
+//! ([`Error::Decode`], [`Error::Timeout`]'s `last_rejected`). The same split as hickory's
+//! `DecodeError` inside its `ProtoError`. The layering is one way: this module imports the
+//! codec, the commands and the suites; none of them imports it back.
 
 use std::time::Duration;
 
 use crate::commands::CompletionCode;
-use crate::crypto::CipherSuite;
-use crate::session::{Privilege, RmcpPlusStatus};
-
-/// Why a packet (or the data of a reply) could not be decoded.
-///
-/// Produced by the pure codec in [`crate::wire`] and by the reply parsers in
-/// [`crate::commands`]; hostile or truncated input always ends here, never in a panic.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// Fewer bytes than the structure needs.
-    #[error("{what} truncated: need {needed} bytes, got {got}")]
-    Truncated {
-        /// The structure being decoded.
-        what: &'static str,
-        /// Bytes needed.
-        needed: usize,
-        /// Bytes available.
-        got: usize,
-    },
-    /// A length field disagrees with the bytes actually present.
-    #[error("{what} length field says {declared} bytes but {actual} are present")]
-    LengthMismatch {
-        /// The structure being decoded.
-        what: &'static str,
-        /// The length the packet declares.
-        declared: usize,
-        /// The length that is there.
-        actual: usize,
-    },
-    /// A field holds a value the protocol does not allow here.
-    #[error("{what} has invalid value {value:#04x}")]
-    InvalidValue {
-        /// The field.
-        what: &'static str,
-        /// The value found.
-        value: u32,
-    },
-    /// The integrity auth code of a packet does not verify (forged, corrupted or another
-    /// session's packet).
-    #[error("integrity check of the packet failed")]
-    BadAuthCode,
-    /// An IPMI message checksum does not add up to zero.
-    #[error("ipmi message {which} is wrong")]
-    BadChecksum {
-        /// `"checksum 1"` (header) or `"checksum 2"` (body).
-        which: &'static str,
-    },
-}
-
-impl DecodeError {
-    /// Shorthand for [`DecodeError::Truncated`] when fewer than `needed` bytes are present.
-    pub(crate) fn need(what: &'static str, needed: usize, got: usize) -> Result<(), Self> {
-        if got < needed {
-            Err(DecodeError::Truncated { what, needed, got })
-        } else {
-            Ok(())
-        }
-    }
-}
+use crate::suite::CipherSuite;
+use crate::wire::{DecodeError, Privilege, RmcpPlusStatus};
 
 /// What the client was doing when a BMC stopped answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +57,7 @@ impl std::fmt::Display for Stage {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A builder argument is unusable; nothing was sent.
+    /// An argument (of the builder or of a request) is unusable; nothing was sent.
     #[error("invalid argument {name}: {reason}")]
     InvalidArgument {
         /// The argument.
@@ -287,10 +228,11 @@ pub enum Error {
         actual: String,
     },
     /// A command that is not idempotent ([`crate::commands::Command::IDEMPOTENT`], e.g. Chassis
-    /// Control) got no reply in a reused session. The BMC may have run it and lost only the
-    /// replies, or never received it; sending it again could, for example, power-cycle a
-    /// server twice, so the client did not. A new session was opened for the next command:
-    /// read the state back (e.g. [`crate::IpmiClient::chassis_status`] or
+    /// Control) got no reply, retransmissions included. The BMC may have run it and lost only
+    /// the replies, or never received it; sending it again could, for example, power-cycle a
+    /// server twice, so the client did not. When the session was a reused one, a new session
+    /// was opened for the next command; a session opened for this command is kept. Read the
+    /// state back (e.g. [`crate::IpmiClient::chassis_status`] or
     /// [`crate::IpmiClient::boot_device`]) and send the command again only if it did not run.
     #[error(
         "bmc {address} stopped answering {command} after {attempts} attempts; it may or may not have run: read the state back before sending it again"
@@ -318,4 +260,261 @@ pub enum Error {
         /// The BMC address.
         address: String,
     },
+}
+
+impl Error {
+    /// The BMC address the error is about, when it is about one.
+    pub fn address(&self) -> Option<&str> {
+        match self {
+            Error::Resolve { address, .. }
+            | Error::Io { address, .. }
+            | Error::Timeout { address, .. }
+            | Error::NoRakp2 { address, .. }
+            | Error::RmcpPlusUnsupported { address }
+            | Error::OpenSessionRejected { address, .. }
+            | Error::AlgorithmMismatch { address, .. }
+            | Error::UnknownUser { address, .. }
+            | Error::RakpRejected { address, .. }
+            | Error::Rakp2CheckFailed { address, .. }
+            | Error::Rakp4CheckFailed { address, .. }
+            | Error::PrivilegeRefused { address, .. }
+            | Error::Command { address, .. }
+            | Error::Decode { address, .. }
+            | Error::ReadBackMismatch { address, .. }
+            | Error::OutcomeUnknown { address, .. }
+            | Error::Internal { address, .. }
+            | Error::Closed { address } => Some(address),
+            Error::InvalidArgument { .. }
+            | Error::CipherSuiteZeroRefused
+            | Error::UnsupportedCipherSuite(_) => None,
+        }
+    }
+
+    /// The completion code of a command the BMC refused ([`Error::Command`], or
+    /// [`Error::PrivilegeRefused`] for Set Session Privilege Level).
+    pub fn completion_code(&self) -> Option<CompletionCode> {
+        match self {
+            Error::Command { code, .. } | Error::PrivilegeRefused { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The RMCP+ status code of a refused Open Session or RAKP message.
+    pub fn rmcp_plus_status(&self) -> Option<RmcpPlusStatus> {
+        match self {
+            Error::OpenSessionRejected { status, .. } | Error::RakpRejected { status, .. } => {
+                Some(*status)
+            }
+            Error::UnknownUser { .. } => Some(RmcpPlusStatus::UNAUTHORIZED_NAME),
+            _ => None,
+        }
+    }
+
+    /// What the client was waiting for when the BMC stopped answering.
+    pub fn stage(&self) -> Option<Stage> {
+        match self {
+            Error::Timeout { stage, .. } => Some(*stage),
+            Error::NoRakp2 { .. } => Some(Stage::Rakp1),
+            _ => None,
+        }
+    }
+
+    /// The BMC did not answer in time, retransmissions included ([`Error::Timeout`], or
+    /// [`Error::NoRakp2`] during the login). Not true for [`Error::OutcomeUnknown`]: there the
+    /// command may have run (see [`Error::is_outcome_unknown`]).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::NoRakp2 { .. })
+    }
+
+    /// A command that is not safe to repeat got no reply: the BMC may or may not have run it.
+    /// Read the state back before sending it again.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
+    }
+
+    /// The BMC refused the login or the privilege: unknown user, wrong password, wrong BMC key
+    /// (Kg), a refused role, or a refused session privilege.
+    pub fn is_auth(&self) -> bool {
+        match self {
+            Error::UnknownUser { .. }
+            | Error::Rakp2CheckFailed { .. }
+            | Error::Rakp4CheckFailed { .. }
+            | Error::PrivilegeRefused { .. } => true,
+            Error::OpenSessionRejected { status, .. } | Error::RakpRejected { status, .. } => {
+                status.is_auth_refusal()
+            }
+            _ => false,
+        }
+    }
+
+    /// The BMC address could not be resolved or the socket failed.
+    pub fn is_connection(&self) -> bool {
+        matches!(self, Error::Resolve { .. } | Error::Io { .. })
+    }
+
+    /// A reply from the BMC did not decode.
+    pub fn is_decode(&self) -> bool {
+        matches!(self, Error::Decode { .. })
+    }
+
+    /// The caller's input was refused before anything was sent.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidArgument { .. }
+                | Error::CipherSuiteZeroRefused
+                | Error::UnsupportedCipherSuite(_)
+        )
+    }
+
+    /// The client was closed with [`crate::IpmiClient::close`].
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Error::Closed { .. })
+    }
+
+    /// Trying again later may succeed: silence, a socket error, a BMC out of session slots, or
+    /// a busy BMC. Never true for [`Error::OutcomeUnknown`] (read the state back first) nor for
+    /// refused credentials.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::Io { .. } => true,
+            Error::OpenSessionRejected { status, .. } | Error::RakpRejected { status, .. } => {
+                status.is_out_of_resources()
+            }
+            Error::Command { code, .. } => matches!(
+                code,
+                CompletionCode::NodeBusy
+                    | CompletionCode::Timeout
+                    | CompletionCode::OutOfSpace
+                    | CompletionCode::SdrInUpdateMode
+                    | CompletionCode::FirmwareUpdateMode
+                    | CompletionCode::InitializationInProgress
+            ),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeout() -> Error {
+        Error::Timeout {
+            address: "bmc:623".into(),
+            stage: Stage::Command {
+                net_fn: 0,
+                command: 1,
+            },
+            attempts: 4,
+            timeout: Duration::from_secs(1),
+            last_rejected: None,
+        }
+    }
+
+    #[test]
+    fn predicates_sort_errors_the_way_a_caller_acts_on_them() {
+        let unknown = Error::OutcomeUnknown {
+            address: "bmc:623".into(),
+            command: "chassis control",
+            attempts: 4,
+        };
+        assert!(timeout().is_timeout() && timeout().is_retryable());
+        assert!(!timeout().is_outcome_unknown());
+        // An unknown outcome is neither a timeout nor retryable: read back first.
+        assert!(unknown.is_outcome_unknown() && !unknown.is_timeout() && !unknown.is_retryable());
+        let no_rakp2 = Error::NoRakp2 {
+            address: "bmc:623".into(),
+            attempts: 4,
+        };
+        assert!(no_rakp2.is_timeout());
+        assert_eq!(no_rakp2.stage(), Some(Stage::Rakp1));
+
+        let io = Error::Io {
+            address: "bmc:623".into(),
+            source: std::io::Error::other("unreachable"),
+        };
+        assert!(io.is_connection() && io.is_retryable() && !io.is_timeout());
+        assert_eq!(io.address(), Some("bmc:623"));
+    }
+
+    #[test]
+    fn refused_credentials_and_roles_are_auth_errors_and_never_retryable() {
+        let rakp = |status: u8| Error::RakpRejected {
+            address: "b".into(),
+            message: "rakp 1",
+            status: RmcpPlusStatus(status),
+        };
+        let open = |status: u8| Error::OpenSessionRejected {
+            address: "b".into(),
+            suite: CipherSuite::Suite17,
+            status: RmcpPlusStatus(status),
+        };
+        for auth in [
+            Error::UnknownUser {
+                address: "b".into(),
+                user: "u".into(),
+            },
+            Error::Rakp2CheckFailed {
+                address: "b".into(),
+                user: "u".into(),
+            },
+            Error::Rakp4CheckFailed {
+                address: "b".into(),
+                bmc_reports_kg: true,
+                kg_given: false,
+            },
+            Error::PrivilegeRefused {
+                address: "b".into(),
+                requested: Privilege::Administrator,
+                code: CompletionCode::InsufficientPrivilege,
+            },
+            rakp(0x0D),
+            rakp(0x0F),
+            open(0x09),
+        ] {
+            assert!(auth.is_auth() && !auth.is_retryable(), "{auth:?}");
+        }
+        // Out of session slots: not the credentials, and worth another try later.
+        for busy in [rakp(0x01), open(0x0B)] {
+            assert!(!busy.is_auth() && busy.is_retryable(), "{busy:?}");
+        }
+        // No matching cipher suite is neither.
+        assert!(!open(0x11).is_auth() && !open(0x11).is_retryable());
+        assert_eq!(open(0x11).rmcp_plus_status(), Some(RmcpPlusStatus(0x11)));
+        assert!(!timeout().is_auth());
+    }
+
+    #[test]
+    fn completion_codes_are_exposed_and_busy_ones_are_retryable() {
+        let refused = |code: u8| Error::Command {
+            address: "b".into(),
+            command: "get device id",
+            code: CompletionCode::from_u8(code),
+        };
+        assert_eq!(
+            refused(0xC1).completion_code(),
+            Some(CompletionCode::InvalidCommand)
+        );
+        assert!(!refused(0xC1).is_retryable());
+        assert!(refused(0xC0).is_retryable(), "node busy");
+        assert!(refused(0xD2).is_retryable(), "initialization in progress");
+        assert_eq!(timeout().completion_code(), None);
+        let invalid = Error::InvalidArgument {
+            name: "net_fn",
+            reason: "above 0x3f",
+        };
+        assert!(invalid.is_invalid_input() && invalid.address().is_none());
+        assert!(Error::CipherSuiteZeroRefused.is_invalid_input());
+        let closed = Error::Closed {
+            address: "b".into(),
+        };
+        assert!(closed.is_closed() && !closed.is_retryable());
+        let decode = Error::Decode {
+            address: "b".into(),
+            context: "get device id",
+            source: DecodeError::BadAuthCode,
+        };
+        assert!(decode.is_decode() && !decode.is_connection());
+    }
 }

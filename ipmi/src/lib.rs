@@ -12,6 +12,12 @@
 //! Passwords, the BMC key and session keys live in [`secrecy`] types and appear in no `Debug`,
 //! `Display` or log output.
 //!
+//! Every failure is one [`Error`]; its predicates sort it the way a caller acts on it, like the
+//! Redfish client's: [`Error::is_timeout`], [`Error::is_outcome_unknown`] (a command that may
+//! have run: read the state back), [`Error::is_auth`], [`Error::is_connection`],
+//! [`Error::is_retryable`], [`Error::is_invalid_input`], and [`Error::completion_code`] /
+//! [`Error::rmcp_plus_status`] for the BMC's own codes.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), ferrofish_ipmi::Error> {
 //! use ferrofish_ipmi::{BootDevice, BootOptions, IpmiClient};
@@ -32,7 +38,10 @@ mod client;
 pub mod commands;
 pub mod crypto;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod session;
+mod suite;
 mod transport;
 pub mod wire;
 
@@ -42,6 +51,7 @@ pub use commands::{
     CipherSuiteRecord, CompletionCode, DeviceId, PowerRestorePolicy,
 };
 pub use crypto::CipherSuite;
-pub use error::{DecodeError, Error, Stage};
+pub use error::{Error, Stage};
 pub use session::{Privilege, RmcpPlusStatus};
 pub use transport::RetryPolicy;
+pub use wire::DecodeError;

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 
-use crate::error::{DecodeError, Error, Stage};
+use crate::error::{Error, Stage};
+use crate::wire::DecodeError;
 
 /// Largest datagram accepted (IPMI packets are far smaller).
 const MAX_DATAGRAM: usize = 2048;
@@ -172,7 +173,7 @@ impl Transport {
         Err(Error::Timeout {
             address: self.address.clone(),
             stage,
-            attempts: policy.retries + 1,
+            attempts: policy.retries.saturating_add(1),
             timeout: policy.timeout,
             last_rejected,
         })

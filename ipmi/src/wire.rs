@@ -6,8 +6,16 @@
 //! decoder takes arbitrary bytes and returns a [`DecodeError`] instead of panicking.
 //!
 //! Byte order: RMCP/ASF fields are big-endian, every IPMI/RMCP+ field is little-endian.
+//!
+//! Longer than 600 lines on purpose: one small encoder/decoder pair per message of the
+//! protocol, all of the same shape, so the whole byte-level format reads in one place. The
+//! error type and the plain protocol values live in submodules (`wire/`).
 
-use crate::error::DecodeError;
+mod decode_error;
+mod session_values;
+
+pub use decode_error::DecodeError;
+pub use session_values::{Privilege, RmcpPlusStatus};
 
 /// RMCP version byte (RMCP 1.0 as used by IPMI).
 pub const RMCP_VERSION: u8 = 0x06;
@@ -25,6 +33,20 @@ pub const NEXT_HEADER: u8 = 0x07;
 pub const BMC_ADDRESS: u8 = 0x20;
 /// Software ID of a remote console.
 pub const CONSOLE_SOFTWARE_ID: u8 = 0x81;
+
+/// The largest network function a request can carry: the field has six bits (§13.8).
+pub const MAX_NET_FN: u8 = 0x3F;
+
+/// The most request data bytes one in-session request can carry in every cipher suite.
+///
+/// The IPMI message adds 7 bytes to the data; AES-CBC-128 adds a 16-byte IV and pads the message
+/// plus its pad-length byte to a multiple of 16; the RMCP+ payload length field has 16 bits, and
+/// the whole datagram (4 RMCP + 12 session header bytes, payload, 2 integrity pad bytes, pad
+/// length, next header and a 16-byte HMAC-SHA256-128 auth code) must fit one UDP datagram over
+/// IPv4 (65,507 bytes). The datagram is the tighter bound: 65,432 data bytes make a
+/// 65,456-byte payload and a 65,492-byte datagram; one more byte adds a whole AES block
+/// (65,508 bytes).
+pub const MAX_REQUEST_DATA_LEN: usize = 65_432;
 
 /// Session header authentication type byte.
 pub mod auth_type {

@@ -250,6 +250,67 @@ fn cipher_suite_records_parse() {
 }
 
 #[test]
+fn oem_cipher_suite_records_carry_the_suite_id_first_then_the_iana() {
+    // Known answer, laid out as ipmitool's oem_cipher_suite_record_t and FreeIPMI's table
+    // have it: C1h, suite ID, IANA (3 bytes, least significant first), then the algorithms.
+    // Here an OEM suite 80h of enterprise 10876 (0x002A7C) with RAKP-HMAC-SHA1, HMAC-SHA1-96
+    // and AES-CBC-128, between two standard records.
+    let data = hex("c0 03 01 41 81  c1 80 7c 2a 00 01 41 81  c0 11 03 44 81");
+    let records = parse_cipher_suite_records(&data).unwrap();
+    let summary: Vec<_> = records
+        .iter()
+        .map(|r| (r.id, r.oem_iana, r.auth, r.integrity, r.confidentiality))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (3, None, Some(1), Some(1), Some(1)),
+            (0x80, Some(10876), Some(1), Some(1), Some(1)),
+            (17, None, Some(3), Some(4), Some(1)),
+        ]
+    );
+    // An OEM record cut inside its IANA is truncated, not misread.
+    for cut in ["c1", "c1 80", "c1 80 7c 2a"] {
+        assert!(
+            matches!(
+                parse_cipher_suite_records(&hex(cut)),
+                Err(DecodeError::Truncated { .. })
+            ),
+            "{cut}"
+        );
+    }
+    // A standard record needs only its ID.
+    let bare = parse_cipher_suite_records(&hex("c0 11")).unwrap();
+    assert_eq!((bare[0].id, bare[0].auth), (17, None));
+}
+
+#[test]
+fn the_largest_request_fits_the_payload_length_field_and_one_udp_datagram() {
+    use ferrofish_ipmi::session::Session;
+    use ferrofish_ipmi::wire::MAX_REQUEST_DATA_LEN;
+
+    // The worst case: suite 17 (AES and the 16-byte auth code).
+    let keys = SessionKeys {
+        sik: SecretSlice::from(vec![1; 32]),
+        k1: SecretSlice::from(vec![2; 32]),
+        k2: SecretSlice::from(vec![3; 32]),
+    };
+    let now = std::time::Instant::now();
+    let mut session = Session::new("b".into(), CipherSuite::Suite17, keys, 1, 2, now);
+    let datagram_len = |session: &mut Session, len: usize| {
+        let request = IpmiRequest::to_bmc(0x2E, 0x01, 1, vec![0xA5; len]);
+        let datagram = session.encode_request(&request, [0; 16]);
+        let payload_len = usize::from(u16::from_le_bytes([datagram[14], datagram[15]]));
+        (datagram.len(), payload_len)
+    };
+    let (largest, payload) = datagram_len(&mut session, MAX_REQUEST_DATA_LEN);
+    // 65,507 bytes is the largest IPv4 UDP payload.
+    assert_eq!((largest, payload), (65_492, 65_456));
+    let (one_more, _) = datagram_len(&mut session, MAX_REQUEST_DATA_LEN + 1);
+    assert!(one_more > 65_507, "{one_more}");
+}
+
+#[test]
 fn completion_codes_have_meanings_and_round_trip() {
     for v in 0..=255u8 {
         let c = CompletionCode::from_u8(v);

@@ -73,6 +73,8 @@ mod decode;
 mod endpoint;
 mod error;
 mod etag;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 mod inventory;
 pub mod models;
