@@ -96,3 +96,7 @@ pub use retry::RetryPolicy;
 pub use secrecy::SecretString;
 pub use transport::RequestCounts;
 pub use vendor::{Vendor, detect_vendor, parse_firmware_version};
+// Inventory warnings, the boot override outcome and the quirk list (issue 9), kept together.
+pub use boot::BootOverrideOutcome;
+pub use inventory::{InventoryWarning, WarningReason};
+pub use quirks::{QUIRK_FIELDS, firmware_matters};
