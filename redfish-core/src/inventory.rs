@@ -34,7 +34,7 @@ pub struct Inventory {
     /// Secure boot, when the system has the resource.
     pub secure_boot: Option<SecureBootInfo>,
     /// The linked parts that could not be read, sorted by URL. Empty when everything was read.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub warnings: Vec<InventoryWarning>,
 }
 

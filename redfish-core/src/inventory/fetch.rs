@@ -23,7 +23,7 @@ use crate::models::{
     Chassis, ComputerSystem, Drive, EthernetInterface, Memory, PCIeDevice, Processor, SecureBoot,
     SimpleStorage, Volume,
 };
-use crate::odata::{Collection, Link, has_resource_basics};
+use crate::odata::{Collection, Link};
 use crate::transport::decode_value;
 
 /// Pages followed per collection, at most.
@@ -77,6 +77,17 @@ impl<T> Members<T> {
             complete: false,
         }
     }
+}
+
+/// Whether an expanded member came whole: an id, an `Id` and a `Name` property. The
+/// expansions of quirk `expand_drops_required_properties` leave `Id` or `Name` out; an empty
+/// `Name` is kept, since iLO serves it empty on the member itself too (re-reading it would
+/// cost a request and bring the same).
+fn is_complete(member: &Value) -> bool {
+    let text = |key: &str| member.get(key).and_then(Value::as_str);
+    text("@odata.id").is_some_and(|s| !s.is_empty())
+        && text("Id").is_some_and(|s| !s.is_empty())
+        && text("Name").is_some()
 }
 
 fn link_path(link: Option<&Link>) -> Option<&str> {
@@ -254,7 +265,7 @@ impl RedfishClient {
             if !seen.insert(self.key_of(&id)) {
                 continue;
             }
-            if has_resource_basics(&value) {
+            if is_complete(&value) {
                 let decoded = self
                     .inner
                     .endpoint
@@ -361,7 +372,7 @@ impl RedfishClient {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            let links = items.iter().filter(|d| !has_resource_basics(d)).count();
+            let links = items.iter().filter(|d| !is_complete(d)).count();
             let controller_path = controller.get("@odata.id").and_then(Value::as_str);
             // Several drives left as links: the controller expanded one level brings them all.
             if links >= 2
@@ -393,7 +404,7 @@ impl RedfishClient {
             let inline = volumes.get("Members").and_then(Value::as_array);
             match inline {
                 // Expanded down to the volumes: nothing more to read.
-                Some(members) if members.iter().all(has_resource_basics) => Ok(self
+                Some(members) if members.iter().all(is_complete) => Ok(self
                     .decode_or_fetch::<Volume>(members.clone(), warnings)
                     .await?
                     .items),
