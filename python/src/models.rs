@@ -215,7 +215,11 @@ impl PyBootOverrideOutcome {
         format!(
             "BootOverrideOutcome(outcome={:?}, must_clear_after_boot={})",
             self.outcome.as_str(),
-            if self.outcome.must_clear_after_boot() { "True" } else { "False" }
+            if self.outcome.must_clear_after_boot() {
+                "True"
+            } else {
+                "False"
+            }
         )
     }
 
@@ -390,11 +394,12 @@ mod tests {
             SecureBootInfo => PySecureBootInfo,
         );
         // No Default for a warning: one read from its JSON form stands in.
-        let warning: ferrofish::redfish::InventoryWarning = serde_json::from_value(serde_json::json!({
-            "url": "https://bmc/redfish/v1/Systems/1/Memory", "reason": "not_found",
-            "status": 404, "message": "404"
-        }))
-        .unwrap();
+        let warning: ferrofish::redfish::InventoryWarning =
+            serde_json::from_value(serde_json::json!({
+                "url": "https://bmc/redfish/v1/Systems/1/Memory", "reason": "not_found",
+                "status": 404, "message": "404"
+            }))
+            .unwrap();
         assert_eq!(
             sorted(serialized_fields(serde_json::to_value(warning))),
             sorted(declared(PyInventoryWarning::FIELDS)),
