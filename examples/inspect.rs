@@ -137,6 +137,14 @@ fn render_table(inventory: &Inventory) -> String {
         let _ = writeln!(out, "  {key:<12} {value}");
     }
     render_devices(&mut out, inventory);
+    // What the BMC links but would not serve: the rest above is still right, and CPU and
+    // memory totals then come from the System's summaries.
+    if !inventory.warnings.is_empty() {
+        let _ = writeln!(out, "  not read ({})", inventory.warnings.len());
+        for warning in &inventory.warnings {
+            let _ = writeln!(out, "    {:<15} {}", warning.reason, warning.url);
+        }
+    }
     out
 }
 

@@ -6,11 +6,13 @@ The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions a
 """
 
 from ferrofish._ferrofish import (
+    BootOverrideOutcome,
     CpuInfo,
     CpuInventory,
     DimmInfo,
     DiskInfo,
     Inventory,
+    InventoryWarning,
     MemoryInventory,
     NicInfo,
     PcieDeviceInfo,
@@ -47,6 +49,7 @@ __all__ = [
     "BmcConnectionError",
     "BmcTimeoutError",
     "BmcTlsError",
+    "BootOverrideOutcome",
     "ClientClosedError",
     "CpuInfo",
     "CpuInventory",
@@ -56,6 +59,7 @@ __all__ = [
     "InsecureTlsWarning",
     "InvalidInputError",
     "Inventory",
+    "InventoryWarning",
     "MemoryInventory",
     "NicInfo",
     "NotAppliedError",

@@ -20,7 +20,7 @@ use tokio::sync::OnceCell;
 
 use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
-use crate::models::PyInventory;
+use crate::models::{PyBootOverrideOutcome, PyInventory};
 use crate::runtime::block_on;
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
@@ -373,6 +373,11 @@ impl PyRedfishClient {
     ///     mode: `"UEFI"` or `"Legacy"`; `None` keeps the current mode.
     ///     system: a system path or `Id`; `None` picks the BMC's only system.
     ///
+    /// Returns:
+    ///     A `BootOverrideOutcome`: `"applied"`, or `"applied_as_continuous"` when a one-time
+    ///     override was stored as `Continuous`; then `must_clear_after_boot` is true and the
+    ///     caller must clear the override once the system has booted.
+    ///
     /// Raises:
     ///     ValueNotAllowedError: a value is not among the BMC's allowable values.
     ///     NotAppliedError: the BMC accepted the change but reads back something else.
@@ -384,7 +389,7 @@ impl PyRedfishClient {
         enabled: &str,
         mode: Option<&str>,
         system: Option<String>,
-    ) -> PyResult<()> {
+    ) -> PyResult<PyBootOverrideOutcome> {
         let wanted = BootOverride {
             target: BootSource::from(non_blank("target", target)?),
             enabled: BootOverrideEnabled::from(non_blank("enabled", enabled)?),
@@ -392,9 +397,10 @@ impl PyRedfishClient {
                 .map(|mode| non_blank("mode", mode).map(BootMode::from))
                 .transpose()?,
         };
-        self.on_system(py, system, move |client, system| async move {
+        let outcome = self.on_system(py, system, move |client, system| async move {
             client.set_boot_override(&system, wanted).await
-        })
+        })?;
+        Ok(PyBootOverrideOutcome::from_rust(outcome))
     }
 
     /// The system's hardware inventory: processors, memory, disks, NICs, PCIe devices, boot

@@ -7,7 +7,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use ferrofish::redfish::Inventory;
+use ferrofish::redfish::{BootOverrideOutcome, Inventory};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -168,7 +168,71 @@ record_class! {
     PyInventory as "Inventory" mirrors Inventory {
         fields { boot_mode }
         records { system: PySystemIdentity, cpu: PyCpuInventory, memory: PyMemoryInventory, secure_boot: PySecureBootInfo }
-        lists { disks: PyDiskInfo, volumes: PyVolumeInfo, nics: PyNicInfo, pcie_devices: PyPcieDeviceInfo }
+        lists { disks: PyDiskInfo, volumes: PyVolumeInfo, nics: PyNicInfo, pcie_devices: PyPcieDeviceInfo, warnings: PyInventoryWarning }
+    }
+}
+
+record_class! {
+    /// A linked part of the system the inventory could not read (the rest was read): its URL,
+    /// the reason (`not_found`, `not_implemented`, `refused`, `timeout`, `unparsable`,
+    /// `bad_link`), the HTTP status when there was one, and the error in words.
+    PyInventoryWarning as "InventoryWarning" mirrors ferrofish::redfish::InventoryWarning {
+        fields { url, reason, status, message }
+        records {}
+        lists {}
+    }
+}
+
+/// What became of a boot override the BMC accepted, as read back: `outcome` is `"applied"`,
+/// or `"applied_as_continuous"` when a one-time override was stored as `Continuous`; then
+/// `must_clear_after_boot` is true and the caller must clear the override after the boot.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "BootOverrideOutcome")]
+pub(crate) struct PyBootOverrideOutcome {
+    outcome: BootOverrideOutcome,
+}
+
+impl PyBootOverrideOutcome {
+    pub(crate) fn from_rust(outcome: BootOverrideOutcome) -> PyBootOverrideOutcome {
+        PyBootOverrideOutcome { outcome }
+    }
+}
+
+#[pymethods]
+impl PyBootOverrideOutcome {
+    /// `"applied"` or `"applied_as_continuous"`.
+    #[getter]
+    fn outcome(&self) -> &'static str {
+        self.outcome.as_str()
+    }
+
+    /// Whether the override stays in force after the boot, so the caller must clear it.
+    #[getter]
+    fn must_clear_after_boot(&self) -> bool {
+        self.outcome.must_clear_after_boot()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "BootOverrideOutcome(outcome={:?}, must_clear_after_boot={})",
+            self.outcome.as_str(),
+            if self.outcome.must_clear_after_boot() {
+                "True"
+            } else {
+                "False"
+            }
+        )
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PyBootOverrideOutcome>()
+            .is_ok_and(|other| other.get().outcome == self.outcome)
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        self.outcome.hash(&mut hasher);
+        hasher.finish()
     }
 }
 
@@ -275,6 +339,8 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PyNicInfo>()?;
     module.add_class::<PyPcieDeviceInfo>()?;
     module.add_class::<PySecureBootInfo>()?;
+    module.add_class::<PyInventoryWarning>()?;
+    module.add_class::<PyBootOverrideOutcome>()?;
     Ok(())
 }
 
@@ -326,6 +392,17 @@ mod tests {
             NicInfo => PyNicInfo,
             PcieDeviceInfo => PyPcieDeviceInfo,
             SecureBootInfo => PySecureBootInfo,
+        );
+        // No Default for a warning: one read from its JSON form stands in.
+        let warning: ferrofish::redfish::InventoryWarning =
+            serde_json::from_value(serde_json::json!({
+                "url": "https://bmc/redfish/v1/Systems/1/Memory", "reason": "not_found",
+                "status": 404, "message": "404"
+            }))
+            .unwrap();
+        assert_eq!(
+            sorted(serialized_fields(serde_json::to_value(warning))),
+            sorted(declared(PyInventoryWarning::FIELDS)),
         );
     }
 }

@@ -1,6 +1,10 @@
 //! Boot override decisions, pure: what to PATCH (validation and the vendor rewrites of quirks
-//! 19, 20, 23, 26 and 27) and, after a refusal, what to try next (quirks 18 and 22).
+//! `virtual_cd_is_usb_cd`, `override_needs_enabled`, `override_mode_needs_resend`,
+//! `no_boot_mode` and `unchanged_mode_queues_bios_job`), after a refusal what to try next
+//! (quirks `boot_settings_object` and `boot_mode_refused`), and what the read-back means
+//! (quirk `once_stored_as_continuous`).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Error;
@@ -13,7 +17,8 @@ use crate::quirks::Quirks;
 pub(crate) struct BootPatch {
     /// The target as the BMC names it (`UsbCd` for `Cd` on Supermicro).
     pub(crate) target: BootSource,
-    /// Always sent: Supermicro drops the override when a target comes without it (quirk 20).
+    /// Always sent: Supermicro drops the override when a target comes without it (quirk
+    /// `override_needs_enabled`).
     pub(crate) enabled: BootOverrideEnabled,
     /// The mode to send, if any.
     pub(crate) send_mode: Option<BootMode>,
@@ -50,7 +55,7 @@ pub(crate) fn plan_boot_patch(
     system_url: &str,
 ) -> Result<BootPatch, Error> {
     let mut target = wanted.target.clone();
-    // Quirk 19: Supermicro's virtual CD is `UsbCd`; only rewritten when the BMC offers it,
+    // Quirk `virtual_cd_is_usb_cd`: only rewritten when the BMC offers `UsbCd`,
     // because some models (ARS-111GL-NHR) use plain `Cd`.
     if quirks.virtual_cd_boot_target_is_usb_cd
         && target == BootSource::Cd
@@ -76,7 +81,7 @@ pub(crate) fn plan_boot_patch(
         .or(system_boot.boot_source_override_mode.as_ref());
     let (send_mode, expect_mode) = match &wanted.mode {
         Some(mode) => {
-            // Quirk 26: HPE Gen9 has no boot mode at all; say so instead of sending it.
+            // Quirk `no_boot_mode`: HPE Gen9 has none at all; say so instead of sending it.
             if current_mode.is_none()
                 && boot.boot_source_override_mode_allowable_values.is_empty()
                 && system_boot
@@ -94,12 +99,14 @@ pub(crate) fn plan_boot_patch(
                 mode,
                 &boot.boot_source_override_mode_allowable_values,
             )?;
-            // Quirk 27: iDRAC queues a BIOS job (and a reboot) even for an unchanged mode, so
-            // an unchanged mode is not sent, unless the vendor needs every field (quirk 23).
+            // Quirk `unchanged_mode_queues_bios_job`: iDRAC queues a BIOS job (and a reboot)
+            // even for an unchanged mode, so an unchanged mode is not sent, unless the vendor
+            // needs every field (quirk `override_mode_needs_resend`).
             let send = quirks.boot_patch_needs_all_fields || current_mode != Some(mode);
             (send.then(|| mode.clone()), Some(mode.clone()))
         }
-        // Quirk 20: changing the device resets the mode unless it is re-sent.
+        // Quirk `override_mode_needs_resend`: changing the device resets the mode unless it
+        // is re-sent.
         None if quirks.boot_patch_needs_all_fields => {
             (current_mode.cloned(), current_mode.cloned())
         }
@@ -127,17 +134,17 @@ pub(crate) struct BootAttempt {
 /// What to do after a refused boot override PATCH.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BootRetry {
-    /// Quirk 18 (`settings_object_for_boot`): the System refuses to write `Boot`; PATCH the
-    /// settings object instead, with its own ETag.
+    /// Quirk `boot_settings_object`: the System refuses to write `Boot`; PATCH the settings
+    /// object instead, with its own ETag.
     SettingsObject,
-    /// Quirk 22 (`boot_mode_refused`): the BMC refuses `BootSourceOverrideMode` in the
-    /// PATCH (HPE DL160 Gen10); send Target and Enabled only.
+    /// Quirk `boot_mode_refused`: the BMC refuses `BootSourceOverrideMode` in the PATCH (HPE
+    /// DL160 Gen10); send Target and Enabled only.
     WithoutMode,
     /// Report the error.
     GiveUp,
 }
 
-/// Messages that say "this property cannot be written here" (quirk 18).
+/// Messages that say "this property cannot be written here" (quirk `boot_settings_object`).
 const NOT_WRITABLE_HERE: &[&str] = &["PropertyNotWritable", "PropertyUnknown"];
 
 /// Decides the next attempt from the error. Pure.
@@ -155,7 +162,7 @@ pub(crate) fn next_boot_attempt(err: &Error, attempt: BootAttempt) -> BootRetry 
     {
         return BootRetry::SettingsObject;
     }
-    // Quirk 22: retried when the mode is blamed, or when nothing in particular is (DL160
+    // Quirk `boot_mode_refused`: retried when the mode is blamed, or when nothing in particular is (DL160
     // answers a bare 400 to a PATCH with "too many fields"). A refusal that names another
     // boot property is about that property; dropping the mode would not help.
     if attempt.mode_sent
@@ -189,6 +196,93 @@ fn names_property(message: &RedfishMessage, property: &str) -> bool {
         .any(|text| text.contains(property))
 }
 
+/// What became of a boot override the BMC accepted, as read back.
+///
+/// A caller that asked for a one-time boot must handle [`BootOverrideOutcome::AppliedAsContinuous`]:
+/// the override then stays in force after the boot, so clear it (write `Disabled`, or the next
+/// target) once the system has booted, as [`BootOverrideOutcome::must_clear_after_boot`] says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+#[must_use = "a one-time override stored as Continuous must be cleared after the boot"]
+pub enum BootOverrideOutcome {
+    /// Read back exactly as written.
+    Applied,
+    /// A one-time (`Once`) override was stored as `Continuous`, with the target and mode
+    /// asked for (quirk `once_stored_as_continuous`, seen on the sushy-tools emulator): the
+    /// system will boot from the target on every boot until the override is cleared.
+    AppliedAsContinuous,
+}
+
+impl BootOverrideOutcome {
+    /// Whether the caller must clear the override after the boot it wanted, because the BMC
+    /// will not clear it by itself.
+    pub fn must_clear_after_boot(self) -> bool {
+        matches!(self, BootOverrideOutcome::AppliedAsContinuous)
+    }
+
+    /// The outcome as a short snake_case word (`applied`, `applied_as_continuous`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BootOverrideOutcome::Applied => "applied",
+            BootOverrideOutcome::AppliedAsContinuous => "applied_as_continuous",
+        }
+    }
+}
+
+/// Judges the Boot object read back after a write. Pure. A target or mode other than the one
+/// written, or an Enabled other than the one written, is [`Error::NotApplied`], except a
+/// `Once` stored as `Continuous`, which is applied but must be cleared after the boot.
+pub(crate) fn judge_read_back(
+    url: &str,
+    written: &BootPatch,
+    read: &Boot,
+) -> Result<BootOverrideOutcome, Error> {
+    let mismatch = |property: &'static str, expected: &str, actual: Option<&str>| {
+        Err(Error::NotApplied {
+            url: url.to_owned(),
+            property,
+            expected: expected.to_owned(),
+            actual: actual.map(str::to_owned),
+        })
+    };
+    if read.boot_source_override_target.as_ref() != Some(&written.target) {
+        return mismatch(
+            "BootSourceOverrideTarget",
+            written.target.as_str(),
+            read.boot_source_override_target
+                .as_ref()
+                .map(BootSource::as_str),
+        );
+    }
+    if let Some(mode) = &written.expect_mode
+        && read.boot_source_override_mode.as_ref() != Some(mode)
+    {
+        return mismatch(
+            "BootSourceOverrideMode",
+            mode.as_str(),
+            read.boot_source_override_mode
+                .as_ref()
+                .map(BootMode::as_str),
+        );
+    }
+    match (&written.enabled, read.boot_source_override_enabled.as_ref()) {
+        (wanted, Some(read)) if read == wanted => Ok(BootOverrideOutcome::Applied),
+        (BootOverrideEnabled::Once, Some(BootOverrideEnabled::Continuous)) => {
+            tracing::warn!(
+                url,
+                "one-time boot override stored as Continuous; clear it after the boot"
+            );
+            Ok(BootOverrideOutcome::AppliedAsContinuous)
+        }
+        (wanted, read) => mismatch(
+            "BootSourceOverrideEnabled",
+            wanted.as_str(),
+            read.map(BootOverrideEnabled::as_str),
+        ),
+    }
+}
+
 /// `value` must be among `allowed`, unless the BMC advertises nothing.
 pub(crate) fn check_allowed<T: PartialEq + std::fmt::Display>(
     property: &'static str,
@@ -206,7 +300,8 @@ pub(crate) fn check_allowed<T: PartialEq + std::fmt::Display>(
     }
 }
 
-/// The settings object may omit the allowable values the System lists (quirk 18).
+/// The settings object may omit the allowable values the System lists (quirk
+/// `boot_settings_object`).
 pub(crate) fn fill_missing_allowable(settings: &mut Boot, system: &Boot) {
     if settings
         .boot_source_override_target_allowable_values
@@ -276,7 +371,7 @@ mod tests {
     };
 
     #[test]
-    fn quirk_18_not_writable_on_the_system_goes_to_the_settings_object() {
+    fn boot_settings_object_when_the_system_refuses_boot() {
         for id in ["Base.1.8.PropertyNotWritable", "Base.1.12.PropertyUnknown"] {
             let err = refused(400, json!([{"MessageId": id, "MessageArgs": ["Boot"]}]));
             assert_eq!(
@@ -289,7 +384,8 @@ mod tests {
             next_boot_attempt(&refused(405, json!([])), ON_SYSTEM),
             BootRetry::SettingsObject
         );
-        // Without a settings object, or once there, the mode is the next suspect (quirk 22).
+        // Without a settings object, or once there, the mode is the next suspect (quirk
+        // `boot_mode_refused`).
         let err = refused(400, json!([{"MessageId": "Base.1.8.PropertyNotWritable"}]));
         let no_settings = BootAttempt {
             settings_object_untried: false,
@@ -305,7 +401,7 @@ mod tests {
     }
 
     #[test]
-    fn quirk_22_mode_refused_is_retried_without_mode() {
+    fn boot_mode_refused_is_retried_without_mode() {
         let no_settings = BootAttempt {
             settings_object_untried: false,
             ..ON_SYSTEM
@@ -351,7 +447,7 @@ mod tests {
     }
 
     #[test]
-    fn quirks_19_20_supermicro_rewrites_cd_and_resends_enabled_and_mode() {
+    fn virtual_cd_is_usb_cd_and_supermicro_resends_enabled_and_mode() {
         let current = boot(json!({
             "BootSourceOverrideMode": "UEFI",
             "BootSourceOverrideTarget@Redfish.AllowableValues": ["None", "Pxe", "UsbCd", "Hdd"]
@@ -399,7 +495,7 @@ mod tests {
     }
 
     #[test]
-    fn quirk_27_an_unchanged_mode_is_not_sent_but_still_checked() {
+    fn unchanged_mode_queues_bios_job_so_it_is_not_sent_but_still_checked() {
         let uefi = boot(json!({"BootSourceOverrideMode": "UEFI"}));
         let patch = plan_boot_patch(
             &wanted(BootSource::Pxe, Some(BootMode::Uefi)),
@@ -420,7 +516,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(patch.send_mode, Some(BootMode::Legacy));
-        // Quirk 23: vendors that need every field get it even unchanged.
+        // Quirk `override_mode_needs_resend`: vendors that need every field get it unchanged.
         let patch = plan_boot_patch(
             &wanted(BootSource::Pxe, Some(BootMode::Uefi)),
             &uefi,
@@ -433,7 +529,7 @@ mod tests {
     }
 
     #[test]
-    fn quirk_26_no_boot_mode_at_all_is_unsupported() {
+    fn no_boot_mode_at_all_is_unsupported() {
         let gen9 = boot(json!({"BootSourceOverrideTarget": "None"}));
         let err = plan_boot_patch(
             &wanted(BootSource::Pxe, Some(BootMode::Uefi)),
@@ -491,6 +587,68 @@ mod tests {
         assert_eq!(
             settings.boot_source_override_target_allowable_values,
             vec![BootSource::Pxe]
+        );
+    }
+
+    #[test]
+    fn once_stored_as_continuous_is_applied_but_must_be_cleared() {
+        let written = BootPatch {
+            target: BootSource::Pxe,
+            enabled: BootOverrideEnabled::Once,
+            send_mode: None,
+            expect_mode: Some(BootMode::Uefi),
+        };
+        let read = |enabled: &str, target: &str, mode: &str| {
+            boot(
+                json!({"BootSourceOverrideEnabled": enabled, "BootSourceOverrideTarget": target,
+                        "BootSourceOverrideMode": mode}),
+            )
+        };
+        let exact = judge_read_back("u", &written, &read("Once", "Pxe", "UEFI")).unwrap();
+        assert_eq!(exact, BootOverrideOutcome::Applied);
+        assert!(!exact.must_clear_after_boot());
+        let continuous =
+            judge_read_back("u", &written, &read("Continuous", "Pxe", "UEFI")).unwrap();
+        assert_eq!(continuous, BootOverrideOutcome::AppliedAsContinuous);
+        assert!(continuous.must_clear_after_boot());
+        // Continuous with another target or mode is not the override asked for.
+        for (target, mode, property) in [
+            ("Hdd", "UEFI", "BootSourceOverrideTarget"),
+            ("Pxe", "Legacy", "BootSourceOverrideMode"),
+        ] {
+            let err =
+                judge_read_back("u", &written, &read("Continuous", target, mode)).unwrap_err();
+            assert!(
+                matches!(err, Error::NotApplied { property: p, .. } if p == property),
+                "{err}"
+            );
+        }
+        // Other Enabled values are not applied: Disabled, or Once asked and nothing read.
+        let err = judge_read_back("u", &written, &read("Disabled", "Pxe", "UEFI")).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::NotApplied {
+                property: "BootSourceOverrideEnabled",
+                ..
+            }
+        ));
+        // Continuous asked and Once stored is not accepted: the override would not persist.
+        let continuous_wanted = BootPatch {
+            enabled: BootOverrideEnabled::Continuous,
+            ..written
+        };
+        let err =
+            judge_read_back("u", &continuous_wanted, &read("Once", "Pxe", "UEFI")).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::NotApplied {
+                property: "BootSourceOverrideEnabled",
+                ..
+            }
+        ));
+        assert_eq!(
+            serde_json::to_value(continuous).unwrap(),
+            json!("applied_as_continuous")
         );
     }
 }

@@ -11,7 +11,8 @@ use url::Url;
 
 use crate::Error;
 use crate::boot::{
-    BootAttempt, BootRetry, fill_missing_allowable, next_boot_attempt, plan_boot_patch,
+    BootAttempt, BootOverrideOutcome, BootPatch, BootRetry, fill_missing_allowable,
+    judge_read_back, next_boot_attempt, plan_boot_patch,
 };
 use crate::decode::decode_value;
 use crate::endpoint::Endpoint;
@@ -20,7 +21,7 @@ use crate::models::{
     ResetType, ServiceRoot,
 };
 use crate::odata::{Collection, Link, has_resource_basics};
-use crate::quirks::{Quirks, QuirksOverride, resolve_quirks};
+use crate::quirks::{Quirks, QuirksOverride, firmware_matters, resolve_quirks};
 use crate::retry::RetryPolicy;
 use crate::transport::{AuthMode, Credentials, Inner, InnerConfig, RequestCounts, RequestOptions};
 use crate::vendor::{Vendor, detect_vendor};
@@ -438,14 +439,26 @@ impl RedfishClient {
     /// Sets the boot source override, validated against the allowable values, then read back:
     /// a value the BMC accepted but did not apply is [`Error::NotApplied`].
     ///
-    /// Where the write goes (quirk 18): to the `@Redfish.Settings` object when it carries
-    /// `Boot`, else to the System, and to the settings object after all when the System
-    /// refuses `Boot` as not writable. A BMC that refuses `BootSourceOverrideMode` (quirk 22)
-    /// gets Target and Enabled alone; the mode is still checked on read-back. Vendor rewrites:
-    /// `Cd` becomes `UsbCd` and Enabled and Mode are always sent on Supermicro (quirks 19,
-    /// 20, 23); an unchanged mode is not sent elsewhere, since iDRAC queues a BIOS job for it
-    /// (quirk 27); a mode on a system without one is [`Error::Unsupported`] (quirk 26).
-    pub async fn set_boot_override(&self, system: &str, wanted: BootOverride) -> Result<(), Error> {
+    /// The read-back gives the outcome: [`BootOverrideOutcome::Applied`], or, when a `Once`
+    /// override was stored as `Continuous` with the target and mode asked for (quirk
+    /// `once_stored_as_continuous`), [`BootOverrideOutcome::AppliedAsContinuous`]: the caller
+    /// must then clear the override after the boot
+    /// ([`BootOverrideOutcome::must_clear_after_boot`]).
+    ///
+    /// Where the write goes (quirk `boot_settings_object`): to the `@Redfish.Settings` object
+    /// when it carries `Boot`, else to the System, and to the settings object after all when
+    /// the System refuses `Boot` as not writable. A BMC that refuses `BootSourceOverrideMode`
+    /// (quirk `boot_mode_refused`) gets Target and Enabled alone; the mode is still checked on
+    /// read-back. Vendor rewrites: `Cd` becomes `UsbCd` and Enabled and Mode are always sent
+    /// on Supermicro (quirks `virtual_cd_is_usb_cd`, `override_needs_enabled`,
+    /// `override_mode_needs_resend`); an unchanged mode is not sent elsewhere, since iDRAC
+    /// queues a BIOS job for it (quirk `unchanged_mode_queues_bios_job`); a mode on a system
+    /// without one is [`Error::Unsupported`] (quirk `no_boot_mode`).
+    pub async fn set_boot_override(
+        &self,
+        system: &str,
+        wanted: BootOverride,
+    ) -> Result<BootOverrideOutcome, Error> {
         let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
         let current: ComputerSystem = self
@@ -462,7 +475,7 @@ impl RedfishClient {
             Some(path) => Some(self.inner.endpoint.resolve(path)?),
             None => None,
         };
-        // Quirk 18: when the settings object carries Boot, that is where writes go.
+        // Quirk `boot_settings_object`: when the settings object carries Boot, writes go there.
         let mut write_url = system_url.clone();
         let mut boot = system_boot.clone();
         if let Some(settings_url) = &settings_url {
@@ -502,64 +515,20 @@ impl RedfishClient {
             }
         }
 
-        self.verify_boot(
-            &write_url,
-            &patch.target,
-            &patch.enabled,
-            patch.expect_mode.as_ref(),
-        )
-        .await
+        self.verify_boot(&write_url, &patch).await
     }
 
-    /// Reads Boot back after a write: "accepted but not applied" is [`Error::NotApplied`].
+    /// Reads Boot back after a write and judges it ([`judge_read_back`]): "accepted but not
+    /// applied" is [`Error::NotApplied`]; a `Once` stored as `Continuous` is an outcome.
     async fn verify_boot(
         &self,
         url: &Url,
-        target: &BootSource,
-        enabled: &BootOverrideEnabled,
-        mode: Option<&BootMode>,
-    ) -> Result<(), Error> {
+        patch: &BootPatch,
+    ) -> Result<BootOverrideOutcome, Error> {
         let after = self.inner.get_value(url).await?;
         let read: Boot =
             decode_value(url, "Boot", after.get("Boot").cloned().unwrap_or(json!({})))?;
-        let mismatch = |property: &'static str, expected: &str, actual: Option<&str>| {
-            Err(Error::NotApplied {
-                url: url.to_string(),
-                property,
-                expected: expected.to_owned(),
-                actual: actual.map(str::to_owned),
-            })
-        };
-        if read.boot_source_override_target.as_ref() != Some(target) {
-            return mismatch(
-                "BootSourceOverrideTarget",
-                target.as_str(),
-                read.boot_source_override_target
-                    .as_ref()
-                    .map(BootSource::as_str),
-            );
-        }
-        if read.boot_source_override_enabled.as_ref() != Some(enabled) {
-            return mismatch(
-                "BootSourceOverrideEnabled",
-                enabled.as_str(),
-                read.boot_source_override_enabled
-                    .as_ref()
-                    .map(BootOverrideEnabled::as_str),
-            );
-        }
-        if let Some(m) = mode
-            && read.boot_source_override_mode.as_ref() != Some(m)
-        {
-            return mismatch(
-                "BootSourceOverrideMode",
-                m.as_str(),
-                read.boot_source_override_mode
-                    .as_ref()
-                    .map(BootMode::as_str),
-            );
-        }
-        Ok(())
+        judge_read_back(url.as_str(), patch, &read)
     }
 
     /// The `@odata.id` of every member of the collection at `path` (for example
@@ -617,12 +586,24 @@ impl RedfishClient {
 
     // ----- helpers shared with the inventory -----
 
+    /// The vendor and the quirks, resolved once and kept for every later request. The
+    /// Manager is read only when the service root does not name a known vendor, or when the
+    /// vendor has a rule that depends on the firmware version ([`firmware_matters`]); reads
+    /// that need no such rule go through [`RedfishClient::read_quirks`] instead, so the Manager
+    /// is read just before the first operation one of those rules is about.
     pub(crate) async fn vendor_and_quirks(&self) -> Result<&(Vendor, Quirks), Error> {
         self.inner
             .vendor_quirks
             .get_or_try_init(|| async {
                 let root = self.inner.service_root().await?.clone();
-                let manager = self.first_manager(&root).await?;
+                let named = detect_vendor(&root, None);
+                let manager = if matches!(named, Vendor::Generic | Vendor::Other(_))
+                    || firmware_matters(&named)
+                {
+                    self.first_manager(&root).await?
+                } else {
+                    None
+                };
                 let vendor = detect_vendor(&root, manager.as_ref());
                 let quirks = resolve_quirks(
                     &root,
@@ -630,7 +611,11 @@ impl RedfishClient {
                     manager.as_ref(),
                     &self.inner.quirks_override,
                 );
-                tracing::debug!(?vendor, "BMC vendor detected");
+                tracing::debug!(
+                    ?vendor,
+                    manager_read = manager.is_some(),
+                    "BMC vendor detected"
+                );
                 Ok((vendor, quirks))
             })
             .await
@@ -736,9 +721,12 @@ impl RedfishClient {
         Ok(members)
     }
 
-    /// Every member of a collection, decoded. With `expand`, one `$expand=.($levels=1)`
-    /// request per page; members the expansion left incomplete (quirk 63) are fetched one by
-    /// one. Without, one GET per member, run concurrently within the client's limit.
+    /// Every member of a collection, decoded. With `expand`, one `$expand` request per page in
+    /// the one-level form the service advertises (`.`, else `*`; see
+    /// [`crate::models::ExpandQuery::expand_value`]); members the expansion left incomplete
+    /// (quirk `expand_drops_required_properties`) are fetched one by one. Without, or when
+    /// nothing usable is advertised, one GET per member, run concurrently within the client's
+    /// limit.
     pub(crate) async fn collection_members<T>(
         &self,
         path: &str,
@@ -751,8 +739,20 @@ impl RedfishClient {
             let links = self.member_links(path).await?;
             return self.fetch_links(&links).await;
         }
+        // The form is the one `ProtocolFeaturesSupported` allows for one level.
+        let form = self
+            .inner
+            .service_root()
+            .await?
+            .protocol_features_supported
+            .as_ref()
+            .and_then(|f| f.expand_query.as_ref())
+            .and_then(|e| e.expand_value(1));
+        let Some((form, _)) = form else {
+            return Box::pin(self.collection_members(path, false)).await;
+        };
         let mut url = self.inner.endpoint.resolve(path)?;
-        url.set_query(Some("$expand=.($levels=1)"));
+        url.set_query(Some(&format!("$expand={form}")));
         let mut slots: Vec<MemberSlot<T>> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         loop {
@@ -862,6 +862,31 @@ impl RedfishClient {
     }
 }
 
+impl RedfishClient {
+    /// The quirks that govern reads. Once resolved, those; before, when the service root names
+    /// a vendor whose rules depend on the firmware ([`firmware_matters`]), that vendor's
+    /// firmware-independent quirks, computed here without a request and not kept, so the
+    /// first operation a firmware rule is about still reads the Manager and resolves them all.
+    /// Otherwise the full resolution, which then needs no Manager when the root names the
+    /// vendor.
+    pub(crate) async fn read_quirks(&self) -> Result<Quirks, Error> {
+        if let Some((_, quirks)) = self.inner.vendor_quirks.get() {
+            return Ok(quirks.clone());
+        }
+        let root = self.inner.service_root().await?;
+        let named = detect_vendor(root, None);
+        if firmware_matters(&named) {
+            return Ok(resolve_quirks(
+                root,
+                &named,
+                None,
+                &self.inner.quirks_override,
+            ));
+        }
+        Ok(self.vendor_and_quirks().await?.1.clone())
+    }
+}
+
 const MAX_PAGES: usize = 1000;
 
 /// The `@odata.type` namespace of the resources the system operations accept.
@@ -885,7 +910,7 @@ fn reset_fallback_url(system_url: &Url) -> Option<Url> {
     Some(url)
 }
 
-/// Whether a reset would leave the system where it is (quirk 53).
+/// Whether a reset would leave the system where it is (quirk `redundant_power_conflict`).
 fn already_in_state(current: Option<&PowerState>, reset: &ResetType) -> bool {
     match reset {
         ResetType::On | ResetType::ForceOn => current == Some(&PowerState::On),

@@ -1,14 +1,15 @@
-//! One `Inventory` value per system: fetched concurrently, assembled by a pure function.
+//! One `Inventory` value per system: fetched concurrently (in `fetch`), assembled by a pure
+//! function here. Over 600 lines because the unit tests of the assembly sit beside it.
+
+mod fetch;
 
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::client::RedfishClient;
 use crate::models::{
-    BootMode, Chassis, ComputerSystem, Drive, EthernetInterface, Memory, PCIeDevice, PowerState,
-    Processor, ProcessorType, SecureBoot, SimpleStorage, Status, Storage, Volume,
+    BootMode, ComputerSystem, Drive, EthernetInterface, Memory, PCIeDevice, PowerState, Processor,
+    ProcessorType, SecureBoot, SimpleStorage, Status, Volume,
 };
-use crate::odata::Link;
 
 /// What a system is made of.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,85 @@ pub struct Inventory {
     pub boot_mode: Option<BootMode>,
     /// Secure boot, when the system has the resource.
     pub secure_boot: Option<SecureBootInfo>,
+    /// The linked parts that could not be read, sorted by URL. Empty when everything was read.
+    #[serde(default)]
+    pub warnings: Vec<InventoryWarning>,
+}
+
+/// A linked part of the system the inventory could not read; the rest was read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryWarning {
+    /// The URL that could not be read (a collection, a member, a chassis, ...).
+    pub url: String,
+    /// Why, by kind.
+    pub reason: WarningReason,
+    /// The HTTP status, when the BMC answered with an error.
+    pub status: Option<u16>,
+    /// The error, in words (secrets already scrubbed).
+    pub message: String,
+}
+
+/// Why a part of the inventory could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WarningReason {
+    /// 404: the BMC links a resource it does not serve.
+    NotFound,
+    /// 501: the BMC does not implement it.
+    NotImplemented,
+    /// Another error status (403, 500, 503 after the retries, ...).
+    Refused,
+    /// No answer in time.
+    Timeout,
+    /// The body is not the JSON expected there, or names another resource type.
+    Unparsable,
+    /// The link is not a usable path; nothing was sent.
+    BadLink,
+}
+
+impl WarningReason {
+    /// The reason as a short snake_case word (`not_found`, `timeout`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningReason::NotFound => "not_found",
+            WarningReason::NotImplemented => "not_implemented",
+            WarningReason::Refused => "refused",
+            WarningReason::Timeout => "timeout",
+            WarningReason::Unparsable => "unparsable",
+            WarningReason::BadLink => "bad_link",
+        }
+    }
+}
+
+impl std::fmt::Display for WarningReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Turns the failed read of a linked part into a warning, or hands the error back when it
+/// must stop the whole inventory: a login refused (401 after the re-login), a connection lost,
+/// a closed client, or a link to another origin (how a misconfigured or hostile BMC would
+/// steer requests elsewhere; nothing is sent there). Pure.
+fn warning_for(url: &str, err: Error) -> Result<InventoryWarning, Error> {
+    let status = err.status();
+    let reason = match (&err, status) {
+        (_, Some(404)) => WarningReason::NotFound,
+        (_, Some(501)) => WarningReason::NotImplemented,
+        (_, Some(401)) => return Err(err),
+        (_, Some(_)) => WarningReason::Refused,
+        (Error::Timeout { .. }, None) => WarningReason::Timeout,
+        (Error::Decode { .. } | Error::WrongResourceType { .. }, None) => WarningReason::Unparsable,
+        (Error::InvalidPath { .. }, None) => WarningReason::BadLink,
+        _ => return Err(err),
+    };
+    Ok(InventoryWarning {
+        url: err.url().map_or_else(|| url.to_owned(), str::to_owned),
+        reason,
+        status,
+        message: err.to_string(),
+    })
 }
 
 /// Who the system is.
@@ -100,7 +180,8 @@ pub struct CpuInfo {
 /// The memory.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MemoryInventory {
-    /// Total in MiB: the sum of the DIMMs, or `MemorySummary` when no DIMM is listed.
+    /// Total in MiB: the sum of the DIMMs, or `MemorySummary` when no DIMM is listed or some
+    /// DIMM could not be read (see [`Inventory::warnings`]).
     pub total_mib: u64,
     /// Populated DIMM slots.
     pub dimms: Vec<DimmInfo>,
@@ -211,7 +292,11 @@ struct StorageParts {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct InventoryParts {
     pub(crate) processors: Vec<Processor>,
+    /// Some processor (or the collection) could not be read: totals come from the summary.
+    pub(crate) processors_incomplete: bool,
     pub(crate) memory: Vec<Memory>,
+    /// Some DIMM (or the collection) could not be read: the total comes from the summary.
+    pub(crate) memory_incomplete: bool,
     pub(crate) drives: Vec<Drive>,
     pub(crate) volumes: Vec<Volume>,
     pub(crate) simple_storage: Vec<SimpleStorage>,
@@ -227,8 +312,8 @@ fn trimmed(s: Option<&String>) -> Option<String> {
 impl Inventory {
     /// Builds the inventory from fetched resources. Pure.
     pub(crate) fn assemble(system: &ComputerSystem, parts: InventoryParts) -> Inventory {
-        let cpu = cpu_inventory(system, &parts.processors);
-        let memory = memory_inventory(system, &parts.memory);
+        let cpu = cpu_inventory(system, &parts.processors, parts.processors_incomplete);
+        let memory = memory_inventory(system, &parts.memory, parts.memory_incomplete);
         let disks = disks(&parts.drives, &parts.simple_storage);
         let volumes = parts
             .volumes
@@ -242,7 +327,7 @@ impl Inventory {
                 volume_type: trimmed(v.volume_type.as_ref()),
             })
             .collect();
-        // Interfaces without any MAC are skipped, as sushy does (quirk 69).
+        // Interfaces without any MAC are skipped, as sushy does (quirk `empty_values`).
         let nics = parts
             .nics
             .iter()
@@ -300,11 +385,18 @@ impl Inventory {
                 current_boot: s.secure_boot_current_boot,
                 mode: s.secure_boot_mode,
             }),
+            warnings: Vec::new(),
         }
     }
 }
 
-fn cpu_inventory(system: &ComputerSystem, processors: &[Processor]) -> CpuInventory {
+/// CPUs from the members; from `ProcessorSummary` when none was read, or when some could not
+/// be read and the summary has the numbers.
+fn cpu_inventory(
+    system: &ComputerSystem,
+    processors: &[Processor],
+    incomplete: bool,
+) -> CpuInventory {
     let cpus: Vec<&Processor> = processors
         .iter()
         .filter(|p| matches!(p.processor_type, None | Some(ProcessorType::Cpu)))
@@ -320,9 +412,17 @@ fn cpu_inventory(system: &ComputerSystem, processors: &[Processor]) -> CpuInvent
             .map(|p| f(p))
             .try_fold(0_u64, |total, n| Some(total.saturating_add(n?)))
     };
+    let summary_count = summary.and_then(|s| s.count);
+    let from_members = |members: Option<u64>, summarised: Option<u64>| {
+        if incomplete {
+            summarised.or(members)
+        } else {
+            members.or(summarised)
+        }
+    };
     CpuInventory {
-        count: if cpus.is_empty() {
-            summary.and_then(|s| s.count).unwrap_or(0)
+        count: if cpus.is_empty() || (incomplete && summary_count.is_some()) {
+            summary_count.unwrap_or(cpus.len() as u64)
         } else {
             cpus.len() as u64
         },
@@ -334,9 +434,11 @@ fn cpu_inventory(system: &ComputerSystem, processors: &[Processor]) -> CpuInvent
             trimmed(p.processor_architecture.as_ref())
                 .or_else(|| trimmed(p.instruction_set.as_ref()))
         }),
-        cores: sum(|p| p.total_cores).or_else(|| summary.and_then(|s| s.core_count)),
-        threads: sum(|p| p.total_threads)
-            .or_else(|| summary.and_then(|s| s.logical_processor_count)),
+        cores: from_members(sum(|p| p.total_cores), summary.and_then(|s| s.core_count)),
+        threads: from_members(
+            sum(|p| p.total_threads),
+            summary.and_then(|s| s.logical_processor_count),
+        ),
         processors: cpus
             .iter()
             .map(|p| CpuInfo {
@@ -354,7 +456,13 @@ fn cpu_inventory(system: &ComputerSystem, processors: &[Processor]) -> CpuInvent
     }
 }
 
-fn memory_inventory(system: &ComputerSystem, memory: &[Memory]) -> MemoryInventory {
+/// DIMMs from the members; the total from `MemorySummary` when no DIMM was listed, or when
+/// some could not be read and the summary has the number.
+fn memory_inventory(
+    system: &ComputerSystem,
+    memory: &[Memory],
+    incomplete: bool,
+) -> MemoryInventory {
     let dimms: Vec<DimmInfo> = memory
         .iter()
         .filter(|m| m.is_populated())
@@ -383,7 +491,7 @@ fn memory_inventory(system: &ComputerSystem, memory: &[Memory]) -> MemoryInvento
             mib
         });
     MemoryInventory {
-        total_mib: if dimm_total > 0 {
+        total_mib: if dimm_total > 0 && !(incomplete && summary_mib > 0) {
             dimm_total
         } else {
             summary_mib
@@ -420,147 +528,6 @@ fn disks(drives: &[Drive], simple_storage: &[SimpleStorage]) -> Vec<DiskInfo> {
             .collect();
     }
     disks
-}
-
-impl RedfishClient {
-    /// Reads the inventory of one system (path or bare `Id`). Independent collections are
-    /// fetched concurrently, with `$expand` where the BMC supports it and it works.
-    pub async fn inventory(&self, system: &str) -> Result<Inventory, Error> {
-        // Boxed: the concurrent fetches make a large future.
-        Box::pin(self.fetch_inventory(system)).await
-    }
-
-    async fn fetch_inventory(&self, system: &str) -> Result<Inventory, Error> {
-        let expand = self.vendor_and_quirks().await?.1.expand_collections;
-        let url = self.system_url(system).await?;
-        let sys: ComputerSystem = self
-            .inner
-            .get_resource(&url, crate::client::COMPUTER_SYSTEM)
-            .await?;
-        let path = |link: &Option<Link>| link.as_ref().and_then(Link::path).map(str::to_owned);
-
-        let processors = async {
-            match path(&sys.processors) {
-                Some(p) => self.collection_members::<Processor>(&p, expand).await,
-                None => Ok(Vec::new()),
-            }
-        };
-        let memory = async {
-            match path(&sys.memory) {
-                Some(p) => self.collection_members::<Memory>(&p, expand).await,
-                None => Ok(Vec::new()),
-            }
-        };
-        let nics = async {
-            match path(&sys.ethernet_interfaces) {
-                Some(p) => {
-                    self.collection_members::<EthernetInterface>(&p, expand)
-                        .await
-                }
-                None => Ok(Vec::new()),
-            }
-        };
-        let storage = self.storage_parts(&sys, expand);
-        let pcie = self.pcie_devices(&sys, expand);
-        let secure_boot = async {
-            match path(&sys.secure_boot) {
-                Some(p) => {
-                    let url = self.inner.endpoint.resolve(&p)?;
-                    match self.inner.get_typed::<SecureBoot>(&url).await {
-                        Ok(s) => Ok(Some(s)),
-                        Err(err) if err.is_not_found() => Ok(None),
-                        Err(err) => Err(err),
-                    }
-                }
-                None => Ok(None),
-            }
-        };
-        let (processors, memory, nics, storage, pcie_devices, secure_boot) =
-            futures::try_join!(processors, memory, nics, storage, pcie, secure_boot)?;
-        Ok(Inventory::assemble(
-            &sys,
-            InventoryParts {
-                processors,
-                memory,
-                drives: storage.drives,
-                volumes: storage.volumes,
-                simple_storage: storage.simple_storage,
-                nics,
-                pcie_devices,
-                secure_boot,
-            },
-        ))
-    }
-
-    /// Drives and volumes from `Storage` (each drive linked from its controller, each
-    /// controller's `Volumes` collection read concurrently with the drives), or
-    /// `SimpleStorage` when the system has no Storage drives.
-    async fn storage_parts(
-        &self,
-        sys: &ComputerSystem,
-        expand: bool,
-    ) -> Result<StorageParts, Error> {
-        let mut parts = StorageParts::default();
-        if let Some(path) = sys.storage.as_ref().and_then(Link::path) {
-            let controllers = self.collection_members::<Storage>(path, expand).await?;
-            let drive_links: Vec<Link> =
-                controllers.iter().flat_map(|s| s.drives.clone()).collect();
-            let volume_paths: Vec<String> = controllers
-                .iter()
-                .filter_map(|s| s.volumes.as_ref().and_then(Link::path).map(str::to_owned))
-                .collect();
-            let volumes =
-                futures::future::try_join_all(volume_paths.iter().map(|path| async move {
-                    // A controller without RAID (AHCI, NVMe direct) may link a collection it
-                    // does not serve.
-                    match self.collection_members::<Volume>(path, expand).await {
-                        Err(err) if err.is_not_found() => Ok(Vec::new()),
-                        other => other,
-                    }
-                }));
-            let (drives, volumes) =
-                futures::try_join!(self.fetch_links::<Drive>(&drive_links), volumes)?;
-            parts.drives = drives;
-            parts.volumes = volumes.into_iter().flatten().collect();
-        }
-        if parts.drives.is_empty()
-            && let Some(path) = sys.simple_storage.as_ref().and_then(Link::path)
-        {
-            parts.simple_storage = self
-                .collection_members::<SimpleStorage>(path, expand)
-                .await?;
-        }
-        Ok(parts)
-    }
-
-    /// PCIe devices linked from the System, or else from its chassis' PCIeDevices collections.
-    async fn pcie_devices(
-        &self,
-        sys: &ComputerSystem,
-        expand: bool,
-    ) -> Result<Vec<PCIeDevice>, Error> {
-        if !sys.pcie_devices.is_empty() {
-            return self.fetch_links::<PCIeDevice>(&sys.pcie_devices).await;
-        }
-        let chassis_links: Vec<Link> = sys
-            .links
-            .as_ref()
-            .map(|l| l.chassis.clone())
-            .unwrap_or_default();
-        let chassis = self.fetch_links::<Chassis>(&chassis_links).await?;
-        let collections = chassis
-            .iter()
-            .filter_map(|c| c.pcie_devices.as_ref().and_then(Link::path))
-            .map(|path| async move {
-                match self.collection_members::<PCIeDevice>(path, expand).await {
-                    Err(err) if err.is_not_found() => Ok(Vec::new()),
-                    other => other,
-                }
-            });
-        // Concurrently, within the client's limit; results stay in chassis order.
-        let devices = futures::future::try_join_all(collections).await?;
-        Ok(devices.into_iter().flatten().collect())
-    }
 }
 
 #[cfg(test)]

@@ -108,3 +108,7 @@ pub use secrecy::SecretString;
 pub use task::{TaskOutcome, TaskProgress, TaskStep, TaskWait, next_poll_delay, task_step};
 pub use transport::{AuthMode, RequestCounts};
 pub use vendor::{Vendor, detect_vendor, parse_firmware_version};
+// Inventory warnings, the boot override outcome and the quirk list (issue 9), kept together.
+pub use boot::BootOverrideOutcome;
+pub use inventory::{InventoryWarning, WarningReason};
+pub use quirks::{QUIRK_FIELDS, firmware_matters};

@@ -1,164 +1,120 @@
-//! Per-BMC behaviour as plain data, resolved by a pure function.
+//! Per-BMC behaviour as plain data, resolved by pure functions.
 //!
 //! Precedence: DMTF default → what the service advertises → vendor/firmware table → user
-//! override. Quirk numbers refer to `redfish-anchors.md` §2.
+//! override. Each vendor behaviour has a name (`docs/quirks.md` lists them all, with where
+//! each was seen and the test that proves it); the fields below are the switches those named
+//! quirks turn.
+//!
+//! Resolution happens in two stages so the common case costs no request: the service root
+//! usually names the vendor, and only a rule that depends on the firmware version
+//! ([`firmware_matters`]) needs the Manager, which the client then reads only before the
+//! operation that rule affects.
 
 use serde::{Deserialize, Serialize};
 
 use crate::models::{Manager, ServiceRoot};
 use crate::vendor::{Vendor, parse_firmware_version};
 
-/// How the client adapts to one BMC. Every field names the quirk it handles.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-#[allow(clippy::struct_excessive_bools)] // independent switches, not the states of one machine
-pub struct Quirks {
-    /// Log in through the SessionService. DMTF default: yes; off when the service root
-    /// advertises no sessions (only with [`crate::AuthMode::Auto`]).
-    pub session_auth: bool,
-    /// Read collections with `$expand=.($levels=1)`. Advertised by
-    /// `ProtocolFeaturesSupported.ExpandQuery`; turned off for AMI and NVIDIA platforms whose
-    /// expanded members lose required properties (quirk 63). When expanded members are
-    /// incomplete anyway, the client falls back to member GETs.
-    pub expand_collections: bool,
-    /// Send `Accept-Encoding: identity` so ETags stay strong (quirk 48).
-    pub accept_encoding_identity: bool,
-    /// Repeat a request without `Accept-Encoding: identity` when the BMC answers 406
-    /// (quirk 49, HPE Gen10 Plus registries).
-    pub retry_406_without_identity: bool,
-    /// Remove the `-gzip` suffix iDRAC appends to ETags (quirk 48).
-    pub strip_gzip_etag_suffix: bool,
-    /// Send `If-Match: *` on a PATCH when no ETag is known; AMI refuses PATCH without the
-    /// header (quirk 56).
-    pub if_match_required: bool,
-    /// Send `Connection: close`; HPE resets reused connections (quirk 47).
-    pub close_connections: bool,
-    /// Short `MessageId`s after which a request is retried, POST included: iDRAC `SYS518`
-    /// (quirk 50), iLO `InvalidOperationForSystemState` (quirk 51), iDRAC10
-    /// `ActionParameterValueConflict` after a power-off (quirk 52), iLO
-    /// `UnableToModifyDuringSystemPOST` on a boot override PATCH while the host is in POST
-    /// (quirk 25).
-    pub transient_post_message_ids: Vec<String>,
-    /// A reset into the state the system is already in answers 409 (Dell, quirk 53); the
-    /// client treats that as success.
-    pub redundant_power_action_conflicts: bool,
-    /// The virtual CD boot target is `UsbCd`, not `Cd` (Supermicro, quirk 19).
-    pub virtual_cd_boot_target_is_usb_cd: bool,
-    /// Boot override PATCHes must carry Enabled and Mode even when unchanged (Supermicro and
-    /// AMI, quirks 20 and 23).
-    pub boot_patch_needs_all_fields: bool,
-    /// How many sessions the BMC allows (iDRAC 8, RAC0218; XCC 16; quirk 59). Informational.
-    pub max_sessions: Option<u32>,
-}
-
-impl Default for Quirks {
-    /// The DMTF default: standard behaviour, nothing vendor-specific.
-    fn default() -> Quirks {
-        Quirks {
-            session_auth: true,
-            expand_collections: false,
-            accept_encoding_identity: true,
-            retry_406_without_identity: true,
-            strip_gzip_etag_suffix: true,
-            if_match_required: false,
-            close_connections: false,
-            transient_post_message_ids: Vec::new(),
-            redundant_power_action_conflicts: false,
-            virtual_cd_boot_target_is_usb_cd: false,
-            boot_patch_needs_all_fields: false,
-            max_sessions: None,
+/// Declares [`Quirks`], its DMTF default and [`QuirksOverride`] from one list, so every quirk
+/// field has its override field and its `apply` line by construction.
+macro_rules! declare_quirks {
+    ($( $(#[$meta:meta])* $field:ident : $ty:ty = $default:expr ),* $(,)?) => {
+        /// How the client adapts to one BMC. Each field is the switch of one or more named
+        /// quirks (see `docs/quirks.md`).
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[non_exhaustive]
+        #[allow(clippy::struct_excessive_bools)] // independent switches, not the states of one machine
+        pub struct Quirks {
+            $( $(#[$meta])* pub $field: $ty, )*
         }
-    }
-}
 
-/// User overrides, applied last. Every `Some` replaces the resolved value.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct QuirksOverride {
-    /// Overrides [`Quirks::session_auth`]: log in with a session rather than HTTP Basic.
-    pub session_auth: Option<bool>,
-    /// Overrides [`Quirks::expand_collections`]: read collections with `$expand`.
-    pub expand_collections: Option<bool>,
-    /// Overrides [`Quirks::accept_encoding_identity`]: send `Accept-Encoding: identity`.
-    pub accept_encoding_identity: Option<bool>,
-    /// Overrides [`Quirks::retry_406_without_identity`]: retry a 406 without that header.
-    pub retry_406_without_identity: Option<bool>,
-    /// Overrides [`Quirks::strip_gzip_etag_suffix`]: drop the `-gzip` suffix of `ETag`s.
-    pub strip_gzip_etag_suffix: Option<bool>,
-    /// Overrides [`Quirks::if_match_required`]: send `If-Match` even without a known `ETag`.
-    pub if_match_required: Option<bool>,
-    /// Overrides [`Quirks::close_connections`]: send `Connection: close` on every request.
-    pub close_connections: Option<bool>,
-    /// Overrides [`Quirks::transient_post_message_ids`]: the messages on which a POST is
-    /// retried (replaces the list, it does not extend it).
-    pub transient_post_message_ids: Option<Vec<String>>,
-    /// Overrides [`Quirks::redundant_power_action_conflicts`]: a 409 on a reset into the
-    /// current power state means there is nothing to do.
-    pub redundant_power_action_conflicts: Option<bool>,
-    /// Overrides [`Quirks::virtual_cd_boot_target_is_usb_cd`]: boot target `Cd` is sent as
-    /// `UsbCd`.
-    pub virtual_cd_boot_target_is_usb_cd: Option<bool>,
-    /// Overrides [`Quirks::boot_patch_needs_all_fields`]: a boot override PATCH always
-    /// carries target, enabled and mode.
-    pub boot_patch_needs_all_fields: Option<bool>,
-    /// Overrides [`Quirks::max_sessions`]; `Some(None)` sets "no known limit".
-    pub max_sessions: Option<Option<u32>>,
-}
-
-impl QuirksOverride {
-    /// Applies the overrides to resolved quirks.
-    pub fn apply(&self, quirks: &mut Quirks) {
-        fn set<T: Clone>(target: &mut T, value: Option<&T>) {
-            if let Some(v) = value {
-                target.clone_from(v);
+        impl Default for Quirks {
+            /// The DMTF default: standard behaviour, nothing vendor-specific.
+            fn default() -> Quirks {
+                Quirks { $( $field: $default, )* }
             }
         }
-        set(&mut quirks.session_auth, self.session_auth.as_ref());
-        set(
-            &mut quirks.expand_collections,
-            self.expand_collections.as_ref(),
-        );
-        set(
-            &mut quirks.accept_encoding_identity,
-            self.accept_encoding_identity.as_ref(),
-        );
-        set(
-            &mut quirks.retry_406_without_identity,
-            self.retry_406_without_identity.as_ref(),
-        );
-        set(
-            &mut quirks.strip_gzip_etag_suffix,
-            self.strip_gzip_etag_suffix.as_ref(),
-        );
-        set(
-            &mut quirks.if_match_required,
-            self.if_match_required.as_ref(),
-        );
-        set(
-            &mut quirks.close_connections,
-            self.close_connections.as_ref(),
-        );
-        set(
-            &mut quirks.transient_post_message_ids,
-            self.transient_post_message_ids.as_ref(),
-        );
-        set(
-            &mut quirks.redundant_power_action_conflicts,
-            self.redundant_power_action_conflicts.as_ref(),
-        );
-        set(
-            &mut quirks.virtual_cd_boot_target_is_usb_cd,
-            self.virtual_cd_boot_target_is_usb_cd.as_ref(),
-        );
-        set(
-            &mut quirks.boot_patch_needs_all_fields,
-            self.boot_patch_needs_all_fields.as_ref(),
-        );
-        set(&mut quirks.max_sessions, self.max_sessions.as_ref());
-    }
+
+        /// User overrides, applied last: every `Some` replaces the resolved value. Generated
+        /// from the same list as [`Quirks`], so it has one field per quirk field.
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct QuirksOverride {
+            $(
+                #[doc = concat!("Replaces [`Quirks::", stringify!($field), "`] when `Some`.")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl QuirksOverride {
+            /// Applies the overrides to resolved quirks.
+            pub fn apply(&self, quirks: &mut Quirks) {
+                $(
+                    if let Some(value) = &self.$field {
+                        quirks.$field.clone_from(value);
+                    }
+                )*
+            }
+        }
+
+        /// The names of the [`Quirks`] fields, in declaration order.
+        pub const QUIRK_FIELDS: &[&str] = &[$( stringify!($field) ),*];
+    };
 }
 
-/// Resolves the quirks of one BMC. Pure: everything it needs is passed in.
+declare_quirks! {
+    /// Log in through the SessionService. DMTF default: yes; off when the service root
+    /// advertises no sessions (only with [`crate::AuthMode::Auto`]).
+    session_auth: bool = true,
+    /// Read collections with `$expand`, in the deepest form `ProtocolFeaturesSupported`
+    /// allows. On when the root advertises `ExpandQuery`; off for AMI and NVIDIA platforms
+    /// whose expanded members lose required properties (quirk
+    /// `expand_drops_required_properties`). Incomplete expanded members are fetched anyway.
+    expand_collections: bool = false,
+    /// Send `Accept-Encoding: identity` so ETags stay strong (quirk `gzip_weakens_etag`).
+    accept_encoding_identity: bool = true,
+    /// Repeat a request without `Accept-Encoding: identity` when the BMC answers 406 (quirk
+    /// `identity_encoding_refused`, HPE Gen10 Plus registries).
+    retry_406_without_identity: bool = true,
+    /// Remove the `-gzip` suffix iDRAC appends to ETags (quirk `gzip_weakens_etag`).
+    strip_gzip_etag_suffix: bool = true,
+    /// Send `If-Match: *` on a PATCH when no ETag is known (quirk `patch_requires_if_match`,
+    /// AMI).
+    if_match_required: bool = false,
+    /// Send `Connection: close` (quirk `stale_keep_alive_connection`: HPE resets reused
+    /// connections).
+    close_connections: bool = false,
+    /// Short `MessageId`s after which a request is retried, POST included: quirks
+    /// `idrac_data_sources_unavailable` (`SYS518`), `ilo_not_ready_after_power_change`
+    /// (`InvalidOperationForSystemState`), `idrac10_power_on_conflict`
+    /// (`ActionParameterValueConflict`) and `ilo_busy_during_post`
+    /// (`UnableToModifyDuringSystemPOST`).
+    transient_post_message_ids: Vec<String> = Vec::new(),
+    /// A reset into the state the system is already in answers 409 (quirk
+    /// `redundant_power_conflict`, Dell); the client treats that as success.
+    redundant_power_action_conflicts: bool = false,
+    /// The virtual CD boot target is `UsbCd`, not `Cd` (quirk `virtual_cd_is_usb_cd`,
+    /// Supermicro).
+    virtual_cd_boot_target_is_usb_cd: bool = false,
+    /// Boot override PATCHes must carry Enabled and Mode even when unchanged (quirks
+    /// `override_needs_enabled` and `override_mode_needs_resend`, Supermicro and AMI).
+    boot_patch_needs_all_fields: bool = false,
+    /// How many sessions the BMC allows (quirk `session_cap`: iDRAC 8, XCC 16).
+    /// Informational.
+    max_sessions: Option<u32> = None,
+}
+
+/// Whether the vendor's table has a rule that depends on the firmware version, so resolving
+/// it needs the Manager (today: Dell, whose iDRAC10 restarted its version numbers at 1.x,
+/// quirk `idrac10_version_restart`, and refuses a power-on for a while after a power-off,
+/// quirk `idrac10_power_on_conflict`). Pure.
+pub fn firmware_matters(vendor: &Vendor) -> bool {
+    matches!(vendor, Vendor::Dell)
+}
+
+/// Resolves the quirks of one BMC. Pure: everything it needs is passed in. `manager` may be
+/// `None` when the vendor's rules do not depend on the firmware ([`firmware_matters`]); for
+/// a vendor whose rules do, the result then holds only what holds for every firmware.
 pub fn resolve_quirks(
     root: &ServiceRoot,
     vendor: &Vendor,
@@ -172,7 +128,7 @@ pub fn resolve_quirks(
             .protocol_features_supported
             .as_ref()
             .and_then(|f| f.expand_query.as_ref())
-            .is_some_and(crate::models::ExpandQuery::supports_no_links_one_level),
+            .is_some_and(|e| e.expand_value(1).is_some()),
         ..Quirks::default()
     };
 
@@ -186,8 +142,8 @@ pub fn resolve_quirks(
     match vendor {
         Vendor::Dell => {
             transient("SYS518");
-            // iDRAC10 restarted its version numbers at 1.x (quirk 2) and its 17G models refuse
-            // a power-on for a while after a power-off (quirk 52).
+            // Quirk `idrac10_version_restart`: iDRAC10 counts from 1.x again, so a low major
+            // or a 17G model is iDRAC10, which has quirk `idrac10_power_on_conflict`.
             if major.is_some_and(|m| m < 3) || model.starts_with("17G") {
                 transient("ActionParameterValueConflict");
             }
@@ -269,39 +225,52 @@ mod tests {
     #[test]
     fn expand_follows_protocol_features() {
         assert!(resolve(&Vendor::Generic, None).expand_collections);
-        let no_expand =
+        let only_all =
             root(json!({"ProtocolFeaturesSupported": {"ExpandQuery": {"ExpandAll": true}}}));
         assert!(
-            !resolve_quirks(
-                &no_expand,
+            resolve_quirks(
+                &only_all,
                 &Vendor::Generic,
                 None,
                 &QuirksOverride::default()
             )
-            .expand_collections
+            .expand_collections,
+            "`$expand=*` is one level on a collection"
+        );
+        let links_only =
+            root(json!({"ProtocolFeaturesSupported": {"ExpandQuery": {"Links": true}}}));
+        assert!(
+            !resolve_quirks(
+                &links_only,
+                &Vendor::Generic,
+                None,
+                &QuirksOverride::default()
+            )
+            .expand_collections,
+            "`$expand=~` would not inline the members"
         );
     }
 
     #[test]
-    fn quirk_63_expand_off_for_ami_and_nvidia() {
+    fn expand_drops_required_properties_turns_expand_off_for_ami_and_nvidia() {
         assert!(!resolve(&Vendor::Ami, None).expand_collections);
         assert!(!resolve(&Vendor::Nvidia, None).expand_collections);
     }
 
     #[test]
-    fn quirk_56_if_match_required_on_ami() {
+    fn patch_requires_if_match_on_ami() {
         assert!(resolve(&Vendor::Ami, None).if_match_required);
         assert!(!resolve(&Vendor::Dell, None).if_match_required);
     }
 
     #[test]
-    fn quirk_47_hpe_closes_connections() {
+    fn stale_keep_alive_connection_hpe_closes_connections() {
         assert!(resolve(&Vendor::Hpe, None).close_connections);
         assert!(!resolve(&Vendor::Lenovo, None).close_connections);
     }
 
     #[test]
-    fn quirks_25_50_51_transient_messages() {
+    fn transient_messages_of_idrac_and_ilo() {
         assert_eq!(
             resolve(&Vendor::Dell, Some(&manager("16G Monolithic", "7.00.00")))
                 .transient_post_message_ids,
@@ -322,7 +291,7 @@ mod tests {
     }
 
     #[test]
-    fn quirk_52_idrac10_power_on_conflict_by_firmware() {
+    fn idrac10_power_on_conflict_by_firmware() {
         let idrac10 = resolve(
             &Vendor::Dell,
             Some(&manager("17G Monolithic", "1.20.25.00")),
@@ -344,13 +313,13 @@ mod tests {
     }
 
     #[test]
-    fn quirk_53_dell_redundant_power_action() {
+    fn redundant_power_conflict_on_dell() {
         assert!(resolve(&Vendor::Dell, None).redundant_power_action_conflicts);
         assert!(!resolve(&Vendor::Lenovo, None).redundant_power_action_conflicts);
     }
 
     #[test]
-    fn quirks_19_20_23_supermicro_boot() {
+    fn supermicro_and_ami_boot_switches() {
         let q = resolve(&Vendor::Supermicro, None);
         assert!(q.virtual_cd_boot_target_is_usb_cd && q.boot_patch_needs_all_fields);
         assert!(resolve(&Vendor::Ami, None).boot_patch_needs_all_fields);
@@ -358,14 +327,14 @@ mod tests {
     }
 
     #[test]
-    fn quirk_59_session_caps() {
+    fn session_cap_by_vendor() {
         assert_eq!(resolve(&Vendor::Dell, None).max_sessions, Some(8));
         assert_eq!(resolve(&Vendor::Lenovo, None).max_sessions, Some(16));
         assert_eq!(resolve(&Vendor::Generic, None).max_sessions, None);
     }
 
     #[test]
-    fn quirk_48_gzip_and_identity_default_on() {
+    fn gzip_weakens_etag_and_identity_switches_default_on() {
         let q = resolve(&Vendor::Dell, None);
         assert!(
             q.strip_gzip_etag_suffix && q.accept_encoding_identity && q.retry_406_without_identity
@@ -389,6 +358,61 @@ mod tests {
         assert!(
             q.session_auth,
             "fields without an override keep the resolved value"
+        );
+    }
+
+    #[test]
+    fn firmware_matters_only_where_a_rule_reads_it() {
+        assert!(firmware_matters(&Vendor::Dell));
+        for vendor in [
+            Vendor::Hpe,
+            Vendor::Lenovo,
+            Vendor::Supermicro,
+            Vendor::Generic,
+        ] {
+            assert!(!firmware_matters(&vendor), "{vendor:?}");
+        }
+        // Without the Manager, Dell gets what holds for every iDRAC, and no iDRAC10 rule.
+        let q = resolve(&Vendor::Dell, None);
+        assert_eq!(q.transient_post_message_ids, vec!["SYS518"]);
+        assert!(q.redundant_power_action_conflicts);
+    }
+
+    #[test]
+    fn every_quirk_field_has_an_override_that_applies() {
+        // Serialising both shows the field lists are the same, whatever the macro expands to.
+        let quirks = serde_json::to_value(Quirks::default()).unwrap();
+        let mut names: Vec<&str> = quirks
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        let mut sorted = QUIRK_FIELDS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+        // An override naming every field replaces every value.
+        let mut flipped = serde_json::Map::new();
+        for (name, value) in quirks.as_object().unwrap() {
+            let other = match value {
+                serde_json::Value::Bool(b) => json!(!b),
+                serde_json::Value::Array(_) => json!(["X"]),
+                _ => json!(3),
+            };
+            flipped.insert(name.clone(), other);
+        }
+        let overrides: QuirksOverride =
+            serde_json::from_value(serde_json::Value::Object(flipped.clone())).unwrap();
+        let mut q = Quirks::default();
+        overrides.apply(&mut q);
+        assert_eq!(
+            serde_json::to_value(&q).unwrap(),
+            serde_json::Value::Object(flipped)
+        );
+        // A misspelt override is refused rather than silently ignored.
+        assert!(
+            serde_json::from_value::<QuirksOverride>(json!({"close_conections": true})).is_err()
         );
     }
 }

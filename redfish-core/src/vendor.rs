@@ -129,7 +129,7 @@ pub fn detect_vendor(root: &ServiceRoot, manager: Option<&Manager>) -> Vendor {
 /// A firmware version reduced to its numeric parts, for table lookups.
 ///
 /// Vendor prefixes are removed first: HPE's `iLO 5 v2.72` reads as `2.72`; Lenovo's build-id
-/// prefix (`TEI3A8A-3.10`, quirk 70) is trimmed.
+/// prefix (`TEI3A8A-3.10`, quirk `firmware_build_prefix`) is trimmed.
 pub fn parse_firmware_version(vendor: &Vendor, raw: &str) -> Option<Vec<u32>> {
     let raw = raw.trim();
     let version_part = match vendor {

@@ -1,5 +1,10 @@
 //! Real vendor captures (Dell iDRAC9, HPE iLO 5), served from a tiny local server: every
-//! System, Manager and Chassis parses, and the inventory holds what the capture holds.
+//! System, Manager and Chassis parses, the inventory holds what the capture holds, and what
+//! `inspect` costs in requests is asserted exactly.
+//!
+//! The server answers `$expand` the way the captured service root advertises it
+//! (`ProtocolFeaturesSupported.ExpandQuery`): a form or a depth it does not advertise is a 400,
+//! as a real service answers, so a client that sends one fails here.
 //!
 //! Expected counts are computed here from the raw files, independently of the client.
 //! Skipped (with a message) when `../shared/fixtures/vendor-captures` is absent.
@@ -7,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use ferrofish_redfish_core::models::{Chassis, Manager};
-use ferrofish_redfish_core::{RedfishClient, SecretString, Vendor};
+use ferrofish_redfish_core::{RedfishClient, RequestCounts, SecretString, Vendor};
 use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -24,10 +29,13 @@ fn capture_dir(vendor: &str) -> Option<PathBuf> {
     }
 }
 
-/// Serves a mockup: `GET /a/b` → `a/b/index.json`, with login and logout.
+/// Serves a mockup: `GET /a/b` → `a/b/index.json`, with login, logout and `$expand`.
 struct CaptureServer {
     root: PathBuf,
 }
+
+/// `$expand` as requested: (inline `Links` targets too, levels).
+type ExpandRequest = (bool, u64);
 
 impl CaptureServer {
     fn file_for(&self, url_path: &str) -> Option<PathBuf> {
@@ -52,6 +60,81 @@ impl CaptureServer {
         let file = dir.join("index.json");
         file.is_file().then_some(file)
     }
+
+    /// Parses `$expand` against what the captured root advertises; `Err` is the 400 a service
+    /// answers to a form or depth it does not support.
+    fn expand_request(&self, request: &Request) -> Result<Option<ExpandRequest>, String> {
+        let Some((_, value)) = request.url.query_pairs().find(|(k, _)| k == "$expand") else {
+            return Ok(None);
+        };
+        let advertised = read_json(&self.root.join("redfish/v1/index.json"))
+            .pointer("/ProtocolFeaturesSupported/ExpandQuery")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let flag = |name: &str| advertised.get(name).and_then(Value::as_bool) == Some(true);
+        let (all, rest) = match value.chars().next() {
+            Some('*') if flag("ExpandAll") => (true, &value[1..]),
+            Some('.') if flag("NoLinks") => (false, &value[1..]),
+            _ => return Err(format!("unsupported $expand form {value}")),
+        };
+        let levels = if rest.is_empty() {
+            1
+        } else {
+            let n = rest
+                .strip_prefix("($levels=")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|n| n.parse::<u64>().ok())
+                .ok_or_else(|| format!("malformed $expand {value}"))?;
+            let max = advertised
+                .get("MaxLevels")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            if !flag("Levels") || n == 0 || n > max {
+                return Err(format!("$levels={n} not supported (MaxLevels {max})"));
+            }
+            n
+        };
+        Ok(Some((all, levels)))
+    }
+
+    /// Inlines the resources `body` links to, `levels` deep, as a service does for `$expand`.
+    fn expand(&self, body: &mut Value, all: bool, levels: u64) {
+        if levels == 0 {
+            return;
+        }
+        let Value::Object(map) = body else { return };
+        for (key, value) in map.iter_mut() {
+            if key.starts_with('@') || key == "Actions" || key == "Oem" || (key == "Links" && !all)
+            {
+                continue;
+            }
+            match value {
+                Value::Array(items) => {
+                    for item in items.iter_mut() {
+                        self.inline(item, all, levels);
+                    }
+                }
+                Value::Object(_) => self.inline(value, all, levels),
+                _ => {}
+            }
+        }
+    }
+
+    fn inline(&self, slot: &mut Value, all: bool, levels: u64) {
+        let Some(path) = slot
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.get("@odata.id"))
+            .and_then(Value::as_str)
+        else {
+            return;
+        };
+        if let Some(file) = self.file_for(path) {
+            let mut target = read_json(&file);
+            self.expand(&mut target, all, levels - 1);
+            *slot = target;
+        }
+    }
 }
 
 impl Respond for CaptureServer {
@@ -65,10 +148,18 @@ impl Respond for CaptureServer {
                     .set_body_json(serde_json::json!({"@odata.id": "/redfish/v1/SessionService/Sessions/capture"}))
             }
             "DELETE" => ResponseTemplate::new(204),
-            "GET" => match self.file_for(path) {
-                Some(file) => ResponseTemplate::new(200)
+            "GET" => match (self.file_for(path), self.expand_request(request)) {
+                (_, Err(refusal)) => ResponseTemplate::new(400).set_body_json(serde_json::json!({
+                    "error": {"code": "Base.1.8.QueryNotSupported", "message": refusal}
+                })),
+                (Some(file), Ok(None)) => ResponseTemplate::new(200)
                     .set_body_raw(std::fs::read(file).unwrap_or_default(), "application/json"),
-                None => ResponseTemplate::new(404),
+                (Some(file), Ok(Some((all, levels)))) => {
+                    let mut body = read_json(&file);
+                    self.expand(&mut body, all, levels);
+                    ResponseTemplate::new(200).set_body_json(body)
+                }
+                (None, _) => ResponseTemplate::new(404),
             },
             _ => ResponseTemplate::new(405),
         }
@@ -107,6 +198,8 @@ struct Expected {
     dimms: usize,
     disks: usize,
     nics: usize,
+    pcie: usize,
+    volumes: usize,
 }
 
 /// Counts straight from the capture's files.
@@ -144,15 +237,46 @@ fn expected_counts(system_dir: &Path) -> Expected {
         .iter()
         .filter(|n| non_empty(n, "MACAddress") || non_empty(n, "PermanentMACAddress"))
         .count();
+    // PCIe devices: the members of the PCIeDevices collections of the system's chassis.
+    let system = read_json(&system_dir.join("index.json"));
+    let root = system_dir.ancestors().nth(4).unwrap().to_path_buf();
+    let pcie = system
+        .pointer("/Links/Chassis")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["@odata.id"].as_str())
+        .map(|c| children(&root.join(c.trim_start_matches('/')).join("PCIeDevices")).len())
+        .sum();
+    let volumes = std::fs::read_dir(system_dir.join("Storage"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|controller| controller.path().join("Volumes/index.json"))
+        .filter(|file| file.is_file())
+        .map(|file| {
+            // The collection's members: the folder also holds `Capabilities` on iLO.
+            read_json(&file)["Members"].as_array().map_or(0, Vec::len)
+        })
+        .sum();
     Expected {
         cpus,
         dimms,
         disks: drive_ids.len(),
         nics,
+        pcie,
+        volumes,
     }
 }
 
-async fn check_capture(vendor_dir: &str, vendor: Vendor) {
+/// What `inspect` costs against a capture: (GET, total) requests for listing the systems and
+/// reading every inventory on a new client, the logout excluded.
+struct Cost {
+    get: u64,
+    total: u64,
+}
+
+async fn check_capture(vendor_dir: &str, vendor: Vendor, cost: Cost) {
     let Some(dir) = capture_dir(vendor_dir) else {
         return;
     };
@@ -165,6 +289,40 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor) {
         .credentials("root", SecretString::from("capture"))
         .build()
         .unwrap();
+
+    // What `inspect` does: list the systems, read each inventory.
+    let systems = client.system_ids().await.unwrap();
+    assert!(!systems.is_empty());
+    let mut inventories = Vec::new();
+    for system in &systems {
+        inventories.push(client.inventory(system).await.unwrap());
+    }
+    let counts: RequestCounts = client.request_counts();
+    println!("{vendor_dir}: inspect costs {counts:?}");
+    assert_eq!(
+        (counts.get, counts.total),
+        (cost.get, cost.total),
+        "{vendor_dir}: requests of system_ids + inventory"
+    );
+    let requests = server.received_requests().await.unwrap_or_default();
+    let manager_reads = requests
+        .iter()
+        .filter(|r| r.url.path().to_ascii_lowercase().contains("/managers"))
+        .count();
+    assert_eq!(
+        manager_reads, 0,
+        "the root names the vendor: no Manager read"
+    );
+    let refused = requests
+        .iter()
+        .filter(|r| r.url.query_pairs().any(|(k, _)| k == "$expand"))
+        .filter(|r| {
+            CaptureServer { root: dir.clone() }
+                .expand_request(r)
+                .is_err()
+        })
+        .count();
+    assert_eq!(refused, 0, "every $expand sent is one the root advertises");
 
     assert_eq!(client.vendor().await.unwrap(), vendor);
 
@@ -187,9 +345,7 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor) {
         }
     }
 
-    let systems = client.system_ids().await.unwrap();
-    assert!(!systems.is_empty());
-    for system in &systems {
+    for (system, inventory) in systems.iter().zip(&inventories) {
         let parsed = client
             .system(system)
             .await
@@ -202,23 +358,25 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor) {
             parsed.reset_action().is_some(),
             "{system} has a Reset action"
         );
-        let inventory = client.inventory(system).await.unwrap();
         let system_dir = dir.join(system.trim_start_matches('/'));
         let want = expected_counts(&system_dir);
         println!(
-            "{vendor_dir} {system}: {} CPUs, {} DIMMs, {} disks, {} NICs, {} PCIe, {:?}",
+            "{vendor_dir} {system}: {} CPUs, {} DIMMs, {} disks, {} volumes, {} NICs, {} PCIe, warnings {:?}",
             inventory.cpu.count,
             inventory.memory.dimms.len(),
             inventory.disks.len(),
+            inventory.volumes.len(),
             inventory.nics.len(),
             inventory.pcie_devices.len(),
-            client.request_counts()
+            inventory.warnings,
         );
         assert!(want.cpus > 0 && want.dimms > 0 && want.disks > 0 && want.nics > 0);
         assert_eq!(inventory.cpu.count, want.cpus as u64, "CPUs");
         assert_eq!(inventory.memory.dimms.len(), want.dimms, "DIMMs");
         assert_eq!(inventory.disks.len(), want.disks, "disks");
         assert_eq!(inventory.nics.len(), want.nics, "NICs");
+        assert_eq!(inventory.pcie_devices.len(), want.pcie, "PCIe devices");
+        assert_eq!(inventory.volumes.len(), want.volumes, "volumes");
         let summary_gib = parsed
             .memory_summary
             .unwrap()
@@ -230,18 +388,30 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor) {
             mib_from_summary,
             "DIMMs add up to the summary"
         );
-        assert!(!inventory.pcie_devices.is_empty());
         assert!(inventory.cpu.cores.is_some_and(|c| c > 0));
+        assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
     }
     client.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn dell_idrac9_capture() {
-    check_capture("dell", Vendor::Dell).await;
+    // Root, login, Systems: 2 GETs and the POST. The inventory: System 1; its chassis and
+    // that chassis' PCIeDevices expanded, 2 (13 devices; 13 GETs before); Storage expanded
+    // one level (MaxLevels is 1), 1; the controller with 3 drive links read again expanded,
+    // 1 (3 GETs before); 3 Volumes collections expanded, 3; Processors, Memory,
+    // EthernetInterfaces expanded and SecureBoot, 4. No Manager (2 GETs before).
+    // 2 + 1 + 2 + 1 + 1 + 3 + 4 = 14 GETs, 15 requests (30 before; sushy 25).
+    check_capture("dell", Vendor::Dell, Cost { get: 14, total: 15 }).await;
 }
 
 #[tokio::test]
 async fn hpe_ilo5_capture() {
-    check_capture("hpe", Vendor::Hpe).await;
+    // Root, login, Systems: 2 GETs and the POST. The inventory: System 1; chassis and its
+    // PCIeDevices expanded, 2; Storage expanded one level, 1: 16 NVMe controllers with one
+    // drive link each, 16, and one RAID controller with 2 drive links read again expanded, 1,
+    // and its Volumes collection expanded, 1; Processors, Memory, EthernetInterfaces
+    // expanded and SecureBoot, 4. 2 + 1 + 2 + 1 + 16 + 1 + 1 + 4 = 28 GETs, 29 requests
+    // (39 before).
+    check_capture("hpe", Vendor::Hpe, Cost { get: 28, total: 29 }).await;
 }

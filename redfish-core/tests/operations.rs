@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use ferrofish_redfish_core::{
-    BootMode, BootOverride, BootOverrideEnabled, BootSource, Error, PowerState, ResetType,
+    BootMode, BootOverride, BootOverrideEnabled, BootOverrideOutcome, BootSource, Error,
+    InventoryWarning, PowerState, ResetType, WarningReason,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path, query_param};
@@ -126,7 +127,8 @@ async fn mount_system(server: &MockServer, expand_variant: Option<&str>) {
             get_json(server, m["@odata.id"].as_str().unwrap(), m.clone()).await;
         }
         let expanded: Vec<Value> = if expand_variant == Some(*name) {
-            // This collection's expansion drops Id and Name (quirk 63).
+            // This collection's expansion drops Id and Name (quirk
+            // `expand_drops_required_properties`).
             members
                 .iter()
                 .map(|m| json!({"@odata.id": m["@odata.id"], "CapacityMiB": m["CapacityMiB"]}))
@@ -142,13 +144,32 @@ async fn mount_system(server: &MockServer, expand_variant: Option<&str>) {
             .mount(server)
             .await;
     }
-    for i in 0..2 {
-        get_json(server, &format!("{SYS}/Storage/RAID1/Drives/{i}"), json!({
+    let drives: Vec<Value> = (0..2)
+        .map(|i| json!({
             "@odata.id": format!("{SYS}/Storage/RAID1/Drives/{i}"), "Id": i.to_string(), "Name": "Disk",
             "CapacityBytes": 960_197_124_096_u64, "MediaType": "SSD", "SerialNumber": format!("S{i}")
         }))
-        .await;
+        .collect();
+    for drive in &drives {
+        get_json(server, drive["@odata.id"].as_str().unwrap(), drive.clone()).await;
     }
+    // The controller expanded one level holds its drives (its Volumes collection stays a link
+    // to a collection whose members are links, as one level leaves it).
+    let controller = f
+        .collections
+        .iter()
+        .find(|(name, _)| *name == "Storage")
+        .map(|(_, members)| members[0].clone())
+        .unwrap();
+    let mut expanded_controller = controller.clone();
+    expanded_controller["Drives"] = json!(drives);
+    Mock::given(method("GET"))
+        .and(path(format!("{SYS}/Storage/RAID1")))
+        .and(query_param("$expand", ".($levels=1)"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(expanded_controller))
+        .with_priority(1)
+        .mount(server)
+        .await;
     get_json(
         server,
         &format!("{SYS}/PCIeDevices/0"),
@@ -166,17 +187,31 @@ async fn inventory_with(
     ferrofish_redfish_core::RequestCounts,
     MockServer,
 ) {
+    let names_vendor = root_extra.get("Vendor").is_some();
     let server = bmc(root_extra).await;
     mount_system(&server, expand_variant).await;
     let client = client(&server);
-    // Warm-up: service root, login and vendor detection happen once per client.
+    // Warm-up: service root, login and vendor detection happen once per client. The Managers
+    // collection is read only when the root does not name the vendor.
     client.quirks().await.unwrap();
     let warm = client.request_counts();
-    assert_eq!(
-        (warm.get, warm.post, warm.total),
-        (2, 1, 3),
-        "root + managers + login"
-    );
+    if names_vendor {
+        assert_eq!(
+            (warm.get, warm.post, warm.total),
+            (1, 0, 1),
+            "the root alone, read without credentials: no Manager, no login yet"
+        );
+    } else {
+        assert_eq!(
+            (warm.get, warm.post, warm.total),
+            (2, 1, 3),
+            "root + managers + login"
+        );
+    }
+    if names_vendor {
+        // Log in now, so the inventory's counts hold GETs only, as in the other case.
+        client.system("1").await.unwrap();
+    }
     client.reset_request_counts();
     let inventory = client.inventory("1").await.unwrap();
     let counts = client.request_counts();
@@ -210,6 +245,7 @@ fn assert_fixture_inventory(inv: &ferrofish_redfish_core::Inventory) {
     );
     assert_eq!(inv.boot_mode, Some(BootMode::Uefi));
     assert_eq!(inv.secure_boot.as_ref().unwrap().enabled, Some(true));
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
 }
 
 #[tokio::test]
@@ -229,10 +265,17 @@ async fn inventory_request_counts_with_expand() {
     let (inv, counts, server) = inventory_with(expand_feature(), None).await;
     assert_fixture_inventory(&inv);
     // System 1; Processors, Memory, EthernetInterfaces and Storage, one `$expand` GET each:
-    // 4; the Volumes collection expanded: 1; drives are links in the controller, not a
-    // collection, so still 2; PCIe 1 (deduplicated); SecureBoot 1. Total 1+4+1+2+1+1 = 10.
-    assert_eq!(counts.get, 10);
-    assert_eq!(counts.total, 10);
+    // 4. `MaxLevels` is 1, so the controller's two drives are links: the controller is read
+    // again expanded one level, 1 (not one GET per drive); its Volumes collection expanded,
+    // 1; PCIe, no chassis, the System's links: 1 (deduplicated); SecureBoot 1.
+    // Total 1+4+1+1+1+1 = 9.
+    assert_eq!(counts.get, 9);
+    assert_eq!(counts.total, 9);
+    assert!(
+        received(&server, "GET", &format!("{SYS}/Storage/RAID1/Drives/0"))
+            .await
+            .is_empty()
+    );
     assert!(
         received(&server, "GET", &format!("{SYS}/Memory/A1"))
             .await
@@ -249,9 +292,9 @@ async fn expand_falls_back_to_member_gets_when_members_are_incomplete() {
         Some("DDR4"),
         "from the member GET"
     );
-    // The 10 GETs of the expanded read, plus: the expanded Memory answer lacked Id/Name, so
-    // its 3 members are fetched one by one. Total 10 + 3 = 13.
-    assert_eq!(counts.get, 13);
+    // The 9 GETs of the expanded read, plus: the expanded Memory answer lacked Id/Name, so
+    // its 3 members are fetched one by one. Total 9 + 3 = 12.
+    assert_eq!(counts.get, 12);
     assert_eq!(
         received(&server, "GET", &format!("{SYS}/Memory/A3"))
             .await
@@ -262,7 +305,8 @@ async fn expand_falls_back_to_member_gets_when_members_are_incomplete() {
 
 #[tokio::test]
 async fn expand_off_switch_by_vendor() {
-    // AMI advertises $expand but its expanded members are unreliable (quirk 63).
+    // AMI advertises $expand but its expanded members are unreliable (quirk
+    // `expand_drops_required_properties`).
     let mut root = expand_feature();
     root["Vendor"] = json!("AMI");
     let (inv, counts, server) = inventory_with(root, None).await;
@@ -345,7 +389,7 @@ async fn reset_is_validated_against_allowable_values_before_sending() {
 
 #[tokio::test]
 async fn reset_into_current_state_is_fine_on_dell() {
-    // Quirk 53: iDRAC answers 409 to "On" when the system is on.
+    // Quirk `redundant_power_conflict`: iDRAC answers 409 to "On" when the system is on.
     let server = bmc(json!({"Vendor": "Dell"})).await;
     get_json(&server, SYS, system_json("1")).await;
     Mock::given(method("POST"))
@@ -469,7 +513,8 @@ async fn boot_override_is_validated_patched_and_read_back() {
     );
     assert!(received(&server, "PATCH", SYS).await.is_empty());
 
-    client.set_boot_override("1", pxe_once()).await.unwrap();
+    let outcome = client.set_boot_override("1", pxe_once()).await.unwrap();
+    assert_eq!(outcome, BootOverrideOutcome::Applied);
     client.close().await.unwrap();
     server.verify().await;
 }
@@ -502,8 +547,39 @@ async fn boot_override_accepted_but_not_applied_is_its_own_error() {
 }
 
 #[tokio::test]
+async fn once_stored_as_continuous_is_an_outcome_the_caller_must_clear() {
+    // Quirk `once_stored_as_continuous` (sushy-tools emulator): a one-time override is read
+    // back as Continuous. That is applied, but the caller learns it must clear it.
+    let server = bmc(json!({})).await;
+    let mut after = boot_system(false);
+    after["Boot"]["BootSourceOverrideTarget"] = json!("Pxe");
+    after["Boot"]["BootSourceOverrideEnabled"] = json!("Continuous");
+    Mock::given(method("GET"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(boot_system(false)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    get_json(&server, SYS, after).await;
+    Mock::given(method("PATCH"))
+        .and(path(SYS))
+        .and(body_json(json!({"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let outcome = client.set_boot_override("1", pxe_once()).await.unwrap();
+    assert_eq!(outcome, BootOverrideOutcome::AppliedAsContinuous);
+    assert!(outcome.must_clear_after_boot());
+    client.close().await.unwrap();
+    server.verify().await;
+}
+
+#[tokio::test]
 async fn boot_override_goes_to_the_settings_object_when_it_carries_boot() {
-    // Quirk 18.
+    // Quirk `boot_settings_object`.
     let server = bmc(json!({})).await;
     get_json(&server, SYS, boot_system(true)).await;
     let settings = format!("{SYS}/Settings");
@@ -551,7 +627,7 @@ async fn boot_override_goes_to_the_settings_object_when_it_carries_boot() {
         ),
         "{err}"
     );
-    client
+    let outcome = client
         .set_boot_override(
             "1",
             BootOverride {
@@ -561,6 +637,7 @@ async fn boot_override_goes_to_the_settings_object_when_it_carries_boot() {
         )
         .await
         .unwrap();
+    assert_eq!(outcome, BootOverrideOutcome::Applied);
     assert!(received(&server, "PATCH", SYS).await.is_empty());
     client.close().await.unwrap();
     server.verify().await;
@@ -619,7 +696,7 @@ fn read_only_boot_system() -> Value {
 
 #[tokio::test]
 async fn boot_override_moves_to_the_settings_object_when_the_system_refuses_boot() {
-    // Quirk 18: the settings object holds no Boot yet, so the System is tried first; it answers
+    // Quirk `boot_settings_object`: the settings object holds no Boot yet, so the System is tried first; it answers
     // PropertyNotWritable, and the write goes to the settings object with that object's ETag.
     let server = bmc(json!({})).await;
     let settings = format!("{SYS}/Settings");
@@ -666,7 +743,8 @@ async fn boot_override_moves_to_the_settings_object_when_the_system_refuses_boot
     let client = client(&server);
     client.quirks().await.unwrap();
     client.reset_request_counts();
-    client.set_boot_override("1", pxe_once()).await.unwrap();
+    let outcome = client.set_boot_override("1", pxe_once()).await.unwrap();
+    assert_eq!(outcome, BootOverrideOutcome::Applied);
     // GET System; GET settings (probe: no Boot, ETag "set-1"); PATCH System (refused);
     // PATCH settings with If-Match "set-1"; GET settings (read-back).
     let counts = client.request_counts();
@@ -696,7 +774,7 @@ async fn boot_override_without_a_settings_object_reports_the_refusal() {
 
 #[tokio::test]
 async fn boot_override_retries_without_a_refused_mode_and_still_checks_it() {
-    // Quirk 22 (HPE DL160 Gen10): a PATCH that carries BootSourceOverrideMode is refused; the
+    // Quirk `boot_mode_refused` (HPE DL160 Gen10): a PATCH that carries BootSourceOverrideMode is refused; the
     // retry sends Target and Enabled only. The mode did not change, and the read-back says so.
     let server = bmc(json!({"Vendor": "HPE"})).await;
     let mut before = boot_system(false);
@@ -764,7 +842,7 @@ async fn boot_override_retries_without_a_refused_mode_and_still_checks_it() {
 
 #[tokio::test]
 async fn supermicro_boots_virtual_cd_as_usb_cd_and_resends_enabled_and_mode() {
-    // Quirks 19 and 20: Cd is UsbCd there, and Enabled and the current Mode go with every
+    // Quirks `virtual_cd_is_usb_cd` and `override_needs_enabled`: Cd is UsbCd there, and Enabled and the current Mode go with every
     // target change.
     let server = bmc(json!({"Vendor": "Supermicro"})).await;
     let mut before = boot_system(false);
@@ -792,7 +870,7 @@ async fn supermicro_boots_virtual_cd_as_usb_cd_and_resends_enabled_and_mode() {
         .mount(&server)
         .await;
     let client = client(&server);
-    client
+    let outcome = client
         .set_boot_override(
             "1",
             BootOverride {
@@ -802,13 +880,14 @@ async fn supermicro_boots_virtual_cd_as_usb_cd_and_resends_enabled_and_mode() {
         )
         .await
         .unwrap();
+    assert_eq!(outcome, BootOverrideOutcome::Applied);
     client.close().await.unwrap();
     server.verify().await;
 }
 
 #[tokio::test]
 async fn hpe_boot_patch_during_post_is_retried() {
-    // Quirk 25: iLO refuses boot changes while the host is in POST; the message is transient.
+    // Quirk `ilo_busy_during_post`: iLO refuses boot changes while the host is in POST; the message is transient.
     let server = bmc(json!({"Vendor": "HPE"})).await;
     Mock::given(method("GET"))
         .and(path(SYS))
@@ -836,7 +915,8 @@ async fn hpe_boot_patch_during_post_is_retried() {
         .mount(&server)
         .await;
     let client = client(&server);
-    client.set_boot_override("1", pxe_once()).await.unwrap();
+    let outcome = client.set_boot_override("1", pxe_once()).await.unwrap();
+    assert_eq!(outcome, BootOverrideOutcome::Applied);
     assert_eq!(received(&server, "PATCH", SYS).await.len(), 2);
     client.close().await.unwrap();
     server.verify().await;
@@ -1105,5 +1185,188 @@ async fn pcie_devices_come_from_every_chassis_collection_in_chassis_order() {
     // Total 1 + 3 + 3 + 3 = 10, the same whether the collections are read in turn or at once.
     let counts = client.request_counts();
     assert_eq!((counts.get, counts.total), (10, 10));
+    // The collection chassis 3 links but does not serve is a warning, not a failure.
+    let reasons: Vec<_> = inventory
+        .warnings
+        .iter()
+        .map(|w| {
+            (
+                w.url.rsplit_once("/redfish").map(|(_, p)| p.to_owned()),
+                w.reason,
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [(
+            Some("/v1/Chassis/3/PCIeDevices".to_owned()),
+            WarningReason::NotFound
+        )]
+    );
+    client.close().await.unwrap();
+}
+
+/// A BMC whose linked parts fail in every way a real one does: the Memory collection is not
+/// served (404), one processor answers 500, one NIC is not JSON, SecureBoot is not
+/// implemented (501), one drive does not answer in time.
+async fn broken_bmc() -> MockServer {
+    let server = bmc(json!({})).await;
+    let p = |s: &str| format!("{SYS}/{s}");
+    get_json(&server, SYS, json!({
+        "@odata.id": SYS, "Id": "1", "Name": "System", "PowerState": "On",
+        "ProcessorSummary": {"Count": 2, "CoreCount": 48, "LogicalProcessorCount": 96, "Model": "Summary CPU"},
+        "MemorySummary": {"TotalSystemMemoryGiB": 256},
+        "Processors": {"@odata.id": p("Processors")},
+        "Memory": {"@odata.id": p("Memory")},
+        "EthernetInterfaces": {"@odata.id": p("EthernetInterfaces")},
+        "Storage": {"@odata.id": p("Storage")},
+        "SecureBoot": {"@odata.id": p("SecureBoot")}
+    }))
+    .await;
+    let link = |s: &str| json!({"@odata.id": p(s)});
+    get_json(
+        &server,
+        &p("Processors"),
+        json!({"Members": [link("Processors/CPU1"), link("Processors/CPU2")]}),
+    )
+    .await;
+    get_json(
+        &server,
+        &p("Processors/CPU1"),
+        member(
+            &p("Processors/CPU1"),
+            &json!({"ProcessorType": "CPU", "TotalCores": 24, "TotalThreads": 48}),
+        ),
+    )
+    .await;
+    for (at, code) in [
+        ("Processors/CPU2", 500),
+        ("Memory", 404),
+        ("SecureBoot", 501),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p(at)))
+            .respond_with(ResponseTemplate::new(code))
+            .mount(&server)
+            .await;
+    }
+    get_json(
+        &server,
+        &p("EthernetInterfaces"),
+        json!({"Members": [link("EthernetInterfaces/1"), link("EthernetInterfaces/2")]}),
+    )
+    .await;
+    get_json(
+        &server,
+        &p("EthernetInterfaces/1"),
+        member(
+            &p("EthernetInterfaces/1"),
+            &json!({"MACAddress": "aa:bb:cc:00:00:01"}),
+        ),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path(p("EthernetInterfaces/2")))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>busy</html>", "text/html"))
+        .mount(&server)
+        .await;
+    get_json(
+        &server,
+        &p("Storage"),
+        json!({"Members": [link("Storage/1")]}),
+    )
+    .await;
+    get_json(
+        &server,
+        &p("Storage/1"),
+        member(
+            &p("Storage/1"),
+            &json!({"Drives": [link("Storage/1/Drives/0"), link("Storage/1/Drives/1")]}),
+        ),
+    )
+    .await;
+    get_json(
+        &server,
+        &p("Storage/1/Drives/0"),
+        member(&p("Storage/1/Drives/0"), &json!({"CapacityBytes": 1000})),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path(p("Storage/1/Drives/1")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(5))
+                .set_body_json(json!({})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn inventory_survives_a_broken_bmc_and_lists_what_it_could_not_read() {
+    let server = broken_bmc().await;
+    let client = ferrofish_redfish_core::RedfishClient::builder(server.uri())
+        .credentials(USER, ferrofish_redfish_core::SecretString::from(PASSWORD))
+        .retry_policy(ferrofish_redfish_core::RetryPolicy::none())
+        .request_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let inv = client.inventory("1").await.unwrap();
+    let seen: Vec<(String, WarningReason, Option<u16>)> = inv
+        .warnings
+        .iter()
+        .map(|w: &InventoryWarning| {
+            let path = w
+                .url
+                .split_once("/redfish")
+                .map_or(w.url.clone(), |(_, p)| p.to_owned());
+            (path, w.reason, w.status)
+        })
+        .collect();
+    let at = |s: &str| format!("/v1/Systems/1/{s}");
+    assert_eq!(
+        seen,
+        [
+            (at("EthernetInterfaces/2"), WarningReason::Unparsable, None),
+            (at("Memory"), WarningReason::NotFound, Some(404)),
+            (at("Processors/CPU2"), WarningReason::Refused, Some(500)),
+            (at("SecureBoot"), WarningReason::NotImplemented, Some(501)),
+            (at("Storage/1/Drives/1"), WarningReason::Timeout, None),
+        ],
+        "sorted by URL"
+    );
+    // What could be read is there.
+    assert_eq!(inv.nics.len(), 1);
+    assert_eq!(inv.disks.len(), 1);
+    assert!(inv.secure_boot.is_none());
+    // Totals come from the summaries where members are missing.
+    assert_eq!(
+        inv.cpu.count, 2,
+        "ProcessorSummary.Count, not the one CPU read"
+    );
+    assert_eq!(inv.cpu.cores, Some(48));
+    assert_eq!(inv.cpu.threads, Some(96));
+    assert_eq!(inv.cpu.processors.len(), 1);
+    assert_eq!(inv.memory.total_mib, 256 * 1024);
+    assert!(inv.memory.dimms.is_empty());
+    // The warnings survive a JSON round trip with the rest.
+    let back: ferrofish_redfish_core::Inventory =
+        serde_json::from_value(serde_json::to_value(&inv).unwrap()).unwrap();
+    assert_eq!(back.warnings, inv.warnings);
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreadable_system_is_an_error_not_a_warning() {
+    let server = bmc(json!({})).await;
+    Mock::given(method("GET"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client.inventory("1").await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
     client.close().await.unwrap();
 }

@@ -2,6 +2,7 @@
 //! binary so the test suite links once.
 
 mod inspect_example;
+mod inventory_vs_mock;
 mod ipmi_client_vs_mock;
 mod ipmi_example;
 mod support;

@@ -17,10 +17,10 @@ pub struct Chassis {
     /// `Id`.
     #[serde(deserialize_with = "de::opt_string")]
     pub id: Option<String>,
-    /// `Name` (missing on some SmartNIC chassis, quirk 64).
+    /// `Name` (missing on some SmartNIC chassis, quirk `required_properties_missing`).
     #[serde(deserialize_with = "de::opt_string")]
     pub name: Option<String>,
-    /// `RackMount`, `StorageEnclosure`, ... (missing on some BMCs, quirk 64).
+    /// `RackMount`, `StorageEnclosure`, ... (missing on some BMCs, quirk `required_properties_missing`).
     #[serde(deserialize_with = "de::opt_string")]
     pub chassis_type: Option<String>,
     /// `Manufacturer`.

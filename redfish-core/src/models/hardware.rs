@@ -40,7 +40,7 @@ pub struct Processor {
     /// `Name`.
     #[serde(deserialize_with = "de::opt_string")]
     pub name: Option<String>,
-    /// `Socket` (an integer on ZTE, quirk 68).
+    /// `Socket` (an integer on ZTE, quirk `numbers_as_strings`).
     #[serde(deserialize_with = "de::opt_string")]
     pub socket: Option<String>,
     /// CPU, GPU, ...
@@ -141,7 +141,7 @@ pub struct EthernetInterface {
     /// `Name`.
     #[serde(deserialize_with = "de::opt_string")]
     pub name: Option<String>,
-    /// `MACAddress` (`None` when empty, quirk 69).
+    /// `MACAddress` (`None` when empty, quirk `empty_values`).
     #[serde(rename = "MACAddress", deserialize_with = "de::opt_nonempty_string")]
     pub mac_address: Option<String>,
     /// `PermanentMACAddress`.
@@ -172,7 +172,7 @@ pub struct EthernetInterface {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct PCIeDevice {
-    /// `@odata.id` (missing on HPE while powering on, quirk 67).
+    /// `@odata.id` (missing on HPE while powering on, quirk `link_without_id`).
     #[serde(rename = "@odata.id")]
     pub odata_id: Option<ODataId>,
     /// `Id`.

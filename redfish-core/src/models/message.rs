@@ -79,7 +79,7 @@ fn scrub_value(value: &mut Value, secret: &str) {
 }
 
 /// Extracts the messages from an error body. Accepts `@Message.ExtendedInfo` as a list or as a
-/// single object (quirk 60), inside `error` or at the top level; falls back to `error.code` and
+/// single object (quirk `extended_info_single_object`), inside `error` or at the top level; falls back to `error.code` and
 /// `error.message`. Anything unparseable yields an empty list: the status still tells the story.
 pub fn parse_error_messages(body: &[u8]) -> Vec<RedfishMessage> {
     let Ok(doc) = serde_json::from_slice::<Value>(body) else {

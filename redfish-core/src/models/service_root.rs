@@ -141,6 +141,35 @@ impl ExpandQuery {
     pub fn supports_no_links_one_level(&self) -> bool {
         self.no_links == Some(true) && self.levels != Some(false)
     }
+
+    /// The `$expand` value to send for up to `wanted` levels, and the levels it reaches, or
+    /// `None` when nothing usable is advertised. Pure.
+    ///
+    /// `.` (no links) is preferred, since `*` would also inline every `Links` target; `*` is
+    /// used for one level only, where a collection has nothing but its members to inline.
+    /// `($levels=n)` is sent only when `Levels` is advertised, with `n` capped by `MaxLevels`
+    /// (1 when absent); without `Levels` the bare form reaches one level.
+    pub fn expand_value(&self, wanted: u64) -> Option<(String, u64)> {
+        let (kind, deepest) = if self.no_links == Some(true) {
+            let deepest = if self.levels == Some(true) {
+                self.max_levels.unwrap_or(1).max(1)
+            } else {
+                1
+            };
+            ('.', deepest)
+        } else if self.expand_all == Some(true) {
+            ('*', 1)
+        } else {
+            return None;
+        };
+        let levels = wanted.clamp(1, deepest);
+        let value = if self.levels == Some(true) {
+            format!("{kind}($levels={levels})")
+        } else {
+            kind.to_string()
+        };
+        Some((value, levels))
+    }
 }
 
 /// The session service, `/redfish/v1/SessionService`.
@@ -224,5 +253,36 @@ mod tests {
     fn expand_without_no_links_is_not_used() {
         let e: ExpandQuery = serde_json::from_value(json!({"ExpandAll": true})).unwrap();
         assert!(!e.supports_no_links_one_level());
+    }
+
+    #[test]
+    fn expand_value_follows_expand_all_levels_and_max_levels() {
+        let q = |v: serde_json::Value| -> ExpandQuery { serde_json::from_value(v).unwrap() };
+        let idrac = q(
+            json!({"ExpandAll": true, "Levels": true, "Links": true, "MaxLevels": 1, "NoLinks": true}),
+        );
+        assert_eq!(idrac.expand_value(1), Some((".($levels=1)".into(), 1)));
+        assert_eq!(
+            idrac.expand_value(3),
+            Some((".($levels=1)".into(), 1)),
+            "capped by MaxLevels"
+        );
+        let deep = q(json!({"Levels": true, "MaxLevels": 3, "NoLinks": true}));
+        assert_eq!(deep.expand_value(2), Some((".($levels=2)".into(), 2)));
+        assert_eq!(deep.expand_value(5), Some((".($levels=3)".into(), 3)));
+        let no_levels = q(json!({"NoLinks": true}));
+        assert_eq!(no_levels.expand_value(2), Some((".".into(), 1)));
+        let levels_without_max = q(json!({"NoLinks": true, "Levels": true}));
+        assert_eq!(
+            levels_without_max.expand_value(2),
+            Some((".($levels=1)".into(), 1))
+        );
+        let only_all = q(json!({"ExpandAll": true, "Levels": true, "MaxLevels": 3}));
+        assert_eq!(only_all.expand_value(3), Some(("*($levels=1)".into(), 1)));
+        assert_eq!(q(json!({"Links": true})).expand_value(1), None);
+        assert_eq!(
+            q(json!({"ExpandAll": false, "NoLinks": false})).expand_value(1),
+            None
+        );
     }
 }

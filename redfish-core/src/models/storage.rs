@@ -47,7 +47,7 @@ pub struct Drive {
     /// `Name`.
     #[serde(deserialize_with = "de::opt_string")]
     pub name: Option<String>,
-    /// Size in bytes (`null` on some firmware, quirk 69).
+    /// Size in bytes (`null` on some firmware, quirk `empty_values`).
     #[serde(deserialize_with = "de::opt_u64")]
     pub capacity_bytes: Option<u64>,
     /// `HDD`, `SSD`, `SMR`.
@@ -68,7 +68,7 @@ pub struct Drive {
     /// Firmware revision.
     #[serde(deserialize_with = "de::opt_string")]
     pub revision: Option<String>,
-    /// `Status` (without `State` on HPE, quirk 67).
+    /// `Status` (without `State` on HPE, quirk `status_without_state`).
     pub status: Option<Status>,
     /// The vendor `Oem` object.
     pub oem: Option<Map<String, Value>>,

@@ -27,8 +27,8 @@ redfish_enum! {
     /// `ResetType` of the `#ComputerSystem.Reset` action.
     ///
     /// `GracefulRestart` does not apply pending BIOS changes on some firmware while
-    /// `ForceRestart` does (quirk 45); Dell answers 409 to a reset into the current state
-    /// (quirk 53).
+    /// `ForceRestart` does (quirk `graceful_restart_keeps_bios_pending`); Dell answers 409 to a
+    /// reset into the current state (quirk `redundant_power_conflict`).
     ResetType {
         /// Turn on.
         On => "On",
@@ -68,7 +68,8 @@ redfish_enum! {
         Pxe => "Pxe",
         /// Floppy or virtual floppy.
         Floppy => "Floppy",
-        /// CD/DVD (on Dell iDRAC8/9 before fw 6 the physical drive, quirk 1).
+        /// CD/DVD (on Dell iDRAC8/9 before fw 6 the physical drive, quirk
+        /// `idrac_cd_is_the_physical_drive`).
         Cd => "Cd",
         /// USB device.
         Usb => "Usb",
@@ -94,7 +95,7 @@ redfish_enum! {
         UefiBootNext => "UefiBootNext",
         /// Recovery.
         Recovery => "Recovery",
-        /// Supermicro's virtual CD (quirk 19).
+        /// Supermicro's virtual CD (quirk `virtual_cd_is_usb_cd`).
         UsbCd => "UsbCd",
     }
 }
@@ -155,7 +156,7 @@ pub struct ComputerSystem {
     /// `PartNumber`.
     #[serde(deserialize_with = "de::opt_nonempty_string")]
     pub part_number: Option<String>,
-    /// `UUID` (`None` when empty, quirk 66).
+    /// `UUID` (`None` when empty, quirk `empty_values`).
     #[serde(rename = "UUID", deserialize_with = "de::opt_nonempty_string")]
     pub uuid: Option<String>,
     /// `HostName`.
@@ -200,7 +201,7 @@ pub struct ComputerSystem {
     /// `PCIeDevices` links (a list on the System, not a collection).
     #[serde(rename = "PCIeDevices", deserialize_with = "de::null_as_empty")]
     pub pcie_devices: Vec<Link>,
-    /// `@Redfish.Settings`: where pending settings go on BMCs that keep them apart (quirk 18).
+    /// `@Redfish.Settings`: where pending settings go on BMCs that keep them apart (quirk `boot_settings_object`).
     #[serde(rename = "@Redfish.Settings")]
     pub settings: Option<SettingsAnnotation>,
     /// The vendor `Oem` object.
@@ -306,7 +307,7 @@ pub struct SystemLinks {
     /// The chassis that contain the system.
     #[serde(deserialize_with = "de::null_as_empty")]
     pub chassis: Vec<Link>,
-    /// The managers of the system (missing on some BMCs, quirk 69).
+    /// The managers of the system (missing on some BMCs, quirk `empty_values`).
     #[serde(deserialize_with = "de::null_as_empty")]
     pub managed_by: Vec<Link>,
     /// Every other property, kept as sent.

@@ -78,7 +78,7 @@ pub struct Task {
     /// `TaskMonitor`.
     #[serde(deserialize_with = "de::opt_nonempty_string")]
     pub task_monitor: Option<String>,
-    /// `Messages` (for example `OperationTransitionedToJob` on Dell, quirk 72).
+    /// `Messages` (for example `OperationTransitionedToJob` on Dell, quirk `task_transitioned_to_job`).
     #[serde(deserialize_with = "de::null_as_empty")]
     pub messages: Vec<RedfishMessage>,
     /// Every other property, kept as sent.
