@@ -160,6 +160,47 @@ pub(crate) fn rejection_reason(err: &(dyn std::error::Error + 'static)) -> Optio
     None
 }
 
+#[cfg(test)]
+mod backend_tests {
+    use super::*;
+
+    #[cfg(not(feature = "rustls"))]
+    #[test]
+    fn pinning_without_rustls_is_a_typed_error() {
+        let cert = rcgen::generate_simple_self_signed(vec!["bmc.example".to_owned()]).unwrap();
+        let err = pinned(ClientBuilder::new(), &cert.cert.pem()).unwrap_err();
+        assert!(
+            err.reason.contains("needs the rustls TLS backend"),
+            "{}",
+            err.reason
+        );
+    }
+
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_a_backend_only_plain_http_is_served() {
+        assert!(system_roots(ClientBuilder::new(), false).is_ok());
+        let refused = [
+            system_roots(ClientBuilder::new(), true),
+            ca_bundle(ClientBuilder::new(), "pem"),
+            accept_invalid_certs(ClientBuilder::new()),
+        ];
+        for result in refused {
+            assert_eq!(result.unwrap_err().reason, NO_BACKEND);
+        }
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn a_ca_bundle_builds_a_client_and_garbage_is_refused() {
+        let cert = rcgen::generate_simple_self_signed(vec!["bmc.example".to_owned()]).unwrap();
+        let http = ca_bundle(ClientBuilder::new(), &cert.cert.pem()).unwrap();
+        assert!(http.build().is_ok());
+        let err = ca_bundle(ClientBuilder::new(), "no pem here").unwrap_err();
+        assert_eq!(err.reason, "the CA bundle holds no certificate");
+    }
+}
+
 #[cfg(feature = "rustls")]
 mod pinning {
     use std::sync::Arc;
@@ -280,6 +321,9 @@ mod pinning {
         #[test]
         fn a_pem_without_certificates_is_refused() {
             let err = parse_pinned_pem("not a pem").unwrap_err();
+            assert_eq!(err.reason, "the pinned PEM holds no certificate");
+            let broken = "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n";
+            let err = parse_pinned_pem(broken).unwrap_err();
             assert_eq!(err.reason, "the pinned certificate is not valid PEM");
             let key_only = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
             let err = parse_pinned_pem(key_only).unwrap_err();
