@@ -5,13 +5,15 @@ The emulator runs its fake driver (no libvirt) on 127.0.0.1 with HTTP basic auth
 htpasswd file and its state in a temp dir of its own. Its service root names no SessionService,
 its linked ``Memory`` collection answers 404, and it stores a one-time boot override as
 ``Continuous``. Each test starts its own emulator, so state never leaks between tests. Skipped
-when sushy-tools is not installed (``scripts/test.sh`` installs it into ``.venv``).
+when sushy-tools is not installed (``scripts/test.sh`` installs it into ``.venv``), unless
+``FERROFISH_REQUIRE_SUSHY`` is set (CI sets it).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -108,9 +110,16 @@ def _service_root_answers(url: str) -> bool:
 @pytest.fixture
 def sushy() -> Iterator[Sushy]:
     emulator = _find_emulator()
-    if emulator is None:
-        pytest.skip("sushy-emulator is not installed: pip install sushy-tools")
-    bcrypt = pytest.importorskip("bcrypt", reason="sushy-tools' bcrypt is not importable here")
+    try:
+        import bcrypt
+    except ImportError:
+        bcrypt = None
+    if emulator is None or bcrypt is None:
+        why = "sushy-tools is not installed here: pip install sushy-tools"
+        # CI sets it, so a broken install fails instead of skipping quietly.
+        if os.environ.get("FERROFISH_REQUIRE_SUSHY"):
+            pytest.fail(f"FERROFISH_REQUIRE_SUSHY is set but {why}")
+        pytest.skip(why)
     with tempfile.TemporaryDirectory(prefix="ferrofish-sushy-py-") as scratch:
         scratch_path = Path(scratch)
         htpasswd = scratch_path / "htpasswd"

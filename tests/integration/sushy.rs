@@ -1,6 +1,6 @@
-//! Interop: the facade's Redfish client against OpenStack's sushy-tools emulator, a Redfish
+//! Interop: the facade's Redfish client against `OpenStack`'s sushy-tools emulator, a Redfish
 //! service nobody here wrote and the one Ironic's CI runs against. Its service root names no
-//! SessionService, it takes HTTP basic auth only, its linked `Memory` collection answers 404,
+//! `SessionService`, it takes HTTP basic auth only, its linked `Memory` collection answers 404,
 //! and it stores a one-time boot override as `Continuous`.
 //!
 //! Each test starts its own emulator (see `sushy_support`), so state never leaks between tests;
@@ -56,7 +56,7 @@ async fn sets_a_pxe_boot_override(auth: Option<AuthMode>, enabled: BootOverrideE
         "sushy's fake system starts on Hdd, so Pxe below is a change"
     );
 
-    let _outcome = redfish
+    redfish
         .set_boot_override(
             SYSTEM_UUID,
             BootOverride {

@@ -1,10 +1,11 @@
-//! Starting OpenStack's sushy-tools Redfish emulator (what Ironic's own CI tests against) as a
+//! Starting `OpenStack`'s sushy-tools Redfish emulator (what Ironic's own CI tests against) as a
 //! real peer: its fake driver (no libvirt), bound to 127.0.0.1 on a free port, HTTP basic auth
 //! from a bcrypt htpasswd file, and its state in a temp dir of its own (by default sushy keeps
 //! state in a shared `/tmp/sushy-emulator`, which parallel runs would trample).
 //!
 //! `scripts/test.sh` installs sushy-tools into the workspace's `.venv`; the emulator is looked
-//! for there, then on `PATH`. Without it the tests skip with a message.
+//! for there, then on `PATH`. Without it the tests skip with a message, unless
+//! `FERROFISH_REQUIRE_SUSHY` is set (CI sets it).
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -25,6 +26,9 @@ pub const SYSTEM_NAME: &str = "ferrofish-fake";
 pub const NIC_MAC: &str = "52:54:00:4f:e3:01";
 /// The capacity of its one drive.
 pub const DRIVE_CAPACITY_BYTES: u64 = 899_527_000_000;
+
+/// When set (CI sets it), a missing emulator fails the tests instead of skipping them.
+const REQUIRE_ENV: &str = "FERROFISH_REQUIRE_SUSHY";
 
 /// How long the emulator may take to answer its service root after starting.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,10 +56,14 @@ impl Sushy {
     /// `None`, after printing why, when sushy-tools is not installed.
     pub fn start() -> Option<Sushy> {
         let Some(emulator) = find_emulator() else {
-            eprintln!(
-                "SKIP: sushy-emulator is not installed (not in .venv/bin nor on PATH); \
-                 scripts/test.sh installs it (pip install sushy-tools)"
+            let why = "sushy-emulator is not installed (not in .venv/bin nor on PATH); \
+                       scripts/test.sh installs it (pip install sushy-tools)";
+            // CI sets it, so a broken install fails instead of skipping quietly.
+            assert!(
+                std::env::var_os(REQUIRE_ENV).is_none(),
+                "{REQUIRE_ENV} is set but {why}"
             );
+            eprintln!("SKIP: {why}");
             return None;
         };
         let hash = bcrypt_hash(&python_of(&emulator), SUSHY_PASSWORD);
@@ -210,10 +218,12 @@ fn bcrypt_hash(python: &Path, password: &str) -> String {
 /// volume collections are configured, since sushy answers 500 for them otherwise; memory is
 /// left out on purpose: its linked `Memory` collection answers 404, as on some real BMCs.
 fn config(htpasswd: &Path, state_dir: &Path) -> String {
+    let htpasswd = python_string(htpasswd);
+    let state_dir = python_string(state_dir);
     format!(
         r#"SUSHY_EMULATOR_FAKE_DRIVER = True
-SUSHY_EMULATOR_AUTH_FILE = {htpasswd:?}
-SUSHY_EMULATOR_STATE_DIR = {state_dir:?}
+SUSHY_EMULATOR_AUTH_FILE = {htpasswd}
+SUSHY_EMULATOR_STATE_DIR = {state_dir}
 SUSHY_EMULATOR_FAKE_SYSTEMS = [{{
     "uuid": "{SYSTEM_UUID}",
     "name": "{SYSTEM_NAME}",
@@ -240,6 +250,12 @@ SUSHY_EMULATOR_DRIVES = {{
 SUSHY_EMULATOR_VOLUMES = {{("{SYSTEM_UUID}", "1"): []}}
 "#
     )
+}
+
+/// A path as a Python string literal. Rust's escaping of a `str` (quotes, backslashes, `\n`)
+/// reads back the same in Python for printable characters, which is all a temp dir path holds.
+fn python_string(path: &Path) -> String {
+    format!("{:?}", path.to_string_lossy())
 }
 
 fn free_tcp_port() -> u16 {
