@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # Runs every test: Rust (unit, integration, doc), the README's main job against the embedded
 # mock BMC, DMTF's validators against the mock BMC, and the Python bindings (last, so pytest's
-# summary closes the output).
+# summary closes the output). Rust and Python both test against OpenStack's sushy-tools
+# emulator, installed into .venv here.
 # Works on a fresh machine with cargo and python3; tests that need a tool that is not installed
-# (ipmitool, ipmi_sim, FreeIPMI, xorriso) or ../shared/fixtures skip with a message.
+# (ipmitool, ipmi_sim, FreeIPMI, xorriso, sushy-tools) or ../shared/fixtures skip with a message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# First, so the Rust interop tests find sushy-tools' emulator in .venv/bin.
+echo "== python venv with maturin, pytest, DMTF's validators and sushy-tools"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python - <<'PY' || .venv/bin/pip install -q maturin pytest redfish-service-validator redfish-protocol-validator sushy-tools
+import importlib.util, sys
+need = ["maturin", "pytest", "redfish_service_validator", "redfish_protocol_validator", "sushy_tools"]
+sys.exit(0 if all(importlib.util.find_spec(m) for m in need) else 1)
+PY
 
 echo "== cargo test"
 cargo test --workspace --locked
 
 echo "== the README's main job: the inspect example against the embedded mock BMC"
 cargo run --quiet --locked --example inspect -- --json > /dev/null
-
-echo "== python venv with maturin, pytest and DMTF's validators"
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python - <<'PY' || .venv/bin/pip install -q maturin pytest redfish-service-validator redfish-protocol-validator
-import importlib.util, sys
-need = ["maturin", "pytest", "redfish_service_validator", "redfish_protocol_validator"]
-sys.exit(0 if all(importlib.util.find_spec(m) for m in need) else 1)
-PY
 
 echo "== DMTF Redfish Service and Protocol Validators against the mock BMC"
 bash mock-bmc/conformance/run.sh

@@ -4,17 +4,46 @@
 //!
 //! This facade re-exports the member crates as modules, so one dependency brings them all:
 //!
-//! | module | crate | what |
-//! |---|---|---|
-//! | [`redfish`] | `ferrofish-redfish-core` | Redfish transport, sessions, models, inventory |
-//! | [`ipmi`] | `ferrofish-ipmi` | IPMI v2.0 RMCP+ client |
-//! | [`bios`] | `ferrofish-bios` | BIOS attributes (not filled yet) |
-//! | [`vmedia`] | `ferrofish-vmedia` | virtual media (not filled yet) |
+//! | module | crate | feature | what |
+//! |---|---|---|---|
+//! | [`redfish`] | `ferrofish-redfish-core` | always | Redfish transport, sessions, models, inventory |
+//! | `ipmi` | `ferrofish-ipmi` | `ipmi` | IPMI v2.0 RMCP+ client |
+//! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes (not filled yet) |
+//! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media (not filled yet) |
+//!
+//! # Features
+//!
+//! Every feature is on by default. With `default-features = false`, name the parts you use:
+//!
+//! - `rustls` (default): TLS through rustls, no OpenSSL needed; certificate pinning works.
+//! - `native-tls`: TLS through the platform's library (OpenSSL on Linux); preferred when both
+//!   are on. Alone it cannot pin a certificate:
+//!   [`TlsVerification::PinnedCertificatePem`](redfish::TlsVerification::PinnedCertificatePem)
+//!   is then an [`Error::TlsConfig`](redfish::Error::TlsConfig). With neither, only `http://`
+//!   endpoints work and an `https://` one is a `TlsConfig` error when the client is built.
+//! - `ipmi`, `bios`, `vmedia`: the modules above.
+//! - `provision`: the provisioning state machine. Reserved: it enables nothing yet, so a
+//!   dependency that names it keeps building when the state machine arrives.
+//!
+//! # Secrets
+//!
+//! Passwords are [`SecretString`]s, re-exported from [`secrecy`] so a user needs no
+//! dependency of their own: `ferrofish::SecretString::from(password)`.
 
-pub use ferrofish_bios as bios;
-pub use ferrofish_ipmi as ipmi;
 pub use ferrofish_redfish_core as redfish;
+
+#[cfg(feature = "bios")]
+pub use ferrofish_bios as bios;
+#[cfg(feature = "ipmi")]
+pub use ferrofish_ipmi as ipmi;
+#[cfg(feature = "vmedia")]
 pub use ferrofish_vmedia as vmedia;
+
+/// The `secrecy` crate the clients take their secrets from, re-exported so a user's version
+/// always matches ferrofish's.
+pub use secrecy;
+#[doc(no_inline)]
+pub use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 // Compiles and runs the README's Rust examples as doc tests, so the quickstart cannot rot.
 #[doc = include_str!("../README.md")]

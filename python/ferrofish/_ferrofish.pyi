@@ -82,7 +82,7 @@ class RedfishClient:
         verify: Union[bool, str, "os.PathLike[str]"] = True,
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
-        auth: _AuthMode = "session",
+        auth: _AuthMode = "auto",
         max_concurrent_requests: int = 4,
         retries: int = 4,
     ) -> Self: ...

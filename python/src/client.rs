@@ -11,7 +11,7 @@ use ferrofish::redfish::models::{
 use ferrofish::redfish::{
     AuthMode, BootOverride, Error, RedfishClient, RetryPolicy, TlsVerification,
 };
-use pyo3::exceptions::PyOSError;
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyType};
 use secrecy::SecretString;
@@ -232,15 +232,15 @@ impl PyRedfishClient {
     ///         on the path read the credentials, and issues an `InsecureTlsWarning`.
     ///     timeout: seconds one request may take.
     ///     connect_timeout: seconds connecting may take.
-    ///     auth: `"session"` (default), `"basic"`, or `"auto"` (a session when the BMC has a
-    ///         SessionService, Basic otherwise).
+    ///     auth: `"auto"` (default: a session, or HTTP Basic when the BMC has no
+    ///         SessionService or refuses sessions), `"session"` (sessions only) or `"basic"`.
     ///     max_concurrent_requests: requests in flight to this BMC at once.
     ///     retries: attempts after the first on connection errors and 429/502/503/504
     ///         answers, with exponential backoff; `0` disables retries.
     #[new]
     #[pyo3(
         text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
-        connect_timeout=10.0, auth='session', max_concurrent_requests=4, retries=4)"
+        connect_timeout=10.0, auth='auto', max_concurrent_requests=4, retries=4)"
     )]
     #[pyo3(signature = (
         url,
@@ -250,7 +250,7 @@ impl PyRedfishClient {
         verify = Verify::Flag(true),
         timeout = 60.0,
         connect_timeout = 10.0,
-        auth = "session",
+        auth = "auto",
         max_concurrent_requests = 4,
         retries = DEFAULT_RETRIES,
     ))]
@@ -476,9 +476,31 @@ impl PyRedfishClient {
     }
 
     /// Deletes the BMC session. Later calls raise `ClientClosedError`; closing twice is
-    /// harmless.
+    /// harmless. Ctrl-C while it waits raises `KeyboardInterrupt` but does not stop the
+    /// deletion, which finishes in the background.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        self.call(py, |client| async move { client.close().await })
+        let client = self.client()?.clone();
+        block_on(
+            py,
+            move || async move {
+                // A task of its own: Ctrl-C aborts the task waiting here, never the DELETE, so
+                // an interrupted close cannot leave the session open on the BMC (the core
+                // counts the client as closed from the start and would not retry).
+                let deletion = tokio::spawn(async move { client.close().await });
+                match deletion.await {
+                    Ok(result) => result.map_err(Some),
+                    Err(join_error) if join_error.is_panic() => {
+                        std::panic::resume_unwind(join_error.into_panic())
+                    }
+                    // Only a runtime shutting down cancels it.
+                    Err(_cancelled) => Err(None),
+                }
+            },
+            |py, error: Option<Error>| match error {
+                Some(error) => to_pyerr(py, &error),
+                None => PyRuntimeError::new_err("the session deletion was cancelled"),
+            },
+        )
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

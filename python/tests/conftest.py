@@ -8,9 +8,11 @@ Tests that change a node's state (power, boot override, faults) get a node of th
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import selectors
+import signal
 import ssl
 import shutil
 import subprocess
@@ -38,6 +40,22 @@ NODE_FAULTS = 3
 NODE_COUNT = 4
 
 STARTUP_TIMEOUT_S = 60.0
+
+
+@contextlib.contextmanager
+def keyboard_interrupt_on_sigint() -> Iterator[None]:
+    """SIGINT raises ``KeyboardInterrupt`` inside the block, whatever the suite started with.
+
+    Python installs that handler only when SIGINT was not ignored at startup, and a shell
+    starts every background job (``cmd &``, CI runners, nohup) with SIGINT ignored. The
+    previous handler comes back afterwards. Only the main thread may set handlers, which is
+    where pytest runs tests.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 import ferrofish
-from conftest import NODE_FAULTS, MockBmc
+from conftest import NODE_FAULTS, MockBmc, keyboard_interrupt_on_sigint
 
 LATENCY_MS = 1500
 
@@ -62,14 +62,51 @@ def test_ctrl_c_interrupts_a_waiting_call(mock_bmc: MockBmc) -> None:
         redfish = mock_bmc.client(NODE_FAULTS, auth="basic", retries=0)
         timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
         started = time.monotonic()
-        timer.start()
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                redfish.get_json("/redfish/v1")
-        finally:
-            timer.cancel()
+        with keyboard_interrupt_on_sigint():
+            timer.start()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    redfish.get_json("/redfish/v1")
+            finally:
+                timer.cancel()
         waited = time.monotonic() - started
     finally:
         mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
     # Not a speed assertion: 10 s is half the BMC's delay, far above any scheduling noise.
     assert waited < 10, waited
+
+
+def _open_sessions(mock_bmc: MockBmc, node: int) -> int:
+    return int(mock_bmc.node_view(node)["sessions"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to its own process")
+def test_ctrl_c_during_close_still_deletes_the_session(mock_bmc: MockBmc) -> None:
+    before = _open_sessions(mock_bmc, NODE_FAULTS)
+    redfish = mock_bmc.client(NODE_FAULTS, auth="session", retries=0)
+    redfish.system_ids()  # logs in
+    assert _open_sessions(mock_bmc, NODE_FAULTS) == before + 1
+
+    # The DELETE is held 2 s by the BMC; Ctrl-C arrives 0.3 s into the wait for it.
+    mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 2_000})
+    try:
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        with keyboard_interrupt_on_sigint():
+            timer.start()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    redfish.close()
+            finally:
+                timer.cancel()
+        # The interrupt came while the DELETE was still held, not after it was answered.
+        assert _open_sessions(mock_bmc, NODE_FAULTS) == before + 1
+
+        # The deletion goes on in the background and lands once the BMC answers.
+        deadline = time.monotonic() + 15
+        while _open_sessions(mock_bmc, NODE_FAULTS) != before and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
+    assert _open_sessions(mock_bmc, NODE_FAULTS) == before
+    with pytest.raises(ferrofish.ClientClosedError):
+        redfish.system_ids()

@@ -212,27 +212,15 @@ impl ClientBuilder {
             .redirect(redirect)
             // A BMC is reached directly; a proxy would see credentials on plain-HTTP endpoints.
             .no_proxy();
-        http = match &self.tls {
-            TlsVerification::SystemRoots => http,
-            TlsVerification::CaBundlePem(pem) => {
-                let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
-                    Error::TlsConfig {
-                        reason: "the CA bundle is not valid PEM",
-                        source: Some(crate::error::TransportError(e)),
-                    }
-                })?;
-                if certs.is_empty() {
-                    return Err(Error::TlsConfig {
-                        reason: "the CA bundle holds no certificate",
-                        source: None,
-                    });
-                }
-                http.tls_certs_only(certs)
+        let configured = match &self.tls {
+            TlsVerification::SystemRoots => {
+                crate::tls::system_roots(http, endpoint.url().scheme() == "https")
             }
+            TlsVerification::CaBundlePem(pem) => crate::tls::ca_bundle(http, pem),
             TlsVerification::PinnedCertificatePem(pem) => {
                 // Only the leaf is compared (see `tls`): no name, issuer or date check, and a
                 // pinned CA vouches for nothing.
-                http.tls_backend_preconfigured(crate::tls::pinned_client_config(pem)?)
+                crate::tls::pinned(http, pem)
             }
             TlsVerification::DangerAcceptInvalidCerts => {
                 tracing::warn!(
@@ -240,9 +228,13 @@ impl ClientBuilder {
                     "TLS verification is disabled (danger_accept_invalid_certs); \
                      credentials can be intercepted"
                 );
-                http.tls_danger_accept_invalid_certs(true)
+                crate::tls::accept_invalid_certs(http)
             }
         };
+        http = configured.map_err(|e| Error::TlsConfig {
+            reason: e.reason,
+            source: e.source.map(crate::error::TransportError),
+        })?;
         let http = http.build().map_err(|source| Error::ClientBuild {
             source: crate::error::TransportError(source),
         })?;

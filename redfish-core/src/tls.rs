@@ -1,129 +1,153 @@
-//! Certificate pinning: a rustls verifier that accepts exactly the pinned end-entity
-//! certificates, and the helpers that recognise a TLS refusal in an error chain.
+//! TLS for the HTTP client: the backend this build has, the trust settings applied to it,
+//! certificate pinning, and the helpers that recognise a TLS refusal in an error chain.
+//!
+//! Two backends, chosen by cargo features: `rustls` (the default) and `native-tls` (the
+//! platform's library, preferred when both are on, since asking for it is deliberate). Pinning
+//! needs rustls: native-tls offers no custom verifier, and checking the certificate after the
+//! handshake would be too late, the credentials being already sent.
 //!
 //! A BMC's certificate is usually self-signed, names neither the address it is reached at nor
 //! a CA anyone trusts, and is often expired. Pinning it is the honest answer: the identity is
 //! the certificate itself, so the name, the issuer and the validity dates are not checked. The
 //! handshake signature is still verified against the pinned certificate's key, so a server
 //! that merely replays the certificate without its private key is refused.
+//!
+//! This module reports its own [`TlsSetupError`] rather than the crate's `Error`, so it imports
+//! nothing from the crate (`error.rs` asks it for rejection reasons).
 
-use std::sync::Arc;
+#[cfg(feature = "rustls")]
+pub(crate) use pinning::pinned_client_config;
+use reqwest::ClientBuilder;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
-
-use crate::Error;
-
-/// The certificates of a pin, parsed from PEM. Every certificate in the PEM is an accepted
-/// end-entity certificate (so a rotation can pin the old and the new one for a while).
-pub(crate) fn parse_pinned_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| Error::TlsConfig {
-            reason: "the pinned certificate is not valid PEM",
-            source: None,
-        })?;
-    if certs.is_empty() {
-        return Err(Error::TlsConfig {
-            reason: "the pinned PEM holds no certificate",
-            source: None,
-        });
-    }
-    Ok(certs)
-}
-
-/// A rustls client configuration that trusts only the pinned certificates.
-pub(crate) fn pinned_client_config(pem: &str) -> Result<rustls::ClientConfig, Error> {
-    let pinned = parse_pinned_pem(pem)?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = PinnedLeafVerifier {
-        pinned,
-        algorithms: provider.signature_verification_algorithms,
-    };
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|_| Error::TlsConfig {
-            reason: "the TLS provider supports no safe protocol version",
-            source: None,
-        })?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    // The same ALPN offer reqwest makes with its own configuration.
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
-/// Accepts a server iff its end-entity certificate is byte-for-byte one of the pinned ones.
+/// Why TLS settings could not be applied; the client builder reports it as
+/// `Error::TlsConfig`.
 #[derive(Debug)]
-struct PinnedLeafVerifier {
-    pinned: Vec<CertificateDer<'static>>,
-    algorithms: WebPkiSupportedAlgorithms,
+pub(crate) struct TlsSetupError {
+    /// What was wrong.
+    pub(crate) reason: &'static str,
+    /// The parser's error, when there is one.
+    pub(crate) source: Option<reqwest::Error>,
 }
 
-/// The error a pin mismatch is reported with, recognised by [`rejection_reason`].
-#[derive(Debug, thiserror::Error)]
-#[error("the BMC's certificate is not the pinned certificate")]
-pub(crate) struct PinMismatch;
-
-impl ServerCertVerifier for PinnedLeafVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        // Only the leaf counts: a pinned CA must not vouch for certificates it signed.
-        if self
-            .pinned
-            .iter()
-            .any(|pin| pin.as_ref() == end_entity.as_ref())
-        {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-                OtherError(Arc::new(PinMismatch)),
-            )))
+impl TlsSetupError {
+    fn new(reason: &'static str) -> Self {
+        Self {
+            reason,
+            source: None,
         }
     }
+}
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+const NO_BACKEND: &str =
+    "this build has no TLS backend: enable ferrofish's `rustls` or `native-tls` feature";
+
+/// Selects the backend of this build explicitly, so having both compiled in is not left to
+/// reqwest's own preference.
+fn with_backend(http: ClientBuilder) -> ClientBuilder {
+    #[cfg(feature = "native-tls")]
+    let http = http.tls_backend_native();
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    let http = http.tls_backend_rustls();
+    http
+}
+
+/// The platform's (native-tls) or Mozilla's (rustls) roots. Without a backend, only a plain
+/// `http://` endpoint can be served.
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "an error only in builds without a TLS backend"
+)]
+pub(crate) fn system_roots(
+    http: ClientBuilder,
+    https: bool,
+) -> Result<ClientBuilder, TlsSetupError> {
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    if https {
+        return Err(TlsSetupError::new(NO_BACKEND));
     }
+    let _ = https;
+    Ok(with_backend(http))
+}
 
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+/// Trusts only the CA certificates of `pem`.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "unused only in builds without a TLS backend"
+)]
+pub(crate) fn ca_bundle(http: ClientBuilder, pem: &str) -> Result<ClientBuilder, TlsSetupError> {
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    {
+        let certs =
+            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| TlsSetupError {
+                reason: "the CA bundle is not valid PEM",
+                source: Some(e),
+            })?;
+        if certs.is_empty() {
+            return Err(TlsSetupError::new("the CA bundle holds no certificate"));
+        }
+        Ok(with_backend(http).tls_certs_only(certs))
     }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    {
+        let _ = (http, pem);
+        Err(TlsSetupError::new(NO_BACKEND))
     }
 }
 
-/// When `err` (or anything in its source chain) is a rustls refusal, says why in a few words.
+/// Accepts exactly the certificates of `pem` as the BMC's (see the module docs). Needs rustls.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "unused only in builds without rustls"
+)]
+pub(crate) fn pinned(http: ClientBuilder, pem: &str) -> Result<ClientBuilder, TlsSetupError> {
+    #[cfg(feature = "rustls")]
+    {
+        Ok(http.tls_backend_preconfigured(pinned_client_config(pem)?))
+    }
+    #[cfg(not(feature = "rustls"))]
+    {
+        let _ = (http, pem);
+        Err(TlsSetupError::new(
+            "certificate pinning needs the rustls TLS backend: enable ferrofish's `rustls` \
+             feature, or trust the certificate as a CA bundle",
+        ))
+    }
+}
+
+/// Turns certificate verification off (the caller logs the warning).
+#[allow(
+    clippy::unnecessary_wraps,
+    clippy::needless_pass_by_value,
+    reason = "an error only in builds without a TLS backend"
+)]
+pub(crate) fn accept_invalid_certs(http: ClientBuilder) -> Result<ClientBuilder, TlsSetupError> {
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    {
+        Ok(with_backend(http).tls_danger_accept_invalid_certs(true))
+    }
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    {
+        let _ = http;
+        Err(TlsSetupError::new(NO_BACKEND))
+    }
+}
+
+/// When `err` (or anything in its source chain) is a refusal by the TLS backend, says why in a
+/// few words.
 ///
 /// An io error hides its payload from `source()` (it returns the payload's source), and the
 /// TLS stack nests io errors, so an io error is followed into its payload instead.
 pub(crate) fn rejection_reason(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut next = Some(err);
     while let Some(current) = next {
+        #[cfg(feature = "rustls")]
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
-            return Some(describe(tls));
+            return Some(pinning::describe(tls));
+        }
+        #[cfg(feature = "native-tls")]
+        if let Some(tls) = current.downcast_ref::<native_tls::Error>() {
+            return Some(tls.to_string());
         }
         next = match current
             .downcast_ref::<std::io::Error>()
@@ -136,62 +160,211 @@ pub(crate) fn rejection_reason(err: &(dyn std::error::Error + 'static)) -> Optio
     None
 }
 
-fn describe(err: &rustls::Error) -> String {
-    if let rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) = err
-        && inner.downcast_ref::<PinMismatch>().is_some()
-    {
-        return PinMismatch.to_string();
-    }
-    err.to_string()
-}
-
 #[cfg(test)]
-mod tests {
+mod backend_tests {
     use super::*;
 
+    #[cfg(not(feature = "rustls"))]
     #[test]
-    fn a_pem_without_certificates_is_refused() {
-        let err = parse_pinned_pem("not a pem").unwrap_err();
-        assert!(matches!(err, Error::TlsConfig { .. }), "{err}");
-        let key_only = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-        let err = parse_pinned_pem(key_only).unwrap_err();
-        assert!(err.to_string().contains("no certificate"), "{err}");
-    }
-
-    #[test]
-    fn only_the_pinned_leaf_is_verified() {
-        let pinned = CertificateDer::from(vec![1_u8, 2, 3]);
-        let verifier = PinnedLeafVerifier {
-            pinned: vec![pinned.clone()],
-            algorithms: rustls::crypto::aws_lc_rs::default_provider()
-                .signature_verification_algorithms,
-        };
-        let name = ServerName::try_from("bmc.example").unwrap();
-        let now = UnixTime::now();
+    fn pinning_without_rustls_is_a_typed_error() {
+        let cert = rcgen::generate_simple_self_signed(vec!["bmc.example".to_owned()]).unwrap();
+        let err = pinned(ClientBuilder::new(), &cert.cert.pem()).unwrap_err();
         assert!(
-            verifier
-                .verify_server_cert(&pinned, &[], &name, &[], now)
-                .is_ok()
-        );
-        // The pinned certificate as an intermediate does not make another leaf acceptable.
-        let other = CertificateDer::from(vec![9_u8]);
-        let err = verifier
-            .verify_server_cert(&other, &[pinned], &name, &[], now)
-            .unwrap_err();
-        assert_eq!(
-            rejection_reason(&err).as_deref(),
-            Some("the BMC's certificate is not the pinned certificate")
+            err.reason.contains("needs the rustls TLS backend"),
+            "{}",
+            err.reason
         );
     }
 
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
     #[test]
-    fn rejection_is_found_inside_io_errors() {
-        let tls = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
-        // As tokio-rustls and hyper-util nest it: an io error inside an io error.
-        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
-        let io = std::io::Error::other(inner);
-        assert!(rejection_reason(&io).is_some_and(|r| r.contains("UnknownIssuer")));
-        let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
-        assert_eq!(rejection_reason(&plain), None);
+    fn without_a_backend_only_plain_http_is_served() {
+        assert!(system_roots(ClientBuilder::new(), false).is_ok());
+        let refused = [
+            system_roots(ClientBuilder::new(), true),
+            ca_bundle(ClientBuilder::new(), "pem"),
+            accept_invalid_certs(ClientBuilder::new()),
+        ];
+        for result in refused {
+            assert_eq!(result.unwrap_err().reason, NO_BACKEND);
+        }
+    }
+
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[test]
+    fn a_ca_bundle_builds_a_client_and_garbage_is_refused() {
+        let cert = rcgen::generate_simple_self_signed(vec!["bmc.example".to_owned()]).unwrap();
+        let http = ca_bundle(ClientBuilder::new(), &cert.cert.pem()).unwrap();
+        assert!(http.build().is_ok());
+        let err = ca_bundle(ClientBuilder::new(), "no pem here").unwrap_err();
+        assert_eq!(err.reason, "the CA bundle holds no certificate");
+    }
+}
+
+#[cfg(feature = "rustls")]
+mod pinning {
+    use std::sync::Arc;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::crypto::WebPkiSupportedAlgorithms;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
+
+    use super::TlsSetupError;
+
+    /// The certificates of a pin, parsed from PEM. Every certificate in the PEM is an accepted
+    /// end-entity certificate (so a rotation can pin the old and the new one for a while).
+    pub(crate) fn parse_pinned_pem(
+        pem: &str,
+    ) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+        let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| TlsSetupError::new("the pinned certificate is not valid PEM"))?;
+        if certs.is_empty() {
+            return Err(TlsSetupError::new("the pinned PEM holds no certificate"));
+        }
+        Ok(certs)
+    }
+
+    /// A rustls client configuration that trusts only the pinned certificates.
+    pub(crate) fn pinned_client_config(pem: &str) -> Result<rustls::ClientConfig, TlsSetupError> {
+        let pinned = parse_pinned_pem(pem)?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let verifier = PinnedLeafVerifier {
+            pinned,
+            algorithms: provider.signature_verification_algorithms,
+        };
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .map_err(|_| TlsSetupError::new("the TLS provider supports no safe protocol version"))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        // The same ALPN offer reqwest makes with its own configuration.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    }
+
+    /// Accepts a server iff its end-entity certificate is byte-for-byte one of the pinned ones.
+    #[derive(Debug)]
+    struct PinnedLeafVerifier {
+        pinned: Vec<CertificateDer<'static>>,
+        algorithms: WebPkiSupportedAlgorithms,
+    }
+
+    /// The error a pin mismatch is reported with, recognised by [`rejection_reason`].
+    #[derive(Debug, thiserror::Error)]
+    #[error("the BMC's certificate is not the pinned certificate")]
+    pub(crate) struct PinMismatch;
+
+    impl ServerCertVerifier for PinnedLeafVerifier {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            // Only the leaf counts: a pinned CA must not vouch for certificates it signed.
+            if self
+                .pinned
+                .iter()
+                .any(|pin| pin.as_ref() == end_entity.as_ref())
+            {
+                Ok(ServerCertVerified::assertion())
+            } else {
+                Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                    OtherError(Arc::new(PinMismatch)),
+                )))
+            }
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.algorithms.supported_schemes()
+        }
+    }
+
+    pub(super) fn describe(err: &rustls::Error) -> String {
+        if let rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) = err
+            && inner.downcast_ref::<PinMismatch>().is_some()
+        {
+            return PinMismatch.to_string();
+        }
+        err.to_string()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::rejection_reason;
+        use super::*;
+
+        #[test]
+        fn a_pem_without_certificates_is_refused() {
+            let err = parse_pinned_pem("not a pem").unwrap_err();
+            assert_eq!(err.reason, "the pinned PEM holds no certificate");
+            let broken = "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n";
+            let err = parse_pinned_pem(broken).unwrap_err();
+            assert_eq!(err.reason, "the pinned certificate is not valid PEM");
+            let key_only = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+            let err = parse_pinned_pem(key_only).unwrap_err();
+            assert_eq!(err.reason, "the pinned PEM holds no certificate");
+        }
+
+        #[test]
+        fn only_the_pinned_leaf_is_verified() {
+            let pinned = CertificateDer::from(vec![1_u8, 2, 3]);
+            let verifier = PinnedLeafVerifier {
+                pinned: vec![pinned.clone()],
+                algorithms: rustls::crypto::aws_lc_rs::default_provider()
+                    .signature_verification_algorithms,
+            };
+            let name = ServerName::try_from("bmc.example").unwrap();
+            let now = UnixTime::now();
+            assert!(
+                verifier
+                    .verify_server_cert(&pinned, &[], &name, &[], now)
+                    .is_ok()
+            );
+            // The pinned certificate as an intermediate does not make another leaf acceptable.
+            let other = CertificateDer::from(vec![9_u8]);
+            let err = verifier
+                .verify_server_cert(&other, &[pinned], &name, &[], now)
+                .unwrap_err();
+            assert_eq!(
+                rejection_reason(&err).as_deref(),
+                Some("the BMC's certificate is not the pinned certificate")
+            );
+        }
+
+        #[test]
+        fn rejection_is_found_inside_io_errors() {
+            let tls = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+            // As tokio-rustls and hyper-util nest it: an io error inside an io error.
+            let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+            let io = std::io::Error::other(inner);
+            assert!(rejection_reason(&io).is_some_and(|r| r.contains("UnknownIssuer")));
+            let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+            assert_eq!(rejection_reason(&plain), None);
+        }
     }
 }

@@ -1,8 +1,12 @@
-//! Integration tests of the facade and the examples against ferrofish's mock BMC, compiled as one
-//! binary so the test suite links once.
+//! Integration tests of the facade and the examples against ferrofish's mock BMC and real
+//! peers (sushy-tools), compiled as one binary so the test suite links once.
 
 mod inspect_example;
 mod inventory_vs_mock;
+#[cfg(feature = "ipmi")]
 mod ipmi_client_vs_mock;
+#[cfg(feature = "ipmi")]
 mod ipmi_example;
 mod support;
+mod sushy;
+mod sushy_support;
