@@ -8,9 +8,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::client::BootOverride;
 use crate::models::{Boot, BootMode, BootOverrideEnabled, BootSource, RedfishMessage};
 use crate::quirks::Quirks;
+
+/// Everything [`crate::RedfishClient::set_boot_override`] writes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootOverride {
+    /// The device to boot from.
+    pub target: BootSource,
+    /// Once, continuously, or disabled.
+    pub enabled: BootOverrideEnabled,
+    /// UEFI or Legacy; `None` leaves the mode as it is.
+    pub mode: Option<BootMode>,
+}
 
 /// One boot override write, decided before anything is sent.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,21 +5,17 @@ use std::time::Duration;
 
 use reqwest::Method;
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::Error;
 use crate::boot::{
-    BootAttempt, BootOverrideOutcome, BootPatch, BootRetry, fill_missing_allowable,
+    BootAttempt, BootOverride, BootOverrideOutcome, BootPatch, BootRetry, fill_missing_allowable,
     judge_read_back, next_boot_attempt, plan_boot_patch,
 };
 use crate::decode::decode_value;
 use crate::endpoint::Endpoint;
-use crate::models::{
-    Boot, BootMode, BootOverrideEnabled, BootSource, ComputerSystem, Manager, PowerState,
-    ResetType, ServiceRoot,
-};
+use crate::models::{Boot, ComputerSystem, Manager, PowerState, ResetType, ServiceRoot};
 use crate::odata::{Collection, Link, has_resource_basics};
 use crate::quirks::{Quirks, QuirksOverride, firmware_matters, resolve_quirks};
 use crate::retry::RetryPolicy;
@@ -60,17 +56,6 @@ impl std::fmt::Debug for TlsVerification {
             TlsVerification::DangerAcceptInvalidCerts => f.write_str("DangerAcceptInvalidCerts"),
         }
     }
-}
-
-/// Everything [`RedfishClient::set_boot_override`] writes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BootOverride {
-    /// The device to boot from.
-    pub target: BootSource,
-    /// Once, continuously, or disabled.
-    pub enabled: BootOverrideEnabled,
-    /// UEFI or Legacy; `None` leaves the mode as it is.
-    pub mode: Option<BootMode>,
 }
 
 /// Builds a [`RedfishClient`]. No I/O happens until the first operation.

@@ -87,7 +87,8 @@ mod tls;
 mod transport;
 mod vendor;
 
-pub use client::{BootOverride, ClientBuilder, RedfishClient, TlsVerification};
+pub use boot::BootOverride;
+pub use client::{ClientBuilder, RedfishClient, TlsVerification};
 pub use endpoint::Endpoint;
 pub use error::{Error, HttpMethod, TransportError};
 pub use etag::ETag;
