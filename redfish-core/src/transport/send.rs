@@ -66,7 +66,7 @@ impl Inner {
                         source: TransportError(source),
                     });
                 }
-                // stale_keep_alive_connection: the BMC closed a pooled connection under the request.
+                // Quirk `stale_keep_alive_connection`: the BMC closed a pooled connection under the request.
                 // Replayed at once on a fresh connection, outside the retry budget: the BMC
                 // did not fail, the connection pool went stale.
                 Err(SendFailure::StaleConnection(source)) => {
@@ -385,7 +385,7 @@ pub(super) enum SendFailure {
     TooLarge,
     Connect(reqwest::Error),
     /// The connection was closed or reset by the BMC after the request was written and
-    /// before any answer (stale_keep_alive_connection: a pooled connection the BMC dropped).
+    /// before any answer (quirk `stale_keep_alive_connection`: a pooled connection the BMC dropped).
     StaleConnection(reqwest::Error),
     /// The TLS handshake refused the BMC's certificate (or the BMC refused ours).
     TlsRejected(reqwest::Error),

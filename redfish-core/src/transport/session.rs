@@ -105,7 +105,8 @@ impl Inner {
 
     /// Decides the authentication mode and logs in when it is a session.
     ///
-    /// `Auto` (the default) works wherever sushy does: a session first, HTTP Basic when the
+    /// `Auto` (the default) works wherever sushy does (quirk `no_session_service`): a session
+    /// first, HTTP Basic when the
     /// service has no SessionService or refuses to create a session (401, 404, 405, 501);
     /// a Basic that the BMC then refuses too is an [`Error::Authentication`]. When the service
     /// root is not known yet, the login is posted to the standard sessions URL while the root
@@ -253,7 +254,7 @@ impl Inner {
             .headers
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok());
-        // session_uri_in_body_only: some BMCs put the session URI only in the body.
+        // Quirk `session_uri_only_in_body`: some BMCs put the session URI only in the body.
         let body = serde_json::from_slice::<Value>(&response.body).ok();
         let text = |key: &str| {
             body.as_ref()
@@ -301,7 +302,7 @@ impl Inner {
         let delete = || self.send_once(&Method::DELETE, &uri, None, None, Some(&auth), true);
         let mut result = delete().await;
         if matches!(result, Err(SendFailure::StaleConnection(_))) {
-            // stale_keep_alive_connection, as in `request`: likely for an idle pooled
+            // Quirk `stale_keep_alive_connection`, as in `request`: likely for an idle pooled
             // connection at close time.
             result = delete().await;
         }
@@ -372,7 +373,7 @@ fn session_refused(err: &Error) -> bool {
     matches!(err.status(), Some(401 | 403 | 404 | 405 | 501))
 }
 
-/// Where to DELETE a new session: the first candidate (`Location`, then the body's
+/// Where to DELETE a new session (quirk `session_uri_outside_collection`): the first candidate (`Location`, then the body's
 /// `@odata.id`) that lies on the endpoint's origin directly under the sessions collection.
 /// Otherwise the session is deleted through the collection where that is safe: the member
 /// named by the body's `Id`, or by a refused candidate whose path is a member of the
