@@ -1194,7 +1194,7 @@ async fn pcie_devices_come_from_every_chassis_collection_in_chassis_order() {
 }
 
 /// A BMC whose linked parts fail in every way a real one does: the Memory collection is not
-/// served (404), one processor answers 500, one NIC is not JSON, SecureBoot is not
+/// served (404), one processor answers 500, one NIC is not JSON, `SecureBoot` is not
 /// implemented (501), one drive does not answer in time.
 async fn broken_bmc() -> MockServer {
     let server = bmc(json!({})).await;
