@@ -1434,3 +1434,48 @@ async fn the_manager_is_read_only_before_the_operation_a_firmware_rule_is_about(
     );
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn two_expand_levels_bring_the_drives_inside_the_storage_answer() {
+    // `MaxLevels` 2: the Storage collection expanded two levels holds the controllers and
+    // their drives; the Volumes collection comes inline with its members as links (a third
+    // level), so it is read once, expanded.
+    let root = json!({"ProtocolFeaturesSupported": {"ExpandQuery": {"NoLinks": true, "Levels": true, "MaxLevels": 2}}});
+    let server = bmc(root).await;
+    mount_system(&server, None).await;
+    let p = |s: &str| format!("{SYS}/{s}");
+    let drives: Vec<Value> = (0..2)
+        .map(|i| json!({"@odata.id": p(&format!("Storage/RAID1/Drives/{i}")), "Id": i.to_string(),
+                         "Name": "Disk", "CapacityBytes": 960_197_124_096_u64, "SerialNumber": format!("S{i}")}))
+        .collect();
+    let controller = json!({
+        "@odata.id": p("Storage/RAID1"), "Id": "RAID1", "Name": "member", "Drives": drives,
+        "Volumes": {"@odata.id": p("Storage/RAID1/Volumes"),
+                    "Members": [{"@odata.id": p("Storage/RAID1/Volumes/V1")}]}
+    });
+    Mock::given(method("GET"))
+        .and(path(p("Storage")))
+        .and(query_param("$expand", ".($levels=2)"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Members": [controller]})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.system("1").await.unwrap();
+    client.quirks().await.unwrap();
+    client.reset_request_counts();
+    let inv = client.inventory("1").await.unwrap();
+    assert_fixture_inventory(&inv);
+    // System 1; Processors, Memory, EthernetInterfaces expanded one level and Storage two: 4;
+    // the Volumes collection expanded, 1; PCIe 1; SecureBoot 1. Total 8 (9 with one level).
+    let counts = client.request_counts();
+    assert_eq!((counts.get, counts.total), (8, 8));
+    for (verb, at) in [
+        ("GET", p("Storage/RAID1")),
+        ("GET", p("Storage/RAID1/Drives/0")),
+        ("GET", p("Storage/RAID1/Volumes/V1")),
+    ] {
+        assert!(received(&server, verb, &at).await.is_empty(), "{at}");
+    }
+    client.close().await.unwrap();
+}
