@@ -3,6 +3,8 @@
 //! `no_boot_mode` and `unchanged_mode_queues_bios_job`), after a refusal what to try next
 //! (quirks `boot_settings_object` and `boot_mode_refused`), and what the read-back means
 //! (quirk `once_stored_as_continuous`).
+//!
+//! Over 600 lines because each quirk's named test sits beside the decision it checks.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

@@ -693,4 +693,86 @@ mod tests {
         assert_eq!(back, inv);
         assert_eq!(inv.secure_boot.unwrap().enabled, Some(true));
     }
+
+    fn http(status: u16) -> Error {
+        Error::Http {
+            method: crate::HttpMethod::Get,
+            url: "https://bmc/redfish/v1/Systems/1/Memory".into(),
+            status,
+            messages: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn which_failures_are_warnings() {
+        let reason =
+            |err: Error| warning_for("/redfish/v1/Systems/1/Memory", err).map(|w| w.reason);
+        assert_eq!(reason(http(404)).unwrap(), WarningReason::NotFound);
+        assert_eq!(reason(http(501)).unwrap(), WarningReason::NotImplemented);
+        assert_eq!(reason(http(403)).unwrap(), WarningReason::Refused);
+        assert_eq!(reason(http(500)).unwrap(), WarningReason::Refused);
+        let bad_json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let decode = Error::Decode {
+            url: "u".into(),
+            path: ".".into(),
+            source: bad_json,
+        };
+        assert_eq!(reason(decode).unwrap(), WarningReason::Unparsable);
+        // These stop the inventory: the login is refused, the client is closed, a link leads
+        // to another origin.
+        assert!(reason(http(401)).unwrap_err().is_unauthorized());
+        assert!(matches!(reason(Error::Closed), Err(Error::Closed)));
+        let off_origin = Error::OffOriginLink {
+            link: "https://elsewhere/x".into(),
+            origin: "https://bmc".into(),
+        };
+        assert!(matches!(
+            reason(off_origin),
+            Err(Error::OffOriginLink { .. })
+        ));
+        // The warning names the URL of the error, else the path read.
+        let warning = warning_for("/p", http(404)).unwrap();
+        assert_eq!(warning.url, "https://bmc/redfish/v1/Systems/1/Memory");
+        assert_eq!(warning.status, Some(404));
+        assert_eq!(
+            warning_for(
+                "/p",
+                Error::InvalidPath {
+                    path: "x".into(),
+                    reason: "r"
+                }
+            )
+            .unwrap()
+            .url,
+            "/p"
+        );
+    }
+
+    #[test]
+    fn incomplete_members_give_way_to_the_summaries() {
+        let parts = InventoryParts {
+            processors: vec![from(
+                json!({"Id": "CPU1", "TotalCores": 8, "TotalThreads": 16}),
+            )],
+            processors_incomplete: true,
+            memory: vec![from(json!({"Id": "A1", "CapacityMiB": 32768}))],
+            memory_incomplete: true,
+            ..InventoryParts::default()
+        };
+        let inv = Inventory::assemble(&system(), parts.clone());
+        assert_eq!(inv.cpu.count, 2, "ProcessorSummary.Count");
+        assert_eq!((inv.cpu.cores, inv.cpu.threads), (Some(16), Some(32)));
+        assert_eq!(inv.cpu.processors.len(), 1, "what was read is still listed");
+        assert_eq!(inv.memory.total_mib, 64 * 1024, "MemorySummary");
+        assert_eq!(inv.memory.dimms.len(), 1);
+        // Complete members win over the summaries.
+        let complete = InventoryParts {
+            processors_incomplete: false,
+            memory_incomplete: false,
+            ..parts
+        };
+        let inv = Inventory::assemble(&system(), complete);
+        assert_eq!((inv.cpu.count, inv.cpu.cores), (1, Some(8)));
+        assert_eq!(inv.memory.total_mib, 32768);
+    }
 }

@@ -1,5 +1,9 @@
 //! Operations against wiremock: inventory request counts (with and without `$expand`, and
-//! the expand fallback), reset validation, boot override with read-back, power waits.
+//! the expand fallback), inventory warnings, reset validation, boot override with read-back
+//! and its outcome, power waits, and when the Manager is read.
+//!
+//! Over 600 lines: the operations share one fixture BMC (`common`) and one test binary, which
+//! links once.
 
 mod common;
 
@@ -1207,7 +1211,7 @@ async fn pcie_devices_come_from_every_chassis_collection_in_chassis_order() {
 }
 
 /// A BMC whose linked parts fail in every way a real one does: the Memory collection is not
-/// served (404), one processor answers 500, one NIC is not JSON, SecureBoot is not
+/// served (404), one processor answers 500, one NIC is not JSON, `SecureBoot` is not
 /// implemented (501), one drive does not answer in time.
 async fn broken_bmc() -> MockServer {
     let server = bmc(json!({})).await;
@@ -1368,5 +1372,123 @@ async fn an_unreadable_system_is_an_error_not_a_warning() {
     let client = client(&server);
     let err = client.inventory("1").await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_manager_is_read_only_before_the_operation_a_firmware_rule_is_about() {
+    // Quirks `idrac10_version_restart` and `idrac10_power_on_conflict`: the root names Dell,
+    // so an inventory reads no Manager; the first reset reads it (iDRAC10 firmware), and the
+    // 409 iDRAC10 answers to a power-on right after a power-off is then retried.
+    let server = bmc(json!({"Vendor": "Dell"})).await;
+    let manager = "/redfish/v1/Managers/iDRAC.Embedded.1";
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Managers"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"Members": [{"@odata.id": manager}]})),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    get_json(
+        &server,
+        manager,
+        json!({"@odata.id": manager, "Id": "iDRAC.Embedded.1", "Name": "Manager",
+               "Model": "17G Monolithic", "FirmwareVersion": "1.20.25.00"}),
+    )
+    .await;
+    let mut off = system_json("1");
+    off["PowerState"] = json!("Off");
+    get_json(&server, SYS, off).await;
+    let reset = format!("{SYS}/Actions/ComputerSystem.Reset");
+    Mock::given(method("POST"))
+        .and(path(reset.as_str()))
+        .respond_with(ResponseTemplate::new(409).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": [{"MessageId": "Base.1.12.ActionParameterValueConflict"}]}})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(reset.as_str()))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+
+    let inventory = client.inventory("1").await.unwrap();
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+    assert!(
+        received(&server, "GET", "/redfish/v1/Managers")
+            .await
+            .is_empty()
+    );
+    assert!(received(&server, "GET", manager).await.is_empty());
+
+    client.reset("1", ResetType::On).await.unwrap();
+    let order: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    let position = |wanted: &str| order.iter().position(|seen| seen == wanted).unwrap();
+    assert!(position(&format!("GET {manager}")) < position(&format!("POST {reset}")));
+    assert_eq!(
+        received(&server, "POST", &reset).await.len(),
+        2,
+        "the 409 was retried"
+    );
+    assert_eq!(
+        received(&server, "GET", manager).await.len(),
+        1,
+        "read once"
+    );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_expand_levels_bring_the_drives_inside_the_storage_answer() {
+    // `MaxLevels` 2: the Storage collection expanded two levels holds the controllers and
+    // their drives; the Volumes collection comes inline with its members as links (a third
+    // level), so it is read once, expanded.
+    let root = json!({"ProtocolFeaturesSupported": {"ExpandQuery": {"NoLinks": true, "Levels": true, "MaxLevels": 2}}});
+    let server = bmc(root).await;
+    mount_system(&server, None).await;
+    let p = |s: &str| format!("{SYS}/{s}");
+    let drives: Vec<Value> = (0..2)
+        .map(|i| json!({"@odata.id": p(&format!("Storage/RAID1/Drives/{i}")), "Id": i.to_string(),
+                         "Name": "Disk", "CapacityBytes": 960_197_124_096_u64, "SerialNumber": format!("S{i}")}))
+        .collect();
+    let controller = json!({
+        "@odata.id": p("Storage/RAID1"), "Id": "RAID1", "Name": "member", "Drives": drives,
+        "Volumes": {"@odata.id": p("Storage/RAID1/Volumes"),
+                    "Members": [{"@odata.id": p("Storage/RAID1/Volumes/V1")}]}
+    });
+    Mock::given(method("GET"))
+        .and(path(p("Storage")))
+        .and(query_param("$expand", ".($levels=2)"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"Members": [controller]})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.system("1").await.unwrap();
+    client.quirks().await.unwrap();
+    client.reset_request_counts();
+    let inv = client.inventory("1").await.unwrap();
+    assert_fixture_inventory(&inv);
+    // System 1; Processors, Memory, EthernetInterfaces expanded one level and Storage two: 4;
+    // the Volumes collection expanded, 1; PCIe 1; SecureBoot 1. Total 8 (9 with one level).
+    let counts = client.request_counts();
+    assert_eq!((counts.get, counts.total), (8, 8));
+    for (verb, at) in [
+        ("GET", p("Storage/RAID1")),
+        ("GET", p("Storage/RAID1/Drives/0")),
+        ("GET", p("Storage/RAID1/Volumes/V1")),
+    ] {
+        assert!(received(&server, verb, &at).await.is_empty(), "{at}");
+    }
     client.close().await.unwrap();
 }

@@ -292,8 +292,7 @@ impl RedfishClient {
         let mut items = Vec::with_capacity(slots.len());
         for (slot, result) in slots.into_iter().zip(fetched) {
             match (slot, result) {
-                (Slot::Ready(item), _) => items.push(item),
-                (Slot::Fetch(_), Some(Ok(item))) => items.push(item),
+                (Slot::Ready(item), _) | (Slot::Fetch(_), Some(Ok(item))) => items.push(item),
                 (Slot::Fetch(path), Some(Err(err))) => {
                     complete = false;
                     warnings.record(&path, err)?;
