@@ -1,4 +1,4 @@
-//! Lenient deserializers for values real firmware sends in the wrong shape (quirks 66, 68, 69):
+//! Lenient deserializers for values real firmware sends in the wrong shape (quirks `members_null`, `numbers_as_strings` and `empty_values`):
 //! numbers as strings (`"N/A"`, `"42"`), `null` where a list is required, empty MAC addresses.
 //!
 //! Each reads a `serde_json::Value` first, so it also works inside `#[serde(flatten)]` structs.
@@ -41,7 +41,7 @@ pub(crate) fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D:
     })
 }
 
-/// A string from a string, a number (Processor `Socket` as an integer, quirk 68) or a bool;
+/// A string from a string, a number (Processor `Socket` as an integer, quirk `numbers_as_strings`) or a bool;
 /// `null` and structures are `None`.
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(d)? {
@@ -52,7 +52,7 @@ pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
     })
 }
 
-/// A string that is `None` when empty or blank: empty MACs, empty UUIDs (quirks 66, 69).
+/// A string that is `None` when empty or blank: empty MACs, empty UUIDs (quirks `members_null` and `empty_values`).
 pub(crate) fn opt_nonempty_string<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<String>, D::Error> {
@@ -71,7 +71,7 @@ pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, 
     })
 }
 
-/// A list where `null` (quirk 66: `Members: null`) means empty. Elements must still decode.
+/// A list where `null` (quirk `members_null`: `Members: null`) means empty. Elements must still decode.
 pub(crate) fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,

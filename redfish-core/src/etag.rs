@@ -1,4 +1,4 @@
-//! ETag normalisation and the `If-Match` fallback sequence (quirks 41, 48, 56, 57).
+//! ETag normalisation and the `If-Match` fallback sequence (quirks `if_match_form_refused`, `gzip_weakens_etag`, `patch_requires_if_match` and `empty_etag`).
 
 /// An entity tag as the BMC sent it, normalised: the iDRAC `-gzip` suffix is removed and
 /// empty tags are dropped.
@@ -9,8 +9,8 @@ pub struct ETag {
 }
 
 impl ETag {
-    /// Parses a header or `@odata.etag` value. `None` for an empty tag (quirk 57).
-    /// With `strip_gzip`, a `-gzip` suffix that compression added is removed (quirk 48).
+    /// Parses a header or `@odata.etag` value. `None` for an empty tag (quirk `empty_etag`).
+    /// With `strip_gzip`, a `-gzip` suffix that compression added is removed (quirk `gzip_weakens_etag`).
     pub fn parse(raw: &str, strip_gzip: bool) -> Option<ETag> {
         let raw = raw.trim();
         let (weak, rest) = match raw.strip_prefix("W/").or_else(|| raw.strip_prefix("w/")) {
@@ -47,8 +47,8 @@ impl ETag {
 }
 
 /// The `If-Match` values to try for one PATCH, in order: the tag as sent, then its strong form
-/// when it was weak, then no `If-Match` at all. Each 412 moves to the next (quirk 41). Without a
-/// known tag the single attempt carries `*` when the BMC requires the header (quirk 56), or none.
+/// when it was weak, then no `If-Match` at all. Each 412 moves to the next (quirk `if_match_form_refused`). Without a
+/// known tag the single attempt carries `*` when the BMC requires the header (quirk `patch_requires_if_match`), or none.
 pub(crate) fn if_match_sequence(
     etag: Option<&ETag>,
     if_match_required: bool,

@@ -47,7 +47,7 @@ impl From<&str> for ODataId {
     }
 }
 
-/// A navigation link, `{"@odata.id": "..."}`. Some firmware leaves the id out (quirk 67); such a
+/// A navigation link, `{"@odata.id": "..."}`. Some firmware leaves the id out (quirk `link_without_id`); such a
 /// link is kept with `odata_id: None` rather than failing the whole resource.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Link {
@@ -73,14 +73,14 @@ pub struct Collection<T> {
     /// The collection's name.
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The members on this page (`null` reads as empty, quirk 66).
+    /// The members on this page (`null` reads as empty, quirk `members_null`).
     #[serde(
         rename = "Members",
         default = "Vec::new",
         deserialize_with = "de::null_as_empty"
     )]
     pub members: Vec<T>,
-    /// `Members@odata.count`, which some firmware leaves out (quirk 69).
+    /// `Members@odata.count`, which some firmware leaves out (quirk `empty_values`).
     #[serde(
         rename = "Members@odata.count",
         default,
@@ -101,7 +101,7 @@ pub struct Collection<T> {
 }
 
 /// Required members of any Redfish resource; an expanded member without them is incomplete
-/// (quirk 63: some `$expand` implementations drop them).
+/// (quirk `expand_drops_required_properties`: some `$expand` implementations drop them).
 pub(crate) fn has_resource_basics(member: &Value) -> bool {
     let Some(obj) = member.as_object() else {
         return false;

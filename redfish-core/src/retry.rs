@@ -78,7 +78,7 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 /// Whether a request the BMC lost with its connection (closed or reset before any answer,
-/// quirk 47) is sent again: once, and only when it is idempotent, since the BMC may have
+/// quirk `stale_keep_alive_connection`) is sent again: once, and only when it is idempotent, since the BMC may have
 /// acted on it.
 pub(crate) fn replay_on_stale_connection(method: &Method, already_replayed: bool) -> bool {
     !already_replayed && is_idempotent(method)

@@ -1060,7 +1060,7 @@ async fn secrets_echoed_in_any_error_message_are_scrubbed() {
     basic.close().await.unwrap();
 }
 
-/// A raw HTTP/1.1 server for quirk 47: on the first connection it answers one request with
+/// A raw HTTP/1.1 server for quirk `stale_keep_alive_connection`: on the first connection it answers one request with
 /// keep-alive, then reads the next request and closes the socket without answering it; every
 /// later connection is answered normally. Records the method of each request per connection.
 struct ClosingServer {
