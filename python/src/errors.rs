@@ -371,7 +371,7 @@ mod tests {
         let spec = exception_spec(&Error::Decode {
             url: "https://bmc/redfish/v1/Systems/1".into(),
             path: "ProcessorSummary.Count".into(),
-            source,
+            source: ferrofish::redfish::DecodeDetail::new(&source),
         });
         assert_eq!(spec.class, ExceptionClass::RedfishDecode);
         assert_eq!(

@@ -60,7 +60,7 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(url: &Url, body: &[u8]) -> 
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| Error::Decode {
         url: url.to_string(),
         path: err.path().to_string(),
-        source: err.into_inner(),
+        source: crate::error::DecodeDetail::new(&err.into_inner()),
     })
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn decode_value<T: serde::de::DeserializeOwned>(
         Error::Decode {
             url: url.to_string(),
             path,
-            source: err.into_inner(),
+            source: crate::error::DecodeDetail::new(&err.into_inner()),
         }
     })
 }

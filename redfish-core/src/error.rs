@@ -84,6 +84,41 @@ impl std::error::Error for TransportError {
     }
 }
 
+/// Why a body did not decode, in the JSON parser's words. It may quote a value from the body,
+/// so it is scrubbed of the password and session token like the BMC's messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecodeDetail {
+    message: String,
+}
+
+impl DecodeDetail {
+    /// The detail of a JSON parser error.
+    pub fn new(err: &serde_json::Error) -> DecodeDetail {
+        DecodeDetail {
+            message: err.to_string(),
+        }
+    }
+
+    /// The parser's message, for example `invalid type: string "x", expected u64 at line 1`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Debug for DecodeDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.message, f)
+    }
+}
+
+impl fmt::Display for DecodeDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeDetail {}
+
 /// `404 Not Found` with its reason phrase, as [`Error`]'s `Display` shows a status.
 struct StatusText(u16);
 
@@ -218,9 +253,9 @@ pub enum Error {
         url: String,
         /// The JSON path where decoding failed (`.` for the document itself).
         path: String,
-        /// The underlying JSON error.
+        /// What the JSON parser said, scrubbed of secrets like the BMC's messages.
         #[source]
-        source: serde_json::Error,
+        source: DecodeDetail,
     },
     /// A value the caller asked for is not among the values the BMC allows.
     #[error(
@@ -476,6 +511,12 @@ impl Error {
 
     /// Messages in this error that may quote what a request carried, scrubbed of `secret`.
     pub(crate) fn scrub_messages(&mut self, secret: &str) {
+        if let Error::Decode { source, .. } = self
+            && !secret.is_empty()
+            && source.message.contains(secret)
+        {
+            source.message = source.message.replace(secret, "[redacted]");
+        }
         if let Error::Http { messages, .. }
         | Error::Authentication { messages, .. }
         | Error::TaskFailed { messages, .. } = self

@@ -715,7 +715,7 @@ mod tests {
         let decode = Error::Decode {
             url: "u".into(),
             path: ".".into(),
-            source: bad_json,
+            source: crate::error::DecodeDetail::new(&bad_json),
         };
         assert_eq!(reason(decode).unwrap(), WarningReason::Unparsable);
         // These stop the inventory: the login is refused, the client is closed, a link leads

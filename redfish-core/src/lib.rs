@@ -90,7 +90,7 @@ mod vendor;
 pub use boot::BootOverride;
 pub use client::{ClientBuilder, RedfishClient, TlsVerification};
 pub use endpoint::Endpoint;
-pub use error::{Error, HttpMethod, TransportError};
+pub use error::{DecodeDetail, Error, HttpMethod, TransportError};
 pub use etag::ETag;
 pub use handle::System;
 pub use inventory::{

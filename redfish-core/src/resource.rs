@@ -295,8 +295,15 @@ impl RedfishClient {
         } else {
             match decode::<Value>(&wire.url, &wire.body) {
                 Ok(value) => value,
-                Err(err) => {
-                    tracing::debug!(error = %err, "the answer to a write is not JSON; ignoring its body");
+                // A read must be JSON: say where it was not.
+                Err(err) if method_is_get => {
+                    let mut err = err;
+                    self.inner.scrub_credentials(&mut err);
+                    return Err(err);
+                }
+                // A write's answer body is informational.
+                Err(_) => {
+                    tracing::debug!(url = %wire.url, "the answer to a write is not JSON; ignoring its body");
                     Value::Null
                 }
             }

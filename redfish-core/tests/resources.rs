@@ -399,3 +399,50 @@ async fn a_session_uri_outside_the_sessions_collection_is_never_deleted() {
         "deleted through the collection instead"
     );
 }
+
+#[derive(Debug, serde::Deserialize)]
+struct Counter {
+    #[serde(rename = "Count")]
+    _count: u32,
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_names_the_url_and_never_quotes_a_secret() {
+    let server = bmc(json!({})).await;
+    // A hostile BMC echoes the password where a number belongs, and answers garbage elsewhere.
+    get_json(
+        &server,
+        "/redfish/v1/Oem/Counter",
+        json!({"Count": PASSWORD}),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/Oem/Garbage"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>not json</html>"))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client
+        .get::<Counter>("/redfish/v1/Oem/Counter")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { path, .. } if path == "Count"),
+        "{err:?}"
+    );
+    assert!(err.url().unwrap().ends_with("/redfish/v1/Oem/Counter"));
+    let shown = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
+    assert!(!shown.contains(PASSWORD), "{shown}");
+    assert!(
+        shown.contains("[redacted]"),
+        "the parser's words stay, minus the secret: {shown}"
+    );
+
+    let err = client
+        .get_json("/redfish/v1/Oem/Garbage")
+        .await
+        .unwrap_err();
+    assert!(err.is_decode(), "{err:?}");
+    assert!(err.url().unwrap().ends_with("/redfish/v1/Oem/Garbage"));
+    client.close().await.unwrap();
+}

@@ -14,7 +14,8 @@ impl Inner {
         let response = self
             .request(Method::GET, url, None, &RequestOptions::default())
             .await?;
-        let value: Value = decode(&response.url, &response.body)?;
+        let value: Value =
+            decode(&response.url, &response.body).map_err(|e| self.scrubbed_decode(e))?;
         self.remember_from(&response, &value);
         Ok(value)
     }
@@ -53,7 +54,8 @@ impl Inner {
                 .and_then(|t| t.odata_type);
             check_resource_type(url, declared.as_deref(), expected)?;
         }
-        let typed: T = decode(&response.url, &response.body)?;
+        let typed: T =
+            decode(&response.url, &response.body).map_err(|e| self.scrubbed_decode(e))?;
         let etag_in_body = serde_json::from_slice::<EtagOnly>(&response.body).ok();
         let strip = self.quirks_now().strip_gzip_etag_suffix;
         let tag = header_etag(&response.headers, strip).or_else(|| {
@@ -63,6 +65,18 @@ impl Inner {
         });
         self.remember_etag(&response.url, tag);
         Ok(typed)
+    }
+
+    /// A decode error may quote a value from the body: a BMC that echoes the password or the
+    /// session token there must not get it into an error.
+    fn scrubbed_decode(&self, mut err: Error) -> Error {
+        self.scrub_credentials(&mut err);
+        if let Ok(state) = self.auth.try_lock()
+            && let super::state::ActiveAuth::Session(session) = &state.active
+        {
+            err.scrub_messages(secrecy::ExposeSecret::expose_secret(&session.token));
+        }
+        err
     }
 
     pub(super) fn remember_from(&self, response: &Response, value: &Value) {
