@@ -842,8 +842,9 @@ impl RedfishClient {
 impl RedfishClient {
     /// The quirks that govern reads. Once resolved, those; before, when the service root names
     /// a vendor whose rules depend on the firmware ([`firmware_matters`]), that vendor's
-    /// firmware-independent quirks, computed here without a request and not kept, so the
-    /// first operation a firmware rule is about still reads the Manager and resolves them all.
+    /// firmware-independent quirks, computed here without a request and kept apart (the
+    /// transport uses them until the firmware is known), so the first operation a firmware
+    /// rule is about still reads the Manager and resolves them all.
     /// Otherwise the full resolution, which then needs no Manager when the root names the
     /// vendor.
     pub(crate) async fn read_quirks(&self) -> Result<Quirks, Error> {
@@ -853,12 +854,11 @@ impl RedfishClient {
         let root = self.inner.service_root().await?;
         let named = detect_vendor(root, None);
         if firmware_matters(&named) {
-            return Ok(resolve_quirks(
-                root,
-                &named,
-                None,
-                &self.inner.quirks_override,
-            ));
+            let quirks = self
+                .inner
+                .root_quirks
+                .get_or_init(|| resolve_quirks(root, &named, None, &self.inner.quirks_override));
+            return Ok(quirks.clone());
         }
         Ok(self.vendor_and_quirks().await?.1.clone())
     }

@@ -446,3 +446,29 @@ async fn a_body_that_does_not_decode_names_the_url_and_never_quotes_a_secret() {
     assert!(err.url().unwrap().ends_with("/redfish/v1/Oem/Garbage"));
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn before_the_firmware_is_read_a_vendor_named_by_the_root_already_gets_its_retries() {
+    // iDRAC's "data sources unavailable" (SYS518) answers a read while the iDRAC reloads.
+    let server = bmc(json!({"Vendor": "Dell", "Oem": {"Dell": {}}})).await;
+    Mock::given(method("GET"))
+        .and(path(SYS))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "@Message.ExtendedInfo": [{"MessageId": "IDRAC.2.8.SYS518"}]}})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    get_json(&server, SYS, system_json("1")).await;
+    let client = client(&server);
+    let inventory = client.inventory("1").await.unwrap();
+    assert_eq!(inventory.system.id.as_deref(), Some("1"));
+    assert_eq!(received(&server, "GET", SYS).await.len(), 2, "retried once");
+    assert!(
+        received(&server, "GET", "/redfish/v1/Managers")
+            .await
+            .is_empty(),
+        "no Manager read for an inventory"
+    );
+    client.close().await.unwrap();
+}

@@ -178,6 +178,9 @@ pub(crate) struct Inner {
     pub(super) auth: Mutex<AuthState>,
     pub(crate) service_root: OnceCell<ServiceRoot>,
     pub(crate) vendor_quirks: OnceCell<(Vendor, Quirks)>,
+    /// The firmware-independent quirks of a vendor the service root names, kept until the
+    /// firmware is read (so reads retry on that vendor's transient messages meanwhile).
+    pub(crate) root_quirks: std::sync::OnceLock<Quirks>,
     pub(crate) quirks_override: QuirksOverride,
     /// Quirks used before the vendor is known: the DMTF default plus the user override.
     pub(super) early_quirks: Quirks,
@@ -234,6 +237,7 @@ impl Inner {
             }),
             service_root: OnceCell::new(),
             vendor_quirks: OnceCell::new(),
+            root_quirks: std::sync::OnceLock::new(),
             quirks_override: config.quirks_override,
             early_quirks,
             etags: StdMutex::new(HashMap::new()),
@@ -253,11 +257,13 @@ impl Inner {
         self.counters.reset();
     }
 
-    /// The quirks in force: resolved ones once known, the early ones before.
+    /// The quirks in force: resolved ones once known; before that, those the service root
+    /// alone decides (vendor named there, firmware not read yet); else the early ones.
     pub(crate) fn quirks_now(&self) -> &Quirks {
-        self.vendor_quirks
-            .get()
-            .map_or(&self.early_quirks, |(_, q)| q)
+        match self.vendor_quirks.get() {
+            Some((_, quirks)) => quirks,
+            None => self.root_quirks.get().unwrap_or(&self.early_quirks),
+        }
     }
 
     /// The last ETag seen for a resource.
