@@ -43,6 +43,7 @@
 //! ```text
 //! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro]
 //!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON] [--insert-returns-task]
+//!                    [--basic-auth-only]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
 //!                    [--ipmi 127.0.0.1:6230 [--ipmi-kg-hex HEX]]
 //! ```
@@ -56,6 +57,7 @@
 //! ```json
 //! {"personality":"dell","tls":false,"user":"admin","admin":"http://127.0.0.1:40001",
 //!  "ca_pem_path":null,
+//!  "basic_auth_only":false,
 //!  "nodes":[{"index":0,"addr":"127.0.0.1:8000","url":"http://127.0.0.1:8000","ipmi":"127.0.0.1:6230"}]}
 //! ```
 //!
@@ -64,6 +66,8 @@
 //! `--faults` takes a [`FaultSpec`] (armed on every node) or an array of them; an entry with
 //! `"node": i` is armed on node `i` only ([`parse_node_fault_specs`]).
 //! `--insert-returns-task` makes `InsertMedia` asynchronous ([`MockBmcBuilder::insert_returns_task`]).
+//! `--basic-auth-only` serves without a `SessionService`, HTTP Basic only
+//! ([`MockBmcBuilder::basic_auth_only`]); the JSON line then says `"basic_auth_only": true`.
 //!
 //! With `--tls`, `ca_pem_path` is the path of the self-signed certificate (PEM) every node
 //! presents; clients pin it or use it as their CA bundle.
@@ -74,7 +78,7 @@
 //!
 //! | route | meaning |
 //! |---|---|
-//! | `GET /nodes` | every node: index, addr, url, ipmi (`host:port` or `null`) |
+//! | `GET /nodes` | every node: index, addr, url, ipmi (`host:port` or `null`), `basic_auth_only` |
 //! | `GET /nodes/{i}` | [`NodeView`]: power, boot override, BIOS changed/pending, inserted media, last boot and static address, sessions |
 //! | `GET /nodes/{i}/requests` | `{"count": N, "entries": [`[`LogEntry`]`...]}` |
 //! | `DELETE /nodes/{i}/requests` | forget the log |
@@ -84,6 +88,9 @@
 //! | `GET /nodes/{i}/ipmi/faults` | the node's IPMI faults: `{"drop_every_nth_reply": N or null, "reply_delay_ms": M, "refused_suites": [17]}` |
 //! | `POST /nodes/{i}/ipmi/faults` | replace them (same body, every field optional; 404 without IPMI) |
 //! | `DELETE /nodes/{i}/ipmi/faults` | clear them |
+//! | `GET /nodes/{i}/options` | the node's run-time options: `{"basic_auth_only": false}` |
+//! | `POST /nodes/{i}/options` | change them (every field optional), answers the new options |
+//! | `POST /options` | change them on every node |
 //!
 //! # IPMI on the fleet
 //!
@@ -167,6 +174,7 @@ impl MockBmc {
 }
 
 /// Configures and starts a fleet of mock BMCs.
+#[allow(clippy::struct_excessive_bools)] // each bool is one independent on/off option
 pub struct MockBmcBuilder {
     nodes: usize,
     personality: Personality,
@@ -182,6 +190,7 @@ pub struct MockBmcBuilder {
     node_faults: Vec<(usize, FaultSpec)>,
     max_image_bytes: u64,
     insert_returns_task: bool,
+    basic_auth_only: bool,
     ipmi: bool,
     ipmi_listen: Option<SocketAddr>,
     ipmi_kg: Option<ipmi::IpmiKey>,
@@ -220,6 +229,7 @@ impl Default for MockBmcBuilder {
             node_faults: Vec::new(),
             max_image_bytes: 64 << 20,
             insert_returns_task: false,
+            basic_auth_only: false,
             ipmi: false,
             ipmi_listen: None,
             ipmi_kg: None,
@@ -324,6 +334,18 @@ impl MockBmcBuilder {
     #[must_use]
     pub fn insert_returns_task(mut self, on: bool) -> Self {
         self.insert_returns_task = on;
+        self
+    }
+
+    /// Serve without a `SessionService`, taking HTTP Basic authentication only (default off,
+    /// any personality), as many small BMCs and emulators do (sushy-tools among them): the
+    /// service root links no `SessionService` and has no `Links.Sessions`, everything under
+    /// `/redfish/v1/SessionService` answers 404 (a session login `POST` included, with or
+    /// without credentials), and `X-Auth-Token` is not accepted. Switchable per node at run
+    /// time ([`NodeHandle::set_basic_auth_only`], admin `POST /nodes/{i}/options`).
+    #[must_use]
+    pub fn basic_auth_only(mut self, on: bool) -> Self {
+        self.basic_auth_only = on;
         self
     }
 
@@ -475,6 +497,7 @@ impl MockBmcBuilder {
                 }),
                 log: Mutex::new(node::RequestLog::default()),
                 addr: bound,
+                basic_auth_only: std::sync::atomic::AtomicBool::new(self.basic_auth_only),
             });
             if let Some(spec) = &self.faults {
                 node.apply_faults(spec, now);
@@ -682,6 +705,11 @@ fn admin_router(nodes: Fleet) -> Router {
         )
         .route("/faults", post(admin_faults_all))
         .route(
+            "/nodes/{i}/options",
+            get(admin_options_get).post(admin_options),
+        )
+        .route("/options", post(admin_options_all))
+        .route(
             "/nodes/{i}/ipmi/faults",
             get(admin_ipmi_faults_get)
                 .post(admin_ipmi_faults)
@@ -697,6 +725,7 @@ fn node_entry(n: &NodeHandle) -> serde_json::Value {
         "addr": n.addr().to_string(),
         "url": n.url(),
         "ipmi": n.ipmi_addr().map(|a| a.to_string()),
+        "basic_auth_only": n.basic_auth_only(),
     })
 }
 
@@ -770,6 +799,65 @@ async fn admin_faults_all(
     let spec = parse_spec(&body)?;
     for n in nodes.iter() {
         n.faults().apply(&spec);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Run-time options of a node as the admin API takes and shows them (`/nodes/{i}/options`).
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsBody {
+    /// [`MockBmcBuilder::basic_auth_only`]; absent: unchanged.
+    #[serde(default)]
+    basic_auth_only: Option<bool>,
+}
+
+impl OptionsBody {
+    fn of(n: &NodeHandle) -> Self {
+        OptionsBody {
+            basic_auth_only: Some(n.basic_auth_only()),
+        }
+    }
+
+    fn apply(&self, n: &NodeHandle) {
+        if let Some(on) = self.basic_auth_only {
+            n.set_basic_auth_only(on);
+        }
+    }
+}
+
+fn parse_options(body: &[u8]) -> Result<OptionsBody, (StatusCode, String)> {
+    serde_json::from_slice(body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid options: {e}")))
+}
+
+async fn admin_options_get(
+    State(nodes): State<Fleet>,
+    Path(i): Path<usize>,
+) -> Result<impl IntoResponse, (StatusCode, &'static str)> {
+    Ok(axum::Json(OptionsBody::of(pick(&nodes, i)?)))
+}
+
+async fn admin_options(
+    State(nodes): State<Fleet>,
+    Path(i): Path<usize>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, (StatusCode, String)> {
+    let options = parse_options(&body)?;
+    let n = nodes
+        .get(i)
+        .ok_or((StatusCode::NOT_FOUND, "no such node".to_owned()))?;
+    options.apply(n);
+    Ok(axum::Json(OptionsBody::of(n)))
+}
+
+async fn admin_options_all(
+    State(nodes): State<Fleet>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, (StatusCode, String)> {
+    let options = parse_options(&body)?;
+    for n in nodes.iter() {
+        options.apply(n);
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -58,6 +58,10 @@ struct Args {
     /// option, not tied to a personality).
     #[arg(long)]
     insert_returns_task: bool,
+    /// Serve without a session service: HTTP Basic authentication only (no session login), as
+    /// sushy-tools and many small BMCs do.
+    #[arg(long)]
+    basic_auth_only: bool,
     /// IPMI BMC key (Kg) in hexadecimal, up to 20 bytes (as `ipmitool -y` takes it).
     #[arg(
         long,
@@ -117,7 +121,8 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         .credentials(args.user, args.password)
         .admin_api(args.admin_listen)
         .power_delays(delays)
-        .insert_returns_task(args.insert_returns_task);
+        .insert_returns_task(args.insert_returns_task)
+        .basic_auth_only(args.basic_auth_only);
     if let Some(f) = &args.faults {
         let mut fleet_wide_set = false;
         for (node, spec) in parse_node_fault_specs(f)? {
@@ -163,6 +168,7 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         "user": mock.user(),
         "admin": mock.admin_addr().map(|a| format!("http://{a}")),
         "ca_pem_path": ca_pem_path,
+        "basic_auth_only": args.basic_auth_only,
         "nodes": mock.nodes().iter().map(|n| serde_json::json!({
             "index": n.index(),
             "addr": n.addr().to_string(),

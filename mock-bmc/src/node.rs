@@ -1,6 +1,7 @@
 //! A node: its state, faults and request log, and the public handles tests use to see them.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -174,6 +175,9 @@ pub(crate) struct Node {
     pub faults: Mutex<FaultState>,
     pub log: Mutex<RequestLog>,
     pub addr: SocketAddr,
+    /// Option `basic_auth_only` ([`crate::MockBmcBuilder::basic_auth_only`]): no
+    /// `SessionService`, HTTP Basic only. Switchable at run time (handle, admin API).
+    pub basic_auth_only: AtomicBool,
 }
 
 /// Locks a mutex, recovering the data if a previous holder panicked (state stays usable).
@@ -239,6 +243,20 @@ impl Node {
         }
         drop(f);
         if spec.expire_sessions || spec.bmc_reboot_ms.is_some() {
+            lock(&self.state).sessions.clear();
+        }
+    }
+
+    /// Whether the node serves without a `SessionService`, taking HTTP Basic only.
+    pub fn basic_auth_only(&self) -> bool {
+        self.basic_auth_only.load(Ordering::Relaxed)
+    }
+
+    /// Switches [`Self::basic_auth_only`]; turning it on ends every session (their service is
+    /// gone).
+    pub fn set_basic_auth_only(&self, on: bool) {
+        self.basic_auth_only.store(on, Ordering::Relaxed);
+        if on {
             lock(&self.state).sessions.clear();
         }
     }
@@ -345,6 +363,18 @@ impl NodeHandle {
             "http"
         };
         format!("{scheme}://{}", self.node.addr)
+    }
+
+    /// Whether the node serves without a `SessionService` and takes HTTP Basic only
+    /// ([`crate::MockBmcBuilder::basic_auth_only`]).
+    pub fn basic_auth_only(&self) -> bool {
+        self.node.basic_auth_only()
+    }
+
+    /// Switches the basic-auth-only mode of this node at run time (also `POST
+    /// /nodes/{i}/options` on the admin API). Turning it on ends every open session.
+    pub fn set_basic_auth_only(&self, on: bool) {
+        self.node.set_basic_auth_only(on);
     }
 
     /// Personality of the node.

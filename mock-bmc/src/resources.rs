@@ -235,8 +235,9 @@ pub(crate) fn metadata_xml() -> String {
     out
 }
 
-/// The `OData` service document.
-pub(crate) fn odata_doc() -> Value {
+/// The `OData` service document (without the session entries when there is no
+/// `SessionService`).
+pub(crate) fn odata_doc(basic_auth_only: bool) -> Value {
     let entries = [
         ("Service", "/redfish/v1/"),
         ("Systems", "/redfish/v1/Systems"),
@@ -248,9 +249,10 @@ pub(crate) fn odata_doc() -> Value {
         ("Registries", "/redfish/v1/Registries"),
         ("Sessions", "/redfish/v1/SessionService/Sessions"),
     ];
+    let has_sessions = !basic_auth_only;
     json!({
         "@odata.context": "/redfish/v1/$metadata",
-        "value": entries.iter().map(|(n, u)| json!({"name": n, "kind": "Singleton", "url": u})).collect::<Vec<_>>()
+        "value": entries.iter().filter(|(n, _)| has_sessions || !n.starts_with("Session")).map(|(n, u)| json!({"name": n, "kind": "Singleton", "url": u})).collect::<Vec<_>>()
     })
 }
 
@@ -297,6 +299,12 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
             });
             if let Some((k, v)) = oem(node, json!({})) {
                 root["Oem"] = json!({ k: v });
+            }
+            if node.basic_auth_only() {
+                if let Some(m) = root.as_object_mut() {
+                    m.remove("SessionService");
+                }
+                root["Links"] = json!({});
             }
             res(root, Allow::Get)
         }
@@ -613,6 +621,7 @@ pub(crate) fn render(node: &Node, st: &mut NodeState, segs: &[&str], now: Instan
                 .find(|t| t.name == crate::state::BIOS_JOB_NAME && task_id(node, t.id) == *jid)?;
             res(dell_job_body(node, st, t), Allow::Get)
         }
+        ["SessionService", ..] if node.basic_auth_only() => None,
         ["SessionService"] => res(
             json!({
                 "@odata.id": "/redfish/v1/SessionService",

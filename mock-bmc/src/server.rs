@@ -330,7 +330,10 @@ enum Auth {
 }
 
 fn authenticate(node: &Node, headers: &HeaderMap, now: Instant) -> Option<Auth> {
-    if let Some(token) = headers.get("x-auth-token").and_then(|v| v.to_str().ok()) {
+    // Without a SessionService there are no tokens: only the Authorization header counts.
+    if !node.basic_auth_only()
+        && let Some(token) = headers.get("x-auth-token").and_then(|v| v.to_str().ok())
+    {
         let mut st = lock(&node.state);
         st.expire_sessions(now);
         let s = st.sessions.iter_mut().find(|s| s.token == token)?;
@@ -747,7 +750,7 @@ async fn handle(
     }
     if path == "/redfish/v1/odata" {
         return if is_get {
-            Reply::json(StatusCode::OK, resources::odata_doc())
+            Reply::json(StatusCode::OK, resources::odata_doc(node.basic_auth_only()))
         } else {
             method_not_allowed(Allow::Get)
         };
@@ -990,6 +993,9 @@ async fn post_targets(
         return Some(method_not_allowed(Allow::Post));
     }
     if session_create {
+        if node.basic_auth_only() {
+            return Some(not_found(&full));
+        }
         return Some(create_session(node, bytes, now));
     }
     if action(&reset_target) {
