@@ -556,6 +556,14 @@ impl MockBmcBuilder {
             }
             None => None,
         };
+        tracing::info!(
+            nodes = nodes.len(),
+            personality = self.personality.name(),
+            tls = self.tls,
+            ipmi = self.ipmi,
+            first = %nodes.first().map(NodeHandle::url).unwrap_or_default(),
+            "mock BMC fleet started"
+        );
         Ok(MockBmcHandle {
             nodes,
             server_handles,

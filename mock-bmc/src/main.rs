@@ -91,8 +91,21 @@ fn parse_hex_key(text: &str) -> Result<IpmiKey, MockBmcError> {
     IpmiKey::from_bytes(&bytes)
 }
 
+/// Logs to stderr (stdout carries the one JSON line), filtered by `RUST_LOG`, `info` when it is
+/// unset or unparsable.
+fn install_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    install_tracing();
     match run(Args::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -180,7 +193,14 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
     writeln!(out, "{line}")?;
     out.flush()?;
     drop(out);
+    tracing::info!(
+        nodes = mock.len(),
+        personality = mock.personality().name(),
+        admin = ?mock.admin_addr(),
+        "serving until SIGINT or SIGTERM"
+    );
     wait_for_signal().await;
+    tracing::info!("shutting down");
     mock.shutdown();
     if let Some(path) = own_pem_file {
         let _ = std::fs::remove_file(path);

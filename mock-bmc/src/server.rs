@@ -483,6 +483,14 @@ pub(crate) async fn dispatch(State(node): State<Arc<Node>>, req: Request) -> Res
         handle(&node, &method, &parts.uri, &parts.headers, &bytes, now).await
     };
     let response = finish(&node, &method, reply);
+    // The path only: a query could carry anything, the request log keeps it redacted.
+    tracing::debug!(
+        node = node.index,
+        %method,
+        path = parts.uri.path(),
+        status = response.status().as_u16(),
+        "request"
+    );
     node.record(LogEntry {
         seq: 0,
         method: method.to_string(),
