@@ -498,6 +498,7 @@ impl MockBmcBuilder {
                 log: Mutex::new(node::RequestLog::default()),
                 addr: bound,
                 basic_auth_only: std::sync::atomic::AtomicBool::new(self.basic_auth_only),
+                background: Mutex::new(Vec::new()),
             });
             if let Some(spec) = &self.faults {
                 node.apply_faults(spec, now);

@@ -178,6 +178,9 @@ pub(crate) struct Node {
     /// Option `basic_auth_only` ([`crate::MockBmcBuilder::basic_auth_only`]): no
     /// `SessionService`, HTTP Basic only. Switchable at run time (handle, admin API).
     pub basic_auth_only: AtomicBool,
+    /// Background work of running tasks (asynchronous inserts), by task id, so that a DELETE
+    /// on the task monitor can stop it.
+    pub background: Mutex<Vec<(u32, tokio::task::AbortHandle)>>,
 }
 
 /// Locks a mutex, recovering the data if a previous holder panicked (state stays usable).

@@ -969,17 +969,34 @@ async fn post_targets(
     }
     if segs.first() == Some(&"TaskService") {
         if method != Method::GET && method != Method::HEAD && method != Method::DELETE {
-            return Some(method_not_allowed(Allow::Get));
+            return Some(method_not_allowed(Allow::GetDelete));
         }
         let tid = segs.get(2).copied().unwrap_or_default();
-        let st = node.state_at(now);
+        let mut st = node.state_at(now);
         let Some(task) = st
             .tasks
-            .iter()
+            .iter_mut()
             .find(|t| resources::task_id(node, t.id) == tid)
         else {
             return Some(not_found(&full));
         };
+        if method == Method::DELETE {
+            // DSP0266: a DELETE on the task monitor cancels the operation. One already over
+            // stays as it ended.
+            if matches!(task.state, TaskState::Pending | TaskState::Running) {
+                task.state = TaskState::Cancelled;
+                let id = task.id;
+                drop(st);
+                lock(&node.background).retain(|(task_id, handle)| {
+                    if *task_id == id {
+                        handle.abort();
+                    }
+                    *task_id != id
+                });
+            }
+            return Some(Reply::empty(StatusCode::NO_CONTENT));
+        }
+        let task = &*task;
         let body = resources::task_body(node, task);
         return Some(
             if matches!(task.state, TaskState::Pending | TaskState::Running) {
@@ -1276,7 +1293,10 @@ async fn insert_media(
         return insert_as_task(node, slot_idx, image, write_protected);
     }
     match load_image(node, slot_idx, image, write_protected).await {
-        Ok(()) => Reply::empty(StatusCode::NO_CONTENT),
+        Ok(slot) => {
+            store_media(node, slot_idx, slot);
+            Reply::empty(StatusCode::NO_CONTENT)
+        }
         Err((status, info)) => error(status, vec![info]),
     }
 }
@@ -1308,22 +1328,37 @@ fn insert_as_task(
         (id, body)
     };
     let background = node.clone();
-    tokio::spawn(async move {
+    let download = tokio::spawn(async move {
         let outcome = load_image(&background, slot_idx, image, write_protected).await;
         let mut st = lock(&background.state);
-        if let Some(task) = st.tasks.iter_mut().find(|t| t.id == id) {
-            match outcome {
-                Ok(()) => task.state = TaskState::Completed,
-                Err((_, info)) => {
-                    task.state = TaskState::Exception;
-                    task.message = info
-                        .get("Message")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
+        // A task cancelled meanwhile (DELETE on its monitor) stores nothing.
+        let Some(task) = st
+            .tasks
+            .iter_mut()
+            .find(|t| t.id == id && t.state == TaskState::Running)
+        else {
+            return;
+        };
+        match outcome {
+            Ok(slot) => {
+                task.state = TaskState::Completed;
+                if let Some(m) = st.media.get_mut(slot_idx) {
+                    *m = slot;
                 }
+            }
+            Err((_, info)) => {
+                task.state = TaskState::Exception;
+                task.message = info
+                    .get("Message")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
             }
         }
     });
+    let mut running = lock(&node.background);
+    running.retain(|(_, handle)| !handle.is_finished());
+    running.push((id, download.abort_handle()));
+    drop(running);
     let monitor = format!(
         "/redfish/v1/TaskService/TaskMonitors/{}",
         resources::task_id(node, id)
@@ -1333,14 +1368,14 @@ fn insert_as_task(
         .header(header::RETRY_AFTER, "1")
 }
 
-/// Downloads the image, checks it (ISO 9660 for CD slots, config drive) and stores it in the
-/// slot. `Err` carries the status and message a BMC answers for the failure.
+/// Downloads the image and checks it (ISO 9660 for CD slots, config drive): the slot to store.
+/// `Err` carries the status and message a BMC answers for the failure.
 async fn load_image(
     node: &Arc<Node>,
     slot_idx: usize,
     image: String,
     write_protected: bool,
-) -> Result<(), (StatusCode, Value)> {
+) -> Result<crate::state::MediaSlot, (StatusCode, Value)> {
     let p = node.profile();
     let action = "VirtualMedia.InsertMedia";
     let is_cd = p
@@ -1378,28 +1413,36 @@ async fn load_image(
     } else {
         (None, None)
     };
-    let mut st = lock(&node.state);
-    let Some(m) = st.media.get_mut(slot_idx) else {
-        return Err((
-            StatusCode::NOT_FOUND,
-            base_message(
-                "ResourceNotFound",
-                "The requested resource of type VirtualMedia was not found.".into(),
-                &["VirtualMedia"],
-                &[],
-                "Provide a valid resource identifier and resubmit the request.",
-            ),
-        ));
-    };
-    *m = crate::state::MediaSlot {
-        image: Some(image),
+    Ok(crate::state::MediaSlot {
+        // The slot keeps the URL without its user-info: `Image` is readable by every client.
+        image: Some(without_userinfo(&image)),
         inserted: true,
         write_protected,
         image_size: data.len() as u64,
         volume_label: label,
         config_drive,
-    };
-    Ok(())
+    })
+}
+
+/// Stores a loaded image in its slot.
+fn store_media(node: &Node, slot_idx: usize, slot: crate::state::MediaSlot) {
+    if let Some(m) = lock(&node.state).media.get_mut(slot_idx) {
+        *m = slot;
+    }
+}
+
+/// `url` without its user-info (`http://u:pw@host/x.iso` → `http://host/x.iso`); text that is
+/// not a URL, or has no user-info, is returned unchanged.
+pub(crate) fn without_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            // Both only fail for URLs that cannot carry user-info at all.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Why an image download failed; each maps to the error a BMC answers ([`fetch_failure_reply`]).

@@ -217,7 +217,7 @@ pub enum TaskState {
     Pending,
     /// Done.
     Completed,
-    /// Cancelled because the pending values were dropped.
+    /// Cancelled by a DELETE on its task monitor.
     Cancelled,
     /// In progress (an image being downloaded and checked).
     Running,

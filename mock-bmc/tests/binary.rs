@@ -337,7 +337,10 @@ fn logs_go_to_stderr_filtered_by_rust_log() {
     let default = run(None);
     assert!(default.contains("INFO"), "{default}");
     assert!(default.contains("mock BMC fleet started"), "{default}");
-    assert!(!default.contains("/redfish/v1/Chassis"), "no debug lines at info: {default}");
+    assert!(
+        !default.contains("/redfish/v1/Chassis"),
+        "no debug lines at info: {default}"
+    );
     let debug = run(Some("ferrofish_mock_bmc=debug"));
     assert!(debug.contains("DEBUG"), "{debug}");
     assert!(debug.contains("/redfish/v1/Chassis"), "{debug}");
