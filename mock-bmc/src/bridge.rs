@@ -201,6 +201,14 @@ impl IpmiNode for NodeIpmi {
         device_identity_of(self.node.shared.personality)
     }
 
+    fn is_reachable(&self) -> bool {
+        !self.node.bmc_rebooting(Instant::now())
+    }
+
+    fn restart_count(&self) -> u64 {
+        lock(&self.node.faults).bmc_restarts
+    }
+
     fn command_handled(&self, command: &HandledCommand<'_>) {
         self.node.record(LogEntry {
             seq: 0,

@@ -108,9 +108,11 @@
 //! IPMI commands go into the node's request log with Redfish requests, in one sequence (method
 //! `IPMI`, path `/ipmi/<command>`, data in hex, completion code as status; see [`LogEntry`]), so
 //! they count in [`NodeHandle::request_count`] and [`NodeHandle::count`]. The RMCP+ handshake
-//! and retransmissions answered from the reply cache are not logged. The Redfish fault controls
-//! ([`Faults`]) do not act on IPMI (a "BMC reboot" leaves the IPMI port answering); IPMI has its
-//! own ([`ipmi::IpmiFaults`]: drop every Nth reply, delay, refuse a suite).
+//! and retransmissions answered from the reply cache are not logged. A simulated BMC reboot
+//! ([`Faults::reboot_bmc`], `bmc_reboot_ms`) silences IPMI too: no datagram is answered while
+//! it lasts, and the IPMI sessions are lost with the Redfish ones. The other Redfish faults
+//! (latency, error answers, connection resets) do not act on IPMI, which has its own
+//! ([`ipmi::IpmiFaults`]: drop every Nth reply, delay, refuse a suite).
 //!
 //! # Scale
 //!

@@ -85,6 +85,8 @@ pub(crate) struct FaultState {
     pub power_factor: u32,
     pub image_fail_next: u32,
     pub unreachable_until: Option<Instant>,
+    /// Simulated BMC reboots so far (IPMI forgets its sessions at each).
+    pub bmc_restarts: u64,
 }
 
 /// A fault description, as accepted by the admin API (`POST /nodes/{i}/faults`) and the CLI
@@ -109,8 +111,8 @@ pub struct FaultSpec {
     pub power_slowdown: Option<u32>,
     /// Fail the next N image downloads as if the image server were unreachable.
     pub image_download_fail_next: Option<u32>,
-    /// Reboot the BMC now: unreachable (connections reset) for this many milliseconds, and
-    /// sessions are lost.
+    /// Reboot the BMC now: unreachable for this many milliseconds (Redfish connections reset,
+    /// IPMI datagrams unanswered), and the sessions of both are lost.
     pub bmc_reboot_ms: Option<u64>,
 }
 
@@ -243,6 +245,7 @@ impl Node {
         }
         if let Some(ms) = spec.bmc_reboot_ms {
             f.unreachable_until = Some(now + Duration::from_millis(ms));
+            f.bmc_restarts += 1;
         }
         drop(f);
         if spec.expire_sessions || spec.bmc_reboot_ms.is_some() {
@@ -262,6 +265,14 @@ impl Node {
         if on {
             lock(&self.state).sessions.clear();
         }
+    }
+
+    /// Whether the BMC is rebooting at `now` (the `bmc_reboot_ms` fault): Redfish connections
+    /// are reset and IPMI datagrams go unanswered.
+    pub fn bmc_rebooting(&self, now: Instant) -> bool {
+        lock(&self.faults)
+            .unreachable_until
+            .is_some_and(|t| now < t)
     }
 
     /// Whether a connection on this node must be dropped now (reboot window or reset fault).
@@ -596,17 +607,22 @@ impl Faults {
         self
     }
 
-    /// Reboots the BMC: unreachable for `down`, sessions lost.
+    /// Reboots the BMC: unreachable for `down` over Redfish and IPMI, sessions of both lost.
     pub fn reboot_bmc(&self, down: Duration) -> &Self {
-        lock(&self.node.faults).unreachable_until = Some(Instant::now() + down);
-        lock(&self.node.state).sessions.clear();
-        self
+        self.apply(&FaultSpec {
+            bmc_reboot_ms: Some(u64::try_from(down.as_millis()).unwrap_or(u64::MAX)),
+            ..FaultSpec::default()
+        })
     }
 
-    /// Clears every fault.
+    /// Clears every fault (a reboot under way ends now).
     pub fn clear(&self) -> &Self {
-        *lock(&self.node.faults) = FaultState {
+        let mut f = lock(&self.node.faults);
+        // The restart count is history, not a fault: IPMI must not forget sessions again.
+        let bmc_restarts = f.bmc_restarts;
+        *f = FaultState {
             power_factor: 1,
+            bmc_restarts,
             ..FaultState::default()
         };
         self

@@ -55,6 +55,11 @@ impl Responder {
         }
     }
 
+    /// Forgets every session, as a BMC does when it restarts.
+    pub(crate) fn forget_sessions(&mut self) {
+        self.sessions.clear();
+    }
+
     /// Number of sessions not yet idle for the timeout, half-open ones included.
     pub(crate) fn session_count(&mut self, now: Instant) -> usize {
         self.sessions.expire(now, self.config.idle_timeout);
