@@ -955,10 +955,7 @@ fn system(node: &Node, st: &mut NodeState, ps: &Paths, now: Instant) -> Value {
     if p.vmedia_location == VmediaLocation::System {
         sys["VirtualMedia"] = link(&ps.vmedia);
     }
-    if let Some(b) = &st.booted {
-        sys["BootProgress"] = json!({"LastState": if power == crate::state::PowerState::On { "OSRunning" } else { "None" }});
-        let _ = b;
-    }
+    sys["BootProgress"] = json!({"LastState": st.boot_progress(now, p, node.delays())});
     if let Some(k) = p.oem_key {
         let body = match k {
             "Hpe" => {

@@ -1388,7 +1388,7 @@ async fn load_image(
     };
     // Messages name the image without its user-info.
     let shown = strip_userinfo(&image);
-    let (label, config_drive) = if is_cd {
+    let (label, config_drive, bootable) = if is_cd {
         if !iso9660::has_iso9660_signature(&data) {
             return Err((
                 StatusCode::BAD_REQUEST,
@@ -1407,11 +1407,12 @@ async fn load_image(
             Ok(iso) => (
                 Some(iso.volume_label().to_owned()),
                 iso9660::config_drive_network(&iso).ok().flatten(),
+                iso.is_bootable(),
             ),
-            Err(_) => (None, None),
+            Err(_) => (None, None, false),
         }
     } else {
-        (None, None)
+        (None, None, false)
     };
     Ok(crate::state::MediaSlot {
         // The slot keeps the URL without its user-info: `Image` is readable by every client.
@@ -1421,6 +1422,7 @@ async fn load_image(
         image_size: data.len() as u64,
         volume_label: label,
         config_drive,
+        bootable,
     })
 }
 

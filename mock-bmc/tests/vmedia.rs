@@ -578,3 +578,89 @@ async fn stored_image_drops_user_info() {
         vec![("CD".to_owned(), format!("http://{img}/cd.iso"))]
     );
 }
+
+/// `BootProgress.LastState` follows the boot over Redfish: POST, then `OSBootStarted` and
+/// `OSRunning` from a bootable (El Torito) CD; a config drive carries no OS, so the node stays
+/// at `SystemHardwareInitializationComplete`.
+#[tokio::test]
+async fn boot_progress_follows_a_virtual_cd_boot() {
+    const ORDER: [&str; 5] = [
+        "None",
+        "MemoryInitializationStarted",
+        "SystemHardwareInitializationComplete",
+        "OSBootStarted",
+        "OSRunning",
+    ];
+    let bootable =
+        ferrofish_mock_bmc::iso9660::build_bootable_iso("OS_INSTALL", &[("readme.txt", b"os")]);
+    let img = image_server(vec![("/os.iso", bootable), ("/cd.iso", config_drive())]).await;
+    let on = Duration::from_millis(400);
+    let mock = ferrofish_mock_bmc::MockBmc::builder()
+        .power_delays(ferrofish_mock_bmc::PowerDelays {
+            on,
+            force_off: Duration::from_millis(10),
+            graceful_shutdown: Duration::from_millis(40),
+        })
+        .spawn()
+        .await
+        .unwrap();
+    let bmc = Bmc::new(mock.node(0));
+    let sys = "/redfish/v1/Systems/1";
+    let slot = "/redfish/v1/Systems/1/VirtualMedia/CD";
+    assert_eq!(bmc.get_json(sys).await["BootProgress"]["LastState"], "None");
+    for (image, last) in [
+        ("os.iso", "OSRunning"),
+        ("cd.iso", "SystemHardwareInitializationComplete"),
+    ] {
+        let r = bmc
+            .post(
+                &format!("{slot}/Actions/VirtualMedia.InsertMedia"),
+                json!({"Image": format!("http://{img}/{image}")}),
+            )
+            .await;
+        assert_eq!(r.status(), 204, "{image}");
+        let r = bmc
+            .patch(sys, json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}}))
+            .await;
+        assert_eq!(r.status(), 200);
+        let boots = bmc.node.view().boot_count;
+        let reset = if boots == 0 { "On" } else { "ForceRestart" };
+        assert_eq!(bmc.reset(sys, reset).await.status(), 204);
+        // Poll until well past POST and the OS boot; record every state seen, in order.
+        let deadline = std::time::Instant::now() + on * 3;
+        let mut seen: Vec<String> = Vec::new();
+        while std::time::Instant::now() < deadline || bmc.node.view().boot_count == boots {
+            let state = bmc.get_json(sys).await["BootProgress"]["LastState"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if seen.last() != Some(&state) {
+                seen.push(state);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            seen.last().map(String::as_str),
+            Some(last),
+            "{image}: {seen:?}"
+        );
+        // Whatever a loaded machine let us observe, it came in boot order.
+        let ranks: Vec<usize> = seen
+            .iter()
+            .map(|s| ORDER.iter().position(|o| o == s).expect("a known state"))
+            .collect();
+        let after_restart = ranks.iter().position(|&r| r <= 1).unwrap_or(0);
+        assert!(
+            ranks[after_restart..].windows(2).all(|w| w[0] < w[1]),
+            "{image}: {seen:?}"
+        );
+        assert_eq!(bmc.node.view().booted.unwrap().source, "Cd");
+        let r = bmc
+            .post(
+                &format!("{slot}/Actions/VirtualMedia.EjectMedia"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 204);
+    }
+}
