@@ -21,7 +21,7 @@ pub fn build_bootable_iso(volume_label: &str, files: &[(&str, &[u8])]) -> Vec<u8
 /// The boot system identifier of an El Torito boot record.
 pub(super) const EL_TORITO: &[u8; 23] = b"EL TORITO SPECIFICATION";
 
-/// A boot catalog: a validation entry (checksummed, key 55h AAh) and a bootable default entry
+/// A boot catalog: a validation entry (checksummed, key `55h AAh`) and a bootable default entry
 /// loading four 512-byte sectors from `image_lba` without emulation.
 fn boot_catalog(image_lba: u32) -> [u8; 64] {
     let mut catalog = [0u8; 64];
