@@ -131,30 +131,38 @@
 //! one file descriptor, two with IPMI: raise `ulimit -n` accordingly (10 000 nodes with IPMI need
 //! more than 20 000).
 
+mod admin;
+mod areas;
 pub mod bios;
 mod bridge;
 mod error;
+mod handle;
+mod ids;
 pub mod ipmi;
 pub mod iso9660;
+mod messages;
 mod node;
+mod paths;
 pub mod personality;
-mod resources;
-mod server;
+mod redact;
+mod reply;
+mod routes;
+mod service;
 pub mod state;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use secrecy::{ExposeSecret, SecretString};
 
 pub use error::MockBmcError;
-pub use node::{FailNext, FaultSpec, Faults, InventorySize, LogEntry, NodeHandle, NodeView};
+pub use handle::{Faults, NodeHandle, NodeView};
+pub use node::{FailNext, FaultSpec, InventorySize, LogEntry};
 pub use personality::{Personality, Profile};
 pub use state::{OverrideEnabled, PowerDelays, PowerState};
 
@@ -193,6 +201,7 @@ pub struct MockBmcBuilder {
     max_image_bytes: u64,
     insert_returns_task: bool,
     basic_auth_only: bool,
+    systems_per_node: u8,
     ipmi: bool,
     ipmi_listen: Option<SocketAddr>,
     ipmi_kg: Option<ipmi::IpmiKey>,
@@ -232,6 +241,7 @@ impl Default for MockBmcBuilder {
             max_image_bytes: 64 << 20,
             insert_returns_task: false,
             basic_auth_only: false,
+            systems_per_node: 1,
             ipmi: false,
             ipmi_listen: None,
             ipmi_kg: None,
@@ -351,6 +361,18 @@ impl MockBmcBuilder {
         self
     }
 
+    /// Systems each node serves (default 1, at most 16), as a multi-node chassis or blade
+    /// enclosure BMC does: `Systems/1`, `Systems/2`, ... (the personality's System id with
+    /// its trailing number counted up: `System.Embedded.2` on Dell). Each System has its own
+    /// power state machine, boot override, `BootProgress`, reset action and inventory; the BIOS
+    /// and the virtual media belong to the first, which is also the one IPMI and the
+    /// [`NodeHandle`] power and boot methods act on. [`Self::spawn`] refuses 0 or more than 16.
+    #[must_use]
+    pub fn systems_per_node(mut self, systems: u8) -> Self {
+        self.systems_per_node = systems;
+        self
+    }
+
     /// Also serve IPMI v2.0 (RMCP+ over UDP, cipher suites 17 and 3) on every node, on the
     /// same state as its Redfish side: node `i` on an ephemeral UDP port of its Redfish address
     /// (see [`Self::ipmi_listen`] to choose). The account is the Redfish one
@@ -401,6 +423,11 @@ impl MockBmcBuilder {
         if self.nodes == 0 {
             return Err(MockBmcError::InvalidConfig("nodes must be at least 1"));
         }
+        if !(1..=paths::MAX_SYSTEMS).contains(&self.systems_per_node) {
+            return Err(MockBmcError::InvalidConfig(
+                "systems per node must be between 1 and 16",
+            ));
+        }
         if self.node_faults.iter().any(|(i, _)| *i >= self.nodes) {
             return Err(MockBmcError::InvalidConfig(
                 "node faults name a node index beyond the fleet",
@@ -432,7 +459,7 @@ impl MockBmcBuilder {
             .map_err(|e| MockBmcError::Tls(e.to_string()))?;
         let basic_authorization = SecretString::from(format!(
             "Basic {}",
-            server::base64_encode(
+            service::auth::base64_encode(
                 format!("{}:{}", self.user, self.password.expose_secret()).as_bytes()
             )
         ));
@@ -446,7 +473,7 @@ impl MockBmcBuilder {
             http,
             max_image_bytes: self.max_image_bytes,
             insert_returns_task: self.insert_returns_task,
-            paths: resources::paths_of(self.personality.profile()),
+            paths: paths::paths_of(self.personality.profile(), self.systems_per_node),
             basic_authorization,
         });
         let (tls_config, cert_pem) = if self.tls {
@@ -492,7 +519,10 @@ impl MockBmcBuilder {
                 index,
                 shared: shared.clone(),
                 sizes,
-                state: Mutex::new(state::NodeState::new(shared.profile)),
+                state: Mutex::new(
+                    state::NodeState::new(shared.profile)
+                        .with_systems(usize::from(self.systems_per_node), shared.profile),
+                ),
                 faults: Mutex::new(node::FaultState {
                     power_factor: 1,
                     ..node::FaultState::default()
@@ -509,9 +539,9 @@ impl MockBmcBuilder {
                 node.apply_faults(spec, now);
             }
             let app = Router::new()
-                .fallback(server::dispatch)
+                .fallback(service::dispatch)
                 .with_state(node.clone());
-            let acceptor = server::FaultAcceptor { node: node.clone() };
+            let acceptor = service::connection::FaultAcceptor { node: node.clone() };
             let h = axum_server::Handle::new();
             server_handles.push(h.clone());
             if let Some(cfg) = &tls_config {
@@ -550,7 +580,7 @@ impl MockBmcBuilder {
                     .map_err(|source| MockBmcError::Bind { addr, source })?;
                 listener.set_nonblocking(true)?;
                 let bound = listener.local_addr()?;
-                let app = admin_router(nodes.clone());
+                let app = admin::router(nodes.clone());
                 let h = axum_server::Handle::new();
                 server_handles.push(h.clone());
                 let server = axum_server::from_tcp(listener)?.handle(h);
@@ -698,266 +728,6 @@ fn bind_listener(addr: SocketAddr) -> Result<std::net::TcpListener, MockBmcError
     };
     listener.set_nonblocking(true)?;
     Ok(listener)
-}
-
-type Fleet = Arc<Vec<NodeHandle>>;
-
-fn admin_router(nodes: Fleet) -> Router {
-    Router::new()
-        .route("/nodes", get(admin_list))
-        .route("/nodes/{i}", get(admin_view))
-        .route(
-            "/nodes/{i}/requests",
-            get(admin_requests).delete(admin_clear_requests),
-        )
-        .route(
-            "/nodes/{i}/faults",
-            post(admin_faults).delete(admin_clear_faults),
-        )
-        .route("/faults", post(admin_faults_all))
-        .route(
-            "/nodes/{i}/options",
-            get(admin_options_get).post(admin_options),
-        )
-        .route("/options", post(admin_options_all))
-        .route(
-            "/nodes/{i}/ipmi/faults",
-            get(admin_ipmi_faults_get)
-                .post(admin_ipmi_faults)
-                .delete(admin_clear_ipmi_faults),
-        )
-        .with_state(nodes)
-}
-
-/// A node as the admin API and the binary's JSON line describe it.
-fn node_entry(n: &NodeHandle) -> serde_json::Value {
-    serde_json::json!({
-        "index": n.index(),
-        "addr": n.addr().to_string(),
-        "url": n.url(),
-        "ipmi": n.ipmi_addr().map(|a| a.to_string()),
-        "basic_auth_only": n.basic_auth_only(),
-    })
-}
-
-async fn admin_list(State(nodes): State<Fleet>) -> impl IntoResponse {
-    axum::Json(nodes.iter().map(node_entry).collect::<Vec<_>>())
-}
-
-fn pick(nodes: &Fleet, i: usize) -> Result<&NodeHandle, (StatusCode, &'static str)> {
-    nodes.get(i).ok_or((StatusCode::NOT_FOUND, "no such node"))
-}
-
-async fn admin_view(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<impl IntoResponse, (StatusCode, &'static str)> {
-    Ok(axum::Json(pick(&nodes, i)?.view()))
-}
-
-async fn admin_requests(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<impl IntoResponse, (StatusCode, &'static str)> {
-    let n = pick(&nodes, i)?;
-    Ok(axum::Json(
-        serde_json::json!({"count": n.request_count(), "entries": n.requests()}),
-    ))
-}
-
-async fn admin_clear_requests(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<StatusCode, (StatusCode, &'static str)> {
-    pick(&nodes, i)?.clear_requests();
-    Ok(StatusCode::NO_CONTENT)
-}
-
-fn parse_spec(body: &[u8]) -> Result<FaultSpec, (StatusCode, String)> {
-    serde_json::from_slice(body).map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("invalid fault description: {e}"),
-        )
-    })
-}
-
-async fn admin_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, (StatusCode, String)> {
-    let spec = parse_spec(&body)?;
-    let n = nodes
-        .get(i)
-        .ok_or((StatusCode::NOT_FOUND, "no such node".to_owned()))?;
-    n.faults().apply(&spec);
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn admin_clear_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<StatusCode, (StatusCode, &'static str)> {
-    pick(&nodes, i)?.faults().clear();
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn admin_faults_all(
-    State(nodes): State<Fleet>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, (StatusCode, String)> {
-    let spec = parse_spec(&body)?;
-    for n in nodes.iter() {
-        n.faults().apply(&spec);
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Run-time options of a node as the admin API takes and shows them (`/nodes/{i}/options`).
-#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-struct OptionsBody {
-    /// [`MockBmcBuilder::basic_auth_only`]; absent: unchanged.
-    #[serde(default)]
-    basic_auth_only: Option<bool>,
-}
-
-impl OptionsBody {
-    fn of(n: &NodeHandle) -> Self {
-        OptionsBody {
-            basic_auth_only: Some(n.basic_auth_only()),
-        }
-    }
-
-    fn apply(&self, n: &NodeHandle) {
-        if let Some(on) = self.basic_auth_only {
-            n.set_basic_auth_only(on);
-        }
-    }
-}
-
-fn parse_options(body: &[u8]) -> Result<OptionsBody, (StatusCode, String)> {
-    serde_json::from_slice(body)
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid options: {e}")))
-}
-
-async fn admin_options_get(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<impl IntoResponse, (StatusCode, &'static str)> {
-    Ok(axum::Json(OptionsBody::of(pick(&nodes, i)?)))
-}
-
-async fn admin_options(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-    body: axum::body::Bytes,
-) -> Result<impl IntoResponse, (StatusCode, String)> {
-    let options = parse_options(&body)?;
-    let n = nodes
-        .get(i)
-        .ok_or((StatusCode::NOT_FOUND, "no such node".to_owned()))?;
-    options.apply(n);
-    Ok(axum::Json(OptionsBody::of(n)))
-}
-
-async fn admin_options_all(
-    State(nodes): State<Fleet>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, (StatusCode, String)> {
-    let options = parse_options(&body)?;
-    for n in nodes.iter() {
-        options.apply(n);
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// IPMI faults as the admin API takes and shows them (`/nodes/{i}/ipmi/faults`).
-#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-struct IpmiFaultBody {
-    /// Drop every Nth reply (`null`: none).
-    #[serde(default)]
-    drop_every_nth_reply: Option<u32>,
-    /// Delay before each reply, milliseconds.
-    #[serde(default)]
-    reply_delay_ms: u64,
-    /// Suite IDs (3, 17) refused in Open Session although still listed.
-    #[serde(default)]
-    refused_suites: Vec<u8>,
-}
-
-impl IpmiFaultBody {
-    fn into_faults(self) -> Result<ipmi::IpmiFaults, String> {
-        let refused_suites = self
-            .refused_suites
-            .iter()
-            .map(|id| match id {
-                3 => Ok(ipmi::CipherSuite::Suite3),
-                17 => Ok(ipmi::CipherSuite::Suite17),
-                other => Err(format!("cipher suite {other} is not served (3 or 17)")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(ipmi::IpmiFaults {
-            drop_every_nth_reply: self.drop_every_nth_reply,
-            reply_delay: std::time::Duration::from_millis(self.reply_delay_ms),
-            refused_suites,
-        })
-    }
-
-    fn of(faults: &ipmi::IpmiFaults) -> Self {
-        IpmiFaultBody {
-            drop_every_nth_reply: faults.drop_every_nth_reply,
-            reply_delay_ms: u64::try_from(faults.reply_delay.as_millis()).unwrap_or(u64::MAX),
-            refused_suites: faults.refused_suites.iter().map(|s| s.id()).collect(),
-        }
-    }
-}
-
-fn pick_ipmi(nodes: &Fleet, i: usize) -> Result<&ipmi::IpmiServerHandle, (StatusCode, String)> {
-    let n = nodes
-        .get(i)
-        .ok_or((StatusCode::NOT_FOUND, "no such node".to_owned()))?;
-    n.ipmi().ok_or((
-        StatusCode::NOT_FOUND,
-        "this fleet serves no ipmi".to_owned(),
-    ))
-}
-
-async fn admin_ipmi_faults_get(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<impl IntoResponse, (StatusCode, String)> {
-    let server = pick_ipmi(&nodes, i)?;
-    Ok(axum::Json(IpmiFaultBody::of(&server.faults())))
-}
-
-async fn admin_ipmi_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, (StatusCode, String)> {
-    let server = pick_ipmi(&nodes, i)?;
-    let faults = serde_json::from_slice::<IpmiFaultBody>(&body)
-        .map_err(|e| e.to_string())
-        .and_then(IpmiFaultBody::into_faults)
-        .map_err(|e| {
-            (
-                StatusCode::BAD_REQUEST,
-                format!("invalid ipmi fault description: {e}"),
-            )
-        })?;
-    server.set_faults(faults);
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn admin_clear_ipmi_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<StatusCode, (StatusCode, String)> {
-    pick_ipmi(&nodes, i)?.set_faults(ipmi::IpmiFaults::default());
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Parses a [`FaultSpec`] from JSON text (the CLI's `--faults`).

@@ -350,6 +350,10 @@ pub struct NodeState {
     pub asset_tag: String,
     /// When the last boot ended POST and what it found (for `BootProgress`).
     last_boot: Option<(Instant, BootOutcome)>,
+    /// The node's further Systems ([`crate::MockBmcBuilder::systems_per_node`]): each has its
+    /// own power, boot override and boot record; sessions, tasks, media and BIOS jobs are the
+    /// BMC's and live here, on the first.
+    other_systems: Vec<NodeState>,
 }
 
 impl NodeState {
@@ -378,6 +382,27 @@ impl NodeState {
             locator_on: false,
             asset_tag: String::new(),
             last_boot: None,
+            other_systems: Vec::new(),
+        }
+    }
+
+    /// This state with `count` Systems in all (the first being this one).
+    #[must_use]
+    pub fn with_systems(mut self, count: usize, profile: &Profile) -> Self {
+        self.other_systems = (1..count).map(|_| NodeState::new(profile)).collect();
+        self
+    }
+
+    /// Number of Systems (at least 1).
+    pub fn system_count(&self) -> usize {
+        1 + self.other_systems.len()
+    }
+
+    /// System `i` (0-based; 0 is this state itself).
+    pub fn system_mut(&mut self, i: usize) -> Option<&mut NodeState> {
+        match i {
+            0 => Some(self),
+            _ => self.other_systems.get_mut(i - 1),
         }
     }
 

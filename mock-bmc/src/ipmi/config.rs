@@ -93,7 +93,7 @@ impl Clone for IpmiKey {
 
 impl PartialEq for IpmiKey {
     fn eq(&self, other: &Self) -> bool {
-        super::crypto::constant_time_eq(self.padded.expose_secret(), other.padded.expose_secret())
+        super::compare::constant_time_eq(self.padded.expose_secret(), other.padded.expose_secret())
     }
 }
 

@@ -31,6 +31,7 @@
 
 mod codec;
 mod commands;
+mod compare;
 mod config;
 mod crypto;
 mod node;

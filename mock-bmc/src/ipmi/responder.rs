@@ -8,8 +8,9 @@ use super::codec::{
     self, Datagram, OpenSessionGrant, OpenSessionRequest, Request, RmcppPacket, payload,
 };
 use super::commands::{self, BootParameters, CommandContext, app, cc, net_fn};
+use super::compare::constant_time_eq;
 use super::config::{CipherSuite, IpmiConfig, IpmiFaults, Privilege};
-use super::crypto::{RakpInputs, SessionKeys, SuiteHash, constant_time_eq};
+use super::crypto::{RakpInputs, SessionKeys, SuiteHash};
 use super::node::{HandledCommand, IpmiNode};
 use super::session::{
     ActiveSession, Handshake, SequenceWindow, Session, SessionState, SessionTable,
