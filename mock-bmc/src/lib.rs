@@ -13,6 +13,9 @@
 //! what the next Redfish GET shows, a Redfish boot override is what `ipmitool chassis bootparam
 //! get 5` reads (see [`ipmi`] and the mapping table below).
 //!
+//! Over 600 lines: most of this file is the crate documentation and the builder (one method
+//! per option); serving lives in the modules listed under "Where each area lives".
+//!
 //! It builds its own payloads and uses none of ferrofish's client crates, so a misunderstanding
 //! shared by client and mock cannot pass silently; DMTF's validators check it
 //! (`mock-bmc/conformance/run.sh`).
@@ -43,7 +46,7 @@
 //! ```text
 //! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro]
 //!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON] [--insert-returns-task]
-//!                    [--basic-auth-only]
+//!                    [--basic-auth-only] [--systems-per-node N]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
 //!                    [--ipmi 127.0.0.1:6230 [--ipmi-kg-hex HEX]]
 //! ```
@@ -68,6 +71,9 @@
 //! `--insert-returns-task` makes `InsertMedia` asynchronous ([`MockBmcBuilder::insert_returns_task`]).
 //! `--basic-auth-only` serves without a `SessionService`, HTTP Basic only
 //! ([`MockBmcBuilder::basic_auth_only`]); the JSON line then says `"basic_auth_only": true`.
+//! `--systems-per-node N` serves N Systems on each node ([`MockBmcBuilder::systems_per_node`]).
+//! The binary logs to stderr, filtered by `RUST_LOG` (default `info`; `debug` adds a line per
+//! request, path without query, never credentials).
 //!
 //! With `--tls`, `ca_pem_path` is the path of the self-signed certificate (PEM) every node
 //! presents; clients pin it or use it as their CA bundle.
@@ -130,6 +136,49 @@
 //! about the 7 000th listener (10 000 nodes took about 15 s; now about 0.5 s). Each node needs
 //! one file descriptor, two with IPMI: raise `ulimit -n` accordingly (10 000 nodes with IPMI need
 //! more than 20 000).
+//!
+//! # Boot progress
+//!
+//! Each System's `BootProgress.LastState` follows the boot: `None` while off or shutting down;
+//! during POST (the power-on delay) `MemoryInitializationStarted`, then
+//! `SystemHardwareInitializationComplete`; after POST, when what was booted carries an operating
+//! system (the disk, or a virtual CD whose ISO has an El Torito boot record,
+//! [`iso9660::build_bootable_iso`]), `OSBootStarted` for another power-on delay and then
+//! `OSRunning`; `SetupEntered` after a `BiosSetup` boot; and
+//! `SystemHardwareInitializationComplete` when nothing bootable was found (PXE, an empty CD
+//! slot, a config drive).
+//!
+//! # Where each area lives
+//!
+//! A request goes through `service` (faults, `OData-Version`, authentication, query, `ETag`,
+//! `$expand`, the request log), which finds its row in the one route table, `routes.rs`, and
+//! hands it to the area module that owns the resource:
+//!
+//! | area | module | owns |
+//! |---|---|---|
+//! | service root and metadata | `areas/root.rs` | `/redfish`, the service root, `$metadata`, `odata` |
+//! | sessions and accounts | `areas/sessions.rs` | `SessionService`, login and logout, accounts, roles |
+//! | systems with power and boot | `areas/systems.rs` | the Systems, `ComputerSystem.Reset`, the boot override PATCH, `BootProgress` |
+//! | BIOS | `areas/bios.rs` | `Bios`, the settings object PATCH (Dell jobs), `ResetBios`, the attribute registry files |
+//! | virtual media | `areas/vmedia.rs` | slots, insert and eject (actions or PATCH), the image download, asynchronous inserts |
+//! | tasks and jobs | `areas/tasks.rs` | `TaskService`, tasks, task monitors (DELETE cancels), Dell jobs |
+//! | inventory | `areas/inventory.rs` | processors, memory, storage, NICs, chassis, `PCIe` devices |
+//! | managers | `areas/managers.rs` | the Manager |
+//! | admin API | `admin.rs` | the loopback admin API above |
+//!
+//! Around them: `messages.rs` names every Base registry message (and the vendors' own) in one
+//! place, `reply.rs` turns a reply into the HTTP response, `state.rs` holds the pure state
+//! machines, `node.rs` a node's state, faults and log, `handle.rs` the public handles,
+//! `redact.rs` what the log keeps, `bridge.rs` the IPMI view of a node, `ipmi/` the RMCP+
+//! server, `personality.rs` the vendor quirks as data.
+//!
+//! To add a route: add a variant to the area's enum in `routes.rs` and a row to `ROUTES` (its
+//! path pattern with placeholders such as `{system}` or `{id}`, the methods it allows, and a
+//! `route_when` guard if only some personalities or options have it); then the arm in that
+//! area's `get` (and `patch`, `post` or `delete` if the row allows them). Messages come from
+//! `messages.rs`; add one there rather than writing a `MessageId` in an area. A new area is a
+//! new module under `areas/`, a variant of `routes::Resource`, and one arm in each dispatch
+//! function of `areas/mod.rs`.
 
 mod admin;
 mod areas;

@@ -62,6 +62,9 @@ struct Args {
     /// sushy-tools and many small BMCs do.
     #[arg(long)]
     basic_auth_only: bool,
+    /// Systems each node serves (1 to 16); BIOS, virtual media and IPMI act on the first.
+    #[arg(long, default_value_t = 1)]
+    systems_per_node: u8,
     /// IPMI BMC key (Kg) in hexadecimal, up to 20 bytes (as `ipmitool -y` takes it).
     #[arg(
         long,
@@ -135,7 +138,8 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         .admin_api(args.admin_listen)
         .power_delays(delays)
         .insert_returns_task(args.insert_returns_task)
-        .basic_auth_only(args.basic_auth_only);
+        .basic_auth_only(args.basic_auth_only)
+        .systems_per_node(args.systems_per_node);
     if let Some(f) = &args.faults {
         let mut fleet_wide_set = false;
         for (node, spec) in parse_node_fault_specs(f)? {

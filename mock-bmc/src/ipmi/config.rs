@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, ExposeSecretMut, SecretBox};
 
-use crate::MockBmcError;
+use crate::error::MockBmcError;
 
 /// An IPMI privilege level (IPMI v2.0 §6.8), ordered from lowest to highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use super::config::{IpmiConfig, IpmiFaults};
 use super::node::IpmiNode;
 use super::responder::Responder;
-use crate::MockBmcError;
+use crate::error::MockBmcError;
 
 /// Largest datagram read; RMCP+ packets of this server's commands are far smaller.
 const MAX_DATAGRAM: usize = 1024;
