@@ -487,6 +487,15 @@ pub(crate) fn resolve<'a>(node: &Node, path: &'a str) -> Option<Matched<'a>> {
 }
 
 fn match_pattern<'a>(node: &Node, pattern: &str, segs: &[&'a str]) -> Option<Params<'a>> {
+    // Most rows differ in length from the path: a byte count rules them out cheaply.
+    let pattern_len = if pattern.is_empty() {
+        0
+    } else {
+        1 + pattern.bytes().filter(|b| *b == b'/').count()
+    };
+    if pattern_len != segs.len() {
+        return None;
+    }
     let p = node.profile();
     let mut params = Params::default();
     let mut parts = pattern.split('/').filter(|s| !s.is_empty());
@@ -512,4 +521,32 @@ fn match_pattern<'a>(node: &Node, pattern: &str, segs: &[&'a str]) -> Option<Par
         }
     }
     parts.next().is_none().then_some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_well_formed_and_placeholders_known() {
+        for route in ROUTES {
+            for part in route.pattern.split('/').filter(|p| p.starts_with('{')) {
+                assert!(
+                    matches!(
+                        part,
+                        "{system}"
+                            | "{manager}"
+                            | "{chassis}"
+                            | "{settings}"
+                            | "{registry}"
+                            | "{slot}"
+                            | "{id}"
+                    ),
+                    "{}: {part}",
+                    route.pattern
+                );
+            }
+            assert!(!route.pattern.starts_with('/') && !route.pattern.ends_with('/'));
+        }
+    }
 }
