@@ -23,7 +23,7 @@ for tool in rf_service_validator rf_protocol_validator; do
     fi
 done
 cargo build -q -p ferrofish-mock-bmc --bin ferrofish-mock-bmc --manifest-path "$repo/Cargo.toml" || exit 1
-bin="$repo/target/debug/ferrofish-mock-bmc"
+bin="${CARGO_TARGET_DIR:-$repo/target}/debug/ferrofish-mock-bmc"
 personalities=("$@")
 [ ${#personalities[@]} -eq 0 ] && personalities=(generic dell hpe lenovo supermicro)
 failed=0

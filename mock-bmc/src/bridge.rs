@@ -135,7 +135,7 @@ pub(crate) fn device_identity_of(personality: Personality) -> DeviceIdentity {
 /// The 16-byte system GUID of node `index`: its Redfish `UUID`, least significant byte first
 /// as IPMI sends GUIDs.
 pub(crate) fn guid_of(index: usize) -> [u8; 16] {
-    let uuid = crate::resources::uuid_for(index as u64);
+    let uuid = crate::ids::uuid_for(index as u64);
     let hex: Vec<u8> = uuid
         .bytes()
         .filter(u8::is_ascii_hexdigit)
@@ -199,6 +199,14 @@ impl IpmiNode for NodeIpmi {
 
     fn device_identity(&self) -> DeviceIdentity {
         device_identity_of(self.node.shared.personality)
+    }
+
+    fn is_reachable(&self) -> bool {
+        !self.node.bmc_rebooting(Instant::now())
+    }
+
+    fn restart_count(&self) -> u64 {
+        lock(&self.node.faults).bmc_restarts
     }
 
     fn command_handled(&self, command: &HandledCommand<'_>) {
@@ -468,7 +476,7 @@ mod tests {
 
     #[test]
     fn guid_is_the_redfish_uuid_reversed() {
-        let uuid = crate::resources::uuid_for(7).replace('-', "");
+        let uuid = crate::ids::uuid_for(7).replace('-', "");
         let guid = guid_of(7);
         let back = guid.iter().rev().fold(String::new(), |mut out, b| {
             let _ = write!(out, "{b:02x}");

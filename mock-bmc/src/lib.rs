@@ -13,6 +13,9 @@
 //! what the next Redfish GET shows, a Redfish boot override is what `ipmitool chassis bootparam
 //! get 5` reads (see [`ipmi`] and the mapping table below).
 //!
+//! Over 600 lines: most of this file is the crate documentation and the builder (one method
+//! per option); serving lives in the modules listed under "Where each area lives".
+//!
 //! It builds its own payloads and uses none of ferrofish's client crates, so a misunderstanding
 //! shared by client and mock cannot pass silently; DMTF's validators check it
 //! (`mock-bmc/conformance/run.sh`).
@@ -43,6 +46,7 @@
 //! ```text
 //! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro]
 //!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON] [--insert-returns-task]
+//!                    [--basic-auth-only] [--systems-per-node N]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
 //!                    [--ipmi 127.0.0.1:6230 [--ipmi-kg-hex HEX]]
 //! ```
@@ -56,6 +60,7 @@
 //! ```json
 //! {"personality":"dell","tls":false,"user":"admin","admin":"http://127.0.0.1:40001",
 //!  "ca_pem_path":null,
+//!  "basic_auth_only":false,
 //!  "nodes":[{"index":0,"addr":"127.0.0.1:8000","url":"http://127.0.0.1:8000","ipmi":"127.0.0.1:6230"}]}
 //! ```
 //!
@@ -64,6 +69,11 @@
 //! `--faults` takes a [`FaultSpec`] (armed on every node) or an array of them; an entry with
 //! `"node": i` is armed on node `i` only ([`parse_node_fault_specs`]).
 //! `--insert-returns-task` makes `InsertMedia` asynchronous ([`MockBmcBuilder::insert_returns_task`]).
+//! `--basic-auth-only` serves without a `SessionService`, HTTP Basic only
+//! ([`MockBmcBuilder::basic_auth_only`]); the JSON line then says `"basic_auth_only": true`.
+//! `--systems-per-node N` serves N Systems on each node ([`MockBmcBuilder::systems_per_node`]).
+//! The binary logs to stderr, filtered by `RUST_LOG` (default `info`; `debug` adds a line per
+//! request, path without query, never credentials).
 //!
 //! With `--tls`, `ca_pem_path` is the path of the self-signed certificate (PEM) every node
 //! presents; clients pin it or use it as their CA bundle.
@@ -74,7 +84,7 @@
 //!
 //! | route | meaning |
 //! |---|---|
-//! | `GET /nodes` | every node: index, addr, url, ipmi (`host:port` or `null`) |
+//! | `GET /nodes` | every node: index, addr, url, ipmi (`host:port` or `null`), `basic_auth_only` |
 //! | `GET /nodes/{i}` | [`NodeView`]: power, boot override, BIOS changed/pending, inserted media, last boot and static address, sessions |
 //! | `GET /nodes/{i}/requests` | `{"count": N, "entries": [`[`LogEntry`]`...]}` |
 //! | `DELETE /nodes/{i}/requests` | forget the log |
@@ -84,6 +94,9 @@
 //! | `GET /nodes/{i}/ipmi/faults` | the node's IPMI faults: `{"drop_every_nth_reply": N or null, "reply_delay_ms": M, "refused_suites": [17]}` |
 //! | `POST /nodes/{i}/ipmi/faults` | replace them (same body, every field optional; 404 without IPMI) |
 //! | `DELETE /nodes/{i}/ipmi/faults` | clear them |
+//! | `GET /nodes/{i}/options` | the node's run-time options: `{"basic_auth_only": false}` |
+//! | `POST /nodes/{i}/options` | change them (every field optional), answers the new options |
+//! | `POST /options` | change them on every node |
 //!
 //! # IPMI on the fleet
 //!
@@ -101,9 +114,11 @@
 //! IPMI commands go into the node's request log with Redfish requests, in one sequence (method
 //! `IPMI`, path `/ipmi/<command>`, data in hex, completion code as status; see [`LogEntry`]), so
 //! they count in [`NodeHandle::request_count`] and [`NodeHandle::count`]. The RMCP+ handshake
-//! and retransmissions answered from the reply cache are not logged. The Redfish fault controls
-//! ([`Faults`]) do not act on IPMI (a "BMC reboot" leaves the IPMI port answering); IPMI has its
-//! own ([`ipmi::IpmiFaults`]: drop every Nth reply, delay, refuse a suite).
+//! and retransmissions answered from the reply cache are not logged. A simulated BMC reboot
+//! ([`Faults::reboot_bmc`], `bmc_reboot_ms`) silences IPMI too: no datagram is answered while
+//! it lasts, and the IPMI sessions are lost with the Redfish ones. The other Redfish faults
+//! (latency, error answers, connection resets) do not act on IPMI, which has its own
+//! ([`ipmi::IpmiFaults`]: drop every Nth reply, delay, refuse a suite).
 //!
 //! # Scale
 //!
@@ -121,31 +136,82 @@
 //! about the 7 000th listener (10 000 nodes took about 15 s; now about 0.5 s). Each node needs
 //! one file descriptor, two with IPMI: raise `ulimit -n` accordingly (10 000 nodes with IPMI need
 //! more than 20 000).
+//!
+//! # Boot progress
+//!
+//! Each System's `BootProgress.LastState` follows the boot: `None` while off or shutting down;
+//! during POST (the power-on delay) `MemoryInitializationStarted`, then
+//! `SystemHardwareInitializationComplete`; after POST, when what was booted carries an operating
+//! system (the disk, or a virtual CD whose ISO has an El Torito boot record,
+//! [`iso9660::build_bootable_iso`]), `OSBootStarted` for another power-on delay and then
+//! `OSRunning`; `SetupEntered` after a `BiosSetup` boot; and
+//! `SystemHardwareInitializationComplete` when nothing bootable was found (PXE, an empty CD
+//! slot, a config drive).
+//!
+//! # Where each area lives
+//!
+//! A request goes through `service` (faults, `OData-Version`, authentication, query, `ETag`,
+//! `$expand`, the request log), which finds its row in the one route table, `routes.rs`, and
+//! hands it to the area module that owns the resource:
+//!
+//! | area | module | owns |
+//! |---|---|---|
+//! | service root and metadata | `areas/root.rs` | `/redfish`, the service root, `$metadata`, `odata` |
+//! | sessions and accounts | `areas/sessions.rs` | `SessionService`, login and logout, accounts, roles |
+//! | systems with power and boot | `areas/systems.rs` | the Systems, `ComputerSystem.Reset`, the boot override PATCH, `BootProgress` |
+//! | BIOS | `areas/bios.rs` | `Bios`, the settings object PATCH (Dell jobs), `ResetBios`, the attribute registry files |
+//! | virtual media | `areas/vmedia.rs` | slots, insert and eject (actions or PATCH), the image download, asynchronous inserts |
+//! | tasks and jobs | `areas/tasks.rs` | `TaskService`, tasks, task monitors (DELETE cancels), Dell jobs |
+//! | inventory | `areas/inventory.rs` | processors, memory, storage, NICs, chassis, `PCIe` devices |
+//! | managers | `areas/managers.rs` | the Manager |
+//! | admin API | `admin.rs` | the loopback admin API above |
+//!
+//! Around them: `messages.rs` names every Base registry message (and the vendors' own) in one
+//! place, `reply.rs` turns a reply into the HTTP response, `state.rs` holds the pure state
+//! machines, `node.rs` a node's state, faults and log, `handle.rs` the public handles,
+//! `redact.rs` what the log keeps, `bridge.rs` the IPMI view of a node, `ipmi/` the RMCP+
+//! server, `personality.rs` the vendor quirks as data.
+//!
+//! To add a route: add a variant to the area's enum in `routes.rs` and a row to `ROUTES` (its
+//! path pattern with placeholders such as `{system}` or `{id}`, the methods it allows, and a
+//! `route_when` guard if only some personalities or options have it); then the arm in that
+//! area's `get` (and `patch`, `post` or `delete` if the row allows them). Messages come from
+//! `messages.rs`; add one there rather than writing a `MessageId` in an area. A new area is a
+//! new module under `areas/`, a variant of `routes::Resource`, and one arm in each dispatch
+//! function of `areas/mod.rs`.
 
+mod admin;
+mod areas;
 pub mod bios;
 mod bridge;
 mod error;
+mod handle;
+mod ids;
 pub mod ipmi;
 pub mod iso9660;
+mod messages;
 mod node;
+mod paths;
 pub mod personality;
-mod resources;
-mod server;
+mod redact;
+mod reply;
+mod routes;
+mod service;
 pub mod state;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use secrecy::{ExposeSecret, SecretString};
 
 pub use error::MockBmcError;
-pub use node::{FailNext, FaultSpec, Faults, InventorySize, LogEntry, NodeHandle, NodeView};
+pub use handle::{Faults, NodeHandle, NodeView};
+pub use node::{FailNext, FaultSpec, InventorySize, LogEntry};
 pub use personality::{Personality, Profile};
 pub use state::{OverrideEnabled, PowerDelays, PowerState};
 
@@ -167,6 +233,7 @@ impl MockBmc {
 }
 
 /// Configures and starts a fleet of mock BMCs.
+#[allow(clippy::struct_excessive_bools)] // each bool is one independent on/off option
 pub struct MockBmcBuilder {
     nodes: usize,
     personality: Personality,
@@ -182,6 +249,8 @@ pub struct MockBmcBuilder {
     node_faults: Vec<(usize, FaultSpec)>,
     max_image_bytes: u64,
     insert_returns_task: bool,
+    basic_auth_only: bool,
+    systems_per_node: u8,
     ipmi: bool,
     ipmi_listen: Option<SocketAddr>,
     ipmi_kg: Option<ipmi::IpmiKey>,
@@ -220,6 +289,8 @@ impl Default for MockBmcBuilder {
             node_faults: Vec::new(),
             max_image_bytes: 64 << 20,
             insert_returns_task: false,
+            basic_auth_only: false,
+            systems_per_node: 1,
             ipmi: false,
             ipmi_listen: None,
             ipmi_kg: None,
@@ -327,6 +398,30 @@ impl MockBmcBuilder {
         self
     }
 
+    /// Serve without a `SessionService`, taking HTTP Basic authentication only (default off,
+    /// any personality), as many small BMCs and emulators do (sushy-tools among them): the
+    /// service root links no `SessionService` and has no `Links.Sessions`, everything under
+    /// `/redfish/v1/SessionService` answers 404 (a session login `POST` included, with or
+    /// without credentials), and `X-Auth-Token` is not accepted. Switchable per node at run
+    /// time ([`NodeHandle::set_basic_auth_only`], admin `POST /nodes/{i}/options`).
+    #[must_use]
+    pub fn basic_auth_only(mut self, on: bool) -> Self {
+        self.basic_auth_only = on;
+        self
+    }
+
+    /// Systems each node serves (default 1, at most 16), as a multi-node chassis or blade
+    /// enclosure BMC does: `Systems/1`, `Systems/2`, ... (the personality's System id with
+    /// its trailing number counted up: `System.Embedded.2` on Dell). Each System has its own
+    /// power state machine, boot override, `BootProgress`, reset action and inventory; the BIOS
+    /// and the virtual media belong to the first, which is also the one IPMI and the
+    /// [`NodeHandle`] power and boot methods act on. [`Self::spawn`] refuses 0 or more than 16.
+    #[must_use]
+    pub fn systems_per_node(mut self, systems: u8) -> Self {
+        self.systems_per_node = systems;
+        self
+    }
+
     /// Also serve IPMI v2.0 (RMCP+ over UDP, cipher suites 17 and 3) on every node, on the
     /// same state as its Redfish side: node `i` on an ephemeral UDP port of its Redfish address
     /// (see [`Self::ipmi_listen`] to choose). The account is the Redfish one
@@ -377,6 +472,11 @@ impl MockBmcBuilder {
         if self.nodes == 0 {
             return Err(MockBmcError::InvalidConfig("nodes must be at least 1"));
         }
+        if !(1..=paths::MAX_SYSTEMS).contains(&self.systems_per_node) {
+            return Err(MockBmcError::InvalidConfig(
+                "systems per node must be between 1 and 16",
+            ));
+        }
         if self.node_faults.iter().any(|(i, _)| *i >= self.nodes) {
             return Err(MockBmcError::InvalidConfig(
                 "node faults name a node index beyond the fleet",
@@ -408,7 +508,7 @@ impl MockBmcBuilder {
             .map_err(|e| MockBmcError::Tls(e.to_string()))?;
         let basic_authorization = SecretString::from(format!(
             "Basic {}",
-            server::base64_encode(
+            service::auth::base64_encode(
                 format!("{}:{}", self.user, self.password.expose_secret()).as_bytes()
             )
         ));
@@ -422,7 +522,7 @@ impl MockBmcBuilder {
             http,
             max_image_bytes: self.max_image_bytes,
             insert_returns_task: self.insert_returns_task,
-            paths: resources::paths_of(self.personality.profile()),
+            paths: paths::paths_of(self.personality.profile(), self.systems_per_node),
             basic_authorization,
         });
         let (tls_config, cert_pem) = if self.tls {
@@ -468,13 +568,18 @@ impl MockBmcBuilder {
                 index,
                 shared: shared.clone(),
                 sizes,
-                state: Mutex::new(state::NodeState::new(shared.profile)),
+                state: Mutex::new(
+                    state::NodeState::new(shared.profile)
+                        .with_systems(usize::from(self.systems_per_node), shared.profile),
+                ),
                 faults: Mutex::new(node::FaultState {
                     power_factor: 1,
                     ..node::FaultState::default()
                 }),
                 log: Mutex::new(node::RequestLog::default()),
                 addr: bound,
+                basic_auth_only: std::sync::atomic::AtomicBool::new(self.basic_auth_only),
+                background: Mutex::new(Vec::new()),
             });
             if let Some(spec) = &self.faults {
                 node.apply_faults(spec, now);
@@ -483,9 +588,9 @@ impl MockBmcBuilder {
                 node.apply_faults(spec, now);
             }
             let app = Router::new()
-                .fallback(server::dispatch)
+                .fallback(service::dispatch)
                 .with_state(node.clone());
-            let acceptor = server::FaultAcceptor { node: node.clone() };
+            let acceptor = service::connection::FaultAcceptor { node: node.clone() };
             let h = axum_server::Handle::new();
             server_handles.push(h.clone());
             if let Some(cfg) = &tls_config {
@@ -524,7 +629,7 @@ impl MockBmcBuilder {
                     .map_err(|source| MockBmcError::Bind { addr, source })?;
                 listener.set_nonblocking(true)?;
                 let bound = listener.local_addr()?;
-                let app = admin_router(nodes.clone());
+                let app = admin::router(nodes.clone());
                 let h = axum_server::Handle::new();
                 server_handles.push(h.clone());
                 let server = axum_server::from_tcp(listener)?.handle(h);
@@ -533,6 +638,14 @@ impl MockBmcBuilder {
             }
             None => None,
         };
+        tracing::info!(
+            nodes = nodes.len(),
+            personality = self.personality.name(),
+            tls = self.tls,
+            ipmi = self.ipmi,
+            first = %nodes.first().map(NodeHandle::url).unwrap_or_default(),
+            "mock BMC fleet started"
+        );
         Ok(MockBmcHandle {
             nodes,
             server_handles,
@@ -664,201 +777,6 @@ fn bind_listener(addr: SocketAddr) -> Result<std::net::TcpListener, MockBmcError
     };
     listener.set_nonblocking(true)?;
     Ok(listener)
-}
-
-type Fleet = Arc<Vec<NodeHandle>>;
-
-fn admin_router(nodes: Fleet) -> Router {
-    Router::new()
-        .route("/nodes", get(admin_list))
-        .route("/nodes/{i}", get(admin_view))
-        .route(
-            "/nodes/{i}/requests",
-            get(admin_requests).delete(admin_clear_requests),
-        )
-        .route(
-            "/nodes/{i}/faults",
-            post(admin_faults).delete(admin_clear_faults),
-        )
-        .route("/faults", post(admin_faults_all))
-        .route(
-            "/nodes/{i}/ipmi/faults",
-            get(admin_ipmi_faults_get)
-                .post(admin_ipmi_faults)
-                .delete(admin_clear_ipmi_faults),
-        )
-        .with_state(nodes)
-}
-
-/// A node as the admin API and the binary's JSON line describe it.
-fn node_entry(n: &NodeHandle) -> serde_json::Value {
-    serde_json::json!({
-        "index": n.index(),
-        "addr": n.addr().to_string(),
-        "url": n.url(),
-        "ipmi": n.ipmi_addr().map(|a| a.to_string()),
-    })
-}
-
-async fn admin_list(State(nodes): State<Fleet>) -> impl IntoResponse {
-    axum::Json(nodes.iter().map(node_entry).collect::<Vec<_>>())
-}
-
-fn pick(nodes: &Fleet, i: usize) -> Result<&NodeHandle, (StatusCode, &'static str)> {
-    nodes.get(i).ok_or((StatusCode::NOT_FOUND, "no such node"))
-}
-
-async fn admin_view(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<impl IntoResponse, (StatusCode, &'static str)> {
-    Ok(axum::Json(pick(&nodes, i)?.view()))
-}
-
-async fn admin_requests(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<impl IntoResponse, (StatusCode, &'static str)> {
-    let n = pick(&nodes, i)?;
-    Ok(axum::Json(
-        serde_json::json!({"count": n.request_count(), "entries": n.requests()}),
-    ))
-}
-
-async fn admin_clear_requests(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<StatusCode, (StatusCode, &'static str)> {
-    pick(&nodes, i)?.clear_requests();
-    Ok(StatusCode::NO_CONTENT)
-}
-
-fn parse_spec(body: &[u8]) -> Result<FaultSpec, (StatusCode, String)> {
-    serde_json::from_slice(body).map_err(|e| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("invalid fault description: {e}"),
-        )
-    })
-}
-
-async fn admin_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, (StatusCode, String)> {
-    let spec = parse_spec(&body)?;
-    let n = nodes
-        .get(i)
-        .ok_or((StatusCode::NOT_FOUND, "no such node".to_owned()))?;
-    n.faults().apply(&spec);
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn admin_clear_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<StatusCode, (StatusCode, &'static str)> {
-    pick(&nodes, i)?.faults().clear();
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn admin_faults_all(
-    State(nodes): State<Fleet>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, (StatusCode, String)> {
-    let spec = parse_spec(&body)?;
-    for n in nodes.iter() {
-        n.faults().apply(&spec);
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// IPMI faults as the admin API takes and shows them (`/nodes/{i}/ipmi/faults`).
-#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-struct IpmiFaultBody {
-    /// Drop every Nth reply (`null`: none).
-    #[serde(default)]
-    drop_every_nth_reply: Option<u32>,
-    /// Delay before each reply, milliseconds.
-    #[serde(default)]
-    reply_delay_ms: u64,
-    /// Suite IDs (3, 17) refused in Open Session although still listed.
-    #[serde(default)]
-    refused_suites: Vec<u8>,
-}
-
-impl IpmiFaultBody {
-    fn into_faults(self) -> Result<ipmi::IpmiFaults, String> {
-        let refused_suites = self
-            .refused_suites
-            .iter()
-            .map(|id| match id {
-                3 => Ok(ipmi::CipherSuite::Suite3),
-                17 => Ok(ipmi::CipherSuite::Suite17),
-                other => Err(format!("cipher suite {other} is not served (3 or 17)")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(ipmi::IpmiFaults {
-            drop_every_nth_reply: self.drop_every_nth_reply,
-            reply_delay: std::time::Duration::from_millis(self.reply_delay_ms),
-            refused_suites,
-        })
-    }
-
-    fn of(faults: &ipmi::IpmiFaults) -> Self {
-        IpmiFaultBody {
-            drop_every_nth_reply: faults.drop_every_nth_reply,
-            reply_delay_ms: u64::try_from(faults.reply_delay.as_millis()).unwrap_or(u64::MAX),
-            refused_suites: faults.refused_suites.iter().map(|s| s.id()).collect(),
-        }
-    }
-}
-
-fn pick_ipmi(nodes: &Fleet, i: usize) -> Result<&ipmi::IpmiServerHandle, (StatusCode, String)> {
-    let n = nodes
-        .get(i)
-        .ok_or((StatusCode::NOT_FOUND, "no such node".to_owned()))?;
-    n.ipmi().ok_or((
-        StatusCode::NOT_FOUND,
-        "this fleet serves no ipmi".to_owned(),
-    ))
-}
-
-async fn admin_ipmi_faults_get(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<impl IntoResponse, (StatusCode, String)> {
-    let server = pick_ipmi(&nodes, i)?;
-    Ok(axum::Json(IpmiFaultBody::of(&server.faults())))
-}
-
-async fn admin_ipmi_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-    body: axum::body::Bytes,
-) -> Result<StatusCode, (StatusCode, String)> {
-    let server = pick_ipmi(&nodes, i)?;
-    let faults = serde_json::from_slice::<IpmiFaultBody>(&body)
-        .map_err(|e| e.to_string())
-        .and_then(IpmiFaultBody::into_faults)
-        .map_err(|e| {
-            (
-                StatusCode::BAD_REQUEST,
-                format!("invalid ipmi fault description: {e}"),
-            )
-        })?;
-    server.set_faults(faults);
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn admin_clear_ipmi_faults(
-    State(nodes): State<Fleet>,
-    Path(i): Path<usize>,
-) -> Result<StatusCode, (StatusCode, String)> {
-    pick_ipmi(&nodes, i)?.set_faults(ipmi::IpmiFaults::default());
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Parses a [`FaultSpec`] from JSON text (the CLI's `--faults`).

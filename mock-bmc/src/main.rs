@@ -58,6 +58,13 @@ struct Args {
     /// option, not tied to a personality).
     #[arg(long)]
     insert_returns_task: bool,
+    /// Serve without a session service: HTTP Basic authentication only (no session login), as
+    /// sushy-tools and many small BMCs do.
+    #[arg(long)]
+    basic_auth_only: bool,
+    /// Systems each node serves (1 to 16); BIOS, virtual media and IPMI act on the first.
+    #[arg(long, default_value_t = 1)]
+    systems_per_node: u8,
     /// IPMI BMC key (Kg) in hexadecimal, up to 20 bytes (as `ipmitool -y` takes it).
     #[arg(
         long,
@@ -87,8 +94,21 @@ fn parse_hex_key(text: &str) -> Result<IpmiKey, MockBmcError> {
     IpmiKey::from_bytes(&bytes)
 }
 
+/// Logs to stderr (stdout carries the one JSON line), filtered by `RUST_LOG`, `info` when it is
+/// unset or unparsable.
+fn install_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    install_tracing();
     match run(Args::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -117,7 +137,9 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         .credentials(args.user, args.password)
         .admin_api(args.admin_listen)
         .power_delays(delays)
-        .insert_returns_task(args.insert_returns_task);
+        .insert_returns_task(args.insert_returns_task)
+        .basic_auth_only(args.basic_auth_only)
+        .systems_per_node(args.systems_per_node);
     if let Some(f) = &args.faults {
         let mut fleet_wide_set = false;
         for (node, spec) in parse_node_fault_specs(f)? {
@@ -163,6 +185,7 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         "user": mock.user(),
         "admin": mock.admin_addr().map(|a| format!("http://{a}")),
         "ca_pem_path": ca_pem_path,
+        "basic_auth_only": args.basic_auth_only,
         "nodes": mock.nodes().iter().map(|n| serde_json::json!({
             "index": n.index(),
             "addr": n.addr().to_string(),
@@ -174,7 +197,14 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
     writeln!(out, "{line}")?;
     out.flush()?;
     drop(out);
+    tracing::info!(
+        nodes = mock.len(),
+        personality = mock.personality().name(),
+        admin = ?mock.admin_addr(),
+        "serving until SIGINT or SIGTERM"
+    );
     wait_for_signal().await;
+    tracing::info!("shutting down");
     mock.shutdown();
     if let Some(path) = own_pem_file {
         let _ = std::fs::remove_file(path);

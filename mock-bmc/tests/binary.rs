@@ -242,3 +242,109 @@ fn per_node_faults_from_the_command_line() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--basic-auth-only`: the JSON line says so, the root links no `SessionService`, session
+/// login is refused and HTTP Basic is served.
+#[test]
+fn basic_auth_only_from_the_command_line() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args(["--listen", "127.0.0.1:0", "--basic-auth-only"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("one line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    assert_eq!(v["basic_auth_only"], true);
+    let url = v["nodes"][0]["url"].as_str().expect("url").to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (root, login, system) = rt.block_on(async {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let root: serde_json::Value = http
+            .get(format!("{url}/redfish/v1/"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let login = http
+            .post(format!("{url}/redfish/v1/SessionService/Sessions"))
+            .json(&serde_json::json!({"UserName": "admin", "Password": "password"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        let system = http
+            .get(format!("{url}/redfish/v1/Systems/1"))
+            .basic_auth("admin", Some("password"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        (root, login, system)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(root.get("SessionService").is_none(), "{root}");
+    assert_eq!((login, system), (404, 200));
+}
+
+/// The binary logs to stderr through `RUST_LOG` (default `info`); stdout stays the one JSON line.
+#[test]
+fn logs_go_to_stderr_filtered_by_rust_log() {
+    let run = |rust_log: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"));
+        command
+            .args(["--listen", "127.0.0.1:0"])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(filter) = rust_log {
+            command.env("RUST_LOG", filter);
+        }
+        let mut child = command.spawn().expect("binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("one line");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("stdout is the json line");
+        let url = v["nodes"][0]["url"].as_str().expect("url").to_owned();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let r = http
+                .get(format!("{url}/redfish/v1/Chassis"))
+                .basic_auth("admin", Some("password"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        });
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let out = child.wait_with_output().expect("exits");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let default = run(None);
+    assert!(default.contains("INFO"), "{default}");
+    assert!(default.contains("mock BMC fleet started"), "{default}");
+    assert!(
+        !default.contains("/redfish/v1/Chassis"),
+        "no debug lines at info: {default}"
+    );
+    let debug = run(Some("ferrofish_mock_bmc=debug"));
+    assert!(debug.contains("DEBUG"), "{debug}");
+    assert!(debug.contains("/redfish/v1/Chassis"), "{debug}");
+    assert!(!debug.contains("password"), "{debug}");
+    let quiet = run(Some("error"));
+    assert!(!quiet.contains("INFO"), "{quiet}");
+}

@@ -152,3 +152,83 @@ async fn a_configuration_without_suites_is_refused() {
         Err(ferrofish_mock_bmc::MockBmcError::NoCipherSuite)
     ));
 }
+
+/// An RMCP+ Open Session Request for cipher suite 17 at Administrator privilege: it leaves a
+/// half-open session, which [`IpmiServerHandle::session_count`] counts.
+fn open_session_request(console_session_id: u32) -> Vec<u8> {
+    let mut payload = vec![0x01, 0x04, 0, 0];
+    payload.extend_from_slice(&console_session_id.to_le_bytes());
+    // Authentication HMAC-SHA256, integrity HMAC-SHA256-128, confidentiality AES-CBC-128.
+    for (kind, algorithm) in [(0u8, 0x03u8), (1, 0x04), (2, 0x01)] {
+        payload.extend_from_slice(&[kind, 0, 0, 0x08, algorithm, 0, 0, 0]);
+    }
+    let mut packet = vec![0x06, 0x00, 0xff, 0x07, 0x06, 0x10, 0, 0, 0, 0, 0, 0, 0, 0];
+    packet.extend_from_slice(&u16::try_from(payload.len()).unwrap().to_le_bytes());
+    packet.extend_from_slice(&payload);
+    packet
+}
+
+/// A simulated BMC reboot (the Redfish fault) silences the fleet node's IPMI port while it
+/// lasts, and the IPMI sessions are gone afterwards, as on a BMC that restarted.
+#[tokio::test]
+async fn bmc_reboot_silences_ipmi_and_drops_its_sessions() {
+    let mock = ferrofish_mock_bmc::MockBmc::builder()
+        .ipmi(true)
+        .spawn()
+        .await
+        .unwrap();
+    let node = mock.node(0);
+    let server = node.ipmi().expect("ipmi served").clone();
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.connect(server.local_addr()).await.unwrap();
+    let reply = exchange(&client, &open_session_request(0xA0A1_A2A3), REPLY_TIMEOUT)
+        .await
+        .expect("open session answered");
+    assert_eq!(reply[5], 0x11, "Open Session Response");
+    assert_eq!(server.session_count(), 1);
+    let log_before = node.request_count();
+
+    node.faults().reboot_bmc(Duration::from_millis(1500));
+    let started = Instant::now();
+    assert_eq!(exchange(&client, &ping(1), SILENCE).await, None, "ping");
+    assert_eq!(
+        exchange(&client, &AUTH_CAPS, SILENCE).await,
+        None,
+        "command"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "still in the window"
+    );
+    assert_eq!(
+        node.request_count(),
+        log_before,
+        "nothing executed meanwhile"
+    );
+    assert_eq!(server.session_count(), 0, "sessions lost with the reboot");
+
+    tokio::time::sleep(Duration::from_millis(1500).saturating_sub(started.elapsed())).await;
+    let pong = exchange(&client, &ping(2), REPLY_TIMEOUT)
+        .await
+        .expect("answers again after the reboot");
+    assert_eq!(pong[9], 2);
+    assert!(exchange(&client, &AUTH_CAPS, REPLY_TIMEOUT).await.is_some());
+    assert_eq!(server.session_count(), 0);
+
+    // Clearing the faults ends a reboot at once and does not count as another restart.
+    assert!(
+        exchange(&client, &open_session_request(7), REPLY_TIMEOUT)
+            .await
+            .is_some()
+    );
+    node.faults().reboot_bmc(Duration::from_secs(60));
+    assert_eq!(exchange(&client, &ping(3), SILENCE).await, None);
+    node.faults().clear();
+    assert!(exchange(&client, &ping(4), REPLY_TIMEOUT).await.is_some());
+    assert!(
+        exchange(&client, &open_session_request(8), REPLY_TIMEOUT)
+            .await
+            .is_some()
+    );
+    assert_eq!(server.session_count(), 1, "only the session opened after");
+}

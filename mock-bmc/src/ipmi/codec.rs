@@ -2,6 +2,9 @@
 //! headers, IPMI messages, Open Session and RAKP payloads. No I/O, no clock, no randomness.
 //!
 //! All multi-byte IPMI/RMCP+ fields are little-endian; only the ASF IANA number is big-endian.
+//!
+//! Over 600 lines: the codec is about 530 (one encoder/decoder pair per message); the rest
+//! are its round-trip tests.
 
 /// Why an incoming datagram was not understood. Such datagrams are dropped (a BMC does not
 /// answer garbage); the reason only goes to the debug log.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, ExposeSecretMut, SecretBox};
 
-use crate::MockBmcError;
+use crate::error::MockBmcError;
 
 /// An IPMI privilege level (IPMI v2.0 §6.8), ordered from lowest to highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,7 +93,7 @@ impl Clone for IpmiKey {
 
 impl PartialEq for IpmiKey {
     fn eq(&self, other: &Self) -> bool {
-        super::crypto::constant_time_eq(self.padded.expose_secret(), other.padded.expose_secret())
+        super::compare::constant_time_eq(self.padded.expose_secret(), other.padded.expose_secret())
     }
 }
 

@@ -232,11 +232,6 @@ impl SessionKeys {
     }
 }
 
-/// Compares without an early exit, so the time taken does not reveal the matching prefix.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     //! Known-answer tests. Every expected value below is transcribed from the ipmitool 1.8.19
@@ -424,6 +419,7 @@ mod tests {
 
     #[test]
     fn constant_time_eq_compares_whole_slices() {
+        use crate::ipmi::compare::constant_time_eq;
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));

@@ -31,8 +31,11 @@
 
 mod codec;
 mod commands;
+mod compare;
 mod config;
 mod crypto;
+#[doc(hidden)]
+pub(crate) mod fuzz;
 mod node;
 mod responder;
 mod server;
@@ -53,4 +56,4 @@ pub use server::{IpmiServer, IpmiServerHandle};
 /// [`MockBmcError::NoCipherSuite`]: crate::MockBmcError::NoCipherSuite
 /// [`MockBmcError::IpmiBind`]: crate::MockBmcError::IpmiBind
 #[deprecated(note = "use ferrofish_mock_bmc::MockBmcError, the crate's one error enum")]
-pub type IpmiServerError = crate::MockBmcError;
+pub type IpmiServerError = crate::error::MockBmcError;

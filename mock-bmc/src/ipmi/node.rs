@@ -25,6 +25,19 @@ pub trait IpmiNode: Send + Sync + 'static {
         DeviceIdentity::default()
     }
 
+    /// Whether the BMC answers at all now. While `false` every datagram is dropped unanswered
+    /// and nothing is executed, as during a BMC reboot. Always reachable by default; the
+    /// fleet's nodes follow their Redfish reboot fault ([`crate::FaultSpec::bmc_reboot_ms`]).
+    fn is_reachable(&self) -> bool {
+        true
+    }
+
+    /// How many times the BMC has restarted. When it changes the server forgets every session
+    /// (a rebooted BMC keeps none), so clients must open a new one. Constant 0 by default.
+    fn restart_count(&self) -> u64 {
+        0
+    }
+
     /// Called once for every IPMI command the server executed (pre-session and in-session,
     /// not for retransmissions answered from the reply cache, not for the session handshake),
     /// with the request data and the completion code answered. Nothing by default; the

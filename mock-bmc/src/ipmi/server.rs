@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use super::config::{IpmiConfig, IpmiFaults};
 use super::node::IpmiNode;
 use super::responder::Responder;
-use crate::MockBmcError;
+use crate::error::MockBmcError;
 
 /// Largest datagram read; RMCP+ packets of this server's commands are far smaller.
 const MAX_DATAGRAM: usize = 1024;
@@ -43,13 +43,19 @@ impl IpmiServer {
                 responder: Responder::new(config, entropy),
                 replies: 0,
                 in_session_replies_to_drop: 0,
+                restarts_seen: node.restart_count(),
             }),
         });
-        let task = tokio::spawn(serve(Arc::new(socket), node, Arc::clone(&shared)));
+        let task = tokio::spawn(serve(
+            Arc::new(socket),
+            Arc::clone(&node),
+            Arc::clone(&shared),
+        ));
         Ok(IpmiServerHandle {
             inner: Arc::new(HandleInner {
                 local_addr,
                 shared,
+                node,
                 task,
             }),
         })
@@ -62,11 +68,21 @@ pub struct IpmiServerHandle {
     inner: Arc<HandleInner>,
 }
 
-#[derive(Debug)]
 struct HandleInner {
     local_addr: SocketAddr,
     shared: Arc<Shared>,
+    /// The node served, to see its restarts from the handle too.
+    node: Arc<dyn IpmiNode>,
     task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for HandleInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandleInner")
+            .field("local_addr", &self.local_addr)
+            .field("shared", &self.shared)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for HandleInner {
@@ -105,11 +121,9 @@ impl IpmiServerHandle {
 
     /// Sessions currently open or opening (idle ones past the timeout are not counted).
     pub fn session_count(&self) -> usize {
-        self.inner
-            .shared
-            .lock()
-            .responder
-            .session_count(Instant::now())
+        let mut state = self.inner.shared.lock();
+        state.follow_restarts(self.inner.node.as_ref());
+        state.responder.session_count(Instant::now())
     }
 
     /// Stops the server; its port is released shortly after.
@@ -136,6 +150,19 @@ struct State {
     replies: u64,
     /// In-session replies still to drop ([`IpmiServerHandle::drop_next_in_session_replies`]).
     in_session_replies_to_drop: u32,
+    /// The node's [`IpmiNode::restart_count`] the sessions belong to.
+    restarts_seen: u64,
+}
+
+impl State {
+    /// Forgets the sessions when the node has restarted since they were opened.
+    fn follow_restarts(&mut self, node: &dyn IpmiNode) {
+        let restarts = node.restart_count();
+        if restarts != self.restarts_seen {
+            self.restarts_seen = restarts;
+            self.responder.forget_sessions();
+        }
+    }
 }
 
 impl std::fmt::Debug for State {
@@ -174,8 +201,13 @@ async fn serve(socket: Arc<UdpSocket>, node: Arc<dyn IpmiNode>, shared: Arc<Shar
         let Some(datagram) = buffer.get(..length) else {
             continue;
         };
+        if !node.is_reachable() {
+            tracing::debug!(%peer, "ipmi: bmc unreachable, datagram dropped");
+            continue;
+        }
         let (reply, delay) = {
             let mut state = shared.lock();
+            state.follow_restarts(node.as_ref());
             let Some(reply) = state
                 .responder
                 .handle(datagram, peer, Instant::now(), node.as_ref())

@@ -150,6 +150,11 @@ impl SessionTable {
     }
 
     /// Number of sessions, half-open ones included.
+    pub(crate) fn clear(&mut self) {
+        self.sessions.clear();
+    }
+
+    /// Number of sessions, half-open ones included.
     pub(crate) fn len(&self) -> usize {
         self.sessions.len()
     }

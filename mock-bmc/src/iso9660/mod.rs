@@ -15,6 +15,10 @@ const MAX_DESCRIPTORS: usize = 64;
 /// Bound on directory depth and directory size walked, so a hostile image cannot loop us.
 const MAX_DIR_BYTES: usize = 1 << 20;
 
+mod writer;
+
+pub use writer::{build_bootable_iso, build_iso};
+
 /// True when `data` carries "CD001" at byte 32769, the ISO 9660 standard identifier of the first
 /// volume descriptor (what BMCs check before they accept an image).
 pub fn has_iso9660_signature(data: &[u8]) -> bool {
@@ -35,6 +39,7 @@ pub struct IsoImage<'a> {
     root: Extent,
     joliet_root: Option<Extent>,
     volume_label: String,
+    bootable: bool,
 }
 
 fn slice<'a>(
@@ -70,6 +75,21 @@ fn ucs2_be(bytes: &[u8]) -> String {
     String::from_utf16_lossy(&units)
 }
 
+/// Whether the El Torito boot catalog at sector `lba` (2048-byte sectors whatever the logical
+/// block size) starts with a valid validation entry followed by a bootable default entry.
+fn has_bootable_catalog(data: &[u8], lba: u32) -> bool {
+    let Some(catalog) = (lba as usize)
+        .checked_mul(SECTOR)
+        .and_then(|at| data.get(at..at.checked_add(64)?))
+    else {
+        return false;
+    };
+    let sum = catalog[..32].chunks_exact(2).fold(0u16, |acc, w| {
+        acc.wrapping_add(u16::from_le_bytes([w[0], w[1]]))
+    });
+    catalog[0] == 1 && catalog[30..32] == [0x55, 0xAA] && sum == 0 && catalog[32] == 0x88
+}
+
 fn root_record(desc: &[u8]) -> Result<Extent, MockBmcError> {
     let rec = desc
         .get(156..190)
@@ -87,6 +107,7 @@ impl<'a> IsoImage<'a> {
         }
         let mut primary = None;
         let mut joliet = None;
+        let mut boot_catalog = None;
         for i in 0..MAX_DESCRIPTORS {
             let offset = DESCRIPTORS_START + i * SECTOR;
             let desc = slice(data, offset, SECTOR, "volume descriptor")?;
@@ -99,6 +120,9 @@ impl<'a> IsoImage<'a> {
                 1 if primary.is_none() => primary = Some(desc),
                 // A supplementary descriptor with a UCS-2 escape sequence is Joliet.
                 2 if matches!(&desc[88..91], b"%/@" | b"%/C" | b"%/E") => joliet = Some(desc),
+                0 if desc.get(7..7 + writer::EL_TORITO.len()) == Some(&writer::EL_TORITO[..]) => {
+                    boot_catalog = le_u32(desc, 71);
+                }
                 255 => break,
                 _ => {}
             }
@@ -129,7 +153,16 @@ impl<'a> IsoImage<'a> {
             root: root_record(primary)?,
             joliet_root,
             volume_label,
+            bootable: boot_catalog.is_some_and(|lba| has_bootable_catalog(data, lba)),
         })
+    }
+
+    /// Whether a firmware would boot the image: an El Torito boot record pointing at a boot
+    /// catalog whose validation entry checks out and whose default entry is bootable. The mock
+    /// takes such an image as carrying an operating system (`BootProgress` reaches
+    /// `OSRunning`); a config drive has none.
+    pub fn is_bootable(&self) -> bool {
+        self.bootable
     }
 
     /// The volume label (Joliet's when present, else the primary descriptor's), trailing
@@ -312,175 +345,6 @@ pub fn config_drive_network(
     Err(MockBmcError::ConfigDrive("no static ipv4 or ipv6 network"))
 }
 
-/// Builds a minimal ISO 9660 image (primary descriptor, terminator, root and nested directories,
-/// plain level-2 names) holding the given files. Used by tests and the test helpers to serve a
-/// real image; it is deliberately independent from the reader above except for the format.
-pub fn build_iso(volume_label: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
-    IsoBuilder::new(files).build(volume_label)
-}
-
-struct DirNode {
-    name: String,
-    dirs: Vec<DirNode>,
-    files: Vec<(String, Vec<u8>)>,
-    lba: u32,
-}
-
-struct IsoBuilder {
-    root: DirNode,
-}
-
-impl IsoBuilder {
-    fn new(files: &[(&str, &[u8])]) -> Self {
-        let mut root = DirNode {
-            name: String::new(),
-            dirs: Vec::new(),
-            files: Vec::new(),
-            lba: 0,
-        };
-        for (path, content) in files {
-            let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-            let Some((file, dirs)) = parts.split_last() else {
-                continue;
-            };
-            let mut node = &mut root;
-            for d in dirs {
-                let idx = if let Some(i) = node.dirs.iter().position(|x| x.name == *d) {
-                    i
-                } else {
-                    node.dirs.push(DirNode {
-                        name: (*d).to_owned(),
-                        dirs: Vec::new(),
-                        files: Vec::new(),
-                        lba: 0,
-                    });
-                    node.dirs.len() - 1
-                };
-                node = &mut node.dirs[idx];
-            }
-            node.files.push(((*file).to_owned(), content.to_vec()));
-        }
-        IsoBuilder { root }
-    }
-
-    #[allow(clippy::items_after_statements)]
-    fn build(mut self, label: &str) -> Vec<u8> {
-        // Layout: 16 system sectors, PVD (16), terminator (17), then one sector per directory,
-        // then file data.
-        let mut next = 18u32;
-        fn assign(d: &mut DirNode, next: &mut u32) {
-            d.lba = *next;
-            *next += 1;
-            for c in &mut d.dirs {
-                assign(c, next);
-            }
-        }
-        assign(&mut self.root, &mut next);
-        let mut data_sectors: Vec<(u32, Vec<u8>)> = Vec::new();
-        fn place(d: &DirNode, next: &mut u32, out: &mut Vec<(u32, Vec<u8>)>) {
-            for (_, content) in &d.files {
-                out.push((*next, content.clone()));
-                *next += (content.len().div_ceil(SECTOR)).max(1) as u32;
-            }
-            for c in &d.dirs {
-                place(c, next, out);
-            }
-        }
-        place(&self.root, &mut next, &mut data_sectors);
-        let total = next as usize;
-        let mut img = vec![0u8; total * SECTOR];
-        // Primary volume descriptor.
-        let pvd = &mut img[DESCRIPTORS_START..DESCRIPTORS_START + SECTOR];
-        pvd[0] = 1;
-        pvd[1..6].copy_from_slice(b"CD001");
-        pvd[6] = 1;
-        pvd[8..40].fill(b' ');
-        pvd[40..72].fill(b' ');
-        let l = label.as_bytes();
-        pvd[40..40 + l.len().min(32)].copy_from_slice(&l[..l.len().min(32)]);
-        both32(&mut pvd[80..88], total as u32);
-        both16(&mut pvd[120..124], 1);
-        both16(&mut pvd[124..128], 1);
-        both16(&mut pvd[128..132], SECTOR as u16);
-        pvd[881] = 1;
-        let root_rec = dir_record(&[0], self.root.lba, SECTOR as u32, true);
-        pvd[156..156 + root_rec.len()].copy_from_slice(&root_rec);
-        let term = &mut img[DESCRIPTORS_START + SECTOR..DESCRIPTORS_START + 2 * SECTOR];
-        term[0] = 255;
-        term[1..6].copy_from_slice(b"CD001");
-        term[6] = 1;
-        // Directories.
-        let mut file_iter = data_sectors.iter();
-        fn write_dir(
-            img: &mut [u8],
-            d: &DirNode,
-            parent_lba: u32,
-            files: &mut std::slice::Iter<'_, (u32, Vec<u8>)>,
-        ) {
-            let mut recs = Vec::new();
-            recs.extend(dir_record(&[0], d.lba, SECTOR as u32, true));
-            recs.extend(dir_record(&[1], parent_lba, SECTOR as u32, true));
-            let mut file_positions = Vec::new();
-            for (name, content) in &d.files {
-                if let Some((lba, _)) = files.next() {
-                    let ident = format!("{};1", name.to_ascii_uppercase());
-                    recs.extend(dir_record(
-                        ident.as_bytes(),
-                        *lba,
-                        content.len() as u32,
-                        false,
-                    ));
-                    file_positions.push(*lba);
-                }
-            }
-            for c in &d.dirs {
-                recs.extend(dir_record(
-                    c.name.to_ascii_uppercase().as_bytes(),
-                    c.lba,
-                    SECTOR as u32,
-                    true,
-                ));
-            }
-            let at = d.lba as usize * SECTOR;
-            let n = recs.len().min(SECTOR);
-            img[at..at + n].copy_from_slice(&recs[..n]);
-            for c in &d.dirs {
-                write_dir(img, c, d.lba, files);
-            }
-        }
-        let root_lba = self.root.lba;
-        write_dir(&mut img, &self.root, root_lba, &mut file_iter);
-        for (lba, content) in &data_sectors {
-            let at = *lba as usize * SECTOR;
-            img[at..at + content.len()].copy_from_slice(content);
-        }
-        img
-    }
-}
-
-fn both16(out: &mut [u8], v: u16) {
-    out[..2].copy_from_slice(&v.to_le_bytes());
-    out[2..4].copy_from_slice(&v.to_be_bytes());
-}
-
-fn both32(out: &mut [u8], v: u32) {
-    out[..4].copy_from_slice(&v.to_le_bytes());
-    out[4..8].copy_from_slice(&v.to_be_bytes());
-}
-
-fn dir_record(ident: &[u8], lba: u32, size: u32, dir: bool) -> Vec<u8> {
-    let len = 33 + ident.len() + usize::from(ident.len().is_multiple_of(2));
-    let mut r = vec![0u8; len];
-    r[0] = len as u8;
-    both32(&mut r[2..10], lba);
-    both32(&mut r[10..18], size);
-    r[25] = if dir { 2 } else { 0 };
-    both16(&mut r[28..32], 1);
-    r[32] = ident.len() as u8;
-    r[33..33 + ident.len()].copy_from_slice(ident);
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,6 +360,36 @@ mod tests {
         img[32769..32774].copy_from_slice(b"CD001");
         assert!(has_iso9660_signature(&img));
         assert!(!has_iso9660_signature(&img[..32770]));
+    }
+
+    #[test]
+    fn el_torito_boot_record_makes_an_image_bootable() {
+        let files: &[(&str, &[u8])] = &[("openstack/latest/network_data.json", NETWORK_DATA)];
+        let plain = build_iso("config-2", files);
+        assert!(!IsoImage::parse(&plain).unwrap().is_bootable());
+        let bootable = build_bootable_iso("OS_INSTALL", files);
+        let iso = IsoImage::parse(&bootable).unwrap();
+        assert!(iso.is_bootable());
+        assert_eq!(iso.volume_label(), "OS_INSTALL");
+        assert_eq!(
+            iso.read_file("openstack/latest/network_data.json").unwrap(),
+            Some(NETWORK_DATA),
+            "files stay readable behind the boot record"
+        );
+        // A catalog whose checksum or boot indicator is wrong does not boot.
+        for offset in [28, 30, 32] {
+            let mut broken = bootable.clone();
+            broken[19 * SECTOR + offset] ^= 0xFF;
+            assert!(
+                !IsoImage::parse(&broken).unwrap().is_bootable(),
+                "byte {offset} of the catalog"
+            );
+        }
+        // A boot record pointing beyond the image is not bootable, and no panic.
+        let mut dangling = bootable.clone();
+        dangling[DESCRIPTORS_START + SECTOR + 71..DESCRIPTORS_START + SECTOR + 75]
+            .copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(!IsoImage::parse(&dangling).unwrap().is_bootable());
     }
 
     #[test]

@@ -1,0 +1,51 @@
+//! Managers: the BMC itself (its virtual media and, on Dell, its job queue are linked from
+//! here and served by their own areas).
+
+use serde_json::{Value, json};
+
+use super::common::{Cx, collection, link, oem, status_ok};
+use crate::ids::uuid_for;
+use crate::personality::VmediaLocation;
+use crate::routes::ManagersRes;
+
+pub(crate) fn get(cx: &Cx<'_>, r: ManagersRes) -> Value {
+    let node = cx.node;
+    let p = node.profile();
+    let ps = &node.shared.paths;
+    let seed = node.index as u64;
+    match r {
+        ManagersRes::Collection => collection(
+            "/redfish/v1/Managers",
+            "ManagerCollection",
+            "Manager Collection",
+            [ps.manager.clone()],
+        ),
+        ManagersRes::Manager => {
+            let servers: Vec<Value> = ps.systems.iter().map(|s| link(s)).collect();
+            let mut m = json!({
+                "@odata.id": ps.manager,
+                "@odata.type": "#Manager.v1_24_0.Manager",
+                "Id": p.manager_id, "Name": "Manager",
+                "ManagerType": "BMC",
+                "Manufacturer": p.manufacturer, "Model": p.manager_model,
+                "FirmwareVersion": p.firmware_version,
+                "UUID": uuid_for(seed ^ 0x3a3),
+                "PowerState": "On",
+                "Status": status_ok(),
+                "Links": {"ManagerForServers": servers, "ManagerForChassis": [link(&ps.chassis)]},
+            });
+            if p.vmedia_location == VmediaLocation::Manager {
+                m["VirtualMedia"] = link(&ps.vmedia);
+            }
+            if let Some((k, v)) = oem(node, json!({})) {
+                m["Oem"] = json!({ k: v });
+            }
+            if p.bios_patch_creates_job {
+                // iDRAC links its job queue from the Manager's OEM links.
+                m["Links"]["Oem"] =
+                    json!({"Dell": {"Jobs": link(&format!("{}/Jobs", ps.manager))}});
+            }
+            m
+        }
+    }
+}
