@@ -1,6 +1,7 @@
 //! Integration tests of the facade and the examples against ferrofish's mock BMC and real
 //! peers (sushy-tools), compiled as one binary so the test suite links once.
 
+mod auth_vs_mock;
 mod inspect_example;
 mod inventory_vs_mock;
 #[cfg(feature = "ipmi")]

@@ -1,0 +1,74 @@
+//! The default login against the mock BMC's basic-auth-only switch (a service with no
+//! SessionService, like sushy-tools and many small BMCs): the same fallback the sushy-tools
+//! tests prove, fast and on every personality.
+
+use std::time::Duration;
+
+use ferrofish::redfish::{Error, RedfishClient};
+use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, Personality};
+use secrecy::SecretString;
+
+fn client(url: &str, password: &str) -> RedfishClient {
+    RedfishClient::builder(url)
+        .credentials(DEFAULT_USER, SecretString::from(password.to_owned()))
+        .request_timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn the_default_login_falls_back_to_basic_once_and_remembers_it() {
+    for personality in [Personality::Generic, Personality::Dell, Personality::Hpe] {
+        let mock = MockBmc::builder()
+            .personality(personality)
+            .basic_auth_only(true)
+            .spawn()
+            .await
+            .expect("mock");
+        let node = mock.node(0);
+        let redfish = client(&node.url(), DEFAULT_PASSWORD);
+        let system = redfish.systems().await.expect("systems").remove(0);
+        let inventory = system.inventory().await.expect("inventory");
+        assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+        system.power_state().await.expect("power state");
+        redfish.close().await.expect("close");
+
+        let log = node.requests();
+        let session_posts: Vec<_> = log
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.contains("Sessions"))
+            .collect();
+        assert_eq!(
+            session_posts.len(),
+            1,
+            "{personality:?}: one refused login, then Basic"
+        );
+        assert_ne!(session_posts[0].status / 100, 2, "{personality:?}");
+        assert!(
+            log.iter().all(|r| r.method != "DELETE"),
+            "{personality:?}: no session to delete"
+        );
+        // Every request after the refused login carried credentials and was answered.
+        let after_login = log
+            .iter()
+            .skip_while(|r| r.method != "POST")
+            .skip(1)
+            .filter(|r| r.status == 401)
+            .count();
+        assert_eq!(after_login, 0, "{personality:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_on_a_basic_only_bmc_is_an_authentication_error() {
+    let mock = MockBmc::builder()
+        .basic_auth_only(true)
+        .spawn()
+        .await
+        .expect("mock");
+    let node = mock.node(0);
+    let redfish = client(&node.url(), "not-the-password");
+    let err = redfish.system_ids().await.unwrap_err();
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("not-the-password"));
+}
