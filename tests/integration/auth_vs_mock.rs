@@ -1,5 +1,5 @@
 //! The default login against the mock BMC's basic-auth-only switch (a service with no
-//! SessionService, like sushy-tools and many small BMCs): the same fallback the sushy-tools
+//! `SessionService`, like sushy-tools and many small BMCs): the same fallback the sushy-tools
 //! tests prove, fast and on every personality.
 
 use std::time::Duration;
