@@ -102,13 +102,15 @@ async fn inspect(args: &Args, target: Target) -> Result<Vec<Inventory>, String> 
     let client = builder.build().map_err(|err| err.to_string())?;
 
     let result = async {
+        // Handles: listed with one expanded request where the BMC allows, and each System
+        // read there is not read again for its inventory.
         let systems = match &target.system {
-            Some(system) => vec![system.clone()],
-            None => client.system_ids().await?,
+            Some(system) => vec![client.system(system).await?],
+            None => client.systems().await?,
         };
         let mut inventories = Vec::with_capacity(systems.len());
         for system in &systems {
-            inventories.push(client.inventory(system).await?);
+            inventories.push(system.inventory().await?);
         }
         Ok::<_, ferrofish::redfish::Error>(inventories)
     }

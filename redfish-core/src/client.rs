@@ -627,7 +627,7 @@ impl RedfishClient {
         }
     }
 
-    async fn systems_path(&self) -> Result<String, Error> {
+    pub(crate) async fn systems_path(&self) -> Result<String, Error> {
         let root = self.inner.service_root().await?;
         Ok(root
             .systems

@@ -3,6 +3,7 @@
 //! virtual media of a system through it (its [`System::client`] and [`System::url`] and the
 //! public resource layer), never through crate-private items. See `docs/architecture.md`.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use url::Url;
@@ -19,6 +20,10 @@ use crate::{Error, Inventory, RedfishClient};
 pub struct System {
     client: RedfishClient,
     url: Url,
+    /// The System as an expanded listing returned it, used once by the first operation that
+    /// would read it again (so listing and inventory cost one round trip less); shared by
+    /// clones, taken by whichever uses it first.
+    listed: Arc<Mutex<Option<ComputerSystem>>>,
 }
 
 impl RedfishClient {
@@ -29,21 +34,48 @@ impl RedfishClient {
         Ok(System {
             client: self.clone(),
             url: self.system_url(system).await?,
+            listed: Arc::default(),
         })
     }
 
-    /// A handle on every member of the Systems collection.
+    /// A handle on every member of the Systems collection. Where the service expands
+    /// collections, the listing is one expanded request and each handle keeps its System for
+    /// its first [`System::inventory`] (one round trip less); elsewhere only the links are read.
     pub async fn systems(&self) -> Result<Vec<System>, Error> {
-        self.system_ids()
-            .await?
-            .iter()
-            .map(|id| {
-                Ok(System {
-                    client: self.clone(),
-                    url: self.resolve_link(id)?,
-                })
+        self.inner.prime(true).await?;
+        if !self.read_quirks().await?.expand_collections {
+            return self
+                .system_ids()
+                .await?
+                .iter()
+                .map(|id| self.listed_system(id, None))
+                .collect();
+        }
+        let path = self.systems_path().await?;
+        let members: Vec<ComputerSystem> = self.collection_members(&path, true).await?;
+        members
+            .into_iter()
+            .map(|member| {
+                let id = member
+                    .odata_id
+                    .as_ref()
+                    .map(|id| id.as_str().to_owned())
+                    .ok_or_else(|| Error::Unsupported {
+                        operation: "systems",
+                        url: path.clone(),
+                        missing: "the @odata.id of a member",
+                    })?;
+                self.listed_system(&id, Some(member))
             })
             .collect()
+    }
+
+    fn listed_system(&self, id: &str, read: Option<ComputerSystem>) -> Result<System, Error> {
+        Ok(System {
+            client: self.clone(),
+            url: self.resolve_link(id)?,
+            listed: Arc::new(Mutex::new(read)),
+        })
     }
 }
 
@@ -89,9 +121,19 @@ impl System {
             .await
     }
 
-    /// The inventory: [`RedfishClient::inventory`].
+    /// The inventory: [`RedfishClient::inventory`]. Right after an expanded
+    /// [`RedfishClient::systems`] listing, the System it returned is used instead of reading it
+    /// again (once).
     pub async fn inventory(&self) -> Result<Inventory, Error> {
-        self.client.inventory(self.path()).await
+        let listed = self
+            .listed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match listed {
+            Some(read) => self.client.inventory_of(self.path(), read).await,
+            None => self.client.inventory(self.path()).await,
+        }
     }
 
     /// The system's own `@Redfish.Settings` object (where boot settings go on some BMCs).

@@ -107,10 +107,24 @@ impl RedfishClient {
     /// connection, a refused login, a closed client, a link to another origin) is an error.
     pub async fn inventory(&self, system: &str) -> Result<Inventory, Error> {
         // Boxed: the concurrent reads make a large future.
-        Box::pin(self.fetch_inventory(system)).await
+        Box::pin(self.fetch_inventory(system, None)).await
     }
 
-    async fn fetch_inventory(&self, system: &str) -> Result<Inventory, Error> {
+    /// The inventory of a system already read (by an expanded Systems listing): its
+    /// sub-resources are read, the System itself is not read again.
+    pub(crate) async fn inventory_of(
+        &self,
+        system: &str,
+        read: ComputerSystem,
+    ) -> Result<Inventory, Error> {
+        Box::pin(self.fetch_inventory(system, Some(read))).await
+    }
+
+    async fn fetch_inventory(
+        &self,
+        system: &str,
+        read: Option<ComputerSystem>,
+    ) -> Result<Inventory, Error> {
         let quirks = self.read_quirks().await?;
         let plan = if quirks.expand_collections {
             let root = self.inner.service_root().await?;
@@ -125,8 +139,13 @@ impl RedfishClient {
         } else {
             ExpandPlan::default()
         };
-        let url = self.system_url(system).await?;
-        let sys: ComputerSystem = self.inner.get_resource(&url, COMPUTER_SYSTEM).await?;
+        let sys: ComputerSystem = match read {
+            Some(sys) => sys,
+            None => {
+                let url = self.system_url(system).await?;
+                self.inner.get_resource(&url, COMPUTER_SYSTEM).await?
+            }
+        };
         let warnings = Warnings::default();
         let one = plan.one.as_deref();
 
