@@ -139,12 +139,11 @@ impl RedfishClient {
         } else {
             ExpandPlan::default()
         };
-        let sys: ComputerSystem = match read {
-            Some(sys) => sys,
-            None => {
-                let url = self.system_url(system).await?;
-                self.inner.get_resource(&url, COMPUTER_SYSTEM).await?
-            }
+        let sys: ComputerSystem = if let Some(sys) = read {
+            sys
+        } else {
+            let url = self.system_url(system).await?;
+            self.inner.get_resource(&url, COMPUTER_SYSTEM).await?
         };
         let warnings = Warnings::default();
         let one = plan.one.as_deref();
