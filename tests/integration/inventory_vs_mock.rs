@@ -99,3 +99,36 @@ async fn the_warm_count_does_not_grow_with_the_hardware() {
     let (_, warm) = costs(Personality::Dell, big).await;
     assert_eq!(gets_only(&warm), (7, 7));
 }
+
+#[tokio::test]
+async fn listing_handles_and_their_inventory_reads_each_system_once() {
+    for personality in [Personality::Dell, Personality::Hpe, Personality::Lenovo] {
+        let mock = MockBmc::builder()
+            .personality(personality)
+            .spawn()
+            .await
+            .expect("mock");
+        let node = mock.node(0);
+        let client = client(&node.url());
+        let systems = client.systems().await.expect("systems");
+        let inventory = systems[0].inventory().await.expect("inventory");
+        assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+        // Root and the Systems collection expanded 2, the login POST, then the inventory
+        // without its System GET: 6. One GET less than listing links and reading each System.
+        let counts = client.request_counts();
+        assert_eq!((counts.get, counts.post), (8, 1), "{personality:?}");
+        let system_reads = node
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == systems[0].path())
+            .count();
+        assert_eq!(
+            system_reads, 0,
+            "{personality:?}: the System came with the listing"
+        );
+        // A second inventory reads the System again: the listing is used once.
+        systems[0].inventory().await.expect("inventory");
+        assert_eq!(client.request_counts().get, 8 + 7, "{personality:?}");
+        client.close().await.expect("close");
+    }
+}
