@@ -1,5 +1,18 @@
-//! Virtual media through Redfish: slot discovery at System and Manager level, insert and eject,
-//! boot once from CD, a config-drive ISO 9660 builder and an embedded image server, so a node
-//! boots without DHCP.
+//! Virtual media through Redfish, so a node boots without DHCP: a config-drive ISO 9660 builder
+//! ([`ConfigDrive`], typed OpenStack [`NetworkData`]) and an embedded image server that hands
+//! the BMC a URL.
 //!
-//! This crate is not filled yet: its issue builds on `ferrofish-redfish-core`.
+//! Layers, as in the rest of the workspace: pure parts (network data validation, the ISO
+//! tree) without I/O, then the I/O (the image server) on top.
+
+mod config_drive;
+mod error;
+pub mod iso;
+pub mod network_data;
+
+pub use config_drive::{CONFIG_DRIVE_LABEL, ConfigDrive, MetaData, OPENSTACK_LATEST};
+pub use error::Error;
+pub use iso::write_iso;
+pub use network_data::{
+    Link, LinkKind, MacAddress, Network, NetworkConfig, NetworkData, Route, Service,
+};
