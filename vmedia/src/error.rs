@@ -59,4 +59,19 @@ pub enum Error {
         "image name {0:?} must be 1-128 characters of A-Z a-z 0-9 . _ - and not start with a dot"
     )]
     InvalidImageName(String),
+    /// The server listens on a wildcard address and no public host was given, so there is no
+    /// URL the BMC could use.
+    #[error(
+        "image server listens on {listen}, which a BMC cannot connect to; set public_host to an address or name the BMC reaches"
+    )]
+    NoPublicHost {
+        /// The wildcard address.
+        listen: SocketAddr,
+    },
+    /// The public host does not make a valid URL.
+    #[error("image server: {host:?} is not a host name or address usable in a URL")]
+    InvalidPublicHost {
+        /// What was given.
+        host: String,
+    },
 }

@@ -9,6 +9,7 @@ mod config_drive;
 mod error;
 pub mod iso;
 pub mod network_data;
+mod server;
 
 pub use config_drive::{CONFIG_DRIVE_LABEL, ConfigDrive, MetaData, OPENSTACK_LATEST};
 pub use error::Error;
@@ -16,3 +17,4 @@ pub use iso::write_iso;
 pub use network_data::{
     Link, LinkKind, MacAddress, Network, NetworkConfig, NetworkData, Route, Service,
 };
+pub use server::{Fetch, ImageServer, ImageServerOptions, TlsIdentity};
