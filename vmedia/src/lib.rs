@@ -8,13 +8,17 @@
 mod config_drive;
 mod error;
 pub mod iso;
+mod media;
 pub mod network_data;
 mod server;
+pub mod slots;
 
 pub use config_drive::{CONFIG_DRIVE_LABEL, ConfigDrive, MetaData, OPENSTACK_LATEST};
 pub use error::Error;
 pub use iso::write_iso;
+pub use media::{VirtualMedia, redact_url};
 pub use network_data::{
     Link, LinkKind, MacAddress, Network, NetworkConfig, NetworkData, Route, Service,
 };
 pub use server::{Fetch, ImageServer, ImageServerOptions, TlsIdentity};
+pub use slots::{MediaKind, Slot, SlotLevel};
