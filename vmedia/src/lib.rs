@@ -5,6 +5,7 @@
 //! Layers, as in the rest of the workspace: pure parts (network data validation, the ISO
 //! tree) without I/O, then the I/O (the image server) on top.
 
+pub mod boot;
 mod config_drive;
 mod error;
 pub mod iso;
@@ -13,6 +14,7 @@ pub mod network_data;
 mod server;
 pub mod slots;
 
+pub use boot::{BootOptions, BootReport};
 pub use config_drive::{CONFIG_DRIVE_LABEL, ConfigDrive, MetaData, OPENSTACK_LATEST};
 pub use error::Error;
 pub use iso::write_iso;

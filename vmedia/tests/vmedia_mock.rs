@@ -5,8 +5,8 @@
 use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, MockBmcHandle, Personality};
 use ferrofish_redfish_core::{RedfishClient, SecretString, System};
 use ferrofish_vmedia::{
-    ConfigDrive, Error, ImageServer, ImageServerOptions, MediaKind, NetworkData, SlotLevel,
-    VirtualMedia, write_iso,
+    BootOptions, ConfigDrive, Error, ImageServer, ImageServerOptions, MediaKind, NetworkData,
+    SlotLevel, VirtualMedia, write_iso,
 };
 
 const NETWORK_DATA: &str = r#"{
@@ -250,4 +250,75 @@ async fn a_non_iso_image_is_refused_with_the_bmcs_message() {
         .unwrap();
     let err = media.insert(url.as_str(), MediaKind::Cd).await.unwrap_err();
     assert!(matches!(err, Error::ImageRejected { .. }), "{err}");
+}
+
+/// The headline: build the config drive, serve it, boot once from it. The mock reports the
+/// node booted that image from CD and took the static address in `network_data.json`; the
+/// request log shows insert, then override, then reset.
+#[tokio::test]
+async fn dhcp_less_boot_from_a_config_drive_on_every_personality() {
+    for personality in all_personalities() {
+        let rig = rig(personality, false).await;
+        let media = VirtualMedia::new(&rig.system);
+        let url = rig
+            .server
+            .serve_bytes("config-2.iso", config_drive())
+            .await
+            .unwrap();
+        let boot_count = rig.mock.node(0).view().boot_count;
+        let options = BootOptions {
+            timeout: std::time::Duration::from_secs(30),
+            poll_interval: std::time::Duration::from_millis(100),
+            eject_after: true,
+        };
+        let report = media.boot_from_iso(url.as_str(), &options).await.unwrap();
+        assert!(report.ejected);
+        let view = rig.mock.node(0).view();
+        assert_eq!(view.boot_count, boot_count + 1, "{personality:?}");
+        let booted = view.booted.expect("a boot record");
+        assert_eq!(
+            booted.image.as_deref(),
+            Some(url.as_str()),
+            "{personality:?}"
+        );
+        let network = booted.static_network.expect("the static address was taken");
+        assert_eq!(network.address.to_string(), "198.51.100.23");
+        assert_eq!(
+            network.gateway.map(|g| g.to_string()).as_deref(),
+            Some("198.51.100.1")
+        );
+        // Override consumed, media ejected at the end.
+        assert_eq!(view.boot_enabled, "Disabled", "{personality:?}");
+        assert!(view.inserted_media.is_empty());
+
+        let order: Vec<&str> = writes(&rig.mock)
+            .iter()
+            .map(|(method, path, body)| step_of(method, path, body))
+            .collect();
+        let expected = ["insert", "override", "reset", "eject"];
+        assert_eq!(order, expected, "{personality:?}");
+    }
+}
+
+/// Names a write from the request log: virtual-media insert/eject (action or PATCH), the boot
+/// override PATCH, the reset.
+fn step_of(method: &str, path: &str, body: &str) -> &'static str {
+    let body: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    if path.ends_with("VirtualMedia.InsertMedia") {
+        "insert"
+    } else if path.ends_with("VirtualMedia.EjectMedia") {
+        "eject"
+    } else if path.ends_with("ComputerSystem.Reset") {
+        "reset"
+    } else if method == "PATCH" && path.contains("/VirtualMedia/") {
+        if body["Inserted"] == false || body["Image"].is_null() {
+            "eject"
+        } else {
+            "insert"
+        }
+    } else if method == "PATCH" && body.get("Boot").is_some() {
+        "override"
+    } else {
+        "other"
+    }
 }
