@@ -27,9 +27,9 @@ pub use boot::{BootOptions, BootReport};
 pub use config_drive::{CONFIG_DRIVE_LABEL, ConfigDrive, MetaData, OPENSTACK_LATEST};
 pub use error::Error;
 pub use iso::write_iso;
-pub use media::{VirtualMedia, redact_url};
+pub use media::VirtualMedia;
 pub use network_data::{
     Link, LinkKind, MacAddress, Network, NetworkConfig, NetworkData, Route, Service,
 };
 pub use server::{Fetch, ImageServer, ImageServerOptions, TlsIdentity};
-pub use slots::{MediaKind, Slot, SlotLevel};
+pub use slots::{MediaKind, Slot, SlotLevel, redact_url};

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::error::Error;
 use crate::slots::{
     ErrorText, InsertBody, InsertFailure, MediaKind, Slot, SlotLevel, body_fix_for,
-    classify_insert_failure, rank_slots,
+    classify_insert_failure, rank_slots, redact_url,
 };
 
 /// At most this many POSTs per slot while the BMC asks for more body fields (sushy: 4).
@@ -21,29 +21,6 @@ const MAX_BODY_ATTEMPTS: usize = 4;
 pub struct VirtualMedia {
     system: System,
     task_wait: TaskWait,
-}
-
-/// An image URL for messages: no user-info, no query, and only the last path segment (our
-/// image server's URLs carry a token in the path; other servers put tokens in queries).
-pub fn redact_url(image: &str) -> String {
-    match url::Url::parse(image) {
-        Ok(url) => {
-            let last = url
-                .path_segments()
-                .and_then(|mut s| s.next_back())
-                .unwrap_or_default()
-                .to_owned();
-            let host = url.host_str().unwrap_or_default();
-            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-            let hidden = if url.path().matches('/').count() > 1 {
-                "…/"
-            } else {
-                ""
-            };
-            format!("{}://{host}{port}/{hidden}{last}", url.scheme())
-        }
-        Err(_) => "<an image URL that does not parse>".to_owned(),
-    }
 }
 
 /// The BMC's messages flattened for the decisions in [`crate::slots`].

@@ -2,6 +2,8 @@
 //! which slots fit an image, in which order to try them, the smallest `InsertMedia` body and
 //! what to add when the BMC's error asks for more, and how to read an insert failure. No I/O.
 
+use std::fmt;
+
 use serde_json::{Value, json};
 
 /// Where a slot was found. iDRAC9 on 6.x has both; sushy-tools and iDRAC10 only the System's;
@@ -33,8 +35,9 @@ impl MediaKind {
     }
 }
 
-/// One virtual-media slot as the BMC described it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One virtual-media slot as the BMC described it. `Debug` shows the image URL redacted
+/// ([`redact_url`]): our image server's URLs carry an access token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Slot {
     /// Its `@odata.id`.
     pub path: String,
@@ -56,6 +59,46 @@ pub struct Slot {
     pub eject_target: Option<String>,
     /// HPE's `Oem.Hpe.BootOnNextServerReset`, when the slot has it.
     pub hpe_boot_on_next_reset: Option<bool>,
+}
+
+/// An image URL for messages: no user-info, no query, and only the last path segment (our
+/// image server's URLs carry a token in the path; other servers put tokens in queries).
+pub fn redact_url(image: &str) -> String {
+    match url::Url::parse(image) {
+        Ok(url) => {
+            let last = url
+                .path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or_default()
+                .to_owned();
+            let host = url.host_str().unwrap_or_default();
+            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let hidden = if url.path().matches('/').count() > 1 {
+                "…/"
+            } else {
+                ""
+            };
+            format!("{}://{host}{port}/{hidden}{last}", url.scheme())
+        }
+        Err(_) => "<an image URL that does not parse>".to_owned(),
+    }
+}
+
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slot")
+            .field("path", &self.path)
+            .field("id", &self.id)
+            .field("level", &self.level)
+            .field("media_types", &self.media_types)
+            .field("inserted", &self.inserted)
+            .field("image", &self.image.as_deref().map(redact_url))
+            .field("connected_via", &self.connected_via)
+            .field("insert_target", &self.insert_target)
+            .field("eject_target", &self.eject_target)
+            .field("hpe_boot_on_next_reset", &self.hpe_boot_on_next_reset)
+            .finish()
+    }
 }
 
 fn action_target(value: &Value, action: &str) -> Option<String> {
@@ -345,6 +388,17 @@ mod tests {
         assert!(!empty.is_occupied());
         assert!(empty.accepts(MediaKind::Cd) && empty.accepts(MediaKind::Removable));
         assert!(Slot::from_json(SlotLevel::System, &json!({"Id": "x"})).is_none());
+    }
+
+    #[test]
+    fn debug_does_not_show_the_url_token() {
+        let s = slot(
+            SlotLevel::System,
+            &json!({"@odata.id": "/s/VM/1", "Image": "http://10.0.0.1:8080/SECRETTOKEN/boot.iso", "Inserted": true}),
+        );
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("SECRETTOKEN"), "{shown}");
+        assert!(shown.contains("http://10.0.0.1:8080/…/boot.iso"), "{shown}");
     }
 
     #[test]
