@@ -13,6 +13,27 @@
 //! Layers, as in the rest of the workspace: pure decisions ([`slots`], [`boot`]'s verdicts,
 //! [`network_data`] validation, the [`iso`] tree) without I/O, then the I/O on the public
 //! resource layer of `ferrofish-redfish-core` only.
+//!
+//! # Virtual-media quirks handled
+//!
+//! None needs a vendor switch: each is handled by how every request is shaped, or by reading
+//! the BMC's answer. Names as in the tests.
+//!
+//! | quirk | BMCs | handling |
+//! |---|---|---|
+//! | `vmedia_at_system_or_manager` | iDRAC9 6.x (both), iDRAC10 and sushy-tools (System), iLO, XCC, Supermicro (Manager) | [`VirtualMedia::slots`] reads both levels; System slots rank first |
+//! | `dvd_only_slots` | Cisco UCS | a `DVD` slot takes a CD image ([`MediaKind::Cd`]) |
+//! | `no_media_types` | some XCC firmware | a slot without `MediaTypes` takes anything, ranked after typed slots |
+//! | `applet_only_slots` | Cisco, OpenBMC | `ConnectedVia: Applet` ranks last; a 400/404/405 moves to the next slot |
+//! | `image_and_inserted_disagree` | XCC | occupied when either `Inserted` or `Image` says so |
+//! | `stale_insert_after_eject` | iDRAC | stale media is ejected first; a 409 `ResourceInUse` ejects once more and retries |
+//! | `insert_rejects_readonly_fields` | Supermicro X11/X12 | the action body is `Image` alone |
+//! | `vmedia_patch_only` | XCC | no action: PATCH `Image` + `Inserted: true`; eject by PATCH |
+//! | `eject_requires_body` | iLO | `EjectMedia` always carries `{}`; an error on an empty slot is ignored |
+//! | `transfer_protocol_required` | Nokia, `GeneralError` BMCs | added from the URL scheme when the error asks |
+//! | `transfer_method_required` | OCPBUGS-12703 | `TransferMethod: Stream` when the error asks |
+//! | `credentials_required` | NVIDIA DGX | placeholder `UserName`/`Password` when the error asks |
+//! | `hpe_boot_on_next_reset` | iLO | a slot with `Oem.Hpe.BootOnNextServerReset` is set instead of the System override |
 
 pub mod boot;
 mod config_drive;
