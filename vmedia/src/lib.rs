@@ -26,7 +26,7 @@
 //! | `no_media_types` | some XCC firmware | a slot without `MediaTypes` takes anything, ranked after typed slots |
 //! | `applet_only_slots` | Cisco, OpenBMC | `ConnectedVia: Applet` ranks last; a 400/404/405 moves to the next slot |
 //! | `image_and_inserted_disagree` | XCC | occupied when either `Inserted` or `Image` says so |
-//! | `stale_insert_after_eject` | iDRAC | stale media is ejected first; a 409 `ResourceInUse` ejects once more and retries |
+//! | `stale_insert_after_eject` | iDRAC | stale media is ejected first; a 409 `ResourceInUse` ejects once more and retries; a 5xx without a known reason is retried 3 times, 3 s apart |
 //! | `insert_rejects_readonly_fields` | Supermicro X11/X12 | the action body is `Image` alone |
 //! | `vmedia_patch_only` | XCC | no action: PATCH `Image` + `Inserted: true`; eject by PATCH |
 //! | `eject_requires_body` | iLO | `EjectMedia` always carries `{}`; an error on an empty slot is ignored |

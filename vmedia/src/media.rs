@@ -3,6 +3,7 @@
 //! PATCH, follow a 202 task, verify with a GET, eject. Decisions come from [`crate::slots`].
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use ferrofish_redfish_core::{Resource, System, TaskWait};
 use serde_json::{Value, json};
@@ -15,12 +16,15 @@ use crate::slots::{
 
 /// At most this many POSTs per slot while the BMC asks for more body fields (sushy: 4).
 const MAX_BODY_ATTEMPTS: usize = 4;
+/// Inserts retried on the same slot after a 5xx without a known reason (Ironic: 3, 3 s apart).
+const MAX_SERVER_ERROR_RETRIES: usize = 3;
 
 /// The virtual media of one system. Cheap to build; every call reads what it needs.
 #[derive(Clone, Debug)]
 pub struct VirtualMedia {
     system: System,
     task_wait: TaskWait,
+    server_error_pause: Duration,
 }
 
 /// The BMC's messages flattened for the decisions in [`crate::slots`].
@@ -67,9 +71,10 @@ impl VirtualMedia {
         VirtualMedia {
             system: system.clone(),
             task_wait: TaskWait {
-                timeout: std::time::Duration::from_secs(600),
+                timeout: Duration::from_secs(600),
                 ..TaskWait::default()
             },
+            server_error_pause: Duration::from_secs(3),
         }
     }
 
@@ -77,6 +82,13 @@ impl VirtualMedia {
     #[must_use]
     pub fn with_task_wait(mut self, wait: TaskWait) -> VirtualMedia {
         self.task_wait = wait;
+        self
+    }
+
+    /// Changes the pause before an insert is retried after a 5xx (default 3 s).
+    #[must_use]
+    pub fn with_server_error_pause(mut self, pause: Duration) -> VirtualMedia {
+        self.server_error_pause = pause;
         self
     }
 
@@ -210,6 +222,17 @@ impl VirtualMedia {
         for &i in &order {
             let slot = &slots[i];
             let mut outcome = self.insert_into(slot, image).await;
+            let mut server_errors = 0;
+            while let Err(err) = &outcome
+                && classify_insert_failure(err.status(), &error_texts(err))
+                    == InsertFailure::ServerError
+                && server_errors < MAX_SERVER_ERROR_RETRIES
+            {
+                server_errors += 1;
+                tracing::debug!(slot = %slot.path, error = %err, "5xx on insert; retrying the slot");
+                tokio::time::sleep(self.server_error_pause).await;
+                outcome = self.insert_into(slot, image).await;
+            }
             if let Err(err) = &outcome
                 && classify_insert_failure(err.status(), &error_texts(err))
                     == InsertFailure::SlotBusy
@@ -241,7 +264,7 @@ impl VirtualMedia {
                     first.get_or_insert_with(|| text.clone());
                     last = Some(text);
                 }
-                InsertFailure::Fatal => return Err(err.into()),
+                InsertFailure::ServerError | InsertFailure::Fatal => return Err(err.into()),
             }
         }
         Err(Error::InsertFailed {

@@ -314,6 +314,9 @@ pub enum InsertFailure {
     SlotBusy,
     /// This slot will not take it (400, 404/405 on the action, vKVM-only): try the next slot.
     NextSlot,
+    /// A 5xx without a reason we know (iDRAC while an eject is still running): try the same
+    /// slot again after a pause, a few times.
+    ServerError,
     /// Anything else: stop and report.
     Fatal,
 }
@@ -352,6 +355,7 @@ pub fn classify_insert_failure(status: Option<u16>, messages: &[ErrorText]) -> I
     }
     match status {
         Some(400 | 404 | 405) => InsertFailure::NextSlot,
+        Some(500..=599) => InsertFailure::ServerError,
         _ => InsertFailure::Fatal,
     }
 }
@@ -560,7 +564,11 @@ mod tests {
             ),
             F::NextSlot
         );
-        assert_eq!(c(Some(500), &[msg("Base.1.8.InternalError", "")]), F::Fatal);
+        assert_eq!(
+            c(Some(500), &[msg("Base.1.8.InternalError", "")]),
+            F::ServerError
+        );
+        assert_eq!(c(Some(401), &[]), F::Fatal);
         assert_eq!(c(None, &[]), F::Fatal);
         // A failed task often carries only text under a GeneralError.
         assert_eq!(

@@ -74,6 +74,14 @@ impl Respond for SlotRead {
 }
 
 async fn bmc(slot_media_types: &[&str], state: &Arc<Mutex<SlotState>>) -> MockServer {
+    bmc_with(slot_media_types, state, PickyInsert(state.clone())).await
+}
+
+async fn bmc_with(
+    slot_media_types: &[&str],
+    state: &Arc<Mutex<SlotState>>,
+    insert: impl Respond + 'static,
+) -> MockServer {
     let server = MockServer::start().await;
     let get = |at: &'static str, body: Value| {
         Mock::given(method("GET"))
@@ -117,7 +125,7 @@ async fn bmc(slot_media_types: &[&str], state: &Arc<Mutex<SlotState>>) -> MockSe
     }
     Mock::given(method("POST"))
         .and(path(INSERT))
-        .respond_with(PickyInsert(state.clone()))
+        .respond_with(insert)
         .mount(&server)
         .await;
     server
@@ -172,4 +180,56 @@ async fn a_system_without_a_cd_slot_is_a_typed_error_and_nothing_is_written() {
         .filter(|r| r.method.as_str() != "GET")
         .count();
     assert_eq!(posts, 0);
+}
+
+/// Answers 5xx to the first `failures` inserts (an iDRAC still finishing an eject), then
+/// inserts.
+struct BusyThenInsert {
+    state: Arc<Mutex<SlotState>>,
+    failures: usize,
+}
+
+impl Respond for BusyThenInsert {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let mut state = self.state.lock().unwrap();
+        state.bodies.push(body.clone());
+        if state.bodies.len() <= self.failures {
+            return ResponseTemplate::new(500).set_body_json(json!({"error": {
+                "code": "Base.1.8.GeneralError", "message": "error",
+                "@Message.ExtendedInfo": [{"MessageId": "Base.1.8.GeneralError",
+                    "Message": "A general error has occurred."}]}}));
+        }
+        state.image = body["Image"].as_str().map(str::to_owned);
+        ResponseTemplate::new(204)
+    }
+}
+
+#[tokio::test]
+async fn a_5xx_insert_is_retried_on_the_same_slot_a_bounded_number_of_times() {
+    for (failures, succeeds) in [(2, true), (10, false)] {
+        let state = Arc::new(Mutex::new(SlotState::default()));
+        let insert = BusyThenInsert {
+            state: state.clone(),
+            failures,
+        };
+        let server = bmc_with(&["CD", "DVD"], &state, insert).await;
+        let system = client(&server).system(SYSTEM).await.unwrap();
+        let media = VirtualMedia::new(&system)
+            .with_server_error_pause(std::time::Duration::from_millis(10));
+        let result = media.insert(IMAGE, MediaKind::Cd).await;
+        let posts = state.lock().unwrap().bodies.len();
+        if succeeds {
+            assert!(result.unwrap().holds(IMAGE));
+            assert_eq!(posts, 3);
+        } else {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(&err, Error::Redfish(e) if e.status() == Some(500)),
+                "{err}"
+            );
+            // The first try and 3 retries.
+            assert_eq!(posts, 4);
+        }
+    }
 }
