@@ -61,8 +61,8 @@ impl ConfigDrive {
     /// The files of the drive (path → contents), after validating the network data.
     pub fn files(&self) -> Result<BTreeMap<String, Vec<u8>>, Error> {
         if self.meta_data.uuid.trim().is_empty() {
-            return Err(Error::InvalidNetworkData {
-                reason: "meta_data.json needs a uuid (cloud-init's instance id)".into(),
+            return Err(Error::InvalidMetaData {
+                reason: "it needs a uuid (cloud-init's instance id); set MetaData::uuid",
             });
         }
         let json = |what, value: Result<String, serde_json::Error>| {
@@ -93,5 +93,57 @@ impl ConfigDrive {
     /// The ISO 9660 image (Joliet and Rock Ridge), labelled `config-2`.
     pub fn build(&self) -> Result<Vec<u8>, Error> {
         write_iso(CONFIG_DRIVE_LABEL, &self.files()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network_data::{Link, LinkKind, Network, NetworkConfig};
+
+    #[test]
+    fn files_are_the_openstack_latest_tree_and_invalid_input_builds_nothing() {
+        let network = NetworkData {
+            links: vec![Link {
+                id: "eth0".into(),
+                ethernet_mac_address: Some("52:54:00:00:00:01".parse().unwrap()),
+                mtu: None,
+                vif_id: None,
+                kind: LinkKind::Phy,
+            }],
+            networks: vec![Network {
+                id: "n0".into(),
+                link: "eth0".into(),
+                network_id: None,
+                config: NetworkConfig::ipv4("10.0.0.5".parse().unwrap(), 24, None),
+            }],
+            services: Vec::new(),
+        };
+        let mut drive = ConfigDrive::new("uuid-1", Some(network.clone()));
+        drive.user_data = Some(b"#!/bin/sh\n".to_vec());
+        let files = drive.files().unwrap();
+        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "openstack/latest/meta_data.json",
+                "openstack/latest/network_data.json",
+                "openstack/latest/user_data"
+            ]
+        );
+        let meta: serde_json::Value =
+            serde_json::from_slice(&files["openstack/latest/meta_data.json"]).unwrap();
+        assert_eq!(meta, serde_json::json!({"uuid": "uuid-1"}));
+
+        assert!(matches!(
+            ConfigDrive::new(" ", None).build(),
+            Err(Error::InvalidMetaData { .. })
+        ));
+        let mut dangling = network;
+        dangling.networks[0].link = "eth9".into();
+        assert!(matches!(
+            ConfigDrive::new("u", Some(dangling)).build(),
+            Err(Error::InvalidNetworkData { .. })
+        ));
     }
 }

@@ -17,6 +17,12 @@ pub enum Error {
         /// What is wrong, naming the link or network.
         reason: String,
     },
+    /// `meta_data.json` is not usable (no `uuid`). Nothing was built.
+    #[error("invalid meta_data.json: {reason}")]
+    InvalidMetaData {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A JSON document (network data or meta data) could not be read.
     #[error("{what} is not valid JSON for its schema: {source}")]
     Json {
