@@ -2,7 +2,7 @@
 //! image from our image server over 127.0.0.1 and checks it is ISO 9660 (and reads the config
 //! drive's static address). The request log checks call order and bodies.
 
-use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, MockBmcHandle, Personality};
+use ferrofish_mock_bmc::{DEFAULT_USER, MockBmc, MockBmcHandle, Personality};
 use ferrofish_redfish_core::{RedfishClient, SecretString, System};
 use ferrofish_vmedia::{
     BootOptions, ConfigDrive, Error, ImageServer, ImageServerOptions, MediaKind, NetworkData,
@@ -17,6 +17,9 @@ const NETWORK_DATA: &str = r#"{
   "services": [{"type": "dns", "address": "198.51.100.53"}]
 }"#;
 
+/// Distinctive, so a leak is found by a plain search of the logs.
+const PASSWORD: &str = "Pw-vmedia-7f3c9e";
+
 struct Rig {
     mock: MockBmcHandle,
     server: ImageServer,
@@ -26,12 +29,13 @@ struct Rig {
 async fn rig(personality: Personality, insert_returns_task: bool) -> Rig {
     let mock = MockBmc::builder()
         .personality(personality)
+        .credentials(DEFAULT_USER, PASSWORD)
         .insert_returns_task(insert_returns_task)
         .spawn()
         .await
         .unwrap();
     let client = RedfishClient::builder(mock.node(0).url())
-        .credentials(DEFAULT_USER, SecretString::from(DEFAULT_PASSWORD))
+        .credentials(DEFAULT_USER, SecretString::from(PASSWORD))
         .build()
         .unwrap();
     let system = client.systems().await.unwrap().remove(0);
