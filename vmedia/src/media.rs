@@ -214,9 +214,14 @@ impl VirtualMedia {
                 found: slots.len(),
             });
         }
+        let mut slots = slots;
         for &i in &order {
             self.eject_or_busy(&slots[i], image).await?;
+            // Ejected: free now, and ranked as such below.
+            slots[i].inserted = Some(false);
+            slots[i].image = None;
         }
+        let order = rank_slots(&slots, kind);
         let mut first: Option<String> = None;
         let mut last: Option<String> = None;
         for &i in &order {

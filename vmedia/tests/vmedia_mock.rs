@@ -326,3 +326,30 @@ fn step_of(method: &str, path: &str, body: &str) -> &'static str {
         "other"
     }
 }
+
+/// A disk image goes into the removable slot, chosen by `MediaTypes`, not into the CD.
+#[tokio::test]
+async fn a_removable_image_goes_to_the_usb_slot() {
+    for personality in all_personalities() {
+        let rig = rig(personality, false).await;
+        let media = VirtualMedia::new(&rig.system);
+        let url = rig
+            .server
+            .serve_bytes("disk.img", vec![0u8; 4096])
+            .await
+            .unwrap();
+        let slot = media
+            .insert(url.as_str(), MediaKind::Removable)
+            .await
+            .unwrap();
+        assert!(
+            !slot.media_types.iter().any(|t| t == "CD"),
+            "{personality:?}: {slot:?}"
+        );
+        assert_eq!(
+            rig.mock.node(0).view().inserted_media,
+            [(slot.id.clone(), url.to_string())],
+            "{personality:?}"
+        );
+    }
+}
