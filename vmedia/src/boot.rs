@@ -1,0 +1,279 @@
+//! Boot once from the virtual CD: insert, one-time override to CD (the boot mode kept), reset,
+//! then confirm the override was consumed and, where the BMC reports `BootProgress`, that an
+//! OS started. The decisions (what a System read means, when to stop waiting) are pure
+//! functions below; the I/O is [`VirtualMedia::boot_from_iso`].
+
+use std::time::Duration;
+
+use ferrofish_redfish_core::models::{BootOverrideEnabled, BootSource, PowerState, ResetType};
+use ferrofish_redfish_core::{BootOverride, Resource};
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::media::VirtualMedia;
+use crate::slots::{MediaKind, Slot};
+
+/// How [`VirtualMedia::boot_from_iso`] waits and cleans up.
+#[derive(Clone, Debug)]
+pub struct BootOptions {
+    /// How long the reset may take to consume the override and start an OS (default 10 min).
+    pub timeout: Duration,
+    /// Pause between reads of the System (default 2 s).
+    pub poll_interval: Duration,
+    /// Eject the image once the OS started (default false: a ramdisk may still read it).
+    pub eject_after: bool,
+}
+
+impl Default for BootOptions {
+    fn default() -> BootOptions {
+        BootOptions {
+            timeout: Duration::from_secs(600),
+            poll_interval: Duration::from_secs(2),
+            eject_after: false,
+        }
+    }
+}
+
+/// What [`VirtualMedia::boot_from_iso`] did and saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootReport {
+    /// The slot the image went into, as read back.
+    pub slot: Slot,
+    /// `true` when HPE's `BootOnNextServerReset` was used instead of the override.
+    pub hpe_boot_on_next_reset: bool,
+    /// The reset sent (`On` for a system that was off).
+    pub reset: ResetType,
+    /// The last `BootProgress.LastState`, when the BMC reports it.
+    pub boot_progress: Option<String>,
+    /// Whether the image was ejected at the end.
+    pub ejected: bool,
+}
+
+/// What one read of the System says about the boot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootObservation {
+    /// The one-time override to CD is still set.
+    pub override_pending: bool,
+    /// `BootProgress.LastState`, when present.
+    pub last_state: Option<String>,
+}
+
+/// Reads a System's JSON.
+pub fn observe_boot(system: &Value) -> BootObservation {
+    let text = |pointer: &str| system.pointer(pointer).and_then(Value::as_str);
+    let target = text("/Boot/BootSourceOverrideTarget").unwrap_or("None");
+    BootObservation {
+        override_pending: text("/Boot/BootSourceOverrideEnabled") == Some("Once")
+            && matches!(target, "Cd" | "UsbCd"),
+        last_state: text("/BootProgress/LastState").map(str::to_owned),
+    }
+}
+
+/// The states that mean an OS is starting or running.
+const OS_STATES: &[&str] = &["OSBootStarted", "OSRunning"];
+
+/// Whether to keep waiting, stop with success, or stop with an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BootVerdict {
+    /// Read again later.
+    Wait,
+    /// The override is consumed and (where reported) an OS started.
+    Booted,
+}
+
+/// Decides from one observation, the time waited and the deadline. `watch_override` is false
+/// when the override was not used (HPE's boot-on-next-reset), so only `BootProgress` counts.
+/// `progress_seen_off` is true once `BootProgress` left the OS states after the reset, so a
+/// stale `OSRunning` from before the reset is not taken for the new boot.
+pub fn boot_verdict(
+    observation: &BootObservation,
+    watch_override: bool,
+    progress_seen_off: bool,
+    waited: Duration,
+    timeout: Duration,
+) -> Result<BootVerdict, Error> {
+    let pending = watch_override && observation.override_pending;
+    let os_started = match &observation.last_state {
+        // Not reported: the consumed override is all there is to go on.
+        None => watch_override,
+        Some(state) => OS_STATES.contains(&state.as_str()) && (watch_override || progress_seen_off),
+    };
+    if !pending && os_started {
+        return Ok(BootVerdict::Booted);
+    }
+    if waited < timeout {
+        return Ok(BootVerdict::Wait);
+    }
+    if pending {
+        Err(Error::OverrideNotConsumed { after: waited })
+    } else {
+        Err(Error::BootNeverStarted {
+            last_state: observation.last_state.clone(),
+            after: waited,
+        })
+    }
+}
+
+impl VirtualMedia {
+    /// Boots the system once from `image` (an ISO URL the BMC can reach): inserts it in a CD
+    /// slot (stale media ejected first), sets a one-time override to CD keeping the boot mode
+    /// (`Cd` is rewritten to the vendor's name by the client, `UsbCd` on Supermicro), or
+    /// HPE's `BootOnNextServerReset` where the slot offers it, resets (or powers on), and
+    /// waits until the override is consumed and `BootProgress` reaches an OS state where the
+    /// BMC reports it.
+    pub async fn boot_from_iso(
+        &self,
+        image: &str,
+        options: &BootOptions,
+    ) -> Result<BootReport, Error> {
+        let slot = self.insert(image, MediaKind::Cd).await?;
+        let client = self.system().client();
+        let hpe = slot.hpe_boot_on_next_reset.is_some();
+        if hpe {
+            client
+                .patch(
+                    &slot.path,
+                    &json!({"Oem": {"Hpe": {"BootOnNextServerReset": true}}}),
+                )
+                .await?;
+        } else {
+            client
+                .set_boot_override(
+                    self.system().path(),
+                    BootOverride {
+                        target: BootSource::Cd,
+                        enabled: BootOverrideEnabled::Once,
+                        mode: None,
+                    },
+                )
+                .await?;
+        }
+        let reset = match self.system().power_state().await? {
+            Some(PowerState::Off) => ResetType::On,
+            _ => ResetType::ForceRestart,
+        };
+        self.system().reset(reset.clone()).await?;
+
+        let started = tokio::time::Instant::now();
+        let mut progress_seen_off = false;
+        let last_state = loop {
+            let system: Resource<Value> = client.get(self.system().path()).await?;
+            let observation = observe_boot(&system.value);
+            progress_seen_off |= observation
+                .last_state
+                .as_deref()
+                .is_some_and(|s| !OS_STATES.contains(&s));
+            let waited = started.elapsed();
+            match boot_verdict(
+                &observation,
+                !hpe,
+                progress_seen_off,
+                waited,
+                options.timeout,
+            )? {
+                BootVerdict::Booted => break observation.last_state,
+                BootVerdict::Wait => {
+                    let left = options.timeout.saturating_sub(waited);
+                    tokio::time::sleep(options.poll_interval.min(left)).await;
+                }
+            }
+        };
+        let mut ejected = false;
+        if options.eject_after {
+            let current = self.read_slot(&slot).await?;
+            self.eject(&current).await?;
+            ejected = true;
+        }
+        Ok(BootReport {
+            slot,
+            hpe_boot_on_next_reset: hpe,
+            reset,
+            boot_progress: last_state,
+            ejected,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(enabled: &str, target: &str, state: Option<&str>) -> BootObservation {
+        let mut system = json!({"Boot": {"BootSourceOverrideEnabled": enabled,
+                                         "BootSourceOverrideTarget": target}});
+        if let Some(state) = state {
+            system["BootProgress"] = json!({"LastState": state});
+        }
+        observe_boot(&system)
+    }
+
+    const S: Duration = Duration::from_secs(1);
+    const T: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_pending_override_waits_then_reports_not_consumed() {
+        let pending = seen("Once", "UsbCd", Some("OSRunning"));
+        assert!(pending.override_pending);
+        assert_eq!(
+            boot_verdict(&pending, true, false, S, T).unwrap(),
+            BootVerdict::Wait
+        );
+        assert!(matches!(
+            boot_verdict(&pending, true, false, T, T),
+            Err(Error::OverrideNotConsumed { .. })
+        ));
+    }
+
+    #[test]
+    fn consumed_override_and_an_os_state_mean_booted() {
+        let done = seen("Disabled", "None", Some("OSBootStarted"));
+        assert_eq!(
+            boot_verdict(&done, true, false, S, T).unwrap(),
+            BootVerdict::Booted
+        );
+        // No BootProgress at all: the consumed override is enough.
+        let silent = seen("Disabled", "None", None);
+        assert_eq!(
+            boot_verdict(&silent, true, false, S, T).unwrap(),
+            BootVerdict::Booted
+        );
+        // Consumed, but still in POST: wait, then say the OS never started.
+        let post = seen("Disabled", "None", Some("MemoryInitializationStarted"));
+        assert_eq!(
+            boot_verdict(&post, true, true, S, T).unwrap(),
+            BootVerdict::Wait
+        );
+        let err = boot_verdict(&post, true, true, T, T).unwrap_err();
+        assert!(
+            matches!(&err, Error::BootNeverStarted { last_state: Some(s), .. } if s == "MemoryInitializationStarted")
+        );
+    }
+
+    #[test]
+    fn without_the_override_a_stale_os_state_is_not_taken_for_the_new_boot() {
+        let stale = seen("Disabled", "None", Some("OSRunning"));
+        assert_eq!(
+            boot_verdict(&stale, false, false, S, T).unwrap(),
+            BootVerdict::Wait
+        );
+        assert_eq!(
+            boot_verdict(&stale, false, true, S, T).unwrap(),
+            BootVerdict::Booted
+        );
+        // And with nothing reported there is nothing to confirm.
+        let silent = seen("Disabled", "None", None);
+        assert!(matches!(
+            boot_verdict(&silent, false, false, T, T),
+            Err(Error::BootNeverStarted {
+                last_state: None,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn an_override_to_another_device_is_not_ours() {
+        assert!(!seen("Once", "Pxe", None).override_pending);
+        assert!(!seen("Continuous", "Cd", None).override_pending);
+    }
+}

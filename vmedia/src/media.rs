@@ -1,0 +1,366 @@
+//! Virtual media of one system, over the public resource layer of `ferrofish-redfish-core`:
+//! discover the slots (System and Manager level), eject stale media, insert with the action or
+//! PATCH, follow a 202 task, verify with a GET, eject. Decisions come from [`crate::slots`].
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use ferrofish_redfish_core::{Resource, System, TaskWait};
+use serde_json::{Value, json};
+
+use crate::error::Error;
+use crate::slots::{
+    ErrorText, InsertBody, InsertFailure, MediaKind, Slot, SlotLevel, body_fix_for,
+    classify_insert_failure, rank_slots, redact_url,
+};
+
+/// At most this many POSTs per slot while the BMC asks for more body fields (sushy: 4).
+const MAX_BODY_ATTEMPTS: usize = 4;
+/// Inserts retried on the same slot after a 5xx without a known reason (Ironic: 3, 3 s apart).
+const MAX_SERVER_ERROR_RETRIES: usize = 3;
+
+/// The virtual media of one system. Cheap to build; every call reads what it needs.
+#[derive(Clone, Debug)]
+pub struct VirtualMedia {
+    system: System,
+    task_wait: TaskWait,
+    server_error_pause: Duration,
+}
+
+/// The BMC's messages flattened for the decisions in [`crate::slots`].
+fn error_texts(err: &ferrofish_redfish_core::Error) -> Vec<ErrorText> {
+    err.messages()
+        .iter()
+        .map(|m| {
+            let mut text = m.message.clone().unwrap_or_default();
+            for arg in &m.message_args {
+                text.push(' ');
+                text.push_str(arg);
+            }
+            if let Some(related) = m.extra.get("RelatedProperties") {
+                text.push(' ');
+                text.push_str(&related.to_string());
+            }
+            ErrorText {
+                message_id: m.message_id.clone().unwrap_or_default(),
+                text,
+            }
+        })
+        .collect()
+}
+
+/// What the BMC said, for an error message, with the image URL redacted wherever it appears.
+fn bmc_message(err: &ferrofish_redfish_core::Error, image: &str) -> String {
+    let texts: Vec<String> = err
+        .messages()
+        .iter()
+        .filter_map(|m| m.message.clone())
+        .collect();
+    let said = if texts.is_empty() {
+        err.to_string()
+    } else {
+        texts.join("; ")
+    };
+    said.replace(image, &redact_url(image))
+}
+
+impl VirtualMedia {
+    /// The virtual media of `system`. Tasks (an insert answered with 202) are followed for at
+    /// most 10 minutes.
+    pub fn new(system: &System) -> VirtualMedia {
+        VirtualMedia {
+            system: system.clone(),
+            task_wait: TaskWait {
+                timeout: Duration::from_secs(600),
+                ..TaskWait::default()
+            },
+            server_error_pause: Duration::from_secs(3),
+        }
+    }
+
+    /// Changes how a task is followed.
+    #[must_use]
+    pub fn with_task_wait(mut self, wait: TaskWait) -> VirtualMedia {
+        self.task_wait = wait;
+        self
+    }
+
+    /// Changes the pause before an insert is retried after a 5xx (default 3 s).
+    #[must_use]
+    pub fn with_server_error_pause(mut self, pause: Duration) -> VirtualMedia {
+        self.server_error_pause = pause;
+        self
+    }
+
+    /// The system this is about.
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    /// Every slot, System level first, then each managing Manager's.
+    pub async fn slots(&self) -> Result<Vec<Slot>, Error> {
+        let client = self.system.client();
+        let system: Resource<Value> = client.get(self.system.path()).await?;
+        let mut collections: Vec<(SlotLevel, String)> = Vec::new();
+        if let Some(path) = odata_id(system.value.get("VirtualMedia")) {
+            collections.push((SlotLevel::System, path));
+        }
+        let managers = system
+            .value
+            .pointer("/Links/ManagedBy")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for manager in managers {
+            let Some(path) = odata_id(Some(&manager)) else {
+                continue;
+            };
+            let manager: Resource<Value> = client.get(&path).await?;
+            if let Some(path) = odata_id(manager.value.get("VirtualMedia")) {
+                collections.push((SlotLevel::Manager, path));
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut slots = Vec::new();
+        for (level, path) in collections {
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            let members: Vec<Value> = client.collection(&path).await?;
+            slots.extend(
+                members
+                    .iter()
+                    .filter_map(|member| Slot::from_json(level, member)),
+            );
+        }
+        Ok(slots)
+    }
+
+    /// Reads one slot again.
+    pub async fn read_slot(&self, slot: &Slot) -> Result<Slot, Error> {
+        let value: Resource<Value> = self.system.client().get(&slot.path).await?;
+        Ok(
+            Slot::from_json(slot.level, &value.value).unwrap_or_else(|| Slot {
+                path: slot.path.clone(),
+                ..slot.clone()
+            }),
+        )
+    }
+
+    /// Ejects `slot` and checks it is empty. Nothing is sent for a slot that is already
+    /// empty. `EjectMedia` carries `{}` (iLO refuses an empty body); slots without the
+    /// action get a PATCH (`Image: null, Inserted: false`). A BMC that errors because the
+    /// slot was empty after all (iLO) is fine when a re-read shows it empty.
+    pub async fn eject(&self, slot: &Slot) -> Result<(), Error> {
+        if !slot.is_occupied() {
+            return Ok(());
+        }
+        let client = self.system.client();
+        let sent = match &slot.eject_target {
+            Some(target) => client.post(target, &json!({})).await,
+            None => {
+                client
+                    .patch(&slot.path, &json!({"Image": null, "Inserted": false}))
+                    .await
+            }
+        };
+        match sent {
+            Ok(response) if response.is_accepted() => {
+                client
+                    .wait_task(response, &self.task_wait, &mut |_| {})
+                    .await?;
+            }
+            Ok(_) => {}
+            Err(err) => {
+                if !self.read_slot(slot).await?.is_occupied() {
+                    return Ok(());
+                }
+                return Err(err.into());
+            }
+        }
+        if self.read_slot(slot).await?.is_occupied() {
+            return Err(Error::NotEjected {
+                slot: slot.path.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Ejects every occupied slot that takes `kind`; returns the slots it ejected.
+    pub async fn eject_all(&self, kind: MediaKind) -> Result<Vec<Slot>, Error> {
+        let slots = self.slots().await?;
+        let mut ejected = Vec::new();
+        for slot in slots
+            .into_iter()
+            .filter(|s| s.accepts(kind) && s.is_occupied())
+        {
+            self.eject(&slot).await?;
+            ejected.push(slot);
+        }
+        Ok(ejected)
+    }
+
+    /// Inserts `image` (an `http(s)` URL the BMC can reach) into the best slot for `kind`:
+    /// stale media of that kind is ejected first (every slot: BMCs report old images
+    /// unreliably), then slots are tried in [`rank_slots`] order with the smallest body,
+    /// growing it only as the BMC's error asks; a 202 is followed to the task's end; the slot
+    /// is read back to check `Inserted` and `Image`. Returns the slot as read back.
+    pub async fn insert(&self, image: &str, kind: MediaKind) -> Result<Slot, Error> {
+        let slots = self.slots().await?;
+        let order = rank_slots(&slots, kind);
+        if order.is_empty() {
+            return Err(Error::NoSlot {
+                kind,
+                found: slots.len(),
+            });
+        }
+        let mut slots = slots;
+        for &i in &order {
+            self.eject_or_busy(&slots[i], image).await?;
+            // Ejected: free now, and ranked as such below.
+            slots[i].inserted = Some(false);
+            slots[i].image = None;
+        }
+        let order = rank_slots(&slots, kind);
+        let mut first: Option<String> = None;
+        let mut last: Option<String> = None;
+        for &i in &order {
+            let slot = &slots[i];
+            let mut outcome = self.insert_into(slot, image).await;
+            let mut server_errors = 0;
+            while let Err(err) = &outcome
+                && classify_insert_failure(err.status(), &error_texts(err))
+                    == InsertFailure::ServerError
+                && server_errors < MAX_SERVER_ERROR_RETRIES
+            {
+                server_errors += 1;
+                tracing::debug!(slot = %slot.path, error = %err, "5xx on insert; retrying the slot");
+                tokio::time::sleep(self.server_error_pause).await;
+                outcome = self.insert_into(slot, image).await;
+            }
+            if let Err(err) = &outcome
+                && classify_insert_failure(err.status(), &error_texts(err))
+                    == InsertFailure::SlotBusy
+            {
+                // The BMC still holds the old image (iDRAC right after an eject): once more.
+                let current = self.read_slot(slot).await?;
+                self.eject_or_busy(&current, image).await?;
+                outcome = self.insert_into(slot, image).await;
+            }
+            let Err(err) = outcome else {
+                return self.verify_inserted(slot, image).await;
+            };
+            match classify_insert_failure(err.status(), &error_texts(&err)) {
+                InsertFailure::ImageUnreachable => {
+                    return Err(Error::ImageUnreachable {
+                        image: redact_url(image),
+                        bmc_message: bmc_message(&err, image),
+                    });
+                }
+                InsertFailure::ImageRejected => {
+                    return Err(Error::ImageRejected {
+                        image: redact_url(image),
+                        bmc_message: bmc_message(&err, image),
+                    });
+                }
+                InsertFailure::NextSlot | InsertFailure::SlotBusy => {
+                    tracing::debug!(slot = %slot.path, error = %err, "slot refused the insert; trying the next");
+                    let text = format!("{}: {}", slot.path, bmc_message(&err, image));
+                    first.get_or_insert_with(|| text.clone());
+                    last = Some(text);
+                }
+                InsertFailure::ServerError | InsertFailure::Fatal => return Err(err.into()),
+            }
+        }
+        Err(Error::InsertFailed {
+            first: first.unwrap_or_default(),
+            last: last.unwrap_or_default(),
+        })
+    }
+
+    /// Ejects `slot` unless it is empty; a refusal on a slot holding another image is
+    /// [`Error::SlotBusy`].
+    async fn eject_or_busy(&self, slot: &Slot, image: &str) -> Result<(), Error> {
+        match self.eject(slot).await {
+            Err(Error::Redfish(err)) if !slot.holds(image) => Err(Error::SlotBusy {
+                slot: slot.path.clone(),
+                image: slot
+                    .image
+                    .as_deref()
+                    .map_or_else(|| "an unnamed image".to_owned(), redact_url),
+                reason: bmc_message(&err, image),
+            }),
+            other => other,
+        }
+    }
+
+    /// One slot: POST the action (or PATCH), growing the body as asked, following a 202.
+    async fn insert_into(
+        &self,
+        slot: &Slot,
+        image: &str,
+    ) -> Result<(), ferrofish_redfish_core::Error> {
+        let client = self.system.client();
+        let mut body = InsertBody::default();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let json = body.to_json(image, slot.insert_target.is_none());
+            let sent = match &slot.insert_target {
+                Some(target) => client.post(target, &json).await,
+                None => client.patch(&slot.path, &json).await,
+            };
+            match sent {
+                Ok(response) => {
+                    if response.is_accepted() {
+                        client
+                            .wait_task(response, &self.task_wait, &mut |_| {})
+                            .await?;
+                    }
+                    return Ok(());
+                }
+                Err(err) => {
+                    let fix = body_fix_for(&error_texts(&err)).and_then(|f| body.with(f));
+                    match fix {
+                        Some(next) if attempts < MAX_BODY_ATTEMPTS => {
+                            tracing::debug!(slot = %slot.path, ?next, "the BMC asks for more in the insert body");
+                            body = next;
+                        }
+                        _ => return Err(err),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn verify_inserted(&self, slot: &Slot, image: &str) -> Result<Slot, Error> {
+        let now = self.read_slot(slot).await?;
+        if now.holds(image) {
+            Ok(now)
+        } else {
+            Err(Error::NotInserted {
+                slot: slot.path.clone(),
+                found: now.image.as_deref().map(redact_url),
+            })
+        }
+    }
+}
+
+fn odata_id(link: Option<&Value>) -> Option<String> {
+    link?.get("@odata.id")?.as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_only_scheme_host_port_and_file_name() {
+        assert_eq!(
+            redact_url("http://user:pw@10.0.0.1:8080/0123abcd/boot.iso?sig=SECRET"),
+            "http://10.0.0.1:8080/…/boot.iso"
+        );
+        assert_eq!(redact_url("https://h/boot.iso"), "https://h/boot.iso");
+        assert!(!redact_url("not a url with SECRET").contains("SECRET"));
+    }
+}
