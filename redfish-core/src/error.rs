@@ -504,6 +504,11 @@ impl Error {
         )
     }
 
+    /// The BMC accepted a write but reads back something else ([`Error::NotApplied`]).
+    pub fn is_not_applied(&self) -> bool {
+        matches!(self, Error::NotApplied { .. })
+    }
+
     /// A task ended badly or vanished ([`Error::TaskFailed`], [`Error::TaskVanished`]).
     pub fn is_task_failure(&self) -> bool {
         matches!(self, Error::TaskFailed { .. } | Error::TaskVanished { .. })

@@ -72,7 +72,7 @@ async fn boot_requests(personality: Personality) {
     total += client.request_counts().total;
 
     client.reset_request_counts();
-    client
+    let _outcome = client
         .set_boot_override(
             system.path(),
             BootOverride {

@@ -45,6 +45,12 @@ pub struct BootReport {
     pub reset: ResetType,
     /// The last `BootProgress.LastState`, when the BMC reports it.
     pub boot_progress: Option<String>,
+    /// The BMC stored the one-time override as continuous (quirk
+    /// `once_stored_as_continuous`), so it had to be cleared after the boot.
+    pub override_stored_as_continuous: bool,
+    /// Whether that clearing took; `false` with `override_stored_as_continuous` means the BMC
+    /// still boots from the CD (sushy-tools keeps every override) and the caller must act.
+    pub override_cleared: bool,
     /// Whether the image was ejected at the end.
     pub ejected: bool,
 }
@@ -129,6 +135,9 @@ impl VirtualMedia {
         let slot = self.insert(image, MediaKind::Cd).await?;
         let client = self.system().client();
         let hpe = slot.hpe_boot_on_next_reset.is_some();
+        // A BMC that stores "Once" as "Continuous" (sushy-tools) never consumes the override:
+        // it is cleared after the boot instead.
+        let mut must_clear = false;
         if hpe {
             client
                 .patch(
@@ -137,7 +146,7 @@ impl VirtualMedia {
                 )
                 .await?;
         } else {
-            client
+            let outcome = client
                 .set_boot_override(
                     self.system().path(),
                     BootOverride {
@@ -147,6 +156,7 @@ impl VirtualMedia {
                     },
                 )
                 .await?;
+            must_clear = outcome.must_clear_after_boot();
         }
         let reset = match self.system().power_state().await? {
             Some(PowerState::Off) => ResetType::On,
@@ -164,6 +174,8 @@ impl VirtualMedia {
                 .as_deref()
                 .is_some_and(|s| !OS_STATES.contains(&s));
             let waited = started.elapsed();
+            // An override stored as continuous never reads as pending "Once": with no
+            // BootProgress either, the reset is all the evidence such a BMC gives.
             match boot_verdict(
                 &observation,
                 !hpe,
@@ -178,6 +190,27 @@ impl VirtualMedia {
                 }
             }
         };
+        let mut override_cleared = false;
+        if must_clear {
+            let cleared = client
+                .set_boot_override(
+                    self.system().path(),
+                    BootOverride {
+                        target: BootSource::Cd,
+                        enabled: BootOverrideEnabled::Disabled,
+                        mode: None,
+                    },
+                )
+                .await;
+            match cleared {
+                Ok(_) => override_cleared = true,
+                // Some BMCs keep every override (sushy-tools): say so, the boot itself worked.
+                Err(err) if err.is_not_applied() => {
+                    tracing::warn!(error = %err, "the BMC keeps the CD boot override; clear it by hand");
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
         let mut ejected = false;
         if options.eject_after {
             let current = self.read_slot(&slot).await?;
@@ -189,6 +222,8 @@ impl VirtualMedia {
             hpe_boot_on_next_reset: hpe,
             reset,
             boot_progress: last_state,
+            override_stored_as_continuous: must_clear,
+            override_cleared,
             ejected,
         })
     }

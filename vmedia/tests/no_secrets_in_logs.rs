@@ -60,7 +60,13 @@ async fn no_log_line_carries_the_url_token_or_the_password() {
         r#"{"links":[{"id":"e","type":"phy"}],"networks":[{"id":"n","type":"ipv4","link":"e","ip_address":"192.0.2.9","netmask":"255.255.255.0"}]}"#,
     )
     .unwrap();
-    let drive = ConfigDrive::new("uuid", Some(network)).build().unwrap();
+    // Bootable, so the mock boots an OS from it (a bare config drive is data, not an OS).
+    let files = ConfigDrive::new("uuid", Some(network)).files().unwrap();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(path, data)| (path.as_str(), data.as_slice()))
+        .collect();
+    let drive = ferrofish_mock_bmc::iso9660::build_bootable_iso("config-2", &files);
     let url = server.serve_bytes("config-2.iso", drive).await.unwrap();
     let media = VirtualMedia::new(&system);
     let options = BootOptions {

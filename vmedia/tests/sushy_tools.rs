@@ -1,11 +1,10 @@
 //! Virtual media against sushy-tools' emulator (fake driver), code nobody here wrote: slot
 //! discovery at System level, insert (the emulator downloads the image from our server), the
-//! read-back, eject. Skipped with a message when `sushy-emulator` is not installed (set
-//! `FERROFISH_SUSHY_EMULATOR` to its path, or put it on `PATH`; `pip install sushy-tools`).
-//!
-//! Boot once from CD is not run here: sushy-tools always reports `BootSourceOverrideEnabled`
-//! `Continuous` (its drivers ignore `Once`), so the client's read-back of a one-time override
-//! refuses it as not applied.
+//! read-back, eject; and boot once from CD, where sushy-tools stores the one-time override as
+//! `Continuous` (quirk `once_stored_as_continuous`), so the boot clears it afterwards. The
+//! emulator is `FERROFISH_SUSHY_EMULATOR`, else the workspace's `.venv/bin/sushy-emulator`
+//! (`scripts/test.sh` installs it), else `sushy-emulator` on `PATH`; the test skips with a
+//! message when none is there, and fails instead when `FERROFISH_REQUIRE_SUSHY` is set (CI).
 
 use std::io::ErrorKind;
 use std::process::{Child, Command, Stdio};
@@ -38,8 +37,14 @@ fn free_port() -> u16 {
 }
 
 async fn start_emulator() -> Option<Emulator> {
-    let program =
-        std::env::var("FERROFISH_SUSHY_EMULATOR").unwrap_or_else(|_| "sushy-emulator".to_owned());
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/sushy-emulator");
+    let program = std::env::var("FERROFISH_SUSHY_EMULATOR").unwrap_or_else(|_| {
+        if venv.is_file() {
+            venv.to_string_lossy().into_owned()
+        } else {
+            "sushy-emulator".to_owned()
+        }
+    });
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("emulator.conf");
     // State in the temp dir, so runs do not see each other's systems.
@@ -63,6 +68,10 @@ async fn start_emulator() -> Option<Emulator> {
     {
         Ok(child) => child,
         Err(e) if e.kind() == ErrorKind::NotFound => {
+            assert!(
+                std::env::var_os("FERROFISH_REQUIRE_SUSHY").is_none(),
+                "FERROFISH_REQUIRE_SUSHY is set but {program} is not installed"
+            );
             eprintln!(
                 "skipping the sushy-tools test: {program} is not installed (pip install sushy-tools, or set FERROFISH_SUSHY_EMULATOR)"
             );
@@ -136,4 +145,42 @@ async fn insert_verify_and_eject_against_sushy_tools() {
     media.eject(&slot).await.unwrap();
     let after = media.read_slot(&slot).await.unwrap();
     assert!(!after.is_occupied(), "{after:?}");
+}
+
+#[tokio::test]
+async fn boot_once_from_cd_against_sushy_tools_reports_the_continuous_override() {
+    let Some(emulator) = start_emulator().await else {
+        return;
+    };
+    let client = RedfishClient::builder(&emulator.url)
+        .credentials("admin", SecretString::from("password"))
+        .build()
+        .unwrap();
+    let system = client.systems().await.unwrap().remove(0);
+    let server = ImageServer::start(ImageServerOptions::http("127.0.0.1:0".parse().unwrap()))
+        .await
+        .unwrap();
+    let drive = ConfigDrive::new("sushy", None).build().unwrap();
+    let url = server.serve_bytes("boot.iso", drive).await.unwrap();
+    let options = ferrofish_vmedia::BootOptions {
+        timeout: Duration::from_secs(60),
+        poll_interval: Duration::from_millis(200),
+        eject_after: true,
+    };
+    let report = VirtualMedia::new(&system)
+        .boot_from_iso(url.as_str(), &options)
+        .await
+        .unwrap();
+    assert!(report.override_stored_as_continuous, "{report:?}");
+    assert!(report.ejected);
+    // sushy-tools keeps every override Continuous, a Disabled one included: the report says the
+    // override could not be cleared, rather than claiming it was.
+    let boot = system.read().await.unwrap().value.boot.unwrap();
+    let still_set = boot
+        .boot_source_override_enabled
+        .as_ref()
+        .map(|e| e.as_str().to_owned())
+        == Some("Continuous".to_owned());
+    assert_eq!(report.override_cleared, !still_set, "{report:?} {boot:?}");
+    client.close().await.unwrap();
 }

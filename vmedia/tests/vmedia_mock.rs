@@ -58,6 +58,23 @@ fn config_drive() -> Vec<u8> {
     .unwrap()
 }
 
+/// A bootable image carrying the config drive, as a deploy ISO with the network data built in
+/// is: the mock boots an OS only from an El Torito CD (a bare config drive is data, not an OS),
+/// so the bootable wrapper comes from the mock's own writer; ferrofish's ISO writer is proven
+/// by `config_drive_tools.rs`.
+fn bootable_config_drive() -> Vec<u8> {
+    let drive = ConfigDrive::new(
+        "6f1c7a52-3b8e-4d0b-9f59-0c6a1e2d3b4c",
+        Some(NetworkData::from_json(NETWORK_DATA).unwrap()),
+    );
+    let files = drive.files().unwrap();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(path, data)| (path.as_str(), data.as_slice()))
+        .collect();
+    ferrofish_mock_bmc::iso9660::build_bootable_iso("config-2", &files)
+}
+
 fn all_personalities() -> [Personality; 5] {
     [
         Personality::Generic,
@@ -266,7 +283,7 @@ async fn dhcp_less_boot_from_a_config_drive_on_every_personality() {
         let media = VirtualMedia::new(&rig.system);
         let url = rig
             .server
-            .serve_bytes("config-2.iso", config_drive())
+            .serve_bytes("config-2.iso", bootable_config_drive())
             .await
             .unwrap();
         let boot_count = rig.mock.node(0).view().boot_count;
