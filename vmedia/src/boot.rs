@@ -36,6 +36,7 @@ impl Default for BootOptions {
 
 /// What [`VirtualMedia::boot_from_iso`] did and saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // independent facts of one boot, not a state machine
 pub struct BootReport {
     /// The slot the image went into, as read back.
     pub slot: Slot,
