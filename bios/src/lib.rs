@@ -12,14 +12,17 @@
 // Redfish names (ETag, AttributeRegistry, ...) read as prose in these docs.
 #![allow(clippy::doc_markdown)]
 
+pub mod bios;
 pub mod diff;
 mod error;
+pub mod locate;
 pub mod portable;
 pub mod profile;
 pub mod registry;
 pub mod validate;
 pub mod value;
 
+pub use bios::{Bios, BiosQuirks, BiosSnapshot, Plan, RegistryInfo, SettingsInfo, StageOutcome};
 pub use diff::{Change, Diff};
 pub use error::BiosError;
 pub use portable::{PORTABLE_SETTINGS, PortableSetting, VendorRow};

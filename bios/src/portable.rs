@@ -339,6 +339,9 @@ pub struct Resolved {
     pub value: Value,
 }
 
+/// Answers whether the BMC has an attribute: its actual spelling and allowed values.
+pub type FindAttribute<'a> = dyn Fn(&str) -> Option<(String, Vec<String>)> + 'a;
+
 /// Resolves a portable setting on one BMC. `find(name)` answers whether the BMC has an
 /// attribute of that name, with its actual spelling and its allowed values (empty when not
 /// an enumeration or unknown). `None` when no candidate attribute exists. Pure.
@@ -346,7 +349,7 @@ pub fn resolve(
     setting: &PortableSetting,
     value: &Value,
     vendor: VendorRow,
-    find: &dyn Fn(&str) -> Option<(String, Vec<String>)>,
+    find: &FindAttribute<'_>,
 ) -> Option<Resolved> {
     let ordered = setting
         .mappings

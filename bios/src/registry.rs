@@ -51,6 +51,7 @@ pub enum AttributeKind {
 
 /// One registry attribute.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::struct_excessive_bools)] // the registry's own flags, one each
 pub struct AttributeDef {
     /// `AttributeName`.
     pub name: String,
@@ -447,11 +448,13 @@ mod tests {
 
     use super::*;
 
+    #[allow(clippy::needless_pass_by_value)]
     fn dep(from: Value, prop: &str, to: Value) -> Value {
         json!({"Type": "Map", "DependencyFor": "T", "Dependency": {
             "MapFrom": from, "MapToAttribute": "T", "MapToProperty": prop, "MapToValue": to}})
     }
 
+    #[allow(clippy::needless_pass_by_value)]
     fn registry(attrs: Value, deps: Value) -> AttributeRegistry {
         AttributeRegistry::parse(
             "/r",

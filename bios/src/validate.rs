@@ -350,18 +350,17 @@ pub fn validate(profile: &Profile, ctx: &Context<'_>) -> Result<Validated, Vec<P
                 ctx.find_name(n)
                     .map(|a| (a.clone(), ctx.allowed_values(&a)))
             };
-            match portable::resolve(setting, &entry.value, ctx.vendor, &find) {
-                Some(r) => (r.attribute, r.value),
-                None => {
-                    let mut tried: Vec<String> = setting
-                        .mappings
-                        .iter()
-                        .flat_map(|m| m.attributes.iter().map(|a| (*a).to_owned()))
-                        .collect();
-                    tried.dedup();
-                    problems.push(problem(None, ProblemKind::PortableUnavailable { tried }));
-                    continue;
-                }
+            if let Some(r) = portable::resolve(setting, &entry.value, ctx.vendor, &find) {
+                (r.attribute, r.value)
+            } else {
+                let mut tried: Vec<String> = setting
+                    .mappings
+                    .iter()
+                    .flat_map(|m| m.attributes.iter().map(|a| (*a).to_owned()))
+                    .collect();
+                tried.dedup();
+                problems.push(problem(None, ProblemKind::PortableUnavailable { tried }));
+                continue;
             }
         } else {
             let suggestions = closest_names(&entry.name, ctx.names().into_iter());
@@ -463,22 +462,7 @@ fn typed_value(
         }]
     };
     let Some(def) = ctx.registry.and_then(|r| r.get(name)) else {
-        // No registry: the current value's type decides.
-        return match ctx.current.get(name).map(AttributeValue::kind) {
-            Some(ValueKind::Integer) => as_integer(raw)
-                .map(AttributeValue::Integer)
-                .ok_or_else(|| wrong(ValueKind::Integer)),
-            Some(ValueKind::Boolean) => as_bool(raw)
-                .map(AttributeValue::Boolean)
-                .ok_or_else(|| wrong(ValueKind::Boolean)),
-            Some(ValueKind::Password) => password(raw).ok_or_else(|| wrong(ValueKind::Password)),
-            Some(ValueKind::Enum | ValueKind::String) => raw
-                .as_str()
-                .map(|s| AttributeValue::String(s.to_owned()))
-                .ok_or_else(|| wrong(ValueKind::String)),
-            None if looks_secret(name) => password(raw).ok_or_else(|| wrong(ValueKind::Password)),
-            None => AttributeValue::from_json_untyped(raw).ok_or_else(|| wrong(ValueKind::String)),
-        };
+        return untyped_value(name, raw, ctx);
     };
     match &def.kind {
         AttributeKind::Enumeration { values } => {
@@ -504,28 +488,8 @@ fn typed_value(
             increment,
         } => {
             let value = as_integer(raw).ok_or_else(|| wrong(ValueKind::Integer))?;
-            let mut problems = Vec::new();
-            if lower.is_some_and(|l| value < l) || upper.is_some_and(|u| value > u) {
-                problems.push(ProblemKind::OutOfBounds {
-                    value,
-                    lower: *lower,
-                    upper: *upper,
-                });
-            } else if let Some(inc) = increment {
-                let from = lower.unwrap_or(0);
-                if (value - from).rem_euclid(*inc) != 0 {
-                    problems.push(ProblemKind::OffIncrement {
-                        value,
-                        increment: *inc,
-                        from,
-                    });
-                }
-            }
-            if problems.is_empty() {
-                Ok(AttributeValue::Integer(value))
-            } else {
-                Err(problems)
-            }
+            integer_problem(value, *lower, *upper, *increment)
+                .map_or(Ok(AttributeValue::Integer(value)), |p| Err(vec![p]))
         }
         AttributeKind::String {
             min_length,
@@ -574,6 +538,61 @@ fn typed_value(
             AttributeValue::from_json_untyped(raw).ok_or_else(|| wrong(ValueKind::String))
         }
     }
+}
+
+/// Without a registry the current value's type decides.
+fn untyped_value(
+    name: &str,
+    raw: &Value,
+    ctx: &Context<'_>,
+) -> Result<AttributeValue, Vec<ProblemKind>> {
+    let wrong = |expected| {
+        vec![ProblemKind::WrongType {
+            expected,
+            got: json_kind(raw),
+        }]
+    };
+    match ctx.current.get(name).map(AttributeValue::kind) {
+        Some(ValueKind::Integer) => as_integer(raw)
+            .map(AttributeValue::Integer)
+            .ok_or_else(|| wrong(ValueKind::Integer)),
+        Some(ValueKind::Boolean) => as_bool(raw)
+            .map(AttributeValue::Boolean)
+            .ok_or_else(|| wrong(ValueKind::Boolean)),
+        Some(ValueKind::Password) => password(raw).ok_or_else(|| wrong(ValueKind::Password)),
+        Some(ValueKind::Enum | ValueKind::String) => raw
+            .as_str()
+            .map(|s| AttributeValue::String(s.to_owned()))
+            .ok_or_else(|| wrong(ValueKind::String)),
+        None if looks_secret(name) => password(raw).ok_or_else(|| wrong(ValueKind::Password)),
+        None => AttributeValue::from_json_untyped(raw).ok_or_else(|| wrong(ValueKind::String)),
+    }
+}
+
+/// Bounds first, then the increment (counted from the lower bound, or 0). Pure.
+fn integer_problem(
+    value: i64,
+    lower: Option<i64>,
+    upper: Option<i64>,
+    increment: Option<i64>,
+) -> Option<ProblemKind> {
+    if lower.is_some_and(|l| value < l) || upper.is_some_and(|u| value > u) {
+        return Some(ProblemKind::OutOfBounds {
+            value,
+            lower,
+            upper,
+        });
+    }
+    let inc = increment?;
+    let from = lower.unwrap_or(0);
+    // i128: the difference of two i64 cannot overflow it.
+    (((i128::from(value) - i128::from(from)) % i128::from(inc)) != 0).then_some(
+        ProblemKind::OffIncrement {
+            value,
+            increment: inc,
+            from,
+        },
+    )
 }
 
 fn length_problem(text: &str, min: Option<u64>, max: Option<u64>) -> Option<ProblemKind> {
