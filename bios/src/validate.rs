@@ -395,7 +395,7 @@ pub fn validate(profile: &Profile, ctx: &Context<'_>) -> Result<Validated, Vec<P
 }
 
 /// Read-only, hidden and forced values, evaluated on the resulting configuration (current,
-/// then pending, then the profile).
+/// then pending, then the profile), for the settings that change something.
 fn dependency_problems(
     registry: &AttributeRegistry,
     ctx: &Context<'_>,
@@ -413,6 +413,16 @@ fn dependency_problems(
     };
     let current = |name: &str| ctx.current.get(name).map(condition_value);
     for s in settings {
+        // Restating the value the attribute already has (and will keep) changes nothing and
+        // sends nothing, so locks do not apply to it.
+        let unchanged = ctx
+            .current
+            .get(&s.name)
+            .is_some_and(|c| c.same_as(&s.value))
+            && ctx.pending.get(&s.name).is_none_or(|p| p.same_as(&s.value));
+        if unchanged {
+            continue;
+        }
         let effective = registry.effective(&s.name, &resulting, &current);
         let by_dependency = registry
             .dependencies

@@ -265,3 +265,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn restating_a_locked_value_is_not_a_problem() {
+    let r = registry();
+    // SR-IOV is locked once virtualization is off, but it is already Disabled.
+    let ok = check(
+        &Profile::new()
+            .set("ProcVirtualization", "Disabled")
+            .set("SriovGlobalEnable", "Disabled"),
+        Some(&r),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+    let locked = check(
+        &Profile::new()
+            .set("ProcVirtualization", "Disabled")
+            .set("SriovGlobalEnable", "Enabled"),
+        Some(&r),
+    );
+    assert_eq!(
+        locked.unwrap_err()[0].kind,
+        ProblemKind::ReadOnly {
+            by_dependency: true
+        }
+    );
+}
