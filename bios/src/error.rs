@@ -31,6 +31,19 @@ pub enum BiosError {
         /// Every problem found.
         problems: Vec<Problem>,
     },
+    /// The BMC accepted the changes but did not apply them all: the report says, per
+    /// attribute, applied, still pending, rejected (with the BMC's message) or not applied.
+    #[error("BIOS changes accepted but not applied: {report}")]
+    NotApplied {
+        /// The per-attribute report.
+        report: crate::apply::ApplyReport,
+    },
+    /// After a factory reset, attributes are not at their registry defaults.
+    #[error("BIOS factory reset not applied: {} attribute(s) not at their default ({})", report.not_default.len(), report.not_default.join(", "))]
+    FactoryResetNotApplied {
+        /// What was checked and what differs.
+        report: crate::apply::FactoryResetReport,
+    },
     /// The system links no `Bios` resource.
     #[error("system {system} has no Bios resource")]
     NoBios {

@@ -1,9 +1,10 @@
 //! BIOS settings through Redfish: the attribute registry, validation of a desired profile
 //! before anything is sent, a diff against current and pending values, and staging through the
-//! `@Redfish.Settings` object.
+//! `@Redfish.Settings` object, applying with the reset that really applies pending BIOS, and a
+//! per-attribute verification report.
 //!
 //! Layers, as in `docs/architecture.md`: pure parts first ([`value`], [`registry`],
-//! [`profile`], [`portable`], [`validate`], [`diff`], [`locate`]), then the I/O in [`bios`],
+//! [`profile`], [`portable`], [`validate`], [`diff`], [`locate`]), then the I/O in [`bios`] and [`apply`],
 //! built only on the public resource layer of `ferrofish-redfish-core` and its [`System`]
 //! handle.
 //!
@@ -12,6 +13,7 @@
 // Redfish names (ETag, AttributeRegistry, ...) read as prose in these docs.
 #![allow(clippy::doc_markdown)]
 
+pub mod apply;
 pub mod bios;
 pub mod diff;
 mod error;
@@ -22,6 +24,9 @@ pub mod registry;
 pub mod validate;
 pub mod value;
 
+pub use apply::{
+    ApplyEvent, ApplyOptions, ApplyReport, AttributeOutcome, AttributeStatus, FactoryResetReport,
+};
 pub use bios::{Bios, BiosQuirks, BiosSnapshot, Plan, RegistryInfo, SettingsInfo, StageOutcome};
 pub use diff::{Change, Diff};
 pub use error::BiosError;

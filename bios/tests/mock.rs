@@ -207,3 +207,101 @@ async fn password_values_never_reach_the_error_or_debug() {
     assert!(outcome.sent);
     assert!(!format!("{outcome:?}").contains("fine-secret"));
 }
+
+fn quick() -> ferrofish_bios::ApplyOptions {
+    ferrofish_bios::ApplyOptions {
+        wait: ferrofish_redfish_core::TaskWait {
+            timeout: Duration::from_secs(20),
+            initial_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(200),
+        },
+        reset: true,
+    }
+}
+
+#[tokio::test]
+async fn every_personality_applies_verifies_and_factory_resets() {
+    for personality in Personality::ALL {
+        let (mock, _client, system) = start(personality).await;
+        mock.node(0).set_power(true);
+        let bios = Bios::new(&system);
+        let staged = bios
+            .stage(
+                &Profile::parse("BootSeqRetryCount=6\nvirtualization=off\nAssetTag=rack-7")
+                    .unwrap(),
+            )
+            .await
+            .expect("stage");
+        let mut events = Vec::new();
+        let report = bios
+            .apply(&staged, &quick(), &mut |e| events.push(e.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{personality:?}: {e}"));
+        assert!(report.all_applied(), "{personality:?}: {report}");
+        assert_eq!(report.attributes.len(), 3);
+        assert_eq!(
+            report.reset,
+            Some(ferrofish_redfish_core::ResetType::ForceRestart)
+        );
+        assert!(matches!(
+            events[0],
+            ferrofish_bios::ApplyEvent::Resetting(_)
+        ));
+        if personality == Personality::Dell {
+            assert!(
+                events.iter().any(|e| matches!(e, ferrofish_bios::ApplyEvent::Job { state, .. } if state == "Completed")),
+                "the Dell job was followed to its end: {events:?}"
+            );
+        }
+        let view = mock.node(0).view();
+        assert_eq!(
+            view.bios_changed.get("BootSeqRetryCount"),
+            Some(&serde_json::json!(6)),
+            "{personality:?}"
+        );
+        assert!(
+            view.bios_pending.is_empty(),
+            "{personality:?}: {:?}",
+            view.bios_pending
+        );
+
+        let reset = bios
+            .factory_reset(&quick(), &mut |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{personality:?}: {e}"));
+        assert!(reset.checked > 50, "{personality:?}: {}", reset.checked);
+        assert!(
+            mock.node(0).view().bios_changed.is_empty(),
+            "{personality:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn accepted_but_never_applied_is_an_error_with_the_report() {
+    let (_mock, _client, system) = start(Personality::Generic).await;
+    let bios = Bios::new(&system);
+    let staged = bios
+        .stage(&Profile::new().set("BootSeqRetryCount", 2))
+        .await
+        .expect("stage");
+    // Nobody resets the system: the values stay pending until the deadline.
+    let mut options = quick();
+    options.reset = false;
+    options.wait.timeout = Duration::from_millis(600);
+    let err = bios
+        .apply(&staged, &options, &mut |_| {})
+        .await
+        .expect_err("never applied");
+    let BiosError::NotApplied { report } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        report.attributes[0].status,
+        ferrofish_bios::AttributeStatus::StillPending
+    );
+    assert!(
+        err.to_string().contains("BootSeqRetryCount: still pending"),
+        "{err}"
+    );
+}

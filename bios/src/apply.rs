@@ -1,0 +1,611 @@
+//! Applying staged changes: a reset that really applies pending BIOS (not a graceful restart,
+//! which some firmware ignores; anchors §2c row 45), a wait through the Dell job, the task or
+//! by polling (deadline, backoff, progress events), then a per-attribute verification:
+//! applied, still pending, rejected (with the BMC's `MessageId` and text), or not applied.
+//! "Accepted but not applied" is an error. The decisions ([`reset_for`], [`settled`],
+//! [`verify`], [`job_state`]) are pure.
+
+use ferrofish_redfish_core::{
+    PowerState, RedfishMessage, ResetType, Resource, TaskWait, next_poll_delay,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::bios::{Bios, BiosSnapshot, StageOutcome};
+use crate::diff::Change;
+use crate::error::BiosError;
+use crate::value::Attributes;
+
+/// How to apply and how long to wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Deadline and backoff of the wait (default: 30 minutes, 1 s doubling to 15 s).
+    pub wait: TaskWait,
+    /// Issue the reset (default). Off: the caller reboots the system itself; the wait starts
+    /// at once.
+    pub reset: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> ApplyOptions {
+        ApplyOptions {
+            wait: TaskWait::default(),
+            reset: true,
+        }
+    }
+}
+
+/// What happens while applying, for a progress display.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ApplyEvent {
+    /// The reset being issued.
+    Resetting(ResetType),
+    /// A Dell job's state and percentage.
+    Job {
+        /// `JobState`.
+        state: String,
+        /// `PercentComplete`.
+        percent: Option<u64>,
+    },
+    /// Polling: how many changes are not current yet.
+    Waiting {
+        /// Changes still to show up as current.
+        outstanding: usize,
+    },
+}
+
+/// What became of one attribute.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AttributeStatus {
+    /// The current value is the requested one.
+    Applied,
+    /// Still staged, not applied (the BMC accepted it but did not apply it yet).
+    StillPending,
+    /// The BMC refused it when applying.
+    Rejected {
+        /// `MessageId`.
+        message_id: Option<String>,
+        /// The message text.
+        message: Option<String>,
+    },
+    /// Neither current nor pending, and no message says why.
+    NotApplied,
+    /// A password: it cannot be read back.
+    Unverifiable,
+}
+
+/// One attribute's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttributeOutcome {
+    /// The vendor attribute name.
+    pub name: String,
+    /// What became of it.
+    #[serde(flatten)]
+    pub status: AttributeStatus,
+}
+
+/// The per-attribute report of an apply.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ApplyReport {
+    /// One entry per staged change.
+    pub attributes: Vec<AttributeOutcome>,
+    /// The reset issued.
+    #[serde(skip)]
+    pub reset: Option<ResetType>,
+    /// The job or task followed.
+    pub job: Option<String>,
+}
+
+impl ApplyReport {
+    /// Every change applied (passwords count as applied: they cannot be read back).
+    pub fn all_applied(&self) -> bool {
+        self.attributes.iter().all(|a| {
+            matches!(
+                a.status,
+                AttributeStatus::Applied | AttributeStatus::Unverifiable
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for ApplyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self
+            .attributes
+            .iter()
+            .map(|a| match &a.status {
+                AttributeStatus::Applied => format!("{}: applied", a.name),
+                AttributeStatus::StillPending => format!("{}: still pending", a.name),
+                AttributeStatus::Rejected {
+                    message_id,
+                    message,
+                } => format!(
+                    "{}: rejected ({}: {})",
+                    a.name,
+                    message_id.as_deref().unwrap_or("no MessageId"),
+                    message.as_deref().unwrap_or("no message")
+                ),
+                AttributeStatus::NotApplied => format!("{}: not applied", a.name),
+                AttributeStatus::Unverifiable => format!("{}: set (cannot be read back)", a.name),
+            })
+            .collect();
+        f.write_str(&lines.join("; "))
+    }
+}
+
+/// The reset that applies pending BIOS: `On` when the system is off, else `ForceRestart`
+/// (`GracefulRestart` is ignored by some firmware). Pure.
+pub fn reset_for(power: Option<&PowerState>) -> ResetType {
+    match power {
+        Some(PowerState::Off) => ResetType::On,
+        _ => ResetType::ForceRestart,
+    }
+}
+
+/// A Dell job's state: `(JobState, PercentComplete, finished, failed, message)`. Pure.
+pub fn job_state(job: &Value) -> (String, Option<u64>, bool, bool, Option<RedfishMessage>) {
+    let state = job
+        .get("JobState")
+        .and_then(Value::as_str)
+        .unwrap_or("Unknown")
+        .to_owned();
+    let finished = matches!(
+        state.as_str(),
+        "Completed" | "Failed" | "CompletedWithErrors" | "Cancelled"
+    );
+    let failed = finished && state != "Completed";
+    let message = failed.then(|| RedfishMessage {
+        message_id: job
+            .get("MessageId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        message: job
+            .get("Message")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        ..RedfishMessage::default()
+    });
+    (
+        state,
+        job.get("PercentComplete").and_then(Value::as_u64),
+        finished,
+        failed,
+        message,
+    )
+}
+
+/// Whether the BMC is done with the changes: all current, or it reports a new apply
+/// (`@Redfish.Settings.Time` moved), or (where pending lists only changes) none is pending
+/// any more. Pure.
+pub fn settled(changes: &[Change], before_time: Option<&str>, after: &BiosSnapshot) -> bool {
+    let all_current = changes.iter().all(|c| {
+        after
+            .current
+            .get(&c.name)
+            .is_some_and(|v| v.same_as(&c.value))
+            || matches!(c.value, crate::value::AttributeValue::Password(_))
+    });
+    let new_apply = after.settings.time.is_some() && after.settings.time.as_deref() != before_time;
+    let none_pending = !after.quirks.pending_lists_all_attributes
+        && changes.iter().all(|c| !after.pending.contains_key(&c.name));
+    all_current || new_apply || none_pending
+}
+
+/// The message that speaks of `name`: its `MessageArgs`, `RelatedProperties` or text name
+/// it; success messages do not count.
+fn message_about<'m>(messages: &'m [RedfishMessage], name: &str) -> Option<&'m RedfishMessage> {
+    messages.iter().find(|m| {
+        let ok = m
+            .message_id
+            .as_deref()
+            .is_some_and(|id| id.ends_with("Success"))
+            || m.severity.as_deref() == Some("OK")
+            || m.message_severity.as_deref() == Some("OK");
+        let related = m
+            .extra
+            .get("RelatedProperties")
+            .and_then(Value::as_array)
+            .is_some_and(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .any(|p| p.rsplit('/').next() == Some(name))
+            });
+        !ok && (m.message_args.iter().any(|a| a == name)
+            || related
+            || m.message.as_deref().is_some_and(|t| t.contains(name)))
+    })
+}
+
+/// The outcome of every change after the apply. `pending_lists_all` (HPE, Lenovo): presence in
+/// pending means nothing, only a pending value equal to the request counts as still pending.
+/// `job_failure`: a failed job's message, given to changes no message names. Pure.
+pub fn verify(
+    changes: &[Change],
+    current: &Attributes,
+    pending: &Attributes,
+    messages: &[RedfishMessage],
+    job_failure: Option<&RedfishMessage>,
+) -> Vec<AttributeOutcome> {
+    changes
+        .iter()
+        .map(|c| {
+            let status = if matches!(c.value, crate::value::AttributeValue::Password(_)) {
+                AttributeStatus::Unverifiable
+            } else if current.get(&c.name).is_some_and(|v| v.same_as(&c.value)) {
+                AttributeStatus::Applied
+            } else if let Some(m) = message_about(messages, &c.name).or(job_failure) {
+                AttributeStatus::Rejected {
+                    message_id: m.message_id.clone(),
+                    message: m.message.clone(),
+                }
+            } else if pending.get(&c.name).is_some_and(|p| p.same_as(&c.value)) {
+                AttributeStatus::StillPending
+            } else {
+                AttributeStatus::NotApplied
+            };
+            AttributeOutcome {
+                name: c.name.clone(),
+                status,
+            }
+        })
+        .collect()
+}
+
+impl Bios {
+    /// Applies what [`Bios::stage`] staged: resets the system ([`reset_for`]), waits through
+    /// the Dell job, the task, or by polling the BIOS, then verifies each attribute. Any
+    /// attribute not applied is [`BiosError::NotApplied`] carrying the report.
+    pub async fn apply(
+        &self,
+        staged: &StageOutcome,
+        options: &ApplyOptions,
+        on_progress: &mut (dyn FnMut(&ApplyEvent) + Send),
+    ) -> Result<ApplyReport, BiosError> {
+        let changes = &staged.plan.diff.changes;
+        let before = self.read().await?;
+        let reset =
+            if options.reset && (staged.sent || !staged.plan.diff.already_pending.is_empty()) {
+                Some(self.reset_to_apply(&options.wait, on_progress).await?)
+            } else {
+                None
+            };
+        let client = self.system().client();
+        let started = tokio::time::Instant::now();
+        let deadline = started + options.wait.timeout;
+        let mut job_failure = None;
+        if let Some(job) = &staged.job {
+            if before.quirks.settings_patch_schedules_job {
+                job_failure = self.wait_job(job, options, on_progress).await?;
+            } else {
+                let mut forward = |p: &ferrofish_redfish_core::TaskProgress| {
+                    on_progress(&ApplyEvent::Job {
+                        state: p
+                            .state
+                            .as_ref()
+                            .map_or_else(String::new, ToString::to_string),
+                        percent: p.percent,
+                    });
+                };
+                match client.wait_task_at(job, &options.wait, &mut forward).await {
+                    Ok(_) => {}
+                    Err(ferrofish_redfish_core::Error::TaskFailed { messages, .. }) => {
+                        job_failure = messages.into_iter().next();
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        let mut delay = None;
+        let after = loop {
+            let snapshot = self.read().await?;
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if job_failure.is_some()
+                || settled(changes, before.settings.time.as_deref(), &snapshot)
+                || remaining.is_zero()
+            {
+                break snapshot;
+            }
+            on_progress(&ApplyEvent::Waiting {
+                outstanding: changes
+                    .iter()
+                    .filter(|c| {
+                        !snapshot
+                            .current
+                            .get(&c.name)
+                            .is_some_and(|v| v.same_as(&c.value))
+                    })
+                    .count(),
+            });
+            let pause = next_poll_delay(delay, None, &options.wait, remaining);
+            delay = Some(pause);
+            tokio::time::sleep(pause).await;
+        };
+        let report = ApplyReport {
+            attributes: verify(
+                changes,
+                &after.current,
+                &after.pending,
+                &after.settings.messages,
+                job_failure.as_ref(),
+            ),
+            reset,
+            job: staged.job.clone(),
+        };
+        if report.all_applied() {
+            Ok(report)
+        } else {
+            Err(BiosError::NotApplied { report })
+        }
+    }
+
+    /// Issues the reset that applies pending BIOS; `PowerCycle` where `ForceRestart` is not
+    /// offered.
+    async fn reset_to_apply(
+        &self,
+        wait: &TaskWait,
+        on_progress: &mut (dyn FnMut(&ApplyEvent) + Send),
+    ) -> Result<ResetType, BiosError> {
+        let power = self.settled_power(wait).await?;
+        let wanted = reset_for(power.as_ref());
+        on_progress(&ApplyEvent::Resetting(wanted.clone()));
+        match self.system().reset(wanted.clone()).await {
+            Ok(()) => Ok(wanted),
+            Err(ferrofish_redfish_core::Error::NotAllowed { .. })
+                if wanted == ResetType::ForceRestart =>
+            {
+                on_progress(&ApplyEvent::Resetting(ResetType::PowerCycle));
+                self.system().reset(ResetType::PowerCycle).await?;
+                Ok(ResetType::PowerCycle)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The power state once no transition is under way (a reset during one is refused with
+    /// 409), polled with the wait's backoff until its deadline.
+    async fn settled_power(&self, wait: &TaskWait) -> Result<Option<PowerState>, BiosError> {
+        let deadline = tokio::time::Instant::now() + wait.timeout;
+        let mut delay = None;
+        loop {
+            let power = self.system().power_state().await?;
+            let moving = matches!(
+                power,
+                Some(PowerState::PoweringOn | PowerState::PoweringOff)
+            );
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if !moving || remaining.is_zero() {
+                return Ok(power);
+            }
+            let pause = next_poll_delay(delay, None, wait, remaining);
+            delay = Some(pause);
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Polls a Dell job until it ends; its failure message when it failed.
+    async fn wait_job(
+        &self,
+        job: &str,
+        options: &ApplyOptions,
+        on_progress: &mut (dyn FnMut(&ApplyEvent) + Send),
+    ) -> Result<Option<RedfishMessage>, BiosError> {
+        let client = self.system().client();
+        let started = tokio::time::Instant::now();
+        let deadline = started + options.wait.timeout;
+        let mut delay = None;
+        loop {
+            let body: Resource<Value> = client.get(job).await?;
+            let (state, percent, finished, _failed, message) = job_state(&body.value);
+            on_progress(&ApplyEvent::Job {
+                state: state.clone(),
+                percent,
+            });
+            if finished {
+                return Ok(message);
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero() {
+                return Err(ferrofish_redfish_core::Error::WaitTimeout {
+                    url: job.to_owned(),
+                    what: "JobState",
+                    wanted: "Completed".into(),
+                    last: Some(state),
+                    after: started.elapsed(),
+                }
+                .into());
+            }
+            let pause = next_poll_delay(delay, None, &options.wait, remaining);
+            delay = Some(pause);
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Resets every BIOS attribute to its default (`#Bios.ResetBios`, posted with `{}`: some
+    /// iDRACs refuse the action without a body, anchors §2c row 42), applies it with a reset
+    /// and waits until the BMC reports the apply; verifies that attributes the registry gives
+    /// a `DefaultValue` are back at it. Returns the attributes that are not.
+    pub async fn factory_reset(
+        &self,
+        options: &ApplyOptions,
+        on_progress: &mut (dyn FnMut(&ApplyEvent) + Send),
+    ) -> Result<FactoryResetReport, BiosError> {
+        let before = self.read().await?;
+        let bios: Resource<Value> = self.system().client().get(before.url.path()).await?;
+        let target = bios
+            .value
+            .pointer("/Actions/#Bios.ResetBios/target")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ferrofish_redfish_core::Error::Unsupported {
+                operation: "factory_reset",
+                url: before.url.to_string(),
+                missing: "Actions.#Bios.ResetBios",
+            })?
+            .to_owned();
+        self.system().client().post(&target, &json!({})).await?;
+        let reset = if options.reset {
+            Some(self.reset_to_apply(&options.wait, on_progress).await?)
+        } else {
+            None
+        };
+        let started = tokio::time::Instant::now();
+        let deadline = started + options.wait.timeout;
+        let mut delay = None;
+        let after = loop {
+            let snapshot = self.read().await?;
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let applied =
+                snapshot.settings.time.is_some() && snapshot.settings.time != before.settings.time;
+            if applied || remaining.is_zero() {
+                break snapshot;
+            }
+            on_progress(&ApplyEvent::Waiting { outstanding: 0 });
+            let pause = next_poll_delay(delay, None, &options.wait, remaining);
+            delay = Some(pause);
+            tokio::time::sleep(pause).await;
+        };
+        let not_default = not_at_default(&after);
+        let report = FactoryResetReport {
+            reset,
+            not_default,
+            checked: after.registry.registry.as_ref().map_or(0, |r| {
+                r.attributes
+                    .iter()
+                    .filter(|a| a.default_value.is_some())
+                    .count()
+            }),
+        };
+        if report.not_default.is_empty() {
+            Ok(report)
+        } else {
+            Err(BiosError::FactoryResetNotApplied { report })
+        }
+    }
+}
+
+/// The outcome of a factory reset.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FactoryResetReport {
+    /// The reset issued.
+    #[serde(skip)]
+    pub reset: Option<ResetType>,
+    /// Writable attributes whose current value is not the registry's `DefaultValue`.
+    pub not_default: Vec<String>,
+    /// How many attributes had a `DefaultValue` to check (0 without a registry or defaults:
+    /// nothing could be verified).
+    pub checked: usize,
+}
+
+/// Writable attributes not at their registry default. Pure.
+fn not_at_default(snapshot: &BiosSnapshot) -> Vec<String> {
+    let Some(registry) = snapshot.registry.registry.as_ref() else {
+        return Vec::new();
+    };
+    registry
+        .attributes
+        .iter()
+        .filter(|a| !a.read_only && !a.immutable)
+        .filter_map(|a| {
+            let default = a.default_value.as_ref()?;
+            let current = snapshot.current.get(&a.name)?;
+            (current.to_wire() != *default).then(|| a.name.clone())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::value::AttributeValue;
+
+    fn change(name: &str, value: AttributeValue) -> Change {
+        Change {
+            name: name.into(),
+            requested_as: name.into(),
+            current: None,
+            pending: None,
+            value,
+        }
+    }
+
+    fn attrs(pairs: &[(&str, &str)]) -> Attributes {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), AttributeValue::Enum((*v).to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn each_outcome_is_told_apart() {
+        let e = |s: &str| AttributeValue::Enum(s.to_owned());
+        let changes = vec![
+            change("Applied", e("On")),
+            change("Pending", e("On")),
+            change("Refused", e("On")),
+            change("Dropped", e("On")),
+            change("Secret", AttributeValue::Password(SecretString::from("x"))),
+        ];
+        let current = attrs(&[
+            ("Applied", "On"),
+            ("Pending", "Off"),
+            ("Refused", "Off"),
+            ("Dropped", "Off"),
+        ]);
+        let pending = attrs(&[("Pending", "On")]);
+        let messages: Vec<RedfishMessage> = serde_json::from_value(serde_json::json!([
+            {"MessageId": "Base.1.8.Success", "Message": "Refused fine"},
+            {"MessageId": "Base.1.8.PropertyValueNotInList", "Message": "The value On for Refused is not allowed.", "MessageArgs": ["On", "Refused"]}
+        ]))
+        .unwrap();
+        let out = verify(&changes, &current, &pending, &messages, None);
+        let statuses: Vec<&AttributeStatus> = out.iter().map(|o| &o.status).collect();
+        assert_eq!(statuses[0], &AttributeStatus::Applied);
+        assert_eq!(statuses[1], &AttributeStatus::StillPending);
+        assert!(
+            matches!(statuses[2], AttributeStatus::Rejected { message_id: Some(id), .. } if id.ends_with("PropertyValueNotInList"))
+        );
+        assert_eq!(statuses[3], &AttributeStatus::NotApplied);
+        assert_eq!(statuses[4], &AttributeStatus::Unverifiable);
+        let report = ApplyReport {
+            attributes: out,
+            reset: None,
+            job: None,
+        };
+        assert!(!report.all_applied());
+        assert!(
+            report
+                .to_string()
+                .contains("Refused: rejected (Base.1.8.PropertyValueNotInList")
+        );
+    }
+
+    #[test]
+    fn a_failed_job_rejects_what_no_message_names() {
+        let job = serde_json::json!({"JobState": "Failed", "Message": "Invalid attribute value.", "MessageId": "SYS011"});
+        let (state, _, finished, failed, message) = job_state(&job);
+        assert_eq!((state.as_str(), finished, failed), ("Failed", true, true));
+        let out = verify(
+            &[change("A", AttributeValue::Enum("On".into()))],
+            &attrs(&[("A", "Off")]),
+            &Attributes::new(),
+            &[],
+            message.as_ref(),
+        );
+        assert!(
+            matches!(&out[0].status, AttributeStatus::Rejected { message_id: Some(id), .. } if id == "SYS011")
+        );
+        let (_, _, finished, failed, _) = job_state(&serde_json::json!({"JobState": "Scheduled"}));
+        assert!(!finished && !failed);
+    }
+
+    #[test]
+    fn the_reset_that_applies() {
+        assert_eq!(reset_for(Some(&PowerState::Off)), ResetType::On);
+        assert_eq!(reset_for(Some(&PowerState::On)), ResetType::ForceRestart);
+        assert_eq!(reset_for(None), ResetType::ForceRestart);
+    }
+}
