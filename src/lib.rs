@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | [`redfish`] | `ferrofish-redfish-core` | Redfish transport, sessions, models, inventory |
 //! | [`ipmi`] | `ferrofish-ipmi` | IPMI v2.0 RMCP+ client |
-//! | [`bios`] | `ferrofish-bios` | BIOS attributes (not filled yet) |
+//! | [`bios`] | `ferrofish-bios` | BIOS attributes: registry, validation, diff, stage, apply and verify |
 //! | [`vmedia`] | `ferrofish-vmedia` | virtual media (not filled yet) |
 
 pub use ferrofish_bios as bios;

@@ -19,6 +19,7 @@ pub mod diff;
 mod error;
 pub mod locate;
 pub mod portable;
+mod problem;
 pub mod profile;
 pub mod registry;
 pub mod validate;
