@@ -323,12 +323,25 @@ impl Bios {
             delay = Some(pause);
             tokio::time::sleep(pause).await;
         };
+        // A BMC message may echo a value sent; never one of the passwords.
+        let secrets: Vec<String> = changes
+            .iter()
+            .filter(|c| matches!(c.value, crate::value::AttributeValue::Password(_)))
+            .filter_map(|c| c.value.to_wire().as_str().map(str::to_owned))
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut messages = after.settings.messages.clone();
+        messages.extend(job_failure.clone());
+        for m in &mut messages {
+            scrub(m, &secrets);
+        }
+        let job_failure = job_failure.is_some().then(|| messages.pop()).flatten();
         let report = ApplyReport {
             attributes: verify(
                 changes,
                 &after.current,
                 &after.pending,
-                &after.settings.messages,
+                &messages,
                 job_failure.as_ref(),
             ),
             reset,
@@ -482,6 +495,23 @@ impl Bios {
         } else {
             Err(BiosError::FactoryResetNotApplied { report })
         }
+    }
+}
+
+/// Replaces every secret in a message's text and arguments. Pure.
+fn scrub(message: &mut RedfishMessage, secrets: &[String]) {
+    let clean = |text: &mut String| {
+        for secret in secrets {
+            if text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), crate::value::REDACTED);
+            }
+        }
+    };
+    if let Some(text) = message.message.as_mut() {
+        clean(text);
+    }
+    for arg in &mut message.message_args {
+        clean(arg);
     }
 }
 

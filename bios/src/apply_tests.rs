@@ -89,3 +89,15 @@ fn the_reset_that_applies() {
     assert_eq!(reset_for(Some(&PowerState::On)), ResetType::ForceRestart);
     assert_eq!(reset_for(None), ResetType::ForceRestart);
 }
+
+#[test]
+fn scrub_removes_passwords_from_bmc_messages() {
+    let mut m = RedfishMessage {
+        message: Some("value hunter22 refused for SetupPassword".into()),
+        message_args: vec!["hunter22".into(), "SetupPassword".into()],
+        ..RedfishMessage::default()
+    };
+    scrub(&mut m, &["hunter22".to_owned()]);
+    assert!(!format!("{m:?}").contains("hunter22"));
+    assert_eq!(m.message_args[1], "SetupPassword");
+}

@@ -335,7 +335,16 @@ async fn find_registry(
             note: Some(note),
         }))
     };
-    let members = match client.collection_links("/redfish/v1/Registries").await {
+    let root = client.service_root().await?;
+    let Some(collection) = root
+        .registries
+        .as_ref()
+        .and_then(ferrofish_redfish_core::Link::path)
+        .map(str::to_owned)
+    else {
+        return missing("the service root links no Registries collection".into());
+    };
+    let members = match client.collection_links(&collection).await {
         Ok(m) => m,
         Err(err) if err.is_not_found() => {
             return missing("the service has no Registries collection".into());
@@ -347,7 +356,7 @@ async fn find_registry(
         .or_else(|| locate::bios_registry_members(&members).into_iter().next());
     let Some(member) = chosen else {
         return missing(format!(
-            "no registry in /redfish/v1/Registries matches {}",
+            "no registry in {collection} matches {}",
             wanted.unwrap_or("a BIOS attribute registry")
         ));
     };
