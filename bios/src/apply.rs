@@ -181,11 +181,9 @@ pub fn job_state(job: &Value) -> (String, Option<u64>, bool, bool, Option<Redfis
 /// (`@Redfish.Settings.Time` moved), or (where pending lists only changes) none is pending
 /// any more. Pure.
 pub fn settled(changes: &[Change], before_time: Option<&str>, after: &BiosSnapshot) -> bool {
+    let lists_all = after.quirks.pending_lists_all_attributes;
     let all_current = changes.iter().all(|c| {
-        after
-            .current
-            .get(&c.name)
-            .is_some_and(|v| v.same_as(&c.value))
+        is_applied(c, &after.current, &after.pending, lists_all)
             || matches!(c.value, crate::value::AttributeValue::Password(_))
     });
     let new_apply = after.settings.time.is_some() && after.settings.time.as_deref() != before_time;
@@ -219,6 +217,19 @@ fn message_about<'m>(messages: &'m [RedfishMessage], name: &str) -> Option<&'m R
     })
 }
 
+/// Whether a change shows as applied: current, and (where pending holds only changes, Dell
+/// style) no longer pending, since an iDRAC shows pending values in `Bios` before its job ran
+/// (anchors §2c row 36; Ironic's rule, row 37). Pure.
+fn is_applied(
+    c: &Change,
+    current: &Attributes,
+    pending: &Attributes,
+    pending_lists_all: bool,
+) -> bool {
+    current.get(&c.name).is_some_and(|v| v.same_as(&c.value))
+        && (pending_lists_all || !pending.contains_key(&c.name))
+}
+
 /// The outcome of every change after the apply. `pending_lists_all` (HPE, Lenovo): presence in
 /// pending means nothing, only a pending value equal to the request counts as still pending.
 /// `job_failure`: a failed job's message, given to changes no message names. Pure.
@@ -228,20 +239,24 @@ pub fn verify(
     pending: &Attributes,
     messages: &[RedfishMessage],
     job_failure: Option<&RedfishMessage>,
+    pending_lists_all: bool,
 ) -> Vec<AttributeOutcome> {
     changes
         .iter()
         .map(|c| {
             let status = if matches!(c.value, crate::value::AttributeValue::Password(_)) {
                 AttributeStatus::Unverifiable
-            } else if current.get(&c.name).is_some_and(|v| v.same_as(&c.value)) {
+            } else if is_applied(c, current, pending, pending_lists_all) {
                 AttributeStatus::Applied
             } else if let Some(m) = message_about(messages, &c.name).or(job_failure) {
                 AttributeStatus::Rejected {
                     message_id: m.message_id.clone(),
                     message: m.message.clone(),
                 }
-            } else if pending.get(&c.name).is_some_and(|p| p.same_as(&c.value)) {
+            } else if pending
+                .get(&c.name)
+                .is_some_and(|p| !pending_lists_all || p.same_as(&c.value))
+            {
                 AttributeStatus::StillPending
             } else {
                 AttributeStatus::NotApplied
@@ -343,6 +358,7 @@ impl Bios {
                 &after.pending,
                 &messages,
                 job_failure.as_ref(),
+                after.quirks.pending_lists_all_attributes,
             ),
             reset,
             job: staged.job.clone(),

@@ -42,7 +42,7 @@ fn each_outcome_is_told_apart() {
         {"MessageId": "Base.1.8.PropertyValueNotInList", "Message": "The value On for Refused is not allowed.", "MessageArgs": ["On", "Refused"]}
     ]))
     .unwrap();
-    let out = verify(&changes, &current, &pending, &messages, None);
+    let out = verify(&changes, &current, &pending, &messages, None, false);
     let statuses: Vec<&AttributeStatus> = out.iter().map(|o| &o.status).collect();
     assert_eq!(statuses[0], &AttributeStatus::Applied);
     assert_eq!(statuses[1], &AttributeStatus::StillPending);
@@ -75,6 +75,7 @@ fn a_failed_job_rejects_what_no_message_names() {
         &Attributes::new(),
         &[],
         message.as_ref(),
+        false,
     );
     assert!(
         matches!(&out[0].status, AttributeStatus::Rejected { message_id: Some(id), .. } if id == "SYS011")
@@ -100,4 +101,29 @@ fn scrub_removes_passwords_from_bmc_messages() {
     scrub(&mut m, &["hunter22".to_owned()]);
     assert!(!format!("{m:?}").contains("hunter22"));
     assert_eq!(m.message_args[1], "SetupPassword");
+}
+
+#[test]
+fn a_value_shown_current_but_still_pending_is_not_applied_where_pending_holds_only_changes() {
+    let c = [change(
+        "ProcTurboMode",
+        AttributeValue::Enum("Disabled".into()),
+    )];
+    let shown = attrs(&[("ProcTurboMode", "Disabled")]);
+    // iDRAC: Bios already shows the value, the job has not run.
+    let out = verify(&c, &shown, &shown, &[], None, false);
+    assert_eq!(out[0].status, AttributeStatus::StillPending);
+    // iLO: every attribute is listed as pending; presence means nothing.
+    let out = verify(&c, &shown, &shown, &[], None, true);
+    assert_eq!(out[0].status, AttributeStatus::Applied);
+    // iLO: a pending value that differs from current and equals the request is still pending.
+    let out = verify(
+        &c,
+        &attrs(&[("ProcTurboMode", "Enabled")]),
+        &shown,
+        &[],
+        None,
+        true,
+    );
+    assert_eq!(out[0].status, AttributeStatus::StillPending);
 }

@@ -107,7 +107,12 @@ impl BiosSnapshot {
     /// Validates `profile` and compares it with current and pending values.
     pub fn plan(&self, profile: &Profile) -> Result<Plan, BiosError> {
         let validated = self.validate(profile)?;
-        let diff = Diff::compute(&validated, &self.current, &self.pending);
+        let diff = Diff::compute(
+            &validated,
+            &self.current,
+            &self.pending,
+            self.quirks.pending_lists_all_attributes,
+        );
         Ok(Plan { validated, diff })
     }
 }

@@ -37,15 +37,23 @@ pub struct Diff {
 }
 
 impl Diff {
-    /// Compares `validated` with `current` and `pending`.
-    pub fn compute(validated: &Validated, current: &Attributes, pending: &Attributes) -> Diff {
+    /// Compares `validated` with `current` and `pending`. `pending_lists_all` (HPE, Lenovo):
+    /// the settings object lists every attribute, so a pending value equal to the current one
+    /// means nothing is staged; elsewhere (Dell) it means a change is staged and still to be
+    /// applied, even if `Bios` already shows it (anchors §2c row 36).
+    pub fn compute(
+        validated: &Validated,
+        current: &Attributes,
+        pending: &Attributes,
+        pending_lists_all: bool,
+    ) -> Diff {
         let mut diff = Diff::default();
         for s in &validated.settings {
             let cur = current.get(&s.name);
             let pen = pending.get(&s.name);
             let is_current = cur.is_some_and(|c| c.same_as(&s.value));
             let is_pending = pen.is_some_and(|p| p.same_as(&s.value));
-            if is_current && (pen.is_none() || is_pending) {
+            if is_current && (pen.is_none() || (is_pending && pending_lists_all)) {
                 diff.unchanged.push(s.name.clone());
             } else if is_pending {
                 diff.already_pending.push(s.name.clone());
@@ -145,18 +153,22 @@ mod tests {
             ("D", e("On")),
             ("E", e("X")),
         ]);
-        let d = Diff::compute(&v, &current, &pending);
+        let d = Diff::compute(&v, &current, &pending, true);
         assert_eq!(d.unchanged, ["A", "C"]);
         assert_eq!(d.already_pending, ["B"]);
         let names: Vec<_> = d.changes.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["D", "E"], "D reverts a conflicting pending value");
         assert_eq!(d.changes[0].pending, Some(e("Off")));
+        // Where pending holds only changes, C is staged and still to be applied.
+        let d = Diff::compute(&v, &current, &pending, false);
+        assert_eq!(d.unchanged, ["A"]);
+        assert_eq!(d.already_pending, ["B", "C"]);
     }
 
     #[test]
     fn empty_diff_says_so_and_passwords_are_always_sent_but_never_shown() {
         let v = wanted(&[("A", AttributeValue::Enum("On".into()))]);
-        let d = Diff::compute(&v, &attrs(&[("A", "On")]), &Attributes::new());
+        let d = Diff::compute(&v, &attrs(&[("A", "On")]), &Attributes::new(), false);
         assert!(d.is_empty());
         assert!(d.to_string().starts_with("nothing to change"));
         let p = AttributeValue::Password(SecretString::from("pw-secret-9"));
@@ -164,6 +176,7 @@ mod tests {
             &wanted(&[("SetupPassword", p)]),
             &Attributes::new(),
             &Attributes::new(),
+            false,
         );
         assert_eq!(d.changes.len(), 1);
         assert!(!d.to_string().contains("pw-secret"));
