@@ -8,6 +8,41 @@
 //! built only on the public resource layer of `ferrofish-redfish-core` and its [`System`]
 //! handle.
 //!
+//! ```no_run
+//! use ferrofish_bios::{ApplyOptions, Bios, Profile};
+//! use ferrofish_redfish_core::{RedfishClient, SecretString};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = RedfishClient::builder("https://bmc.example.net")
+//!     .credentials("root", SecretString::from("calvin"))
+//!     .build()?;
+//! let system = client.system("System.Embedded.1").await?;
+//! let bios = Bios::new(&system);
+//!
+//! // Ironic's settings list; portable names (`hyper-threading`) and vendor names both work.
+//! let profile = Profile::parse(
+//!     r#"[{"name": "hyper-threading", "value": "off"}, {"name": "SriovGlobalEnable", "value": "Enabled"}]"#,
+//! )?;
+//! // Validated against the registry (every problem at once), diffed against current and
+//! // pending values, staged with one PATCH; an empty diff sends nothing.
+//! let staged = match bios.stage(&profile).await {
+//!     Ok(staged) => staged,
+//!     Err(err) => {
+//!         for problem in err.problems() {
+//!             eprintln!("{problem}");
+//!         }
+//!         return Err(err.into());
+//!     }
+//! };
+//! println!("{}", staged.plan.diff);
+//! // Reset, wait (Dell job, task or polling), verify each attribute.
+//! let report = bios
+//!     .apply(&staged, &ApplyOptions::default(), &mut |event| println!("{event:?}"))
+//!     .await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+//!
 //! [`System`]: ferrofish_redfish_core::System
 
 // Redfish names (ETag, AttributeRegistry, ...) read as prose in these docs.
