@@ -4,7 +4,7 @@
 //! per-attribute verification report.
 //!
 //! Layers, as in `docs/architecture.md`: pure parts first ([`value`], [`registry`],
-//! [`profile`], [`portable`], [`validate`], [`diff`], [`locate`]), then the I/O in [`bios`] and [`apply`],
+//! [`profile`], [`portable`], [`validate`](mod@validate), [`diff`], [`locate`]), then the I/O in [`bios`] and [`apply`],
 //! built only on the public resource layer of `ferrofish-redfish-core` and its [`System`]
 //! handle.
 //!

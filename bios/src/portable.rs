@@ -10,7 +10,7 @@
 //! `vendor-captures` (tests in `tests/captures.rs`); the generic row is the mock BMC's registry;
 //! Lenovo and Supermicro rows follow published XCC/X12 attribute names and are not checked
 //! against a capture here (Supermicro names carry `#XXXX` suffixes, matched by
-//! [`crate::validate`]). Supermicro has no power-profile row: no capture to take it from.
+//! [`crate::validate`](mod@crate::validate)). Supermicro has no power-profile row: no capture to take it from.
 
 use serde_json::Value;
 
