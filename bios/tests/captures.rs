@@ -292,3 +292,52 @@ async fn hpe_registry_found_in_the_lower_case_registrystore() {
         "iLO advertises no apply time"
     );
 }
+
+/// Every portable setting resolves on the Dell capture; on the HPE (AMD) capture all but
+/// virtualization, which that registry has no toggle for.
+#[tokio::test]
+async fn portable_names_checked_against_the_captured_registries() {
+    for (vendor, unavailable) in [("dell", vec![]), ("hpe", vec!["virtualization"])] {
+        let Some(dir) = capture_dir(vendor) else {
+            return;
+        };
+        let (_server, client) = serve(dir).await;
+        let system = client.systems().await.expect("systems").remove(0);
+        let snapshot = Bios::new(&system).read().await.expect("read");
+        let registry = snapshot.registry.registry.clone().expect("registry");
+        for setting in ferrofish_bios::PORTABLE_SETTINGS {
+            for value in setting.values {
+                let result = snapshot.validate(&Profile::new().set(setting.name, *value));
+                let missing = unavailable.contains(&setting.name);
+                match result {
+                    Ok(v) => {
+                        assert!(!missing, "{vendor} {}", setting.name);
+                        let s = &v.settings[0];
+                        let def = registry.get(&s.name).expect("a registry attribute");
+                        if let ferrofish_bios::AttributeKind::Enumeration { values } = &def.kind {
+                            assert!(
+                                values.iter().any(|x| Some(x.as_str()) == s.value.as_text()),
+                                "{vendor} {} {value} -> {} {}",
+                                setting.name,
+                                s.name,
+                                s.value
+                            );
+                        }
+                    }
+                    Err(err) => {
+                        // Locked by a dependency is fine (it resolved); unavailable only where expected.
+                        let unavailable_here = err
+                            .problems()
+                            .iter()
+                            .any(|p| matches!(p.kind, ProblemKind::PortableUnavailable { .. }));
+                        assert_eq!(
+                            unavailable_here, missing,
+                            "{vendor} {} {value}: {err}",
+                            setting.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
