@@ -1,6 +1,6 @@
 //! The crate's one error type.
 
-use crate::validate::Problem;
+use crate::problem::Problem;
 
 /// Everything that can go wrong reading, validating or staging BIOS settings.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +26,7 @@ pub enum BiosError {
         reason: String,
     },
     /// The profile has problems; nothing was sent. Every problem is listed.
-    #[error("the BIOS profile was refused ({} problem(s)): {}", problems.len(), crate::validate::summary(problems))]
+    #[error("the BIOS profile was refused ({} problem(s)): {}", problems.len(), crate::problem::summary(problems))]
     Invalid {
         /// Every problem found.
         problems: Vec<Problem>,
@@ -36,13 +36,13 @@ pub enum BiosError {
     #[error("BIOS changes accepted but not applied: {report}")]
     NotApplied {
         /// The per-attribute report.
-        report: crate::apply::ApplyReport,
+        report: crate::report::ApplyReport,
     },
     /// After a factory reset, attributes are not at their registry defaults.
     #[error("BIOS factory reset not applied: {} attribute(s) not at their default ({})", report.not_default.len(), report.not_default.join(", "))]
     FactoryResetNotApplied {
         /// What was checked and what differs.
-        report: crate::apply::FactoryResetReport,
+        report: crate::report::FactoryResetReport,
     },
     /// The system links no `Bios` resource.
     #[error("system {system} has no Bios resource")]

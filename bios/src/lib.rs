@@ -57,6 +57,7 @@ pub mod portable;
 mod problem;
 pub mod profile;
 pub mod registry;
+pub mod report;
 pub mod validate;
 pub mod value;
 

@@ -12,7 +12,6 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::portable::{self, VendorRow};
-pub(crate) use crate::problem::summary;
 pub use crate::problem::{Problem, ProblemKind};
 use crate::profile::Profile;
 use crate::registry::{AttributeKind, AttributeRegistry, MapToProperty};

@@ -142,7 +142,7 @@ fn every_kind_of_problem_at_once() {
     assert!(kinds.iter().any(|(n, k)| *n == "HttpDev1Protocol"
         && matches!(k, ProblemKind::NotAllowed { allowed, .. } if allowed == &["IPv4", "IPv6"])));
     assert_eq!(problems.len(), 9, "{problems:#?}");
-    let text = crate::validate::summary(&problems);
+    let text = crate::problem::summary(&problems);
     assert!(!text.contains("short-p"), "a password never shows: {text}");
     assert!(text.contains("did you mean ProcVirtualization"), "{text}");
 }
