@@ -1,6 +1,6 @@
 //! Desired BIOS settings in the formats operators already have: Ironic's settings list
 //! (`[{"name": "ProcVirtualization", "value": "Enabled"}]`, also wrapped as
-//! `{"settings": [...]}` as in the `apply_configuration` clean step), a plain JSON object
+//! `{"settings": [...]}`, or the whole `apply_configuration` clean step), a plain JSON object
 //! (`{"ProcVirtualization": "Enabled"}`), and `NAME=VALUE` pairs (one per line or argument).
 //! Names may be vendor attribute names or portable names ([`crate::portable`]).
 
@@ -78,6 +78,16 @@ impl Profile {
             Value::Array(items) => Profile::from_ironic_list(items),
             Value::Object(map) => match map.get("settings") {
                 Some(Value::Array(items)) if map.len() == 1 => Profile::from_ironic_list(items),
+                // A whole clean step: {"interface": "bios", "step": "apply_configuration",
+                // "args": {"settings": [...]}}.
+                _ if map.get("step").and_then(Value::as_str) == Some("apply_configuration") => {
+                    match map.get("args").and_then(|a| a.get("settings")) {
+                        Some(Value::Array(items)) => Profile::from_ironic_list(items),
+                        _ => Err(BiosError::ProfileFormat {
+                            reason: "the apply_configuration step has no args.settings list".into(),
+                        }),
+                    }
+                }
                 _ => Ok(Profile {
                     entries: map
                         .iter()
@@ -155,6 +165,11 @@ mod tests {
         let object =
             Profile::parse(r#"{"ProcVirtualization": "Enabled", "BootSeqRetryCount": 4}"#).unwrap();
         assert_eq!(ironic, wrapped);
+        let step = Profile::parse(
+            r#"{"interface": "bios", "step": "apply_configuration", "args": {"settings": [{"name": "ProcVirtualization", "value": "Enabled"}, {"name": "BootSeqRetryCount", "value": 4}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(ironic, step);
         let mut names: Vec<_> = object.entries.iter().map(|e| e.name.as_str()).collect();
         names.sort_unstable();
         assert_eq!(names, ["BootSeqRetryCount", "ProcVirtualization"]);
@@ -168,6 +183,7 @@ mod tests {
     #[test]
     fn bad_profiles_are_typed_errors() {
         for bad in [
+            "{\"step\": \"apply_configuration\", \"args\": {}}",
             "[{\"name\": \"A\"}]",
             "[1]",
             "{not json",
