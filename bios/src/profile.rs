@@ -71,6 +71,19 @@ impl Profile {
         }
     }
 
+    /// Reads a profile file in any of the formats [`Profile::parse`] reads.
+    pub fn read_file(path: &std::path::Path) -> Result<Profile, BiosError> {
+        let text = std::fs::read_to_string(path).map_err(|e| BiosError::ProfileFormat {
+            reason: format!("cannot read {}: {e}", path.display()),
+        })?;
+        Profile::parse(&text).map_err(|e| match e {
+            BiosError::ProfileFormat { reason } => BiosError::ProfileFormat {
+                reason: format!("{}: {reason}", path.display()),
+            },
+            other => other,
+        })
+    }
+
     /// Reads a profile from JSON: an Ironic settings list, `{"settings": [...]}`, or a plain
     /// object of names to values.
     pub fn from_json(value: &Value) -> Result<Profile, BiosError> {

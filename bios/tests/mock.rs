@@ -305,3 +305,32 @@ async fn accepted_but_never_applied_is_an_error_with_the_report() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_ironic_settings_list_file_is_staged() {
+    let (mock, _client, system) = start(Personality::Dell).await;
+    let path =
+        std::env::temp_dir().join(format!("ferrofish-bios-ironic-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"[{"name": "ProcTurboMode", "value": "Disabled"}, {"name": "SriovGlobalEnable", "value": "Enabled"}]"#,
+    )
+    .unwrap();
+    let profile = Profile::read_file(&path).expect("profile");
+    std::fs::remove_file(&path).ok();
+    let outcome = Bios::new(&system).stage(&profile).await.expect("stage");
+    assert_eq!(outcome.plan.diff.changes.len(), 2);
+    let pending = mock.node(0).view().bios_pending;
+    assert_eq!(
+        pending.get("ProcTurboMode"),
+        Some(&serde_json::json!("Disabled"))
+    );
+    assert_eq!(
+        pending.get("SriovGlobalEnable"),
+        Some(&serde_json::json!("Enabled"))
+    );
+    let missing = Profile::read_file(std::path::Path::new("/nonexistent/ferrofish.json"));
+    assert!(
+        matches!(missing, Err(BiosError::ProfileFormat { reason }) if reason.contains("/nonexistent/ferrofish.json"))
+    );
+}
