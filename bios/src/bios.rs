@@ -32,6 +32,10 @@ pub struct BiosQuirks {
     /// `settings_patch_schedules_job`: a settings PATCH with an apply time creates the
     /// configuration job itself; never schedule another (Dell, anchors §2c rows 34–35).
     pub settings_patch_schedules_job: bool,
+    /// `settings_apply_time_refused`: the settings object refuses
+    /// `@Redfish.SettingsApplyTime` (`Base.PropertyUnknown`) and applies at the next reset
+    /// anyway, whatever it advertises (Lenovo XCC `Bios/Pending`, anchors §2c row 39).
+    pub settings_apply_time_refused: bool,
 }
 
 impl BiosQuirks {
@@ -41,6 +45,7 @@ impl BiosQuirks {
             paths_case_insensitive: matches!(vendor, Vendor::Hpe),
             pending_lists_all_attributes: matches!(vendor, Vendor::Hpe | Vendor::Lenovo),
             settings_patch_schedules_job: matches!(vendor, Vendor::Dell),
+            settings_apply_time_refused: matches!(vendor, Vendor::Lenovo),
         }
     }
 }
@@ -287,11 +292,7 @@ impl Bios {
                 job: None,
             });
         }
-        let apply_time = snapshot
-            .settings
-            .supported_apply_times
-            .contains(&ApplyTime::OnReset)
-            .then_some(ApplyTime::OnReset);
+        let apply_time = apply_time_for(&snapshot.settings, &snapshot.quirks);
         let body = patch_body(&plan.diff.patch_attributes(), apply_time.as_ref());
         let response = self
             .system
@@ -315,6 +316,14 @@ impl Bios {
             job,
         })
     }
+}
+
+/// `@Redfish.SettingsApplyTime` to send: `OnReset` where the service advertises it and does
+/// not refuse the annotation, else none (the change applies at the next reset). Pure.
+pub fn apply_time_for(settings: &SettingsInfo, quirks: &BiosQuirks) -> Option<ApplyTime> {
+    (settings.supported_apply_times.contains(&ApplyTime::OnReset)
+        && !quirks.settings_apply_time_refused)
+        .then_some(ApplyTime::OnReset)
 }
 
 /// The PATCH body. Pure.
@@ -544,8 +553,37 @@ mod tests {
             BiosQuirks {
                 paths_case_insensitive: false,
                 pending_lists_all_attributes: false,
-                settings_patch_schedules_job: false
+                settings_patch_schedules_job: false,
+                settings_apply_time_refused: false,
             }
+        );
+    }
+
+    #[test]
+    fn apply_time_only_where_advertised_and_not_refused() {
+        let settings = |times: Vec<ApplyTime>| SettingsInfo {
+            url: Url::parse("http://bmc/redfish/v1/Systems/1/Bios/Settings").unwrap(),
+            supported_apply_times: times,
+            messages: Vec::new(),
+            time: None,
+        };
+        let generic = BiosQuirks::for_vendor(&Vendor::Generic);
+        let lenovo = BiosQuirks::for_vendor(&Vendor::Lenovo);
+        assert_eq!(
+            apply_time_for(
+                &settings(vec![ApplyTime::Immediate, ApplyTime::OnReset]),
+                &generic
+            ),
+            Some(ApplyTime::OnReset)
+        );
+        assert_eq!(
+            apply_time_for(&settings(vec![ApplyTime::Immediate]), &generic),
+            None
+        );
+        assert_eq!(apply_time_for(&settings(vec![]), &generic), None);
+        assert_eq!(
+            apply_time_for(&settings(vec![ApplyTime::OnReset]), &lenovo),
+            None
         );
     }
 }
