@@ -1,6 +1,6 @@
 //! ferrofish manages bare-metal servers through their BMCs: typed Redfish and IPMI clients for
-//! power, boot devices and out-of-band inspection, with BIOS, virtual media and a provisioning
-//! state machine growing on top.
+//! power, boot devices and out-of-band inspection, BIOS settings and virtual media, with a
+//! provisioning state machine growing on top.
 //!
 //! This facade re-exports the member crates as modules, so one dependency brings them all:
 //!
@@ -8,8 +8,8 @@
 //! |---|---|---|---|
 //! | [`redfish`] | `ferrofish-redfish-core` | always | Redfish transport, sessions, models, inventory |
 //! | `ipmi` | `ferrofish-ipmi` | `ipmi` | IPMI v2.0 RMCP+ client |
-//! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes (not filled yet) |
-//! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media (not filled yet) |
+//! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes: registry, validation, diff, stage, apply and verify |
+//! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media: slots, insert/eject, boot once from CD, config drive, image server |
 //!
 //! # Features
 //!
