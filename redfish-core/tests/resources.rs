@@ -357,23 +357,14 @@ async fn secrets_a_caller_sent_in_a_body_never_reach_an_error() {
 
 #[tokio::test]
 async fn a_session_uri_outside_the_sessions_collection_is_never_deleted() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/redfish/v1/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
-        .mount(&server)
-        .await;
     // A hostile BMC names an account as the session's URI, and its Id in the body.
-    Mock::given(method("POST"))
-        .and(path(SESSIONS))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Auth-Token", TOKEN)
-                .insert_header("Location", "/redfish/v1/AccountService/Accounts/1")
-                .set_body_json(json!({"Id": "s-42"})),
-        )
-        .mount(&server)
-        .await;
+    let server = bmc_answering_login_with(
+        ResponseTemplate::new(201)
+            .insert_header("X-Auth-Token", TOKEN)
+            .insert_header("Location", "/redfish/v1/AccountService/Accounts/1")
+            .set_body_json(json!({"Id": "s-42"})),
+    )
+    .await;
     Mock::given(method("DELETE"))
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)

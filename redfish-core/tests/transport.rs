@@ -41,22 +41,13 @@ async fn logs_in_through_links_sessions_and_deletes_the_session_on_close() {
 
 #[tokio::test]
 async fn session_uri_from_body_when_location_is_missing() {
-    // Quirk 58.
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/redfish/v1/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(SESSIONS))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .insert_header("X-Auth-Token", TOKEN)
-                .set_body_json(json!({"@odata.id": "/redfish/v1/SessionService/Sessions/77"})),
-        )
-        .mount(&server)
-        .await;
+    // Quirk `session_uri_only_in_body`.
+    let server = bmc_answering_login_with(
+        ResponseTemplate::new(201)
+            .insert_header("X-Auth-Token", TOKEN)
+            .set_body_json(json!({"@odata.id": "/redfish/v1/SessionService/Sessions/77"})),
+    )
+    .await;
     Mock::given(method("DELETE"))
         .and(path("/redfish/v1/SessionService/Sessions/77"))
         .respond_with(ResponseTemplate::new(204))

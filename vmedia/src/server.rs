@@ -281,18 +281,7 @@ impl ImageServer {
     pub async fn serve_file(&self, name: &str, path: impl AsRef<Path>) -> Result<Url, Error> {
         check_name(name)?;
         let path = path.as_ref();
-        let meta = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| Error::ImageSource {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-        if !meta.is_file() {
-            return Err(Error::ImageSource {
-                path: path.display().to_string(),
-                reason: "not a regular file".into(),
-            });
-        }
+        check_source(path, false).await?;
         lock(&self.shared.images).insert(name.to_owned(), Source::File(path.to_owned()));
         self.url(name)
     }
@@ -302,18 +291,7 @@ impl ImageServer {
     pub async fn serve_dir(&self, name: &str, path: impl AsRef<Path>) -> Result<Url, Error> {
         check_name(name)?;
         let path = path.as_ref();
-        let meta = tokio::fs::metadata(path)
-            .await
-            .map_err(|e| Error::ImageSource {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
-        if !meta.is_dir() {
-            return Err(Error::ImageSource {
-                path: path.display().to_string(),
-                reason: "not a directory".into(),
-            });
-        }
+        check_source(path, true).await?;
         lock(&self.shared.images).insert(name.to_owned(), Source::Dir(path.to_owned()));
         self.url(name)
     }
@@ -424,6 +402,23 @@ fn serve(
             tracing::warn!(error = %e, "image server: reading the image failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// Refuses a path that cannot be served: missing, unreadable, or not a regular file (`dir`:
+/// not a directory).
+async fn check_source(path: &Path, dir: bool) -> Result<(), Error> {
+    let refused = |reason: String| Error::ImageSource {
+        path: path.display().to_string(),
+        reason,
+    };
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| refused(e.to_string()))?;
+    match (dir, meta.is_dir(), meta.is_file()) {
+        (true, true, _) | (false, _, true) => Ok(()),
+        (true, false, _) => Err(refused("not a directory".into())),
+        (false, _, false) => Err(refused("not a regular file".into())),
     }
 }
 

@@ -164,3 +164,20 @@ pub async fn read_system(
 ) -> Result<ferrofish_redfish_core::ComputerSystem, ferrofish_redfish_core::Error> {
     Ok(client.system(system).await?.read().await?.value)
 }
+
+/// A BMC whose service root is standard and whose session POST answers `login`: for the tests
+/// of what a BMC says about the session it created.
+pub async fn bmc_answering_login_with(login: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/redfish/v1/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(service_root(&json!({}))))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(login)
+        .mount(&server)
+        .await;
+    server
+}
