@@ -43,7 +43,17 @@ impl RedfishClient {
     /// its first [`System::inventory`] (one round trip less); elsewhere only the links are read.
     pub async fn systems(&self) -> Result<Vec<System>, Error> {
         self.inner.prime(true).await?;
-        if !self.read_quirks().await?.expand_collections {
+        // Whether to expand is decided from the service root alone (what it advertises, the
+        // vendor it names), so a vendor detection that needs the Manager runs beside the
+        // listing instead of before it; a member the expansion left incomplete is fetched.
+        let root = self.inner.service_root().await?;
+        let root_decides = crate::quirks::resolve_quirks(
+            root,
+            &crate::vendor::detect_vendor(root, None),
+            None,
+            &self.inner.quirks_override,
+        );
+        if !root_decides.expand_collections {
             return self
                 .system_ids()
                 .await?
@@ -52,7 +62,12 @@ impl RedfishClient {
                 .collect();
         }
         let path = self.systems_path().await?;
-        let members: Vec<ComputerSystem> = self.collection_members(&path, true).await?;
+        let (quirks, members) = futures::join!(
+            self.read_quirks(),
+            self.collection_members::<ComputerSystem>(&path, true)
+        );
+        quirks?;
+        let members = members?;
         members
             .into_iter()
             .map(|member| {
