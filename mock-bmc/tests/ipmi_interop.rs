@@ -2,6 +2,9 @@
 //! `ipmi-chassis` and `bmc-info`) against the mock's RMCP+ server on 127.0.0.1, port 0.
 //! Every test asserts on the node's state, not only on exit codes, and skips with a message
 //! when its tool is not installed.
+//!
+//! Over 600 lines: each tool needs its own invocation and output parsing beside the assertions;
+//! the tests are independent and short.
 
 use std::fmt::Write as _;
 use std::process::Output;

@@ -2,6 +2,9 @@
 //! change a fleet node, and plain Redfish GETs over HTTP (reqwest, not ferrofish's client) see
 //! the change; a Redfish PATCH is what `ipmitool chassis bootparam get 5` then reads. Every
 //! test skips with a message when its tool is not installed.
+//!
+//! Over 600 lines: each tool needs its own invocation beside the Redfish check it is paired with;
+//! the tests are independent and short.
 
 use std::fmt::Write as _;
 use std::process::Output;

@@ -1,5 +1,8 @@
 //! Core Redfish behaviour over real HTTP: service documents, headers, auth, sessions, entity tags,
 //! power, boot override, BIOS, `$expand`, TLS.
+//!
+//! Over 600 lines: one test per protocol rule, each short; splitting them by topic would only
+//! scatter the shared request helpers.
 
 mod common;
 

@@ -156,3 +156,30 @@ pub fn config_drive() -> Vec<u8> {
         ],
     )
 }
+
+/// Polls a task monitor until it stops answering 202 (each 202 carries `Retry-After`), then
+/// returns the task.
+pub async fn wait_task(bmc: &Bmc, monitor: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = bmc.get(monitor).await;
+        if r.status() != 202 {
+            assert_eq!(r.status(), 200, "{monitor}");
+            return r.json().await.unwrap();
+        }
+        assert!(r.headers().contains_key("retry-after"));
+        assert!(std::time::Instant::now() < deadline, "task never finished");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A Supermicro fleet with the `insert_returns_task` option.
+pub async fn spawn_async_insert() -> ferrofish_mock_bmc::MockBmcHandle {
+    ferrofish_mock_bmc::MockBmc::builder()
+        .personality(Personality::Supermicro)
+        .insert_returns_task(true)
+        .power_delays(fast_delays())
+        .spawn()
+        .await
+        .unwrap()
+}
