@@ -1,5 +1,5 @@
 //! Applying staged changes: a reset that really applies pending BIOS (not a graceful restart,
-//! which some firmware ignores; anchors §2c row 45), a wait through the Dell job, the task or
+//! which some firmware ignores; seen by Ironic), a wait through the Dell job, the task or
 //! by polling (deadline, backoff, progress events), then a per-attribute verification:
 //! applied, still pending, rejected (with the BMC's `MessageId` and text), or not applied.
 //! "Accepted but not applied" is an error. The decisions ([`reset_for`], [`settled`],
@@ -138,7 +138,7 @@ fn message_about<'m>(messages: &'m [RedfishMessage], name: &str) -> Option<&'m R
 
 /// Whether a change shows as applied: current, and (where pending holds only changes, Dell
 /// style) no longer pending, since an iDRAC shows pending values in `Bios` before its job ran
-/// (anchors §2c row 36; Ironic's rule, row 37). Pure.
+/// (quirks `pending_shown_before_job` and `pending_lists_all_attributes`, as Ironic decides). Pure.
 fn is_applied(
     c: &Change,
     current: &Attributes,
@@ -372,7 +372,7 @@ impl Bios {
     }
 
     /// Resets every BIOS attribute to its default (`#Bios.ResetBios`, posted with `{}`: some
-    /// iDRACs refuse the action without a body, anchors §2c row 42), applies it with a reset
+    /// iDRACs refuse the action without a body, quirk `reset_bios_needs_body`), applies it with a reset
     /// and waits until the BMC reports the apply; verifies that attributes the registry gives
     /// a `DefaultValue` are back at it. Returns the attributes that are not.
     pub async fn factory_reset(

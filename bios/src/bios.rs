@@ -27,14 +27,14 @@ pub struct BiosQuirks {
     /// links `/redfish/v1/systems/1/bios/settings/` from `/redfish/v1/Systems/1`).
     pub paths_case_insensitive: bool,
     /// `pending_lists_all_attributes`: the settings object lists every writable attribute, not
-    /// only the changed ones (HPE, Lenovo; anchors §2c row 37), so presence in it means nothing.
+    /// only the changed ones (HPE, Lenovo; seen in Ironic's `redfish/bios.py`), so presence in it means nothing.
     pub pending_lists_all_attributes: bool,
     /// `settings_patch_schedules_job`: a settings PATCH with an apply time creates the
-    /// configuration job itself; never schedule another (Dell, anchors §2c rows 34–35).
+    /// configuration job itself; never schedule another (Dell; quadsproject/quads#726).
     pub settings_patch_schedules_job: bool,
     /// `settings_apply_time_refused`: the settings object refuses
     /// `@Redfish.SettingsApplyTime` (`Base.PropertyUnknown`) and applies at the next reset
-    /// anyway, whatever it advertises (Lenovo XCC `Bios/Pending`, anchors §2c row 39).
+    /// anyway, whatever it advertises (Lenovo XCC `Bios/Pending`; bmclib `providers/lenovo/bios.go`).
     pub settings_apply_time_refused: bool,
 }
 

@@ -40,7 +40,7 @@ impl Diff {
     /// Compares `validated` with `current` and `pending`. `pending_lists_all` (HPE, Lenovo):
     /// the settings object lists every attribute, so a pending value equal to the current one
     /// means nothing is staged; elsewhere (Dell) it means a change is staged and still to be
-    /// applied, even if `Bios` already shows it (anchors §2c row 36).
+    /// applied, even if `Bios` already shows it (quirk `pending_shown_before_job`: iDRAC shows pending values in `Bios` before its job ran).
     pub fn compute(
         validated: &Validated,
         current: &Attributes,
