@@ -677,12 +677,7 @@ impl RedfishClient {
             seen.insert(url.clone());
             let page: Collection<Link> = self.inner.get_typed(&url).await?;
             members.extend(page.members);
-            if members.len() > self.inner.max_collection_members {
-                return Err(Error::CollectionTooLarge {
-                    url: self.inner.endpoint.resolve(path)?.to_string(),
-                    limit: self.inner.max_collection_members,
-                });
-            }
+            self.check_member_count(path, members.len())?;
             match page.next_link {
                 Some(next) => {
                     let next = self.inner.endpoint.resolve(&next)?;
@@ -753,6 +748,7 @@ impl RedfishClient {
                     }
                 }
             }
+            self.check_member_count(path, slots.len())?;
             match page.next_link {
                 Some(next) => {
                     let next = self.inner.endpoint.resolve(&next)?;
@@ -840,6 +836,18 @@ impl RedfishClient {
 }
 
 impl RedfishClient {
+    /// Refuses a collection with more members than the client follows (a broken or hostile
+    /// BMC may list millions).
+    pub(crate) fn check_member_count(&self, path: &str, count: usize) -> Result<(), Error> {
+        if count > self.inner.max_collection_members {
+            return Err(Error::CollectionTooLarge {
+                url: self.inner.endpoint.resolve(path)?.to_string(),
+                limit: self.inner.max_collection_members,
+            });
+        }
+        Ok(())
+    }
+
     /// The quirks that govern reads. Once resolved, those; before, when the service root names
     /// a vendor whose rules depend on the firmware ([`firmware_matters`]), that vendor's
     /// firmware-independent quirks, computed here without a request and kept apart (the

@@ -247,6 +247,7 @@ impl RedfishClient {
             seen.insert(url.clone());
             let page: Collection<Value> = self.inner.get_typed(&url).await?;
             members.extend(page.members);
+            self.check_member_count(path, members.len())?;
             let Some(next) = page.next_link else { break };
             let next = self.inner.endpoint.resolve(&next)?;
             if seen.contains(&next) || seen.len() >= MAX_PAGES {
