@@ -226,13 +226,14 @@ impl Inner {
         };
         let response = match self.request(Method::POST, url, Some(&body), &options).await {
             Ok(response) => response,
-            // The password was scrubbed from the messages by `request` (it is in the body).
+            // A refusal of the login is an authentication error; a BMC failing (5xx, 429)
+            // stays an HTTP error. The password was scrubbed by `request` (it is in the body).
             Err(Error::Http {
                 url,
                 status,
                 messages,
                 ..
-            }) => {
+            }) if matches!(status, 400..=499 | 501) => {
                 return Err(Error::Authentication {
                     url,
                     status,
