@@ -83,7 +83,7 @@ class RedfishClient:
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
         auth: _AuthMode = "auto",
-        max_concurrent_requests: int = 4,
+        max_concurrent_requests: int = 5,
         retries: int = 4,
     ) -> Self: ...
     @property

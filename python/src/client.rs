@@ -240,7 +240,7 @@ impl PyRedfishClient {
     #[new]
     #[pyo3(
         text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
-        connect_timeout=10.0, auth='auto', max_concurrent_requests=4, retries=4)"
+        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4)"
     )]
     #[pyo3(signature = (
         url,
@@ -251,7 +251,7 @@ impl PyRedfishClient {
         timeout = 60.0,
         connect_timeout = 10.0,
         auth = "auto",
-        max_concurrent_requests = 4,
+        max_concurrent_requests = 5,
         retries = DEFAULT_RETRIES,
     ))]
     #[allow(clippy::too_many_arguments)]

@@ -87,7 +87,9 @@ impl ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
-            max_concurrent_requests: 4,
+            // An inventory's independent reads come in one wave of five (PCIe devices,
+            // storage, processors, memory, NICs): five slots keep it one round trip.
+            max_concurrent_requests: 5,
             user_agent: concat!("ferrofish/", env!("CARGO_PKG_VERSION")).to_owned(),
             quirks_override: QuirksOverride::default(),
             max_response_bytes: 16 * 1024 * 1024,
@@ -139,7 +141,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How many requests may be in flight to this BMC at once (default 4, at least 1).
+    /// How many requests may be in flight to this BMC at once (default 5, at least 1). Lower
+    /// it for a BMC that answers 503 under load; 1 sends one request at a time, as sushy does.
     #[must_use]
     pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
         self.max_concurrent_requests = limit.max(1);

@@ -1185,10 +1185,11 @@ async fn pcie_devices_come_from_every_chassis_collection_in_chassis_order() {
         .map(|d| d.id.as_deref().unwrap_or_default())
         .collect();
     assert_eq!(ids, ["a", "b", "c"]);
-    // System 1; chassis 3; their PCIeDevices collections 3 (one answers 404); devices 3.
-    // Total 1 + 3 + 3 + 3 = 10, the same whether the collections are read in turn or at once.
+    // System 1; the PCIeDevices collections at the schema's URI 3 (one answers 404), so only
+    // chassis 3 is read, 1, and the collection it links is the one that answered 404; devices
+    // 3. Total 1 + 3 + 1 + 3 = 8, the same whether the collections are read in turn or at once.
     let counts = client.request_counts();
-    assert_eq!((counts.get, counts.total), (10, 10));
+    assert_eq!((counts.get, counts.total), (8, 8));
     // The collection chassis 3 links but does not serve is a warning, not a failure.
     let reasons: Vec<_> = inventory
         .warnings
@@ -1490,5 +1491,49 @@ async fn two_expand_levels_bring_the_drives_inside_the_storage_answer() {
     ] {
         assert!(received(&server, verb, &at).await.is_empty(), "{at}");
     }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn pcie_devices_behind_a_chassis_link_off_the_schema_uri_are_still_found() {
+    // A BMC that keeps the collection elsewhere: `{chassis}/PCIeDevices` answers 404, so the
+    // chassis is read and its link followed.
+    let server = bmc(json!({})).await;
+    let chassis = "/redfish/v1/Chassis/1";
+    let collection = "/redfish/v1/Chassis/1/Oem/PCIe";
+    let device = format!("{collection}/gpu0");
+    get_json(
+        &server,
+        SYS,
+        json!({"@odata.id": SYS, "Id": "1", "Name": "System",
+               "Links": {"Chassis": [{"@odata.id": chassis}]}}),
+    )
+    .await;
+    get_json(
+        &server,
+        chassis,
+        member(chassis, &json!({"PCIeDevices": {"@odata.id": collection}})),
+    )
+    .await;
+    get_json(
+        &server,
+        collection,
+        json!({"Members": [{"@odata.id": device}]}),
+    )
+    .await;
+    get_json(
+        &server,
+        &device,
+        member(&device, &json!({"Manufacturer": "Acme"})),
+    )
+    .await;
+    let client = client(&server);
+    client.quirks().await.unwrap();
+    client.reset_request_counts();
+    let inventory = client.inventory("1").await.unwrap();
+    assert_eq!(inventory.pcie_devices.len(), 1);
+    assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
+    // System, the schema URI (404), the chassis, its collection, the device.
+    assert_eq!(client.request_counts().get, 5);
     client.close().await.unwrap();
 }

@@ -68,18 +68,18 @@ async fn costs(personality: Personality, size: InventorySize) -> (RequestCounts,
 }
 
 #[tokio::test]
-async fn a_warm_inventory_costs_seven_gets_on_dell_hpe_and_lenovo() {
+async fn a_warm_inventory_costs_six_gets_on_dell_hpe_and_lenovo() {
     for personality in [Personality::Dell, Personality::Hpe, Personality::Lenovo] {
         let (cold, warm) = costs(personality, InventorySize::default()).await;
-        // System 1; at once: its chassis, Storage expanded three levels (controllers, drives,
-        // volumes), Processors, Memory and EthernetInterfaces expanded one level, 5; then the
-        // chassis' PCIeDevices expanded, 1. Total 7, whatever the number of devices.
-        assert_eq!(gets_only(&warm), (7, 7), "{personality:?} warm");
+        // System 1; then at once: the chassis' PCIeDevices expanded at the schema's URI,
+        // Storage expanded three levels (controllers, drives, volumes), Processors, Memory and
+        // EthernetInterfaces expanded one level, 5. Total 6, whatever the number of devices.
+        assert_eq!(gets_only(&warm), (6, 6), "{personality:?} warm");
         assert!(warm.get <= WARM_GET_GOAL);
-        // New client: root and Systems 2 GETs, the login POST, then the same 7.
+        // New client: root and Systems 2 GETs, the login POST, then the same 6.
         assert_eq!(
             (cold.get, cold.post, cold.total),
-            (9, 1, 10),
+            (8, 1, 9),
             "{personality:?} cold"
         );
     }
@@ -97,7 +97,7 @@ async fn the_warm_count_does_not_grow_with_the_hardware() {
         volumes: 3,
     };
     let (_, warm) = costs(Personality::Dell, big).await;
-    assert_eq!(gets_only(&warm), (7, 7));
+    assert_eq!(gets_only(&warm), (6, 6));
 }
 
 #[tokio::test]
@@ -114,9 +114,9 @@ async fn listing_handles_and_their_inventory_reads_each_system_once() {
         let inventory = systems[0].inventory().await.expect("inventory");
         assert!(inventory.warnings.is_empty(), "{:?}", inventory.warnings);
         // Root and the Systems collection expanded 2, the login POST, then the inventory
-        // without its System GET: 6. One GET less than listing links and reading each System.
+        // without its System GET: 5. One GET less than listing links and reading each System.
         let counts = client.request_counts();
-        assert_eq!((counts.get, counts.post), (8, 1), "{personality:?}");
+        assert_eq!((counts.get, counts.post), (7, 1), "{personality:?}");
         let system_reads = node
             .requests()
             .iter()
@@ -128,7 +128,7 @@ async fn listing_handles_and_their_inventory_reads_each_system_once() {
         );
         // A second inventory reads the System again: the listing is used once.
         systems[0].inventory().await.expect("inventory");
-        assert_eq!(client.request_counts().get, 8 + 7, "{personality:?}");
+        assert_eq!(client.request_counts().get, 7 + 6, "{personality:?}");
         client.close().await.expect("close");
     }
 }

@@ -90,6 +90,11 @@ fn is_complete(member: &Value) -> bool {
         && text("Name").is_some()
 }
 
+/// `{chassis}/PCIeDevices`: where the Redfish schema puts a chassis' PCIe devices.
+fn schema_pcie_uri(chassis: &str) -> String {
+    format!("{}/PCIeDevices", chassis.trim_end_matches('/'))
+}
+
 fn link_path(link: Option<&Link>) -> Option<&str> {
     link.and_then(Link::path)
 }
@@ -477,6 +482,32 @@ impl RedfishClient {
         by_system().await
     }
 
+    /// A chassis' PCIeDevices collection read at `{chassis}/PCIeDevices`, the URI the Redfish
+    /// schema prescribes (DSP0266 "Resource URI patterns"), without reading the chassis first.
+    /// The 404 when the service does not serve it there; a collection that refuses the
+    /// expansion is read again without it; any other failure is a warning.
+    async fn pcie_at_schema_uri(
+        &self,
+        chassis: &str,
+        one: Option<&str>,
+        warnings: &Warnings,
+    ) -> Result<Result<Vec<PCIeDevice>, Error>, Error> {
+        let at = schema_pcie_uri(chassis);
+        let mut read = self.member_values(&at, one).await;
+        if one.is_some()
+            && let Err(err) = &read
+            && err.status().is_some_and(|s| s != 404)
+        {
+            read = self.member_values(&at, None).await;
+        }
+        let values = match read {
+            Ok(values) => values,
+            Err(err) if err.is_not_found() => return Ok(Err(err)),
+            Err(err) => return warnings.record(&at, err).map(|()| Ok(Vec::new())),
+        };
+        Ok(Ok(self.decode_or_fetch(values, warnings).await?.items))
+    }
+
     /// The devices of every chassis' PCIeDevices collection, in chassis order (each chassis'
     /// collection read as soon as that chassis arrives), and whether any chassis had one.
     async fn chassis_pcie_devices(
@@ -492,11 +523,25 @@ impl RedfishClient {
             .filter(|p| seen.insert(self.key_of(p)))
             .collect();
         let per_chassis = join_all(unique.iter().map(|path| async move {
+            // The collection at the URI the schema prescribes first: no round trip waits for
+            // the chassis. Only where it is not served there is the chassis read for its link.
+            let not_there = match self.pcie_at_schema_uri(path, one, warnings).await? {
+                Ok(devices) => return Ok(Some(devices)),
+                Err(not_found) => not_found,
+            };
             let chassis = match self.read_one::<Chassis>(path).await {
                 Ok(chassis) => chassis,
                 Err(err) => return warnings.record(path, err).map(|()| None),
             };
             match link_path(chassis.pcie_devices.as_ref()) {
+                // The chassis links the very collection that just answered 404.
+                Some(collection)
+                    if self.key_of(collection) == self.key_of(&schema_pcie_uri(path)) =>
+                {
+                    warnings
+                        .record(collection, not_there)
+                        .map(|()| Some(Vec::new()))
+                }
                 Some(collection) => Ok(Some(
                     self.tolerant_members::<PCIeDevice>(collection, one, warnings)
                         .await?
