@@ -851,20 +851,24 @@ impl RedfishClient {
         Ok(())
     }
 
-    /// The quirks that govern reads. Once resolved, those; before, when the service root names
-    /// a vendor whose rules depend on the firmware ([`firmware_matters`]), that vendor's
-    /// firmware-independent quirks, computed here without a request and kept apart (the
-    /// transport uses them until the firmware is known), so the first operation a firmware
-    /// rule is about still reads the Manager and resolves them all.
-    /// Otherwise the full resolution, which then needs no Manager when the root names the
-    /// vendor.
+    /// The quirks that govern reads. Once resolved, those. Before, when the service root
+    /// names no vendor ferrofish knows, or one whose rules depend on the firmware
+    /// ([`firmware_matters`]),
+    /// what the root alone decides, computed without a request and kept apart (the transport
+    /// uses them until the vendor is known); the first operation a vendor or firmware rule is
+    /// about still reads the Manager and resolves them all. Otherwise the full resolution,
+    /// which needs no Manager when the root names the vendor.
     pub(crate) async fn read_quirks(&self) -> Result<Quirks, Error> {
         if let Some((_, quirks)) = self.inner.vendor_quirks.get() {
             return Ok(quirks.clone());
         }
         let root = self.inner.service_root().await?;
         let named = detect_vendor(root, None);
-        if firmware_matters(&named) {
+        // A root that names no vendor ferrofish knows: reads go by what it advertises (DMTF
+        // behaviour) and the Manager is read only when a write needs the vendor, so no read
+        // waits two round trips for it. An expansion such a BMC gets wrong (an AMI board
+        // under another name) costs member reads, not a failure: incomplete members are read.
+        if firmware_matters(&named) || matches!(named, Vendor::Generic | Vendor::Other(_)) {
             let quirks = self
                 .inner
                 .root_quirks

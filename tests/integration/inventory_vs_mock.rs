@@ -132,3 +132,12 @@ async fn listing_handles_and_their_inventory_reads_each_system_once() {
         client.close().await.expect("close");
     }
 }
+
+#[tokio::test]
+async fn a_root_that_names_no_vendor_costs_no_manager_read_for_an_inventory() {
+    // The generic personality names no vendor in its root: the inventory goes by what the root
+    // advertises, and `costs` checks that no Manager was read.
+    let (cold, warm) = costs(Personality::Generic, InventorySize::default()).await;
+    assert_eq!(gets_only(&warm), (6, 6));
+    assert_eq!((cold.get, cold.post, cold.total), (8, 1, 9));
+}
