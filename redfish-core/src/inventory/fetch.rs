@@ -104,8 +104,8 @@ impl RedfishClient {
     ///
     /// Independent reads run concurrently (within the client's request limit), each starting as
     /// soon as its link is known; collections are read with `$expand` in the forms the service
-    /// advertises in `ProtocolFeaturesSupported`. The Manager is read only when the service
-    /// root does not name the vendor. A sub-resource that answers an error status, times out
+    /// advertises in `ProtocolFeaturesSupported`. No Manager is read: the quirks of reads come
+    /// from the service root. A sub-resource that answers an error status, times out
     /// or does not parse is listed in [`Inventory::warnings`] and the rest is returned; CPU
     /// and memory totals then come from
     /// `ProcessorSummary` and `MemorySummary`. Only an unreadable System (or a lost
