@@ -17,7 +17,7 @@
 //! prints the validated diff and sends nothing. Without `--apply` the changes are staged and
 //! apply at the next reset; with it, the system is reset, the wait shows progress on stderr
 //! (one line rewritten in place on a terminal, plain lines otherwise), and the per-attribute
-//! report is printed. The password comes from `FERROFISH_PASSWORD` or a prompt.
+//! report is printed (`--no-reset`: wait for a reboot done some other way). The password comes from `FERROFISH_PASSWORD` or a prompt.
 //!
 //! Exit codes:
 //!
@@ -26,7 +26,7 @@
 //! | 0 | applied (`--apply`), staged, nothing to change, or a clean `--dry-run` |
 //! | 1 | error (the BMC, the network, TLS, an unexpected answer) |
 //! | 2 | invalid input: bad arguments, an unreadable file, a profile the registry refuses; nothing was sent |
-//! | 3 | accepted but not applied: after the reset, some attribute is still pending, rejected or not applied (the report says which) |
+//! | 3 | accepted but not applied: when the wait ends, some attribute is still pending, rejected or not applied (the report says which) |
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -49,6 +49,7 @@ const NOT_APPLIED: u8 = 3;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
+#[allow(clippy::struct_excessive_bools)] // command-line flags, each its own switch
 #[command(about = "Validate, stage and apply BIOS settings")]
 #[command(group = clap::ArgGroup::new("settings").required(true).multiple(true).args(["set", "file"]))]
 struct Args {
@@ -69,6 +70,9 @@ struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// With `--apply`: do not reset; wait for a reboot done some other way.
+    #[arg(long, requires = "apply")]
+    no_reset: bool,
     /// How long `--apply` waits for the BMC, in seconds.
     #[arg(long, default_value_t = 1800)]
     wait_timeout: u64,
@@ -245,7 +249,7 @@ async fn set(args: &Args, bios: &Bios, profile: &Profile) -> Result<(String, Val
             timeout: Duration::from_secs(args.wait_timeout),
             ..TaskWait::default()
         },
-        ..ApplyOptions::default()
+        reset: !args.no_reset,
     };
     let mut progress = support::Progress::new();
     let applied = bios

@@ -2,7 +2,7 @@
 //! on 127.0.0.1 started here, and checks what they print, their exit codes, and what the mock
 //! saw (its request log and state).
 
-use ferrofish_mock_bmc::{DEFAULT_PASSWORD, MockBmc, MockBmcHandle, Personality};
+use ferrofish_mock_bmc::{DEFAULT_PASSWORD, MockBmc, MockBmcHandle, Personality, PowerState};
 
 use crate::support::run_example;
 
@@ -13,6 +13,15 @@ async fn mock(personality: Personality) -> MockBmcHandle {
         .await
         .unwrap();
     mock.node(0).set_power(true);
+    // On before anything is staged: the mock applies pending values when a boot completes, so
+    // a power-on still under way would apply what a test means to leave pending.
+    for _ in 0..200 {
+        if mock.node(0).view().power == PowerState::On {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(mock.node(0).view().power, PowerState::On);
     mock
 }
 
@@ -224,6 +233,36 @@ async fn bios_set_stages_an_ironic_settings_file_without_applying() {
     assert_eq!(
         pending.get("BootSeqRetryCount"),
         Some(&serde_json::json!(5))
+    );
+}
+
+#[tokio::test]
+async fn bios_set_exits_3_when_the_changes_are_accepted_but_not_applied() {
+    let mock = mock(Personality::Generic).await;
+    // Nobody reboots the system within the one-second wait: the value stays pending.
+    let output = run(
+        "bios-set",
+        &mock,
+        &[
+            "--set",
+            "BootSeqRetryCount=2",
+            "--apply",
+            "--no-reset",
+            "--wait-timeout",
+            "1",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("  BootSeqRetryCount: still pending"),
+        "{stderr}"
+    );
+    assert_eq!(
+        mock.node(0).view().bios_pending.get("BootSeqRetryCount"),
+        Some(&serde_json::json!(2)),
+        "staged, not applied"
     );
 }
 
