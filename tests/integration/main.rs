@@ -2,6 +2,8 @@
 //! peers (sushy-tools), compiled as one binary so the test suite links once.
 
 mod auth_vs_mock;
+#[cfg(feature = "bios")]
+mod bios_examples;
 mod inspect_example;
 mod inventory_vs_mock;
 #[cfg(feature = "ipmi")]
@@ -11,3 +13,5 @@ mod ipmi_example;
 mod support;
 mod sushy;
 mod sushy_support;
+#[cfg(feature = "vmedia")]
+mod vmedia_example;
