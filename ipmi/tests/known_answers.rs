@@ -1,7 +1,8 @@
 //! Known-answer tests: values transcribed from ipmitool 1.8.19 `-vvvv` handshakes (suites 3 and
 //! 17, user admin / password "password", no Kg) in `shared/reference/ipmi-traces/`. The hex
 //! constants below are ipmitool's numbers, not output of this crate; the last test re-reads the
-//! trace files when they are present and checks every packet in them.
+//! trace files when they are present and checks every packet in them. Long because the
+//! transcribed vectors are long; the tests themselves are short.
 
 mod common;
 

@@ -1,5 +1,8 @@
 //! `ferrofish-mock-bmc`: a realistic, fast Redfish and IPMI BMC emulator.
 //!
+//! (Long because this page is the mock's manual: where each area lives, every switch and
+//! fault, and the builder they are set through; the code is in the area modules.)
+//!
 //! One process serves many BMCs ("nodes"), each on its own loopback port, each with its own
 //! state: power with transition delays, a boot override consumed at boot, virtual media that
 //! really downloads the image and checks it is ISO 9660 (and boots config drives, taking the

@@ -1,4 +1,8 @@
 //! The client handle, its builder and the operations.
+//!
+//! Long (about 1,000 lines) because the builder and the system operations (reset, power wait,
+//! boot override, collections) share the client's private helpers; the transport, the
+//! resource layer, tasks, handles and the inventory each live in their own module.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,5 @@
-//! The crate's single error type.
+//! The crate's single error type. Long because one enum serves the whole crate: each variant,
+//! its predicates and their tests stay together.
 //!
 //! Callers rarely need to `match`: the predicates ([`Error::status`], [`Error::is_not_found`],
 //! [`Error::message_ids`], [`Error::url`], ...) answer the usual questions. No variant ever holds

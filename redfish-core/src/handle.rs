@@ -136,6 +136,14 @@ impl System {
             .await
     }
 
+    /// Sets the boot source override and reads it back: [`RedfishClient::set_boot_override`].
+    pub async fn set_boot_override(
+        &self,
+        wanted: crate::BootOverride,
+    ) -> Result<crate::BootOverrideOutcome, Error> {
+        self.client.set_boot_override(self.path(), wanted).await
+    }
+
     /// The inventory: [`RedfishClient::inventory`]. Right after an expanded
     /// [`RedfishClient::systems`] listing, the System it returned is used instead of reading it
     /// again (once).

@@ -1,5 +1,6 @@
 //! Transport behaviour against wiremock on 127.0.0.1: sessions, re-login, retries, `ETag`s,
-//! link safety, decode errors, and secrets.
+//! link safety, decode errors, and secrets. Long: one file per concern of the transport would
+//! split tests that share the same wiremock BMC set-up.
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! ferrofish's IPMI client against the mock BMC's RMCP+ server on 127.0.0.1 (an ephemeral
 //! port per test). The two sides share no codec, so a wire misunderstanding of either one
-//! shows up here. Effects are checked on the mock's node, not on the client's replies.
+//! shows up here. Effects are checked on the mock's node, not on the client's replies. Long:
+//! one scenario per IPMI command and fault, each a few lines of set-up against the same mock.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

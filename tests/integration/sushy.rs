@@ -67,15 +67,16 @@ async fn sets_a_pxe_boot_override(auth: Option<AuthMode>, enabled: BootOverrideE
         "sushy's fake system starts on Hdd, so Pxe below is a change"
     );
 
+    // Through the system's handle, as bios and vmedia reach it.
     let outcome = redfish
-        .set_boot_override(
-            SYSTEM_UUID,
-            BootOverride {
-                target: BootSource::Pxe,
-                enabled: enabled.clone(),
-                mode: None,
-            },
-        )
+        .system(SYSTEM_UUID)
+        .await
+        .expect("the system")
+        .set_boot_override(BootOverride {
+            target: BootSource::Pxe,
+            enabled: enabled.clone(),
+            mode: None,
+        })
         .await
         .expect("set the boot override");
     // sushy stores a one-time override as Continuous: the caller is told to clear it.
