@@ -47,11 +47,17 @@ pub(crate) struct EtagOnly {
     pub(crate) etag: Option<String>,
 }
 
-pub(crate) fn header_etag(headers: &HeaderMap, strip_gzip: bool) -> Option<ETag> {
+/// A response's entity tag: the `ETag` header first, then the body's `@odata.etag`. Pure.
+pub(crate) fn response_etag(
+    headers: &HeaderMap,
+    body_etag: Option<&str>,
+    strip_gzip: bool,
+) -> Option<ETag> {
     headers
         .get(header::ETAG)
         .and_then(|v| v.to_str().ok())
         .and_then(|raw| ETag::parse(raw, strip_gzip))
+        .or_else(|| body_etag.and_then(|raw| ETag::parse(raw, strip_gzip)))
 }
 
 /// Decodes JSON, naming the URL and the JSON path on failure.

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
-use crate::decode::{decode, header_etag};
+use crate::decode::{decode, response_etag};
 use crate::etag::{self, ETag};
 use crate::models::RedfishMessage;
 use crate::models::redfish_enum;
@@ -308,11 +308,8 @@ impl RedfishClient {
                 }
             }
         };
-        let etag = header_etag(&wire.headers, strip).or_else(|| {
-            body.get("@odata.etag")
-                .and_then(Value::as_str)
-                .and_then(|raw| ETag::parse(raw, strip))
-        });
+        let body_etag = body.get("@odata.etag").and_then(Value::as_str);
+        let etag = response_etag(&wire.headers, body_etag, strip);
         if method_is_get {
             self.inner.remember_etag(&wire.url, etag.clone());
         }

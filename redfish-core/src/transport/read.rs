@@ -6,8 +6,7 @@ use url::Url;
 
 use super::state::{Inner, RequestOptions, Response};
 use crate::Error;
-use crate::decode::{EtagOnly, TypeOnly, check_resource_type, decode, header_etag};
-use crate::etag::ETag;
+use crate::decode::{EtagOnly, TypeOnly, check_resource_type, decode, response_etag};
 
 impl Inner {
     pub(crate) async fn get_value(&self, url: &Url) -> Result<Value, Error> {
@@ -56,13 +55,11 @@ impl Inner {
         }
         let typed: T =
             decode(&response.url, &response.body).map_err(|e| self.scrubbed_decode(e))?;
-        let etag_in_body = serde_json::from_slice::<EtagOnly>(&response.body).ok();
+        let etag_in_body = serde_json::from_slice::<EtagOnly>(&response.body)
+            .ok()
+            .and_then(|e| e.etag);
         let strip = self.quirks_now().strip_gzip_etag_suffix;
-        let tag = header_etag(&response.headers, strip).or_else(|| {
-            etag_in_body
-                .and_then(|e| e.etag)
-                .and_then(|raw| ETag::parse(&raw, strip))
-        });
+        let tag = response_etag(&response.headers, etag_in_body.as_deref(), strip);
         self.remember_etag(&response.url, tag);
         Ok(typed)
     }
@@ -81,12 +78,8 @@ impl Inner {
 
     pub(super) fn remember_from(&self, response: &Response, value: &Value) {
         let strip = self.quirks_now().strip_gzip_etag_suffix;
-        let tag = header_etag(&response.headers, strip).or_else(|| {
-            value
-                .get("@odata.etag")
-                .and_then(Value::as_str)
-                .and_then(|raw| ETag::parse(raw, strip))
-        });
+        let body_etag = value.get("@odata.etag").and_then(Value::as_str);
+        let tag = response_etag(&response.headers, body_etag, strip);
         self.remember_etag(&response.url, tag);
     }
 }
