@@ -19,6 +19,10 @@ use ferrofish::redfish::{Inventory, RedfishClient, TlsVerification};
 use ferrofish_mock_bmc::MockBmc;
 use secrecy::SecretString;
 
+mod support;
+
+use support::{password_from_env_or_prompt, split_bmc_url};
+
 /// Command-line arguments.
 #[derive(Debug, Parser)]
 #[command(about = "Print the inventory of the systems behind one BMC")]
@@ -51,41 +55,6 @@ struct Target {
     system: Option<String>,
     user: String,
     password: SecretString,
-}
-
-/// Splits `https://host:port/redfish/v1/Systems/1` into the endpoint and the system path.
-///
-/// No path, the service root or the Systems collection mean "every system"; any other path must
-/// name one system under the Systems collection.
-fn split_bmc_url(bmc: &str) -> Result<(String, Option<String>), String> {
-    const EVERY_SYSTEM: [&str; 4] = ["", "/redfish", "/redfish/v1", "/redfish/v1/Systems"];
-    let after_scheme = bmc.find("://").map_or(0, |i| i + 3);
-    let Some(slash) = bmc[after_scheme..].find('/') else {
-        return Ok((bmc.to_owned(), None));
-    };
-    let (endpoint, path) = bmc.split_at(after_scheme + slash);
-    let path = path.trim_end_matches('/');
-    if EVERY_SYSTEM.contains(&path) {
-        return Ok((endpoint.to_owned(), None));
-    }
-    match path.strip_prefix("/redfish/v1/Systems/") {
-        Some(id) if !id.is_empty() && !id.contains('/') => {
-            Ok((endpoint.to_owned(), Some(path.to_owned())))
-        }
-        _ => Err(format!(
-            "{path} is not a system: give the BMC as http(s)://host[:port], optionally followed \
-             by /redfish/v1/Systems/<id>"
-        )),
-    }
-}
-
-fn password_from_env_or_prompt(user: &str) -> Result<SecretString, String> {
-    if let Ok(password) = std::env::var("FERROFISH_PASSWORD") {
-        return Ok(SecretString::from(password));
-    }
-    rpassword::prompt_password(format!("password for {user}: "))
-        .map(SecretString::from)
-        .map_err(|err| format!("cannot read the password (set FERROFISH_PASSWORD): {err}"))
 }
 
 async fn inspect(args: &Args, target: Target) -> Result<Vec<Inventory>, String> {

@@ -48,8 +48,11 @@ impl Connected {
     }
 }
 
-/// Splits `https://host/redfish/v1/Systems/1` into the endpoint and the system path.
-fn split_bmc_url(bmc: &str) -> Result<(String, Option<String>), String> {
+/// Splits `https://host:port/redfish/v1/Systems/1` into the endpoint and the system path.
+///
+/// No path, the service root or the Systems collection mean "every system"; any other path must
+/// name one system under the Systems collection.
+pub fn split_bmc_url(bmc: &str) -> Result<(String, Option<String>), String> {
     const ANY_SYSTEM: [&str; 4] = ["", "/redfish", "/redfish/v1", "/redfish/v1/Systems"];
     let after_scheme = bmc.find("://").map_or(0, |i| i + 3);
     let Some(slash) = bmc[after_scheme..].find('/') else {
@@ -71,7 +74,8 @@ fn split_bmc_url(bmc: &str) -> Result<(String, Option<String>), String> {
     }
 }
 
-fn password_from_env_or_prompt(user: &str) -> Result<SecretString, String> {
+/// The password from `FERROFISH_PASSWORD`, else a prompt on the terminal.
+pub fn password_from_env_or_prompt(user: &str) -> Result<SecretString, String> {
     if let Ok(password) = std::env::var("FERROFISH_PASSWORD") {
         return Ok(SecretString::from(password));
     }
