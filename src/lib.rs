@@ -10,6 +10,7 @@
 //! | `ipmi` | `ferrofish-ipmi` | `ipmi` | IPMI v2.0 RMCP+ client |
 //! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes: registry, validation, diff, stage, apply and verify |
 //! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media: slots, insert/eject, boot once from CD, config drive, image server |
+//! | `provision` | (this crate) | `provision` | the provisioning state machine: Ironic's states, `advance`, the SQLite store, the fleet runner |
 //!
 //! # Features
 //!
@@ -22,8 +23,8 @@
 //!   is then an [`Error::TlsConfig`](redfish::Error::TlsConfig). With neither, only `http://`
 //!   endpoints work and an `https://` one is a `TlsConfig` error when the client is built.
 //! - `ipmi`, `bios`, `vmedia`: the modules above.
-//! - `provision`: the provisioning state machine. Reserved: it enables nothing yet, so a
-//!   dependency that names it keeps building when the state machine arrives.
+//! - `provision`: the provisioning state machine (turns on `bios` and `vmedia`; its store is
+//!   SQLite through sqlx).
 //!
 //! # Secrets
 //!
@@ -36,6 +37,8 @@ pub use ferrofish_redfish_core as redfish;
 pub use ferrofish_bios as bios;
 #[cfg(feature = "ipmi")]
 pub use ferrofish_ipmi as ipmi;
+#[cfg(feature = "provision")]
+pub mod provision;
 #[cfg(feature = "vmedia")]
 pub use ferrofish_vmedia as vmedia;
 

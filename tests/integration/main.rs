@@ -10,6 +10,10 @@ mod inventory_vs_mock;
 mod ipmi_client_vs_mock;
 #[cfg(feature = "ipmi")]
 mod ipmi_example;
+#[cfg(feature = "provision")]
+mod provision_happy;
+#[cfg(feature = "provision")]
+mod provision_support;
 mod support;
 mod sushy;
 mod sushy_support;
