@@ -291,7 +291,10 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
                 let message = match &advance {
                     Advance::Done => format!("{} done", before.as_str()),
                     Advance::Failed { error } => format!("failed: {error}"),
-                    _ => "progress".to_owned(),
+                    _ => node
+                        .operation
+                        .as_ref()
+                        .map_or_else(String::new, super::node::Operation::describe),
                 };
                 self.emit(node, message);
                 last_phase = node.phase();
