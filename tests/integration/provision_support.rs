@@ -175,3 +175,68 @@ pub fn writes(mock: &MockBmcHandle, i: usize) -> Vec<String> {
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }
+
+/// A port on mock node `i`, without transport retries (so an outage shows at once).
+pub async fn port(mock: &MockBmcHandle, i: usize) -> RedfishPort {
+    let client = ferrofish::redfish::RedfishClient::builder(mock.node(i).url())
+        .credentials(DEFAULT_USER, DEFAULT_PASSWORD.into())
+        .retry_policy(ferrofish::redfish::RetryPolicy::none())
+        .request_timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let system = client.systems().await.expect("systems").remove(0);
+    RedfishPort::new(&system).with_media_retry_pause(Duration::from_millis(20))
+}
+
+/// Calls `advance` until the operation ends or `stop` says so; returns the last result.
+pub async fn drive_until(
+    driver: &Driver<SqliteStore>,
+    node: &mut Node,
+    port: &RedfishPort,
+    stop: impl Fn(&Node) -> bool,
+) -> ferrofish::provision::Advance {
+    use ferrofish::provision::{Advance, Timestamp};
+    for _ in 0..2_000 {
+        let advance = driver
+            .advance(node, port, Timestamp::now())
+            .await
+            .expect("advance");
+        match &advance {
+            Advance::Done | Advance::Failed { .. } => return advance,
+            _ if stop(node) => return advance,
+            Advance::Waiting { until } => {
+                let pause = Timestamp::now()
+                    .until(*until)
+                    .min(Duration::from_millis(50));
+                tokio::time::sleep(pause).await;
+            }
+            Advance::Continue => {}
+        }
+    }
+    panic!("the node never settled: {node:#?}");
+}
+
+/// A clean event with one `bios.apply_configuration`.
+pub fn bios_clean(settings: Value) -> ferrofish::provision::Event {
+    ferrofish::provision::Event::clean_from_json(&json!([{
+        "interface": "bios", "step": "apply_configuration", "args": {"settings": settings}
+    }]))
+    .expect("clean steps")
+}
+
+/// Enrolls node 0, claims it for `driver` and takes it to `manageable`.
+pub async fn manageable(env: &Env, driver: &Driver<SqliteStore>, port: &RedfishPort) -> Node {
+    use ferrofish::provision::{Event, ProvisionState, Timestamp};
+    env.enroll_all().await;
+    let mut node = driver
+        .claim("node-0", Timestamp::now())
+        .await
+        .expect("claim");
+    driver
+        .send(&mut node, Event::Manage, Timestamp::now())
+        .await
+        .expect("manage");
+    drive_until(driver, &mut node, port, |_| false).await;
+    assert_eq!(node.state, ProvisionState::Manageable, "{node:#?}");
+    node
+}
