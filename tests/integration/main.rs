@@ -13,6 +13,8 @@ mod ipmi_example;
 #[cfg(feature = "provision")]
 mod provision_happy;
 #[cfg(feature = "provision")]
+mod provision_process;
+#[cfg(feature = "provision")]
 mod provision_scenarios;
 #[cfg(feature = "provision")]
 mod provision_support;
