@@ -734,7 +734,8 @@ pub fn apply(node: &mut Node, decision: Decision, now: Timestamp) {
             op.scratch.last_warning = None;
         }
         Outcome::NextStep => {
-            op.index += 1;
+            // Bounded: a document edited by hand cannot push the index past the steps.
+            op.index = (op.index + 1).min(op.steps.len());
             op.phase = Phase::StepStart;
             op.phase_entered_at = now;
             op.deadline = None;
@@ -1015,3 +1016,7 @@ fn cpu_arch(redfish: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;
