@@ -476,3 +476,53 @@ async fn s11_a_boot_that_never_comes_fails_the_deploy_at_the_deadline() {
     assert!(error.contains("timed out"), "{error}");
     assert!(error.contains("BootProgress"), "{error}");
 }
+
+/// 2 and 3: verification with refused credentials, or with nobody listening, goes back to
+/// `enroll` with `last_error` saying why (and, for 3, where).
+#[tokio::test]
+async fn s02_s03_verify_failures_return_to_enroll_with_the_reason() {
+    let env = Env::start(1, Personality::Generic).await;
+    env.enroll_all().await;
+    let driver = env.driver("s02");
+    let wrong =
+        crate::provision_support::port_at(&env.mock.node(0).url(), "not-the-password").await;
+    let mut node = driver.claim("node-0", Timestamp::now()).await.unwrap();
+    driver
+        .send(&mut node, Event::Manage, Timestamp::now())
+        .await
+        .unwrap();
+    let end = drive_until(&driver, &mut node, &wrong, |_| false).await;
+    assert!(matches!(end, Advance::Failed { .. }), "{end:?}");
+    assert_eq!(node.state, ProvisionState::Enroll);
+    let error = node.last_error.clone().unwrap();
+    assert!(
+        error.contains("401") || error.to_lowercase().contains("auth"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("not-the-password"),
+        "no secret in the error: {error}"
+    );
+    assert!(writes(&env.mock, 0).is_empty());
+
+    // 3: the BMC does not answer (connections reset while it "reboots").
+    let port = port(&env.mock, 0).await;
+    env.mock
+        .node(0)
+        .faults()
+        .reboot_bmc(Duration::from_secs(30));
+    driver
+        .send(&mut node, Event::Manage, Timestamp::now())
+        .await
+        .unwrap();
+    let end = drive_until(&driver, &mut node, &port, |_| false).await;
+    assert!(matches!(end, Advance::Failed { .. }), "{end:?}");
+    assert_eq!(node.state, ProvisionState::Enroll);
+    let error = node.last_error.clone().unwrap();
+    let address = env.mock.node(0).url();
+    assert!(
+        error.contains(address.trim_start_matches("http://")),
+        "names the address: {error}"
+    );
+    env.mock.node(0).faults().clear();
+}

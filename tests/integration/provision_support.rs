@@ -240,3 +240,19 @@ pub async fn manageable(env: &Env, driver: &Driver<SqliteStore>, port: &RedfishP
     assert_eq!(node.state, ProvisionState::Manageable, "{node:#?}");
     node
 }
+
+/// A port on `/redfish/v1/Systems/1` of `url` with `password`, without retries (only the
+/// service root is read to build it).
+pub async fn port_at(url: &str, password: &str) -> RedfishPort {
+    let client = ferrofish::redfish::RedfishClient::builder(url)
+        .credentials(DEFAULT_USER, password.into())
+        .retry_policy(ferrofish::redfish::RetryPolicy::none())
+        .request_timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let system = client
+        .system("/redfish/v1/Systems/1")
+        .await
+        .expect("system");
+    RedfishPort::new(&system)
+}
