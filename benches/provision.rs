@@ -1,6 +1,6 @@
 //! Fleet throughput of the provisioning state machine: N mock nodes (default 1,000) through the
 //! whole flow (verify → inspect → clean with a BIOS profile → provide → deploy by virtual media
-//! with a config drive → active) with the mock's power delays at zero, on a SQLite store.
+//! with a config drive → active) with the mock's power delays at zero, on a `SQLite` store.
 //!
 //! ```text
 //! cargo bench --bench provision                        # 1,000 nodes, 64 at a time
@@ -81,6 +81,7 @@ fn arg(name: &str) -> Option<usize> {
 }
 
 #[tokio::main]
+#[allow(clippy::too_many_lines)] // one measurement, set up and printed in order
 async fn main() {
     let nodes = arg("--nodes")
         .or_else(|| {
@@ -132,10 +133,12 @@ async fn main() {
         .to_string();
     let plan = FleetPlan {
         inspect: true,
-        clean_steps: vec![CleanStep::bios_apply(&[ferrofish::provision::BiosSetting {
-            name: "ProcTurboMode".into(),
-            value: json!("Disabled"),
-        }])],
+        clean_steps: vec![CleanStep::bios_apply(&[
+            ferrofish::provision::BiosSetting {
+                name: "ProcTurboMode".into(),
+                value: json!("Disabled"),
+            },
+        ])],
         provide: true,
         deploy: Some(DeploySpec {
             image,
@@ -160,22 +163,34 @@ async fn main() {
     let peak_kib = peak_rss_kib();
     let reached = summary.reached();
     if reached != nodes {
-        let failed: Vec<_> = summary.nodes.iter().filter(|n| !n.reached_goal).take(3).collect();
-        eprintln!("{} node(s) did not reach active, e.g. {failed:#?}", nodes - reached);
+        let failed: Vec<_> = summary
+            .nodes
+            .iter()
+            .filter(|n| !n.reached_goal)
+            .take(3)
+            .collect();
+        eprintln!(
+            "{} node(s) did not reach active, e.g. {failed:#?}",
+            nodes - reached
+        );
     }
     let per_node = peak_kib.saturating_sub(before_kib) / nodes as u64;
     println!("provision: {nodes} nodes, {workers} at a time, mock power delays 0");
     println!(
         "  whole flow:        {reached}/{nodes} active in {:.2} s = {:.1} nodes/s",
         elapsed.as_secs_f64(),
-        reached as f64 / elapsed.as_secs_f64()
+        f64::from(u32::try_from(reached).unwrap_or(u32::MAX)) / elapsed.as_secs_f64()
     );
     println!(
         "  peak RSS (VmHWM):  {peak_kib} KiB in all, {before_kib} KiB before the run (mock fleet, store, image server)"
     );
     println!(
         "  per managed node:  {per_node} KiB growth (goal <= {GOAL_KIB_PER_NODE} KiB: {}), {} KiB in all / nodes",
-        if per_node <= GOAL_KIB_PER_NODE { "met" } else { "NOT met" },
+        if per_node <= GOAL_KIB_PER_NODE {
+            "met"
+        } else {
+            "NOT met"
+        },
         peak_kib / nodes as u64
     );
     store.close().await;

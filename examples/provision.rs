@@ -28,6 +28,7 @@
 //! summary to stdout (`--json`: one object). Exit codes: 0 every node reached the goal, 1 some
 //! did not or an error, 2 invalid input.
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -68,7 +69,7 @@ struct Args {
     /// repeatable. Without it and without --store: an embedded mock fleet.
     #[arg(long)]
     bmc: Vec<String>,
-    /// User name on the --bmc BMCs (the password: FERROFISH_PASSWORD or a prompt).
+    /// User name on the --bmc BMCs (the password: `FERROFISH_PASSWORD` or a prompt).
     #[arg(long)]
     user: Option<String>,
     /// The node store, `sqlite:PATH`.
@@ -102,7 +103,7 @@ struct Args {
     /// BIOS settings to apply while cleaning (Ironic's `[{"name", "value"}]`).
     #[arg(long, value_name = "FILE")]
     bios: Option<PathBuf>,
-    /// OpenStack network_data.json for every node's config drive.
+    /// OpenStack `network_data.json` for every node's config drive.
     #[arg(long, value_name = "FILE")]
     network_data: Option<PathBuf>,
     /// The ISO to boot: an http(s) URL the BMCs reach, or a local file served from here.
@@ -318,21 +319,24 @@ fn render(summary: &FleetSummary, json: bool) -> String {
     }
     let mut out = String::new();
     for node in &summary.nodes {
-        out.push_str(&format!(
-            "{:<20} {:<14} {}\n",
+        let _ = writeln!(
+            out,
+            "{:<20} {:<14} {}",
             node.name,
             node.state.as_str(),
             node.last_error
                 .as_deref()
                 .unwrap_or(if node.reached_goal { "ok" } else { "" })
-        ));
+        );
     }
-    out.push_str(&format!(
-        "{}/{} nodes reached the goal in {:.1} s",
+    let _ = write!(
+        out,
+        "{}/{} nodes reached the goal in {}.{} s",
         summary.reached(),
         summary.nodes.len(),
-        summary.elapsed_ms as f64 / 1000.0
-    ));
+        summary.elapsed_ms / 1000,
+        summary.elapsed_ms % 1000 / 100
+    );
     out
 }
 
@@ -398,7 +402,7 @@ async fn status(store: &SqliteStore, json: bool) -> Result<String, (u8, String)>
             .await
             .map_err(|err| (1, err.to_string()))?
             .ok_or_else(|| (1, format!("{} vanished", row.name)))?;
-        let phase = node.phase().map(|p| p.as_str());
+        let phase = node.phase().map(ferrofish::provision::Phase::as_str);
         if json {
             out.push(
                 json!({"name": node.name, "state": node.state, "phase": phase,
@@ -473,7 +477,11 @@ async fn in_memory(args: &Args) -> Result<(String, bool), (u8, String)> {
             "provision: no --bmc or --store: an embedded mock fleet of {} {} node(s)",
             args.nodes, args.personality
         );
-        let addresses = fleet.nodes().iter().map(|n| n.url()).collect();
+        let addresses = fleet
+            .nodes()
+            .iter()
+            .map(ferrofish_mock_bmc::NodeHandle::url)
+            .collect();
         mock = Some(fleet);
         (
             addresses,

@@ -10,7 +10,7 @@
 //! | `ipmi` | `ferrofish-ipmi` | `ipmi` | IPMI v2.0 RMCP+ client |
 //! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes: registry, validation, diff, stage, apply and verify |
 //! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media: slots, insert/eject, boot once from CD, config drive, image server |
-//! | `provision` | (this crate) | `provision` | the provisioning state machine: Ironic's states, `advance`, the SQLite store, the fleet runner |
+//! | `provision` | (this crate) | `provision` | the provisioning state machine: Ironic's states, `advance`, the `SQLite` store, the fleet runner |
 //!
 //! # Features
 //!
@@ -24,7 +24,7 @@
 //!   endpoints work and an `https://` one is a `TlsConfig` error when the client is built.
 //! - `ipmi`, `bios`, `vmedia`: the modules above.
 //! - `provision`: the provisioning state machine (turns on `bios` and `vmedia`; its store is
-//!   SQLite through sqlx).
+//!   `SQLite` through `sqlx`).
 //!
 //! # Secrets
 //!

@@ -256,12 +256,12 @@ fn goto_until(phase: Phase, now: Timestamp, limit: Duration) -> Decision {
 }
 
 /// Waits, or fails once the phase's deadline has passed.
-fn wait_or_timeout(op: &Operation, now: Timestamp, policy: &Policy, what: String) -> Decision {
+fn wait_or_timeout(op: &Operation, now: Timestamp, policy: &Policy, what: &str) -> Decision {
     match op.deadline {
         Some(deadline) if now >= deadline => {
             let mut error = format!("timed out: {what}");
             if let Some(warning) = &op.scratch.last_warning {
-                error.push_str(&format!(" (last failed read: {warning})"));
+                error = format!("{error} (last failed read: {warning})");
             }
             fail(error)
         }
@@ -412,7 +412,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
             if sys.power == Some(wanted) {
                 return Decision::to(Outcome::NextStep).with_power(sys.power);
             }
-            wait_or_timeout(op, now, policy, power_what(wanted, sys.power)).with_power(sys.power)
+            wait_or_timeout(op, now, policy, &power_what(wanted, sys.power)).with_power(sys.power)
         }
         Phase::RebootOff | Phase::DeployPowerOff | Phase::UndeployPowerOff => {
             let sys = read!(system());
@@ -449,7 +449,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
             if sys.power == Some(Power::Off) {
                 return goto(next).with_power(sys.power);
             }
-            wait_or_timeout(op, now, policy, power_what(Power::Off, sys.power))
+            wait_or_timeout(op, now, policy, &power_what(Power::Off, sys.power))
                 .with_power(sys.power)
         }
         Phase::RebootOn => {
@@ -463,7 +463,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                 })
                 .with_power(sys.power),
                 Some(Power::PoweringOff) => {
-                    wait_or_timeout(op, now, policy, "powering off".into()).with_power(sys.power)
+                    wait_or_timeout(op, now, policy, "powering off").with_power(sys.power)
                 }
                 _ => Decision::act(
                     Action::PowerOn,
@@ -478,7 +478,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
         Phase::RebootOnWait => {
             let sys = read!(system());
             if sys.power != Some(Power::On) {
-                return wait_or_timeout(op, now, policy, power_what(Power::On, sys.power))
+                return wait_or_timeout(op, now, policy, &power_what(Power::On, sys.power))
                     .with_power(sys.power);
             }
             let after = match op.step().map(super::steps::CleanStep::kind) {
@@ -557,7 +557,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                     sys.boot_progress.as_deref().unwrap_or("not reported")
                 )
             };
-            wait_or_timeout(op, now, policy, what).with_power(sys.power)
+            wait_or_timeout(op, now, policy, &what).with_power(sys.power)
         }
         Phase::BiosFactoryReset => {
             if op.scratch.reboot_requested {
@@ -577,8 +577,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                     .with_scratch(Scratch::default())
                     .with_power(sys.power);
             }
-            wait_or_timeout(op, now, policy, "the boot after the BIOS reset".into())
-                .with_power(sys.power)
+            wait_or_timeout(op, now, policy, "the boot after the BIOS reset").with_power(sys.power)
         }
         Phase::DeployEject | Phase::DeployEjectAfter | Phase::UndeployEject => {
             let slots = read!(media());
@@ -632,7 +631,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                 })
                 .with_power(sys.power),
                 Some(Power::PoweringOff) => {
-                    wait_or_timeout(op, now, policy, "powering off".into()).with_power(sys.power)
+                    wait_or_timeout(op, now, policy, "powering off").with_power(sys.power)
                 }
                 _ => Decision::act(
                     Action::PowerOn,
@@ -660,7 +659,7 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                     sys.boot_progress.as_deref().unwrap_or("not reported")
                 )
             };
-            wait_or_timeout(op, now, policy, what).with_power(sys.power)
+            wait_or_timeout(op, now, policy, &what).with_power(sys.power)
         }
         Phase::DeployBootDisk => Decision::act(
             Action::SetBootOverride {
@@ -945,6 +944,7 @@ pub fn properties_from_inventory(
     inventory: &Inventory,
     existing: Option<&Map<String, Value>>,
 ) -> Result<Map<String, Value>, String> {
+    const MIN_ROOT: u64 = 4 * 1024 * 1024 * 1024;
     let mut properties = Map::new();
     if inventory.memory.total_mib == 0 {
         return Err("inspection found no memory (MemorySummary missing): memory_mb unknown".into());
@@ -963,7 +963,6 @@ pub fn properties_from_inventory(
         })?;
     properties.insert("cpu_arch".into(), json!(arch));
     properties.insert("cpus".into(), json!(inventory.cpu.count));
-    const MIN_ROOT: u64 = 4 * 1024 * 1024 * 1024;
     let mut sizes: Vec<u64> = inventory
         .disks
         .iter()

@@ -70,7 +70,11 @@ fn steps() -> Vec<CleanStep> {
         CleanStep::new(Some("bios"), "factory_reset", Map::new()),
         CleanStep::new(None, "reboot", Map::new()),
         CleanStep::new(Some("power"), "power_on", Map::new()),
-        CleanStep::new(None, "wait", json!({"seconds": 2}).as_object().unwrap().clone()),
+        CleanStep::new(
+            None,
+            "wait",
+            json!({"seconds": 2}).as_object().unwrap().clone(),
+        ),
     ]
 }
 
@@ -87,8 +91,14 @@ fn state_of(kind: OperationKind) -> ProvisionState {
 
 fn port_error() -> impl Strategy<Value = PortError> {
     prop_oneof![
-        Just(PortError::new(super::super::port::PortErrorKind::Unreachable, "connection refused")),
-        Just(PortError::new(super::super::port::PortErrorKind::Rejected, "400 Bad Request")),
+        Just(PortError::new(
+            super::super::port::PortErrorKind::Unreachable,
+            "connection refused"
+        )),
+        Just(PortError::new(
+            super::super::port::PortErrorKind::Rejected,
+            "400 Bad Request"
+        )),
     ]
 }
 
@@ -106,7 +116,11 @@ fn system() -> impl Strategy<Value = SystemReading> {
     (
         proptest::option::of(proptest::sample::select(POWERS)),
         proptest::option::of(proptest::sample::select(vec!["Cd", "UsbCd", "Hdd", "None"])),
-        proptest::option::of(proptest::sample::select(vec!["Once", "Continuous", "Disabled"])),
+        proptest::option::of(proptest::sample::select(vec![
+            "Once",
+            "Continuous",
+            "Disabled",
+        ])),
         proptest::option::of(proptest::sample::select(vec![
             "OSRunning",
             "OSBootStarted",
@@ -130,13 +144,13 @@ fn names() -> impl Strategy<Value = Vec<String>> {
 fn observation() -> impl Strategy<Value = Observation> {
     (
         read(system()),
-        read((names(), names(), names()).prop_map(|(problems, changes, already_pending)| {
-            BiosPlan {
+        read(
+            (names(), names(), names()).prop_map(|(problems, changes, already_pending)| BiosPlan {
                 problems,
                 changes,
                 already_pending,
-            }
-        })),
+            }),
+        ),
         read(names().prop_map(|not_applied| BiosStatus { not_applied })),
         read(
             proptest::collection::vec(Just(("/slot/1".to_owned(), "x.iso".to_owned())), 0..2)

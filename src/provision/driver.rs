@@ -125,7 +125,10 @@ impl<S: StateStore> Driver<S> {
             if resume_after_takeover(&mut node, now) {
                 tracing::warn!(node = %node.name, error = ?node.last_error, "operation interrupted; failed as its phase cannot resume");
             } else {
-                let phase = node.phase().map(|p| p.as_str()).unwrap_or_default();
+                let phase = node
+                    .phase()
+                    .map(super::node::Phase::as_str)
+                    .unwrap_or_default();
                 node.record(now, "resume", from, Some(phase));
             }
             self.store

@@ -50,6 +50,9 @@
 //! # Ok(()) }
 //! ```
 
+// SQLite, PostgreSQL, PATCH, BootProgress, ... read as prose in these docs.
+#![allow(clippy::doc_markdown)]
+
 mod decide;
 mod driver;
 mod error;

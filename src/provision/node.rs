@@ -512,11 +512,13 @@ pub fn scrub_secrets(map: &mut Map<String, Value>) {
             || lower.ends_with("_key")
             || lower == "key";
         match value {
-            Value::String(text) if secret_key => {
-                if !(text.starts_with("secret://") || text.starts_with("env:") || text == REDACTED)
-                {
-                    REDACTED.clone_into(text);
-                }
+            Value::String(text)
+                if secret_key
+                    && !(text.starts_with("secret://")
+                        || text.starts_with("env:")
+                        || text == REDACTED) =>
+            {
+                REDACTED.clone_into(text);
             }
             Value::Object(inner) => scrub_secrets(inner),
             Value::Array(items) => {

@@ -114,6 +114,7 @@ impl ProvisionState {
 
     /// Where a transitional state goes when its operation fails (Ironic's `fail` event):
     /// `verifying` back to `enroll`, `deleting` to `error`.
+    #[must_use]
     pub fn on_failure(self) -> ProvisionState {
         match self {
             ProvisionState::Verifying => ProvisionState::Enroll,
@@ -130,14 +131,13 @@ impl ProvisionState {
     pub fn allowed_events(self) -> &'static [EventKind] {
         use EventKind as E;
         match self {
-            ProvisionState::Enroll => &[E::Manage],
+            ProvisionState::Enroll | ProvisionState::CleanFailed => &[E::Manage],
             ProvisionState::Manageable => &[E::Inspect, E::Clean, E::Provide, E::Adopt],
             ProvisionState::InspectFailed => &[E::Manage, E::Inspect],
-            ProvisionState::CleanFailed => &[E::Manage],
             ProvisionState::Available => &[E::Deploy, E::Manage],
-            ProvisionState::DeployFailed => &[E::Deploy, E::Undeploy],
-            ProvisionState::Active => &[E::Deploy, E::Undeploy],
-            ProvisionState::Error => &[E::Deploy, E::Undeploy],
+            ProvisionState::DeployFailed | ProvisionState::Active | ProvisionState::Error => {
+                &[E::Deploy, E::Undeploy]
+            }
             ProvisionState::Inspecting | ProvisionState::Cleaning | ProvisionState::Deploying => {
                 &[E::Abort]
             }

@@ -29,7 +29,7 @@ async fn nodes_go_from_enroll_to_active_with_bios_and_config_drive() {
     let fleet = Fleet::new(
         driver,
         MockConnector,
-        env.full_plan(json!([{"name": "ProcTurboMode", "value": "Disabled"}])),
+        env.full_plan(&json!([{"name": "ProcTurboMode", "value": "Disabled"}])),
     )
     .workers(2)
     .on_event(sink);

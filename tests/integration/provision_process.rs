@@ -1,4 +1,4 @@
-//! The `provision` example as real processes sharing a SQLite store: enroll, run, `kill -9`
+//! The `provision` example as real processes sharing a `SQLite` store: enroll, run, `kill -9`
 //! mid-run and resume (the mock's boot counts prove no double reboot), a lease held by another
 //! process respected, `--status --json`; and the store's compare-and-swap refusing a stale
 //! revision.
@@ -32,7 +32,7 @@ async fn slow_env(nodes: usize) -> Env {
 
 /// Writes `fleet.json` and `net.json` and enrolls the fleet through the example.
 async fn enroll(env: &Env) -> (std::path::PathBuf, std::path::PathBuf) {
-    let dir = env._dir.path();
+    let dir = env.dir.path();
     let fleet: Vec<Value> = (0..env.mock.len())
         .map(|i| {
             json!({"name": format!("node-{i}"), "bmc": env.mock.node(i).url(),
@@ -142,13 +142,13 @@ async fn kill_and_resume(phases: &[Phase]) {
     child.kill().await.expect("kill -9");
     let status = child.wait().await.unwrap();
     assert!(!status.success(), "killed, not finished");
-    let left: Vec<_> = {
-        let mut states = Vec::new();
-        for row in watcher.list().await.unwrap() {
-            states.push((row.name.clone(), row.state.clone(), row.lease.is_some()));
-        }
-        states
-    };
+    let left: Vec<_> = watcher
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.name, row.state, row.lease.is_some()))
+        .collect();
     assert!(
         left.iter()
             .any(|(_, state, leased)| state != "active" && *leased),

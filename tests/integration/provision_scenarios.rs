@@ -153,7 +153,7 @@ async fn s12_s13_bios_apply_then_the_same_apply_is_a_no_op() {
     let driver = env.driver("s12");
     let port = port(&env.mock, 0).await;
     let mut node = manageable(&env, &driver, &port).await;
-    let clean = bios_clean(json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
+    let clean = bios_clean(&json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
     driver
         .send(&mut node, clean.clone(), Timestamp::now())
         .await
@@ -199,7 +199,7 @@ async fn s14_bios_attribute_rejected_locally_sends_nothing() {
     let port = port(&env.mock, 0).await;
     let mut node = manageable(&env, &driver, &port).await;
     env.mock.node(0).clear_requests();
-    let clean = bios_clean(json!([
+    let clean = bios_clean(&json!([
         {"name": "ProcTurboMode", "value": "Sideways"},
         {"name": "ProcCStates", "value": "Disabled"}
     ]));
@@ -229,7 +229,7 @@ async fn s17_bmc_unreachable_mid_clean_waits_then_completes() {
     let driver = env.driver("s17");
     let port = port(&env.mock, 0).await;
     let mut node = manageable(&env, &driver, &port).await;
-    let clean = bios_clean(json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
+    let clean = bios_clean(&json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
     driver
         .send(&mut node, clean, Timestamp::now())
         .await
@@ -272,7 +272,7 @@ async fn s17_bmc_unreachable_past_the_deadline_fails_the_clean() {
     });
     let port = port(&env.mock, 0).await;
     let mut node = manageable(&env, &driver, &port).await;
-    let clean = bios_clean(json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
+    let clean = bios_clean(&json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
     driver
         .send(&mut node, clean, Timestamp::now())
         .await
@@ -304,7 +304,7 @@ async fn s18_takeover_in_a_resumable_phase_only_polls() {
         .with_lease_ttl(Duration::from_millis(300));
     let port = port(&env.mock, 0).await;
     let mut node = manageable(&env, &first, &port).await;
-    let clean = bios_clean(json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
+    let clean = bios_clean(&json!([{"name": "ProcTurboMode", "value": "Disabled"}]));
     first
         .send(&mut node, clean, Timestamp::now())
         .await
@@ -412,7 +412,7 @@ async fn an_event_not_allowed_is_refused_with_the_allowed_ones() {
     let err = driver
         .send(
             &mut node,
-            bios_clean(json!([{"name": "ProcTurboMode", "value": "Disabled"}])),
+            bios_clean(&json!([{"name": "ProcTurboMode", "value": "Disabled"}])),
             Timestamp::now(),
         )
         .await

@@ -66,7 +66,7 @@ pub struct Env {
     pub store_url: String,
     pub images: Arc<ImageServer>,
     pub image_url: String,
-    pub _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 impl Env {
@@ -105,7 +105,7 @@ impl Env {
             store_url,
             images: Arc::new(images),
             image_url,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -140,7 +140,7 @@ impl Env {
     }
 
     /// Inspect, clean with `settings`, provide, deploy.
-    pub fn full_plan(&self, settings: Value) -> FleetPlan {
+    pub fn full_plan(&self, settings: &Value) -> FleetPlan {
         FleetPlan {
             inspect: true,
             clean_steps: vec![
@@ -217,7 +217,7 @@ pub async fn drive_until(
 }
 
 /// A clean event with one `bios.apply_configuration`.
-pub fn bios_clean(settings: Value) -> ferrofish::provision::Event {
+pub fn bios_clean(settings: &Value) -> ferrofish::provision::Event {
     ferrofish::provision::Event::clean_from_json(&json!([{
         "interface": "bios", "step": "apply_configuration", "args": {"settings": settings}
     }]))
