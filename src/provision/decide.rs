@@ -1,6 +1,7 @@
 //! The pure layer: what to read for a node's phase ([`needs`]), what to do given what was read
-//! ([`decide`]), how a decision changes the node ([`apply`]), events ([`handle_event`]) and the
-//! crash-resume rule ([`resume_after_takeover`]). No I/O, no clock: time is passed in.
+//! ([`decide`]), how a decision changes the node ([`apply`]) and the crash-resume rule
+//! ([`resume_after_takeover`]). No I/O, no clock: time is passed in. Events are in
+//! `events.rs`, inspection's properties in `inspect.rs`.
 //!
 //! Over 600 lines because every sub-phase's rule sits here, one `match` arm each, so the whole
 //! state machine reads in one place.
@@ -9,12 +10,12 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::ProvisionError;
+use super::inspect::properties_from_inventory;
 use super::node::{Node, Operation, OperationKind, Phase, Resume, Scratch, Timestamp};
 use super::port::{
     BiosPlan, BiosStatus, BootDevice, MediaSlot, MediaStatus, PortError, Power, SystemReading,
 };
-use super::state::{BootModeChoice, DeploySpec, Event, EventKind, ProvisionState, list_events};
+use super::state::{BootModeChoice, ProvisionState};
 use super::steps::{BiosSetting, StepKind};
 use crate::redfish::Inventory;
 
@@ -794,225 +795,6 @@ pub fn resume_after_takeover(node: &mut Node, now: Timestamp) -> bool {
             true
         }
         Resume::Reread | Resume::Reissue => false,
-    }
-}
-
-fn start(node: &mut Node, state: ProvisionState, op: Operation) {
-    node.state = state;
-    node.target = Some(target_of(op.kind));
-    node.operation = Some(op);
-}
-
-fn operation(kind: OperationKind, phase: Phase, now: Timestamp) -> Operation {
-    Operation {
-        kind,
-        steps: Vec::new(),
-        index: 0,
-        phase,
-        phase_entered_at: now,
-        deadline: None,
-        deploy: None,
-        scratch: Scratch::default(),
-    }
-}
-
-/// Checks a deploy request before anything is stored: an `http(s)` image URL, network data
-/// that makes a valid `network_data.json`.
-pub fn validate_deploy(spec: &DeploySpec) -> Result<(), String> {
-    let rest = spec
-        .image
-        .strip_prefix("http://")
-        .or_else(|| spec.image.strip_prefix("https://"))
-        .ok_or_else(|| {
-            format!(
-                "image {:?}: the BMC fetches images over http or https; give an http(s) URL",
-                spec.image
-            )
-        })?;
-    if rest.split('/').next().is_none_or(str::is_empty) {
-        return Err(format!("image {:?} has no host", spec.image));
-    }
-    if let Some(network) = &spec.network_data {
-        crate::vmedia::NetworkData::from_json(&network.to_string())
-            .and_then(|data| data.validate().map(|()| data))
-            .map_err(|err| err.to_string())?;
-    }
-    Ok(())
-}
-
-/// Applies a caller's event: starts the operation it asks for, or refuses it with the events
-/// the state accepts. Nothing is changed on refusal. Pure.
-pub fn handle_event(node: &mut Node, event: Event, now: Timestamp) -> Result<(), ProvisionError> {
-    let refused = |node: &Node, reason: Option<String>| ProvisionError::InvalidEvent {
-        node: node.name.clone(),
-        state: node.state,
-        event: event.kind(),
-        allowed: list_events(node.state.allowed_events()),
-        reason,
-    };
-    if !node.accepts(&event) {
-        let reason = (event.kind() == EventKind::Abort && node.state.is_transitional())
-            .then(|| "abort is accepted only while the node waits".to_owned());
-        return Err(refused(node, reason));
-    }
-    if node.operation.is_some() && event.kind() != EventKind::Abort {
-        let reason = node
-            .operation
-            .as_ref()
-            .map(|op| format!("{} is under way", op.describe()));
-        return Err(refused(node, reason));
-    }
-    let from = node.state;
-    let kind = event.kind();
-    match event {
-        Event::Manage => {
-            if from == ProvisionState::Enroll {
-                start(
-                    node,
-                    ProvisionState::Verifying,
-                    operation(OperationKind::Verify, Phase::VerifyRead, now),
-                );
-            } else {
-                node.state = ProvisionState::Manageable;
-                node.maintenance = false;
-                node.fault = None;
-            }
-        }
-        Event::Inspect => start(
-            node,
-            ProvisionState::Inspecting,
-            operation(OperationKind::Inspect, Phase::InspectRead, now),
-        ),
-        Event::Clean { steps } => {
-            if steps.is_empty() {
-                return Err(ProvisionError::InvalidStep {
-                    index: 0,
-                    reason: "a manual clean needs at least one step".into(),
-                });
-            }
-            for (index, step) in steps.iter().enumerate() {
-                step.kind()
-                    .map_err(|reason| ProvisionError::InvalidStep { index, reason })?;
-            }
-            let mut op = operation(OperationKind::Clean, Phase::StepStart, now);
-            op.steps = steps;
-            start(node, ProvisionState::Cleaning, op);
-        }
-        Event::Provide => start(
-            node,
-            ProvisionState::Cleaning,
-            operation(OperationKind::Provide, Phase::StepStart, now),
-        ),
-        Event::Deploy(spec) => {
-            validate_deploy(&spec).map_err(|reason| ProvisionError::InvalidDeploy {
-                node: node.name.clone(),
-                reason,
-            })?;
-            let mut op = operation(OperationKind::Deploy, Phase::DeployPowerOff, now);
-            op.deploy = Some(spec);
-            start(node, ProvisionState::Deploying, op);
-        }
-        Event::Undeploy => start(
-            node,
-            ProvisionState::Deleting,
-            operation(OperationKind::Undeploy, Phase::UndeployPowerOff, now),
-        ),
-        Event::Abort => {
-            let described = node
-                .operation
-                .as_ref()
-                .map_or_else(String::new, Operation::describe);
-            fail_node(node, now, &format!("aborted in {described}"));
-            return Ok(());
-        }
-        Event::Adopt => {
-            let op = operation(OperationKind::Adopt, Phase::AdoptRead, now);
-            node.target = Some(ProvisionState::Active);
-            node.operation = Some(op);
-        }
-    }
-    node.last_error = None;
-    node.record(now, kind.as_str(), from, None);
-    Ok(())
-}
-
-/// Ironic's properties from the out-of-band inventory: `memory_mb`, `cpu_arch`, `cpus`,
-/// `local_gb` (the smallest disk or volume of at least 4 GiB, in GiB minus one), `vendor`,
-/// and `boot_mode:<uefi|bios>` in `capabilities` unless one is set. Missing `memory_mb` or
-/// `cpu_arch` fails inspection, as in Ironic. Pure.
-pub fn properties_from_inventory(
-    inventory: &Inventory,
-    existing: Option<&Map<String, Value>>,
-) -> Result<Map<String, Value>, String> {
-    const MIN_ROOT: u64 = 4 * 1024 * 1024 * 1024;
-    let mut properties = Map::new();
-    if inventory.memory.total_mib == 0 {
-        return Err("inspection found no memory (MemorySummary missing): memory_mb unknown".into());
-    }
-    properties.insert("memory_mb".into(), json!(inventory.memory.total_mib));
-    let arch = inventory
-        .cpu
-        .architecture
-        .as_deref()
-        .and_then(cpu_arch)
-        .ok_or_else(|| {
-            format!(
-                "inspection found no usable CPU architecture ({:?}): cpu_arch unknown",
-                inventory.cpu.architecture
-            )
-        })?;
-    properties.insert("cpu_arch".into(), json!(arch));
-    properties.insert("cpus".into(), json!(inventory.cpu.count));
-    let mut sizes: Vec<u64> = inventory
-        .disks
-        .iter()
-        .filter_map(|d| d.capacity_bytes)
-        .chain(inventory.volumes.iter().filter_map(|v| v.capacity_bytes))
-        .filter(|&size| size >= MIN_ROOT)
-        .collect();
-    sizes.sort_unstable();
-    let local_gb = sizes
-        .first()
-        .map_or(0, |&bytes| (bytes / (1024 * 1024 * 1024)).saturating_sub(1));
-    properties.insert("local_gb".into(), json!(local_gb));
-    if let Some(vendor) = &inventory.system.manufacturer {
-        properties.insert("vendor".into(), json!(vendor));
-    }
-    let capabilities = existing
-        .and_then(|p| p.get("capabilities"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    if let Some(mode) = &inventory.boot_mode
-        && !capabilities.split(',').any(|c| c.starts_with("boot_mode:"))
-    {
-        let mode = if mode.as_str() == "UEFI" {
-            "uefi"
-        } else {
-            "bios"
-        };
-        let joined = if capabilities.is_empty() {
-            format!("boot_mode:{mode}")
-        } else {
-            format!("{capabilities},boot_mode:{mode}")
-        };
-        properties.insert("capabilities".into(), json!(joined));
-    }
-    Ok(properties)
-}
-
-/// Redfish `ProcessorArchitecture` / `InstructionSet` to Ironic's `cpu_arch`. `x86` is taken
-/// as `x86_64`: the inventory reports the architecture family, and servers are 64-bit.
-fn cpu_arch(redfish: &str) -> Option<&'static str> {
-    match redfish {
-        "x86" | "x86-64" | "x86_64" => Some("x86_64"),
-        "ARM" | "ARM-A64" | "aarch64" => Some("aarch64"),
-        "ARM-A32" => Some("arm"),
-        "IA-64" => Some("ia64"),
-        "MIPS" | "MIPS64" => Some("mips64"),
-        "MIPS32" => Some("mips"),
-        "Power" | "PowerISA" => Some("ppc64le"),
-        _ => None,
     }
 }
 

@@ -6,7 +6,9 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
+use crate::provision::events::handle_event;
 use crate::provision::node::BmcRef;
+use crate::provision::state::{DeploySpec, Event};
 use crate::provision::steps::CleanStep;
 
 const PHASES: &[Phase] = &[

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 
 use super::ProvisionError;
 use super::decide::{
-    Action, Decision, Needs, Observation, Outcome, Policy, apply, decide, handle_event, needs,
+    Action, Decision, Needs, Observation, Outcome, Policy, apply, decide, needs,
     resume_after_takeover,
 };
+use super::events::handle_event;
 use super::node::{Node, Timestamp};
 use super::port::{BmcPort, MediaSlot, PortError, PortErrorKind};
 use super::state::Event;

@@ -56,7 +56,9 @@
 mod decide;
 mod driver;
 mod error;
+mod events;
 mod fleet;
+mod inspect;
 mod node;
 mod port;
 mod redfish_port;
@@ -67,14 +69,16 @@ mod store;
 use std::time::Duration;
 
 pub use decide::{
-    Action, Decision, Needs, Observation, Outcome, Policy, apply, decide, fail_node, handle_event,
-    needs, properties_from_inventory, resume_after_takeover, target_of, validate_deploy,
+    Action, Decision, Needs, Observation, Outcome, Policy, apply, decide, fail_node, needs,
+    resume_after_takeover, target_of,
 };
 pub use driver::{Advance, Driver, InspectionHook, observe};
 pub use error::ProvisionError;
+pub use events::{handle_event, validate_deploy};
 pub use fleet::{
     Connector, EventSink, Fleet, FleetEvent, FleetPlan, FleetSummary, NodeOutcome, next_event,
 };
+pub use inspect::properties_from_inventory;
 pub use node::{
     BmcRef, HISTORY_CAP, HistoryEntry, Lease, NODE_SCHEMA, Node, Operation, OperationKind, Phase,
     REDACTED, Resume, Scratch, Timestamp, scrub_secrets,
