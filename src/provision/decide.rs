@@ -221,7 +221,10 @@ pub fn needs(node: &Node) -> Needs {
             bios_status: Some(op.scratch.requested_attrs.clone()),
             ..Needs::default()
         },
-        Phase::DeployEject | Phase::DeployEjectAfter | Phase::UndeployEject => Needs {
+        Phase::DeployEject
+        | Phase::DeployEjectAfter
+        | Phase::UndeployEject
+        | Phase::DeployCleanupEject => Needs {
             media: true,
             ..Needs::default()
         },
@@ -660,7 +663,41 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                     sys.boot_progress.as_deref().unwrap_or("not reported")
                 )
             };
-            wait_or_timeout(op, now, policy, &what).with_power(sys.power)
+            let decision = wait_or_timeout(op, now, policy, &what).with_power(sys.power);
+            match decision.outcome {
+                // Ironic's deploy clean-up before the failure: power off, eject.
+                Outcome::Fail { error } => goto(Phase::DeployCleanupPowerOff)
+                    .with_scratch(Scratch {
+                        failure: Some(error),
+                        ..op.scratch.clone()
+                    })
+                    .with_power(sys.power),
+                _ => decision,
+            }
+        }
+        Phase::DeployCleanupPowerOff => {
+            let failure = op.scratch.failure.clone().unwrap_or_default();
+            let sys = match system() {
+                Ok(sys) => sys,
+                Err(err) => {
+                    return fail(format!("{failure}; clean-up could not read the BMC: {err}"));
+                }
+            };
+            match sys.power {
+                Some(Power::Off | Power::PoweringOff) => goto(Phase::DeployCleanupEject),
+                _ => Decision::act(Action::PowerOff, phase_outcome(Phase::DeployCleanupEject)),
+            }
+            .with_power(sys.power)
+        }
+        Phase::DeployCleanupEject => {
+            let failure = op.scratch.failure.clone().unwrap_or_default();
+            match media() {
+                Ok(slots) if slots.occupied.is_empty() => fail(failure),
+                Ok(_) => Decision::act(Action::EjectAll, Outcome::Fail { error: failure }),
+                Err(err) => fail(format!(
+                    "{failure}; clean-up could not read the media: {err}"
+                )),
+            }
         }
         Phase::DeployBootDisk => Decision::act(
             Action::SetBootOverride {

@@ -39,6 +39,8 @@ const PHASES: &[Phase] = &[
     Phase::DeployWaitBoot,
     Phase::DeployEjectAfter,
     Phase::DeployBootDisk,
+    Phase::DeployCleanupPowerOff,
+    Phase::DeployCleanupEject,
     Phase::UndeployPowerOff,
     Phase::UndeployPowerOffWait,
     Phase::UndeployEject,

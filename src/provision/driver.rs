@@ -198,11 +198,12 @@ impl<S: StateStore> Driver<S> {
             self.inspected(&mut updated, &observation, properties, &mut decision);
         }
         if let Some(action) = decision.action.take() {
-            let described = updated
-                .operation
-                .as_ref()
-                .map(super::node::Operation::describe)
-                .unwrap_or_default();
+            let described = updated.operation.as_ref().map_or_else(String::new, |op| {
+                match &op.scratch.failure {
+                    Some(failure) => format!("{failure}; clean-up in {}", op.describe()),
+                    None => op.describe(),
+                }
+            });
             if let Err(err) = self.execute(&updated, port, action, &mut decision).await {
                 tracing::warn!(node = %node.name, error = %err, "BMC request failed");
                 decision.scratch = None;

@@ -203,6 +203,10 @@ pub enum Phase {
     DeployEjectAfter,
     /// Deploy: persistent boot from disk.
     DeployBootDisk,
+    /// A failed deploy boot: power off before failing (Ironic's deploy clean-up).
+    DeployCleanupPowerOff,
+    /// A failed deploy boot: eject the media, then fail.
+    DeployCleanupEject,
     /// Undeploy: `ForceOff` unless off.
     UndeployPowerOff,
     /// Undeploy: wait until off.
@@ -282,6 +286,9 @@ pub struct Scratch {
     /// The last of those failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_warning: Option<String>,
+    /// Why the operation fails, while its clean-up phases run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 // serde's `skip_serializing_if` passes a reference.

@@ -432,7 +432,8 @@ async fn an_event_not_allowed_is_refused_with_the_allowed_ones() {
     assert_eq!(env.mock.node(0).request_count(), requests);
 }
 
-/// 11 (partly): the image never boots an OS: after the deadline the deploy fails.
+/// 11: the image never boots an OS: after the deadline the node is powered off, the media
+/// ejected, and the deploy fails.
 #[tokio::test]
 async fn s11_a_boot_that_never_comes_fails_the_deploy_at_the_deadline() {
     let mock = MockBmc::builder()
@@ -475,6 +476,9 @@ async fn s11_a_boot_that_never_comes_fails_the_deploy_at_the_deadline() {
     let error = node.last_error.clone().unwrap();
     assert!(error.contains("timed out"), "{error}");
     assert!(error.contains("BootProgress"), "{error}");
+    let view = env.mock.node(0).view();
+    assert!(view.inserted_media.is_empty(), "ejected: {view:?}");
+    assert_eq!(view.power, ferrofish_mock_bmc::PowerState::Off, "{view:?}");
 }
 
 /// 2 and 3: verification with refused credentials, or with nobody listening, goes back to
