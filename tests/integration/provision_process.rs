@@ -304,3 +304,36 @@ async fn a_stale_revision_is_refused() {
         Err(ferrofish::provision::ProvisionError::AlreadyEnrolled { .. })
     ));
 }
+
+#[tokio::test]
+async fn without_bmc_or_store_the_example_provisions_an_embedded_mock_fleet() {
+    let out = crate::support::run_example(
+        "provision",
+        &["--nodes", "3", "--personality", "dell", "--json"],
+        "unused",
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("embedded mock fleet of 3 dell node(s)"),
+        "{stderr}"
+    );
+    // Plain progress lines (stderr is not a terminal here), one per change.
+    assert!(stderr.contains("node-2: active"), "{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(summary["reached_goal"], 3, "{summary:#}");
+    for node in summary["nodes"].as_array().unwrap() {
+        assert_eq!(node["state"], "active");
+        assert!(node["last_error"].is_null(), "{node}");
+    }
+
+    // Bad input is refused before anything runs, exit code 2.
+    let out = crate::support::run_example("provision", &["--personality", "acme"], "unused").await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
