@@ -9,9 +9,11 @@
 //! ```
 //!
 //! Prints nodes per second and peak resident memory (`VmHWM` of `/proc/self/status`): in all,
-//! before the run (mock fleet, store and image server up), and the growth per managed node,
-//! beside the goal of at most 64 KiB per node. Times and memory depend on the machine;
-//! everything stays on 127.0.0.1 and is bounded in count.
+//! before the run (store and image server up), and the growth per managed node, beside the
+//! goal of at most 64 KiB per node. The mock fleet runs in a child process (this binary
+//! re-executed with `--serve-mock N`), so its request logs do not count as the provisioning
+//! side's memory. Times and memory depend on the machine; everything stays on 127.0.0.1 and is
+//! bounded in count; the child ends when this process closes its stdin or exits.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -80,19 +82,9 @@ fn arg(name: &str) -> Option<usize> {
         .and_then(|v| v.parse().ok())
 }
 
-#[tokio::main]
-#[allow(clippy::too_many_lines)] // one measurement, set up and printed in order
-async fn main() {
-    let nodes = arg("--nodes")
-        .or_else(|| {
-            std::env::var("FERROFISH_BENCH_NODES")
-                .ok()
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(1_000)
-        .max(1);
-    let workers = arg("--workers").unwrap_or(64).max(1);
-
+/// Child mode: serve `nodes` mock BMCs, print their URLs as one JSON line, serve until stdin
+/// closes.
+async fn serve_mock(nodes: usize) {
     let mock = MockBmc::builder()
         .nodes(nodes)
         .power_delays(PowerDelays {
@@ -103,6 +95,53 @@ async fn main() {
         .spawn()
         .await
         .expect("mock fleet (raise `ulimit -n`?)");
+    let urls: Vec<String> = mock
+        .nodes()
+        .iter()
+        .map(ferrofish_mock_bmc::NodeHandle::url)
+        .collect();
+    println!("{}", serde_json::to_string(&urls).expect("JSON"));
+    let mut sink = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
+    drop(mock);
+}
+
+/// Starts the mock fleet in a child process; returns it and the node URLs.
+async fn spawn_mock(nodes: usize) -> (tokio::process::Child, Vec<String>) {
+    let mut child = tokio::process::Command::new(std::env::current_exe().expect("this binary"))
+        .args(["--serve-mock", &nodes.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the mock fleet");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut tokio::io::BufReader::new(stdout), &mut line)
+        .await
+        .expect("the mock's URLs");
+    let urls = serde_json::from_str(&line).expect("a JSON list of URLs");
+    (child, urls)
+}
+
+#[tokio::main]
+#[allow(clippy::too_many_lines)] // one measurement, set up and printed in order
+async fn main() {
+    if let Some(nodes) = arg("--serve-mock") {
+        serve_mock(nodes).await;
+        return;
+    }
+    let nodes = arg("--nodes")
+        .or_else(|| {
+            std::env::var("FERROFISH_BENCH_NODES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(1_000)
+        .max(1);
+    let workers = arg("--workers").unwrap_or(64).max(1);
+
+    let (mut mock, urls) = spawn_mock(nodes).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite:{}", dir.path().join("fleet.db").display());
     let store = SqliteStore::connect(&url).await.expect("store");
@@ -110,7 +149,7 @@ async fn main() {
         let mut node = Node::new(
             format!("node-{i:05}"),
             BmcRef {
-                address: mock.node(i).url(),
+                address: urls[i].clone(),
                 ..BmcRef::default()
             },
         );
@@ -182,7 +221,7 @@ async fn main() {
         f64::from(u32::try_from(reached).unwrap_or(u32::MAX)) / elapsed.as_secs_f64()
     );
     println!(
-        "  peak RSS (VmHWM):  {peak_kib} KiB in all, {before_kib} KiB before the run (mock fleet, store, image server)"
+        "  peak RSS (VmHWM):  {peak_kib} KiB in all, {before_kib} KiB before the run (store, image server; the mock runs in a child)"
     );
     println!(
         "  per managed node:  {per_node} KiB growth (goal <= {GOAL_KIB_PER_NODE} KiB: {}), {} KiB in all / nodes",
@@ -194,4 +233,6 @@ async fn main() {
         peak_kib / nodes as u64
     );
     store.close().await;
+    drop(mock.stdin.take());
+    let _ = mock.wait().await;
 }
