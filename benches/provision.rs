@@ -145,11 +145,11 @@ async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite:{}", dir.path().join("fleet.db").display());
     let store = SqliteStore::connect(&url).await.expect("store");
-    for i in 0..nodes {
+    for (i, address) in urls.iter().enumerate() {
         let mut node = Node::new(
             format!("node-{i:05}"),
             BmcRef {
-                address: urls[i].clone(),
+                address: address.clone(),
                 ..BmcRef::default()
             },
         );
