@@ -117,7 +117,17 @@ impl System {
 
     /// The current `PowerState` (`None` when the BMC does not say).
     pub async fn power_state(&self) -> Result<Option<PowerState>, Error> {
-        Ok(self.read().await?.value.power_state)
+        /// Fleets poll this: only the one field is decoded, not the whole System.
+        #[derive(serde::Deserialize)]
+        struct PowerOnly {
+            #[serde(rename = "PowerState")]
+            power_state: Option<PowerState>,
+        }
+        let read: Resource<PowerOnly> = self
+            .client
+            .get_url(&self.url, Some(COMPUTER_SYSTEM))
+            .await?;
+        Ok(read.value.power_state)
     }
 
     /// Resets the system: [`RedfishClient::reset`].

@@ -353,11 +353,17 @@ impl Drop for Inner {
             path = %uri.path(),
             "redfish client dropped without close(); deleting its session in the background"
         );
-        let http = self.http.clone();
+        let http = std::sync::Arc::clone(&self.http);
+        let timeout = self.request_timeout;
         handle.spawn(async move {
             let Ok(mut value) = HeaderValue::from_str(token.expose_secret()) else { return };
             value.set_sensitive(true);
-            let result = http.delete(uri.clone()).header("X-Auth-Token", value).send().await;
+            let result = http
+                .delete(uri.clone())
+                .timeout(timeout)
+                .header("X-Auth-Token", value)
+                .send()
+                .await;
             if let Err(err) = result {
                 tracing::warn!(path = %uri.path(), error = %err, "background session delete failed");
             }
