@@ -33,6 +33,9 @@ struct SharedKey {
     user_agent: String,
     max_idle_connections: usize,
     https: bool,
+    /// A forked child must not send on its parent's pooled connections (the sockets are
+    /// shared with the parent): it gets HTTP clients of its own.
+    process: u32,
 }
 
 static SHARED: LazyLock<Mutex<HashMap<SharedKey, Arc<reqwest::Client>>>> =
@@ -54,6 +57,7 @@ pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Cl
         user_agent: settings.user_agent.to_owned(),
         max_idle_connections: settings.max_idle_connections,
         https: settings.https,
+        process: std::process::id(),
     };
     // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
     let mut shared = SHARED
