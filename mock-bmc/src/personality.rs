@@ -346,8 +346,9 @@ static DELL: Profile = Profile {
         message: "Unable to complete the request because the iDRAC data sources are unavailable.",
         retry_after_secs: None,
     },
+    // 503, as iDRACs answer (gofish#75, check_redfish#89).
     session_limit_error: VendorError {
-        status: 400,
+        status: 503,
         message_id: "IDRAC.2.8.RAC0218",
         message: "The maximum number of user sessions is reached.",
         retry_after_secs: None,

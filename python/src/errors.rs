@@ -192,7 +192,11 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
                 ],
             )
         }
+        // A full session table is a login refusal too: a Session-mode client cannot log in.
         Error::Authentication {
+            status, messages, ..
+        }
+        | Error::SessionLimit {
             status, messages, ..
         } => spec(
             ExceptionClass::Authentication,
