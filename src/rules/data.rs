@@ -39,69 +39,13 @@ pub fn inspection_data(
     bmc_address: Option<&str>,
     auto_discovered: bool,
 ) -> Value {
-    let system = &inventory.system;
-    let mut vendor = Map::new();
-    insert_opt(&mut vendor, "manufacturer", system.manufacturer.as_deref());
-    insert_opt(&mut vendor, "product_name", system.model.as_deref());
-    insert_opt(&mut vendor, "serial_number", system.serial_number.as_deref());
-    insert_opt(&mut vendor, "sku", system.sku.as_deref());
-    insert_opt(&mut vendor, "system_uuid", system.uuid.as_deref());
-    if let Some(version) = &system.bios_version {
-        vendor.insert("firmware".into(), json!({ "version": version }));
-    }
-
-    let interfaces: Vec<Value> = inventory
-        .nics
-        .iter()
-        .map(|nic| {
-            let mut entry = Map::new();
-            insert_opt(&mut entry, "name", nic.id.as_deref());
-            entry.insert("mac_address".into(), Value::String(nic.mac_address.to_ascii_lowercase()));
-            if let Some(speed) = nic.speed_mbps {
-                entry.insert("speed_mbps".into(), speed.into());
-            }
-            if let Some(link) = &nic.link_status {
-                entry.insert("has_carrier".into(), Value::Bool(link.eq_ignore_ascii_case("LinkUp")));
-            }
-            Value::Object(entry)
-        })
-        .collect();
-
-    let disks: Vec<Value> = inventory
-        .disks
-        .iter()
-        .map(|disk| {
-            let mut entry = Map::new();
-            insert_opt(&mut entry, "name", disk.name.as_deref().or(disk.id.as_deref()));
-            if let Some(size) = disk.capacity_bytes {
-                entry.insert("size".into(), size.into());
-            }
-            insert_opt(&mut entry, "model", disk.model.as_deref());
-            insert_opt(&mut entry, "serial", disk.serial_number.as_deref());
-            if let Some(media) = &disk.media_type {
-                entry.insert("rotational".into(), Value::Bool(media.eq_ignore_ascii_case("HDD")));
-            }
-            insert_opt(&mut entry, "protocol", disk.protocol.as_deref());
-            Value::Object(entry)
-        })
-        .collect();
-
+    let vendor = system_vendor(inventory);
+    let interfaces = interfaces(inventory);
+    let disks = disks(inventory);
     let memory_mb = inventory.memory.total_mib;
     let cpu = &inventory.cpu;
     let cpu_arch = cpu.architecture.as_deref().and_then(ironic_architecture);
-    let mut cpu_entry = Map::new();
-    cpu_entry.insert("count".into(), cpu.count.into());
-    insert_opt(&mut cpu_entry, "model_name", cpu.model.as_deref());
-    insert_opt(&mut cpu_entry, "architecture", cpu_arch);
-    if let Some(mhz) = cpu.processors.first().and_then(|p| p.max_speed_mhz) {
-        cpu_entry.insert("frequency".into(), mhz.into());
-    }
-    if let Some(cores) = cpu.cores {
-        cpu_entry.insert("cores".into(), cores.into());
-    }
-    if let Some(threads) = cpu.threads {
-        cpu_entry.insert("threads".into(), threads.into());
-    }
+    let cpu_entry = cpu_entry(inventory, cpu_arch);
 
     let mut inv = Map::new();
     inv.insert("system_vendor".into(), Value::Object(vendor));
@@ -149,6 +93,95 @@ pub fn inspection_data(
     Value::Object(data)
 }
 
+fn system_vendor(inventory: &Inventory) -> Map<String, Value> {
+    let system = &inventory.system;
+    let mut vendor = Map::new();
+    insert_opt(&mut vendor, "manufacturer", system.manufacturer.as_deref());
+    insert_opt(&mut vendor, "product_name", system.model.as_deref());
+    insert_opt(
+        &mut vendor,
+        "serial_number",
+        system.serial_number.as_deref(),
+    );
+    insert_opt(&mut vendor, "sku", system.sku.as_deref());
+    insert_opt(&mut vendor, "system_uuid", system.uuid.as_deref());
+    if let Some(version) = &system.bios_version {
+        vendor.insert("firmware".into(), json!({ "version": version }));
+    }
+    vendor
+}
+
+fn interfaces(inventory: &Inventory) -> Vec<Value> {
+    inventory
+        .nics
+        .iter()
+        .map(|nic| {
+            let mut entry = Map::new();
+            insert_opt(&mut entry, "name", nic.id.as_deref());
+            entry.insert(
+                "mac_address".into(),
+                Value::String(nic.mac_address.to_ascii_lowercase()),
+            );
+            if let Some(speed) = nic.speed_mbps {
+                entry.insert("speed_mbps".into(), speed.into());
+            }
+            if let Some(link) = &nic.link_status {
+                entry.insert(
+                    "has_carrier".into(),
+                    Value::Bool(link.eq_ignore_ascii_case("LinkUp")),
+                );
+            }
+            Value::Object(entry)
+        })
+        .collect()
+}
+
+fn disks(inventory: &Inventory) -> Vec<Value> {
+    inventory
+        .disks
+        .iter()
+        .map(|disk| {
+            let mut entry = Map::new();
+            insert_opt(
+                &mut entry,
+                "name",
+                disk.name.as_deref().or(disk.id.as_deref()),
+            );
+            if let Some(size) = disk.capacity_bytes {
+                entry.insert("size".into(), size.into());
+            }
+            insert_opt(&mut entry, "model", disk.model.as_deref());
+            insert_opt(&mut entry, "serial", disk.serial_number.as_deref());
+            if let Some(media) = &disk.media_type {
+                entry.insert(
+                    "rotational".into(),
+                    Value::Bool(media.eq_ignore_ascii_case("HDD")),
+                );
+            }
+            insert_opt(&mut entry, "protocol", disk.protocol.as_deref());
+            Value::Object(entry)
+        })
+        .collect()
+}
+
+fn cpu_entry(inventory: &Inventory, architecture: Option<&str>) -> Map<String, Value> {
+    let cpu = &inventory.cpu;
+    let mut entry = Map::new();
+    entry.insert("count".into(), cpu.count.into());
+    insert_opt(&mut entry, "model_name", cpu.model.as_deref());
+    insert_opt(&mut entry, "architecture", architecture);
+    if let Some(mhz) = cpu.processors.first().and_then(|p| p.max_speed_mhz) {
+        entry.insert("frequency".into(), mhz.into());
+    }
+    if let Some(cores) = cpu.cores {
+        entry.insert("cores".into(), cores.into());
+    }
+    if let Some(threads) = cpu.threads {
+        entry.insert("threads".into(), threads.into());
+    }
+    entry
+}
+
 fn insert_opt(map: &mut Map<String, Value>, key: &str, value: Option<&str>) {
     if let Some(value) = value {
         map.insert(key.to_owned(), Value::String(value.to_owned()));
@@ -187,7 +220,9 @@ pub(crate) fn bmc_host(address: &str) -> String {
         return trimmed.trim_end_matches('/').to_owned();
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let default_port = if scheme.to_ascii_lowercase().ends_with("https") {
         ":443"
     } else {
@@ -205,7 +240,9 @@ fn bare_ipv6(host: &str) -> Option<String> {
         .strip_prefix('[')
         .and_then(|h| h.split_once(']'))
         .map_or(host, |(h, _)| h);
-    bare.parse::<std::net::Ipv6Addr>().ok().map(|ip| ip.to_string())
+    bare.parse::<std::net::Ipv6Addr>()
+        .ok()
+        .map(|ip| ip.to_string())
 }
 
 #[cfg(test)]

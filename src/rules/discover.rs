@@ -157,7 +157,10 @@ pub fn expand_addresses<S: AsRef<str>>(inputs: &[S], max: usize) -> Result<Vec<S
             Entry::One(_) => 1,
         });
         if total > max as u128 {
-            return Err(RuleError::TooManyAddresses { count: total_of(inputs), cap: max });
+            return Err(RuleError::TooManyAddresses {
+                count: total_of(inputs),
+                cap: max,
+            });
         }
         plan.push(entry);
     }
@@ -217,13 +220,17 @@ fn cidr(text: &str) -> Result<(IpAddr, u128), RuleError> {
         bad("a CIDR is an IPv4 or IPv6 address, '/', and a prefix length (10.0.0.0/24)".to_owned())
     })?;
     let bits: u32 = if address.is_ipv4() { 32 } else { 128 };
-    let prefix: u32 = prefix
-        .parse()
-        .ok()
-        .filter(|p| *p <= bits)
-        .ok_or_else(|| bad(format!("the prefix length must be a number from 0 to {bits}")))?;
+    let prefix: u32 = prefix.parse().ok().filter(|p| *p <= bits).ok_or_else(|| {
+        bad(format!(
+            "the prefix length must be a number from 0 to {bits}"
+        ))
+    })?;
     let host_bits = bits - prefix;
-    let size: u128 = if host_bits == 128 { u128::MAX } else { 1_u128 << host_bits };
+    let size: u128 = if host_bits == 128 {
+        u128::MAX
+    } else {
+        1_u128 << host_bits
+    };
     let network = match address {
         IpAddr::V4(v4) => {
             let mask = u32::MAX.checked_shl(host_bits).unwrap_or(0);
@@ -244,9 +251,11 @@ fn cidr(text: &str) -> Result<(IpAddr, u128), RuleError> {
 
 fn nth(first: IpAddr, offset: u128) -> IpAddr {
     match first {
-        IpAddr::V4(v4) => {
-            IpAddr::V4(u32::from(v4).wrapping_add(u32::try_from(offset).unwrap_or(u32::MAX)).into())
-        }
+        IpAddr::V4(v4) => IpAddr::V4(
+            u32::from(v4)
+                .wrapping_add(u32::try_from(offset).unwrap_or(u32::MAX))
+                .into(),
+        ),
         IpAddr::V6(v6) => IpAddr::V6(u128::from(v6).wrapping_add(offset).into()),
     }
 }
@@ -398,19 +407,34 @@ mod tests {
     #[test]
     fn hosts_urls_and_cidrs_expand_in_order_without_duplicates() {
         let out = expand_addresses(
-            &["10.0.0.5", "https://bmc.example", "10.0.1.0/30", "10.0.1.1", "10.0.2.7/32"],
+            &[
+                "10.0.0.5",
+                "https://bmc.example",
+                "10.0.1.0/30",
+                "10.0.1.1",
+                "10.0.2.7/32",
+            ],
             100,
         )
         .unwrap();
         assert_eq!(
             out,
-            vec!["10.0.0.5", "https://bmc.example", "10.0.1.1", "10.0.1.2", "10.0.2.7"]
+            vec![
+                "10.0.0.5",
+                "https://bmc.example",
+                "10.0.1.1",
+                "10.0.1.2",
+                "10.0.2.7"
+            ]
         );
         let net = expand_addresses(&["192.168.7.130/24"], 1000).unwrap();
         assert_eq!(net.len(), 254);
         assert_eq!(net.first().unwrap(), "192.168.7.1");
         assert_eq!(net.last().unwrap(), "192.168.7.254");
-        assert_eq!(expand_addresses(&["10.9.9.0/31"], 10).unwrap(), vec!["10.9.9.0", "10.9.9.1"]);
+        assert_eq!(
+            expand_addresses(&["10.9.9.0/31"], 10).unwrap(),
+            vec!["10.9.9.0", "10.9.9.1"]
+        );
         assert_eq!(
             expand_addresses(&["fd00::/126"], 10).unwrap(),
             vec!["fd00::", "fd00::1", "fd00::2", "fd00::3"]
@@ -426,14 +450,30 @@ mod tests {
         );
         assert!(err.is_invalid_input());
         let err = expand_addresses(&["::/0", "::/0"], 10).unwrap_err();
-        assert!(matches!(err, RuleError::TooManyAddresses { count: u128::MAX, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                RuleError::TooManyAddresses {
+                    count: u128::MAX,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(expand_addresses(&["10.0.0.0/30", "10.0.0.9"], 3).is_ok());
         assert!(expand_addresses(&["10.0.0.0/30", "10.0.0.9", "10.0.0.10"], 3).is_err());
     }
 
     #[test]
     fn malformed_input_is_refused() {
-        for bad in ["", "10.0.0.0/33", "10.0.0/8", "bmc.example/24", "fd00::/129", "10.0.0.0/x"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "10.0.0/8",
+            "bmc.example/24",
+            "fd00::/129",
+            "10.0.0.0/x",
+        ] {
             let err = expand_addresses(&[bad], 100).unwrap_err();
             assert!(matches!(err, RuleError::BadAddress { .. }), "{bad}: {err}");
         }
@@ -444,7 +484,10 @@ mod tests {
         let https = DiscoverOptions::default();
         assert_eq!(endpoint_for("10.0.0.5", &https), "https://10.0.0.5");
         assert_eq!(endpoint_for("fd00::1", &https), "https://[fd00::1]");
-        assert_eq!(endpoint_for("http://127.0.0.1:9", &https), "http://127.0.0.1:9");
+        assert_eq!(
+            endpoint_for("http://127.0.0.1:9", &https),
+            "http://127.0.0.1:9"
+        );
         let http = DiscoverOptions {
             plain_http: true,
             port: Some(8000),

@@ -88,7 +88,12 @@ pub(crate) fn run(
     run
 }
 
-fn check_rule(rule: &Rule, mode: Evaluation, data: &Value, node: &Map<String, Value>) -> RuleReport {
+fn check_rule(
+    rule: &Rule,
+    mode: Evaluation,
+    data: &Value,
+    node: &Map<String, Value>,
+) -> RuleReport {
     let mut report = RuleReport {
         index: rule.index,
         description: rule.description.clone(),
@@ -183,7 +188,9 @@ fn check_condition(
         field: cond.field_text.clone(),
         op: cond.op.name(),
         operand: if secret {
-            cond.op.operand().map(|_| Value::String(REDACTED.to_owned()))
+            cond.op
+                .operand()
+                .map(|_| Value::String(REDACTED.to_owned()))
         } else {
             cond.op.operand()
         },
@@ -311,11 +318,17 @@ fn apply_one(
         ActionKind::DelAttribute { path } => {
             change.target = path.display();
             change.secret = path.is_secret();
-            change.before = path::remove(node, &path.segments)?.map(|b| redact(b, path.is_secret()));
+            change.before =
+                path::remove(node, &path.segments)?.map(|b| redact(b, path.is_secret()));
         }
         ActionKind::SetCapability { name, .. } => {
             let secret = is_secret_key(name);
-            let text = match seal(&format!("properties/capabilities/{name}"), secret, value, secrets) {
+            let text = match seal(
+                &format!("properties/capabilities/{name}"),
+                secret,
+                value,
+                secrets,
+            ) {
                 Value::String(s) => s,
                 other => python_str(&other),
             };
@@ -329,7 +342,8 @@ fn apply_one(
             let secret = is_secret_key(name);
             change.target = format!("capability {name}");
             change.secret = secret;
-            change.before = set_capability(node, name, None)?.map(|b| redact(Value::String(b), secret));
+            change.before =
+                set_capability(node, name, None)?.map(|b| redact(Value::String(b), secret));
         }
         ActionKind::AddTrait { name } | ActionKind::RemoveTrait { name } => {
             let add = matches!(action, ActionKind::AddTrait { .. });

@@ -93,7 +93,11 @@ impl RuleError {
 }
 
 fn shown_pointer(pointer: &str) -> &str {
-    if pointer.is_empty() { "the top level" } else { pointer }
+    if pointer.is_empty() {
+        "the top level"
+    } else {
+        pointer
+    }
 }
 
 fn rule_label(rule: Option<usize>, description: Option<&str>) -> String {
@@ -128,6 +132,9 @@ mod tests {
             pointer: String::new(),
             message: "expected a list".into(),
         };
-        assert_eq!(top.to_string(), "rules file: at the top level: expected a list");
+        assert_eq!(
+            top.to_string(),
+            "rules file: at the top level: expected a list"
+        );
     }
 }

@@ -114,7 +114,13 @@ impl RuleSet {
     /// that cannot apply) the node is left exactly as it was.
     pub fn apply(&self, data: &Value, node: &mut Map<String, Value>) -> Result<Applied, RuleError> {
         let mut working = node.clone();
-        let run = engine::run(&self.rules, &self.order, self.evaluation, data, &mut working);
+        let run = engine::run(
+            &self.rules,
+            &self.order,
+            self.evaluation,
+            data,
+            &mut working,
+        );
         run.result?;
         *node = working;
         Ok(Applied {
@@ -134,7 +140,13 @@ impl RuleSet {
     /// `<redacted>`, never in clear.
     pub fn explain(&self, data: &Value, node: &Map<String, Value>) -> Explanation {
         let mut working = node.clone();
-        let run = engine::run(&self.rules, &self.order, self.evaluation, data, &mut working);
+        let run = engine::run(
+            &self.rules,
+            &self.order,
+            self.evaluation,
+            data,
+            &mut working,
+        );
         let outcome = match run.result {
             Ok(()) => Outcome::Completed {
                 changes: run.reports.iter().map(|r| r.changes.len()).sum(),

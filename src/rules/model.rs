@@ -96,7 +96,9 @@ impl Op {
     /// The operand as the rule wrote it, for explanations.
     pub(crate) fn operand(&self) -> Option<Value> {
         match self {
-            Op::Eq(v) | Op::Ne(v) | Op::Lt(v) | Op::Le(v) | Op::Gt(v) | Op::Ge(v) => Some(v.clone()),
+            Op::Eq(v) | Op::Ne(v) | Op::Lt(v) | Op::Le(v) | Op::Gt(v) | Op::Ge(v) => {
+                Some(v.clone())
+            }
             Op::Contains(re) | Op::Matches(re) => Some(Value::String(re.as_str().to_owned())),
             Op::InNet(net) => Some(Value::String(net.to_string())),
             Op::OneOf(values) => Some(Value::Array(values.clone())),
@@ -142,14 +144,34 @@ impl fmt::Debug for Condition {
 /// What an action does.
 #[derive(Clone)]
 pub(crate) enum ActionKind {
-    SetAttribute { path: NodePath, value: Value },
-    ExtendAttribute { path: NodePath, value: Value, unique: bool },
-    DelAttribute { path: NodePath },
-    SetCapability { name: String, value: Value },
-    UnsetCapability { name: String },
-    AddTrait { name: String },
-    RemoveTrait { name: String },
-    Fail { message: String },
+    SetAttribute {
+        path: NodePath,
+        value: Value,
+    },
+    ExtendAttribute {
+        path: NodePath,
+        value: Value,
+        unique: bool,
+    },
+    DelAttribute {
+        path: NodePath,
+    },
+    SetCapability {
+        name: String,
+        value: Value,
+    },
+    UnsetCapability {
+        name: String,
+    },
+    AddTrait {
+        name: String,
+    },
+    RemoveTrait {
+        name: String,
+    },
+    Fail {
+        message: String,
+    },
 }
 
 impl ActionKind {
@@ -179,7 +201,11 @@ impl fmt::Debug for ActionKind {
             }
             ActionKind::DelAttribute { path } => s.field("path", &path.display()),
             ActionKind::SetCapability { name, value } => {
-                let shown = if super::path::is_secret_key(name) { &redacted } else { value };
+                let shown = if super::path::is_secret_key(name) {
+                    &redacted
+                } else {
+                    value
+                };
                 s.field("name", name).field("value", shown)
             }
             ActionKind::UnsetCapability { name }

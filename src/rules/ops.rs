@@ -38,7 +38,9 @@ pub(crate) fn compare(field: &Value, operand: &Value) -> Option<Ordering> {
 pub(crate) fn equals(field: &Value, operand: &Value) -> bool {
     match compare(field, operand) {
         Some(order) => order == Ordering::Equal,
-        None => matches!(operand, Value::Null | Value::Array(_) | Value::Object(_)) && field == operand,
+        None => {
+            matches!(operand, Value::Null | Value::Array(_) | Value::Object(_)) && field == operand
+        }
     }
 }
 
@@ -136,11 +138,15 @@ impl Net {
     pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.address, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -174,11 +180,20 @@ mod tests {
 
     #[test]
     fn numbers_compare_exactly_and_coerce_strings() {
-        assert_eq!(compare(&json!(262_144), &json!(262_144)), Some(Ordering::Equal));
-        assert_eq!(compare(&json!("262144"), &json!(262_144)), Some(Ordering::Equal));
+        assert_eq!(
+            compare(&json!(262_144), &json!(262_144)),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            compare(&json!("262144"), &json!(262_144)),
+            Some(Ordering::Equal)
+        );
         assert_eq!(compare(&json!(" 7.5 "), &json!(7)), Some(Ordering::Greater));
         assert_eq!(
-            compare(&json!(9_007_199_254_740_993_u64), &json!(9_007_199_254_740_992_u64)),
+            compare(
+                &json!(9_007_199_254_740_993_u64),
+                &json!(9_007_199_254_740_992_u64)
+            ),
             Some(Ordering::Greater)
         );
         assert_eq!(compare(&json!(-1), &json!(u64::MAX)), Some(Ordering::Less));
@@ -221,16 +236,41 @@ mod tests {
         assert!(net.contains("10.20.255.1".parse().unwrap()));
         assert!(!net.contains("10.21.0.1".parse().unwrap()));
         assert!(!net.contains("::1".parse().unwrap()));
-        assert!(Net::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(Net::parse("fd00::/8").unwrap().contains("fdab::1".parse().unwrap()));
-        assert!(Net::parse("10.0.0.7").unwrap().contains("10.0.0.7".parse().unwrap()));
-        assert!(Net::parse("10.20.1.2/16").unwrap().contains("10.20.9.9".parse().unwrap()));
+        assert!(
+            Net::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            Net::parse("fd00::/8")
+                .unwrap()
+                .contains("fdab::1".parse().unwrap())
+        );
+        assert!(
+            Net::parse("10.0.0.7")
+                .unwrap()
+                .contains("10.0.0.7".parse().unwrap())
+        );
+        assert!(
+            Net::parse("10.20.1.2/16")
+                .unwrap()
+                .contains("10.20.9.9".parse().unwrap())
+        );
         for bad in ["10.0.0.0/33", "10.0.0/8", "x/1", "::/129", "10.0.0.0/-1"] {
             assert!(Net::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(field_ip(&json!("10.0.0.5:8443")), Some("10.0.0.5".parse().unwrap()));
-        assert_eq!(field_ip(&json!("[fd00::1]:443")), Some("fd00::1".parse().unwrap()));
-        assert_eq!(field_ip(&json!("[fd00::1]")), Some("fd00::1".parse().unwrap()));
+        assert_eq!(
+            field_ip(&json!("10.0.0.5:8443")),
+            Some("10.0.0.5".parse().unwrap())
+        );
+        assert_eq!(
+            field_ip(&json!("[fd00::1]:443")),
+            Some("fd00::1".parse().unwrap())
+        );
+        assert_eq!(
+            field_ip(&json!("[fd00::1]")),
+            Some("fd00::1".parse().unwrap())
+        );
         assert_eq!(field_ip(&json!("bmc.example")), None);
         assert_eq!(field_ip(&json!(10)), None);
     }

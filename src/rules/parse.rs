@@ -59,7 +59,7 @@ pub(crate) fn parse_rules(text: &str) -> Result<Vec<Rule>, RuleError> {
     }
 }
 
-/// serde_json's message without its own " at line … column …" suffix (we report those).
+/// `serde_json`'s message without its own " at line … column …" suffix (we report those).
 fn json_message(err: &serde_json::Error) -> String {
     let text = err.to_string();
     match text.rfind(" at line ") {
@@ -85,7 +85,14 @@ fn parse_rule(index: usize, pointer: String, value: &Value) -> Result<Rule, Rule
     for key in map.keys() {
         if !matches!(
             key.as_str(),
-            "uuid" | "description" | "priority" | "sensitive" | "scope" | "phase" | "conditions" | "actions"
+            "uuid"
+                | "description"
+                | "priority"
+                | "sensitive"
+                | "scope"
+                | "phase"
+                | "conditions"
+                | "actions"
         ) {
             return Err(at.err(
                 format!("{pointer}/{}", escape(key)),
@@ -95,10 +102,8 @@ fn parse_rule(index: usize, pointer: String, value: &Value) -> Result<Rule, Rule
             ));
         }
     }
-    if let Some(uuid) = map.get("uuid") {
-        if !uuid.is_string() {
-            return Err(at.err(format!("{pointer}/uuid"), "must be a string"));
-        }
+    if map.get("uuid").is_some_and(|uuid| !uuid.is_string()) {
+        return Err(at.err(format!("{pointer}/uuid"), "must be a string"));
     }
     let priority = match map.get("priority") {
         None => 0,
@@ -141,7 +146,10 @@ fn parse_rule(index: usize, pointer: String, value: &Value) -> Result<Rule, Rule
         None => return Err(at.err(pointer, "a rule needs \"actions\" (at least one)")),
     };
     if actions.is_empty() {
-        return Err(at.err(format!("{pointer}/actions"), "a rule needs at least one action"));
+        return Err(at.err(
+            format!("{pointer}/actions"),
+            "a rule needs at least one action",
+        ));
     }
     Ok(Rule {
         index,
@@ -189,8 +197,7 @@ fn parse_condition(at: &At<'_>, pointer: &str, value: &Value) -> Result<Conditio
     };
     let op_text = required_string(at, map, pointer, "op")?;
     let field_text = required_string(at, map, pointer, "field")?;
-    let field = FieldPath::parse(field_text)
-        .map_err(|m| at.err(format!("{pointer}/field"), m))?;
+    let field = FieldPath::parse(field_text).map_err(|m| at.err(format!("{pointer}/field"), m))?;
     let (op_name, bang) = match op_text.strip_prefix('!') {
         Some(rest) => (rest, true),
         None => (op_text, false),
@@ -250,6 +257,7 @@ fn parse_op(
     name: &str,
     map: &Map<String, Value>,
 ) -> Result<(Op, &'static [&'static str]), RuleError> {
+    const VALUE: &[&str] = &["value"];
     let value = || {
         map.get("value")
             .cloned()
@@ -270,7 +278,6 @@ fn parse_op(
             )),
         }
     };
-    const VALUE: &[&str] = &["value"];
     let op = match name {
         "eq" => (Op::Eq(value()?), VALUE),
         "ne" => (Op::Ne(value()?), VALUE),
@@ -281,7 +288,10 @@ fn parse_op(
         "contains" | "matches" => {
             let (key, v) = one_of("regex")?;
             let Value::String(text) = v else {
-                return Err(at.err(format!("{pointer}/{key}"), "a regular expression is a string"));
+                return Err(at.err(
+                    format!("{pointer}/{key}"),
+                    "a regular expression is a string",
+                ));
             };
             let anchored;
             let source = if name == "matches" {
@@ -291,8 +301,7 @@ fn parse_op(
             } else {
                 text
             };
-            let regex = compile(source)
-                .map_err(|m| at.err(format!("{pointer}/{key}"), m))?;
+            let regex = compile(source).map_err(|m| at.err(format!("{pointer}/{key}"), m))?;
             // Kept as written for explanations; the anchored form is what runs.
             let op = if name == "matches" {
                 Op::Matches(regex)
@@ -304,7 +313,10 @@ fn parse_op(
         "in-net" => {
             let (key, v) = one_of("subnet")?;
             let Value::String(text) = v else {
-                return Err(at.err(format!("{pointer}/{key}"), "a network is a string like 10.0.0.0/8"));
+                return Err(at.err(
+                    format!("{pointer}/{key}"),
+                    "a network is a string like 10.0.0.0/8",
+                ));
             };
             let net = Net::parse(text).map_err(|m| at.err(format!("{pointer}/{key}"), m))?;
             (Op::InNet(net), &["value", "subnet"][..])
@@ -400,55 +412,99 @@ fn parse_action(at: &At<'_>, pointer: &str, value: &Value) -> Result<ActionKind,
                 &["name", "value"],
             )
         }
-        "unset-capability" => (ActionKind::UnsetCapability { name: plain_name()? }, &["name"]),
-        "add-trait" => (ActionKind::AddTrait { name: plain_name()? }, &["name"]),
-        "remove-trait" => (ActionKind::RemoveTrait { name: plain_name()? }, &["name"]),
-        "fail" => {
-            let key = match (map.get("message"), map.get("msg")) {
-                (Some(_), None) => "message",
-                (None, Some(_)) => "msg",
-                (Some(_), Some(_)) => {
-                    return Err(at.err(format!("{pointer}/msg"), "give \"message\" or \"msg\", not both"));
-                }
-                (None, None) => return Err(at.err(pointer.to_owned(), "fail needs \"message\"")),
-            };
-            let message = required_string(at, map, pointer, key)?;
-            Template::parse(message).map_err(|m| at.err(format!("{pointer}/{key}"), m))?;
-            (
-                ActionKind::Fail {
-                    message: message.to_owned(),
-                },
-                &["message", "msg"],
-            )
-        }
-        "log" | "set-plugin-data" | "extend-plugin-data" | "unset-plugin-data"
-        | "set-port-attribute" | "extend-port-attribute" | "del-port-attribute" | "api-call" => {
-            return Err(at.err(
-                format!("{pointer}/action"),
-                format!(
-                    "{name:?} is a current-Ironic action ferrofish does not run (it has no plugin data, ports, log sink or webhooks here); accepted: {ACTIONS}"
-                ),
-            ));
-        }
-        _ => {
-            return Err(at.err(
-                format!("{pointer}/action"),
-                format!("unknown action {name:?}; accepted: {ACTIONS}"),
-            ));
-        }
+        "unset-capability" => (
+            ActionKind::UnsetCapability {
+                name: plain_name()?,
+            },
+            &["name"],
+        ),
+        "add-trait" => (
+            ActionKind::AddTrait {
+                name: plain_name()?,
+            },
+            &["name"],
+        ),
+        "remove-trait" => (
+            ActionKind::RemoveTrait {
+                name: plain_name()?,
+            },
+            &["name"],
+        ),
+        "fail" => (fail_action(at, pointer, map)?, &["message", "msg"]),
+        _ => return Err(unknown_action(at, pointer, name)),
     };
-    if let Some(v) = map.get("reset_interfaces") {
-        if !v.is_boolean() {
-            return Err(at.err(format!("{pointer}/reset_interfaces"), "must be true or false"));
-        }
+    check_action_keys(at, pointer, name, map, keys)?;
+    Ok(kind)
+}
+
+fn unknown_action(at: &At<'_>, pointer: &str, name: &str) -> RuleError {
+    let message = if matches!(
+        name,
+        "log"
+            | "set-plugin-data"
+            | "extend-plugin-data"
+            | "unset-plugin-data"
+            | "set-port-attribute"
+            | "extend-port-attribute"
+            | "del-port-attribute"
+            | "api-call"
+    ) {
+        format!(
+            "{name:?} is a current-Ironic action ferrofish does not run (it has no plugin data, ports, log sink or webhooks here); accepted: {ACTIONS}"
+        )
+    } else {
+        format!("unknown action {name:?}; accepted: {ACTIONS}")
+    };
+    at.err(format!("{pointer}/action"), message)
+}
+
+/// Refuses keys the action does not take (a typo must not pass silently).
+fn check_action_keys(
+    at: &At<'_>,
+    pointer: &str,
+    name: &str,
+    map: &Map<String, Value>,
+    keys: &[&str],
+) -> Result<(), RuleError> {
+    if map.get("reset_interfaces").is_some_and(|v| !v.is_boolean()) {
+        return Err(at.err(
+            format!("{pointer}/reset_interfaces"),
+            "must be true or false",
+        ));
     }
     for key in map.keys() {
         if key != "action" && !keys.contains(&key.as_str()) {
             return Err(at.err(
                 format!("{pointer}/{}", escape(key)),
-                format!("unexpected key {key:?} for {name}; accepted: action, {}", keys.join(", ")),
+                format!(
+                    "unexpected key {key:?} for {name}; accepted: action, {}",
+                    keys.join(", ")
+                ),
             ));
         }
     }
-    Ok(kind)
+    Ok(())
+}
+
+fn fail_action(
+    at: &At<'_>,
+    pointer: &str,
+    map: &Map<String, Value>,
+) -> Result<ActionKind, RuleError> {
+    let key = match (map.get("message"), map.get("msg")) {
+        (Some(_), None) => "message",
+        (None, Some(_)) => "msg",
+        (Some(_), Some(_)) => {
+            return Err(at.err(
+                format!("{pointer}/msg"),
+                "give \"message\" or \"msg\", not both",
+            ));
+        }
+        (None, None) => return Err(at.err(pointer.to_owned(), "fail needs \"message\"")),
+    };
+    let message = required_string(at, map, pointer, key)?;
+    Template::parse(message).map_err(|m| at.err(format!("{pointer}/{key}"), m))?;
+    Ok(ActionKind::Fail {
+        message: message.to_owned(),
+    })
 }

@@ -1,7 +1,7 @@
 //! The two kinds of path a rule names. Pure.
 //!
 //! - A condition's `field`: `data://` (the inspection data; also when no scheme is written,
-//!   as ironic-inspector does) or `node://` (the node document), then a JSONPath subset:
+//!   as ironic-inspector does) or `node://` (the node document), then a `JSONPath` subset:
 //!   `a.b`, `a[0]`, `a[-1]`, `a[*]`, `a.*`, `a['key']`, with an optional leading `$.`. It may
 //!   select several values (`disks[*].size`); `multiple` says how they combine.
 //! - An action's `path` into the node: `/driver_info/x` (JSON pointer, `~0`/`~1` escapes),
@@ -95,9 +95,7 @@ fn parse_steps(text: &str) -> Result<Vec<Step>, String> {
                     return Err(format!("'[' at character {at} is never closed"));
                 }
                 steps.push(bracket_step(inner.trim()).ok_or_else(|| {
-                    format!(
-                        "[{inner}] at character {at}: use [n], [-n], [*] or ['key']"
-                    )
+                    format!("[{inner}] at character {at}: use [n], [-n], [*] or ['key']")
                 })?);
                 expect_key = false;
             }
@@ -350,7 +348,8 @@ mod tests {
 
     #[test]
     fn select_follows_keys_indexes_and_wildcards() {
-        let data = json!({"disks": [{"size": 1}, {"size": 2}, {"name": "x"}], "m": {"a": 1, "b": 2}});
+        let data =
+            json!({"disks": [{"size": 1}, {"size": 2}, {"name": "x"}], "m": {"a": 1, "b": 2}});
         let p = FieldPath::parse("disks[*].size").unwrap();
         assert_eq!(select(&data, &p.steps), vec![&json!(1), &json!(2)]);
         let p = FieldPath::parse("disks[-3].size").unwrap();
@@ -378,7 +377,11 @@ mod tests {
         );
         assert!(NodePath::parse("").is_err());
         assert!(NodePath::parse("/a//b").is_err());
-        assert!(NodePath::parse("driver_info/drac_PASSWORD").unwrap().is_secret());
+        assert!(
+            NodePath::parse("driver_info/drac_PASSWORD")
+                .unwrap()
+                .is_secret()
+        );
         assert!(!NodePath::parse("driver").unwrap().is_secret());
     }
 
@@ -396,7 +399,10 @@ mod tests {
         let path = NodePath::parse("/list/-").unwrap();
         write(&mut node, &path.segments, json!(3)).unwrap();
         let path = NodePath::parse("/list/0").unwrap();
-        assert_eq!(write(&mut node, &path.segments, json!(0)), Ok(Some(json!(1))));
+        assert_eq!(
+            write(&mut node, &path.segments, json!(0)),
+            Ok(Some(json!(1)))
+        );
         assert_eq!(node["list"], json!([0, 2, 3]));
         let path = NodePath::parse("/list/9").unwrap();
         assert!(write(&mut node, &path.segments, json!(0)).is_err());
@@ -405,6 +411,9 @@ mod tests {
             remove(&mut node, &["driver_info".into(), "a".into()]).unwrap(),
             Some(json!({"b": 1}))
         );
-        assert_eq!(remove(&mut node, &["nope".into(), "a".into()]).unwrap(), None);
+        assert_eq!(
+            remove(&mut node, &["nope".into(), "a".into()]).unwrap(),
+            None
+        );
     }
 }

@@ -78,7 +78,9 @@ impl Template {
                         inner.push(c);
                     }
                     if !closed {
-                        return Err("a '{' is never closed (write '{{' for a literal brace)".to_owned());
+                        return Err(
+                            "a '{' is never closed (write '{{' for a literal brace)".to_owned()
+                        );
                     }
                     if !literal.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut literal)));
@@ -97,13 +99,15 @@ impl Template {
     /// Fills the template in. `Err` names the field that is missing (never a value).
     pub(crate) fn render(&self, ctx: &Context<'_>) -> Result<Value, String> {
         if let [Piece::Field { root, keys }] = self.pieces.as_slice() {
-            return Ok(resolve(ctx, *root, keys)?);
+            return resolve(ctx, *root, keys);
         }
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(text) => out.push_str(text),
-                Piece::Field { root, keys } => out.push_str(&python_str(&resolve(ctx, *root, keys)?)),
+                Piece::Field { root, keys } => {
+                    out.push_str(&python_str(&resolve(ctx, *root, keys)?));
+                }
             }
         }
         Ok(Value::String(out))
@@ -182,7 +186,12 @@ fn resolve(ctx: &Context<'_>, root: Root, keys: &[String]) -> Result<Value, Stri
             _ => None,
         };
         current = next.ok_or_else(|| {
-            let path: String = keys[..=depth].iter().map(|k| format!("[{k}]")).collect();
+            let path: String = keys[..=depth].iter().fold(String::new(), |mut path, k| {
+                path.push('[');
+                path.push_str(k);
+                path.push(']');
+                path
+            });
             format!("template field {{{shown}{path}}} is not in the data")
         })?;
         secret |= is_secret_key(key);
@@ -270,15 +279,22 @@ mod tests {
             json!(4096)
         );
         assert_eq!(
-            render("mem={inventory[memory][physical_mb]} d={data[auto_discovered]}", &data, &node)
-                .unwrap(),
+            render(
+                "mem={inventory[memory][physical_mb]} d={data[auto_discovered]}",
+                &data,
+                &node
+            )
+            .unwrap(),
             json!("mem=4096 d=True")
         );
         assert_eq!(
             render("{data[inventory][interfaces][0][name]}", &data, &node).unwrap(),
             json!("eth0")
         );
-        assert_eq!(render("{{literal}}", &data, &node).unwrap(), json!("{literal}"));
+        assert_eq!(
+            render("{{literal}}", &data, &node).unwrap(),
+            json!("{literal}")
+        );
         assert_eq!(render("", &data, &node).unwrap(), json!(""));
     }
 
@@ -286,7 +302,10 @@ mod tests {
     fn node_fields_and_masked_secrets() {
         let data = json!({"inventory": {"bmc_password": "hunter2"}});
         let mut node = Map::new();
-        node.insert("driver_info".into(), json!({"redfish_username": "root", "redfish_password": "x"}));
+        node.insert(
+            "driver_info".into(),
+            json!({"redfish_username": "root", "redfish_password": "x"}),
+        );
         assert_eq!(
             render("{node.driver_info[redfish_username]}", &data, &node).unwrap(),
             json!("root")
@@ -305,17 +324,34 @@ mod tests {
             mask_secrets: false,
         };
         assert_eq!(
-            Template::parse("{inventory[bmc_password]}").unwrap().render(&ctx).unwrap(),
+            Template::parse("{inventory[bmc_password]}")
+                .unwrap()
+                .render(&ctx)
+                .unwrap(),
             json!("hunter2")
         );
     }
 
     #[test]
     fn bad_templates_are_refused_and_missing_fields_named() {
-        for bad in ["{", "}", "{foo}", "{data[x]!r}", "{data:>8}", "{data[x}", "{data[]}", "{data x}"] {
+        for bad in [
+            "{",
+            "}",
+            "{foo}",
+            "{data[x]!r}",
+            "{data:>8}",
+            "{data[x}",
+            "{data[]}",
+            "{data x}",
+        ] {
             assert!(Template::parse(bad).is_err(), "{bad}");
         }
-        let err = render("{data[inventory][nope]}", &json!({"inventory": {}}), &Map::new()).unwrap_err();
+        let err = render(
+            "{data[inventory][nope]}",
+            &json!({"inventory": {}}),
+            &Map::new(),
+        )
+        .unwrap_err();
         assert!(err.contains("{data[inventory][nope]}"), "{err}");
         assert!(render("{inventory[x]}", &json!({}), &Map::new()).is_err());
     }

@@ -52,7 +52,10 @@ async fn the_seed_rule_turns_a_mock_dell_into_an_idrac_node() {
     let data = inspection_data(&inventory, Some(&bmc.url()), true);
     let address = format!("127.0.0.1:{}", bmc.addr().port());
     assert_eq!(data["inventory"]["bmc_address"], address.as_str());
-    assert_eq!(data["inventory"]["system_vendor"]["manufacturer"], "Dell Inc.");
+    assert_eq!(
+        data["inventory"]["system_vendor"]["manufacturer"],
+        "Dell Inc."
+    );
     assert_eq!(data["auto_discovered"], true);
     assert_eq!(data["memory_mb"], inventory.memory.total_mib);
     assert!(inventory.memory.total_mib > 0);
@@ -93,7 +96,12 @@ async fn discovery_enrolls_every_answering_bmc_and_reports_the_rest() {
         .await
         .expect("mock");
     let dead = format!("http://127.0.0.1:{}", dead_port());
-    let addresses = vec![mock.node(0).url(), dead.clone(), mock.node(1).url(), mock.node(2).url()];
+    let addresses = vec![
+        mock.node(0).url(),
+        dead.clone(),
+        mock.node(1).url(),
+        mock.node(2).url(),
+    ];
 
     let found = discover(&addresses, &credentials(DEFAULT_PASSWORD), &options())
         .await
@@ -101,9 +109,21 @@ async fn discovery_enrolls_every_answering_bmc_and_reports_the_rest() {
 
     assert_eq!(found.len(), 4);
     let order: Vec<&str> = found.iter().map(|d| d.address.as_str()).collect();
-    assert_eq!(order, addresses.iter().map(String::as_str).collect::<Vec<_>>(), "input order");
-    let failure = found[1].outcome.as_ref().expect_err("nothing listens there");
-    assert_eq!(failure.kind, FailureKind::Unreachable, "{}", failure.message);
+    assert_eq!(
+        order,
+        addresses.iter().map(String::as_str).collect::<Vec<_>>(),
+        "input order"
+    );
+    let failure = found[1]
+        .outcome
+        .as_ref()
+        .expect_err("nothing listens there");
+    assert_eq!(
+        failure.kind,
+        FailureKind::Unreachable,
+        "{}",
+        failure.message
+    );
 
     let rules = RuleSet::from_json(SEED_RULE).expect("rules");
     for (discovered, index) in [(&found[0], 0), (&found[2], 1), (&found[3], 2)] {
@@ -114,12 +134,20 @@ async fn discovery_enrolls_every_answering_bmc_and_reports_the_rest() {
         assert_eq!(enrolled.system, "/redfish/v1/Systems/System.Embedded.1");
         assert_eq!(enrolled.data["auto_discovered"], true);
         assert_eq!(enrolled.node["driver"], "redfish");
-        assert_eq!(enrolled.node["driver_info"]["redfish_address"], bmc.url().as_str());
+        assert_eq!(
+            enrolled.node["driver_info"]["redfish_address"],
+            bmc.url().as_str()
+        );
         assert!(
-            enrolled.node["driver_info"].get("redfish_password").is_none(),
+            enrolled.node["driver_info"]
+                .get("redfish_password")
+                .is_none(),
             "credentials are never invented"
         );
-        assert_eq!(enrolled.inventory.system.manufacturer.as_deref(), Some("Dell Inc."));
+        assert_eq!(
+            enrolled.inventory.system.manufacturer.as_deref(),
+            Some("Dell Inc.")
+        );
 
         // The seed's rule fires on what discovery found.
         let mut node = enrolled.node.clone();
@@ -135,7 +163,9 @@ async fn discovery_enrolls_every_answering_bmc_and_reports_the_rest() {
         let closed = bmc
             .requests()
             .iter()
-            .filter(|r| r.method == "DELETE" && r.path.starts_with("/redfish/v1/SessionService/Sessions/"))
+            .filter(|r| {
+                r.method == "DELETE" && r.path.starts_with("/redfish/v1/SessionService/Sessions/")
+            })
             .count();
         assert_eq!(closed, 1);
     }
@@ -148,7 +178,12 @@ async fn wrong_credentials_are_reported_not_fatal() {
         .await
         .expect("valid input");
     let failure = found[0].outcome.as_ref().expect_err("refused");
-    assert_eq!(failure.kind, FailureKind::Unauthorized, "{}", failure.message);
+    assert_eq!(
+        failure.kind,
+        FailureKind::Unauthorized,
+        "{}",
+        failure.message
+    );
     assert!(!failure.message.contains("wrong"), "{}", failure.message);
 }
 
@@ -157,9 +192,13 @@ async fn invalid_input_sends_nothing() {
     let mock = MockBmc::builder().spawn().await.expect("mock");
     let bmc = mock.node(0);
     for bad in ["10.0.0.0/33", "ftp://127.0.0.1", "10.0.0.0/8"] {
-        let err = discover(&[bmc.url(), bad.to_owned()], &credentials(DEFAULT_PASSWORD), &options())
-            .await
-            .expect_err(bad);
+        let err = discover(
+            &[bmc.url(), bad.to_owned()],
+            &credentials(DEFAULT_PASSWORD),
+            &options(),
+        )
+        .await
+        .expect_err(bad);
         assert!(err.is_invalid_input(), "{bad}: {err}");
     }
     assert_eq!(bmc.request_count(), 0);
