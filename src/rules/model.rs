@@ -99,7 +99,16 @@ impl Op {
             Op::Eq(v) | Op::Ne(v) | Op::Lt(v) | Op::Le(v) | Op::Gt(v) | Op::Ge(v) => {
                 Some(v.clone())
             }
-            Op::Contains(re) | Op::Matches(re) => Some(Value::String(re.as_str().to_owned())),
+            Op::Contains(re) => Some(Value::String(re.as_str().to_owned())),
+            // Shown as the rule wrote it, without the anchors the parser added.
+            Op::Matches(re) => {
+                let text = re.as_str();
+                let written = text
+                    .strip_prefix("^(?:")
+                    .and_then(|t| t.strip_suffix(")$"))
+                    .unwrap_or(text);
+                Some(Value::String(written.to_owned()))
+            }
             Op::InNet(net) => Some(Value::String(net.to_string())),
             Op::OneOf(values) => Some(Value::Array(values.clone())),
             Op::IsEmpty | Op::IsNone | Op::IsTrue | Op::IsFalse => None,

@@ -820,6 +820,12 @@ fn example_2_hpe_gets_redfish_and_uefi() {
             "/redfish/v1/Systems/1"
         );
     }
+    let explanation = rules.explain(&inspected("HPE", "1.2.3.4", 1, &[], false), &Map::new());
+    assert_eq!(
+        explanation.rules[0].conditions[0].operand,
+        Some(json!("(?i)(hpe|hewlett.packard.*)")),
+        "the regex as written"
+    );
     let mut n = Map::new();
     assert!(
         rules
