@@ -10,6 +10,7 @@
 //! | `ipmi` | `ferrofish-ipmi` | `ipmi` | IPMI v2.0 RMCP+ client |
 //! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes: registry, validation, diff, stage, apply and verify |
 //! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media: slots, insert/eject, boot once from CD, config drive, image server |
+//! | [`rules`] | (this crate) | always | inspection rules (Ironic's language), inspection data from an inventory, auto-discovery |
 //!
 //! # Features
 //!
@@ -38,6 +39,8 @@ pub use ferrofish_bios as bios;
 pub use ferrofish_ipmi as ipmi;
 #[cfg(feature = "vmedia")]
 pub use ferrofish_vmedia as vmedia;
+
+pub mod rules;
 
 /// The `secrecy` crate the clients take their secrets from, re-exported so a user's version
 /// always matches ferrofish's.

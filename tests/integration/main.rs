@@ -10,6 +10,7 @@ mod inventory_vs_mock;
 mod ipmi_client_vs_mock;
 #[cfg(feature = "ipmi")]
 mod ipmi_example;
+mod rules_vs_mock;
 mod support;
 mod sushy;
 mod sushy_support;
