@@ -44,7 +44,7 @@ pub mod network_data;
 mod server;
 pub mod slots;
 
-pub use boot::{BootOptions, BootReport};
+pub use boot::{BootOptions, BootPhase, BootReport};
 pub use config_drive::{CONFIG_DRIVE_LABEL, ConfigDrive, MetaData, OPENSTACK_LATEST};
 pub use error::Error;
 pub use iso::write_iso;
