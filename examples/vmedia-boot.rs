@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ferrofish::vmedia::{
-    BootOptions, BootPhase, BootReport, ConfigDrive, ImageServer, ImageServerOptions, MediaKind, MetaData,
-    NetworkData, Slot, VirtualMedia, redact_url,
+    BootOptions, BootPhase, BootReport, ConfigDrive, ImageServer, ImageServerOptions, MediaKind,
+    MetaData, NetworkData, Slot, VirtualMedia, redact_url,
 };
 use serde_json::{Value, json};
 

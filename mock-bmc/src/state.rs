@@ -570,9 +570,7 @@ impl NodeState {
         let source = match (flagged, &self.boot.enabled) {
             (Some(_), _) => profile.cd_boot_target.to_owned(),
             (None, OverrideEnabled::Disabled) => "Hdd".to_owned(),
-            (None, OverrideEnabled::Once | OverrideEnabled::Continuous) => {
-                self.boot.target.clone()
-            }
+            (None, OverrideEnabled::Once | OverrideEnabled::Continuous) => self.boot.target.clone(),
         };
         if flagged.is_none() && self.boot.enabled == OverrideEnabled::Once {
             self.boot.enabled = OverrideEnabled::Disabled;

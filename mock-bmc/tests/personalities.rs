@@ -257,7 +257,10 @@ async fn dell_vmedia_at_system_and_manager_with_actions() {
         "/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia"
     );
     for (collection, ids) in [
-        ("/redfish/v1/Systems/System.Embedded.1/VirtualMedia", ["1", "2"]),
+        (
+            "/redfish/v1/Systems/System.Embedded.1/VirtualMedia",
+            ["1", "2"],
+        ),
         (
             "/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia",
             ["CD", "RemovableDisk"],

@@ -452,7 +452,8 @@ async fn spawn_with_quirk(
 }
 
 const GENERIC_CD: &str = "/redfish/v1/Systems/1/VirtualMedia/CD";
-const GENERIC_INSERT: &str = "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia";
+const GENERIC_INSERT: &str =
+    "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia";
 
 /// Each body quirk refuses the smallest body as the BMC does (status, `MessageId`, the field
 /// named in the text), and takes the body once the field is there.
@@ -512,7 +513,11 @@ async fn hpe_boot_on_next_reset_boots_the_flagged_slot_once() {
     let read = bmc.get_json(slot).await;
     assert_eq!(read["Oem"]["Hpe"]["BootOnNextServerReset"], false);
     let flag = json!({"Oem": {"Hpe": {"BootOnNextServerReset": true}}});
-    assert_eq!(bmc.patch(slot, flag.clone()).await.status(), 400, "empty slot");
+    assert_eq!(
+        bmc.patch(slot, flag.clone()).await.status(),
+        400,
+        "empty slot"
+    );
     let r = bmc
         .post(
             &format!("{slot}/Actions/VirtualMedia.InsertMedia"),
@@ -531,7 +536,10 @@ async fn hpe_boot_on_next_reset_boots_the_flagged_slot_once() {
     let booted = view.booted.expect("booted");
     assert_eq!(booted.source, "Cd");
     assert_eq!(booted.image.as_deref(), Some(image.as_str()));
-    assert_eq!(view.boot_enabled, "Disabled", "the System's override untouched");
+    assert_eq!(
+        view.boot_enabled, "Disabled",
+        "the System's override untouched"
+    );
     assert_eq!(
         bmc.get_json(slot).await["Oem"]["Hpe"]["BootOnNextServerReset"],
         false,

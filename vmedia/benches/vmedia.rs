@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, Personality};
 use ferrofish_redfish_core::{RedfishClient, RequestCounts, SecretString};
 use ferrofish_vmedia::{
-    BootOptions, BootPhase, ConfigDrive, ImageServer, ImageServerOptions, NetworkData,
-    VirtualMedia,
+    BootOptions, BootPhase, ConfigDrive, ImageServer, ImageServerOptions, NetworkData, VirtualMedia,
 };
 
 const GOAL: u64 = 7;

@@ -73,7 +73,9 @@ impl BootPhase {
             BootPhase::SettingOverride {
                 hpe_boot_on_next_reset: true,
             } => "setting BootOnNextServerReset on the slot".to_owned(),
-            BootPhase::SettingOverride { .. } => "setting the one-time boot override to CD".to_owned(),
+            BootPhase::SettingOverride { .. } => {
+                "setting the one-time boot override to CD".to_owned()
+            }
             BootPhase::Resetting { reset } => format!("resetting the system ({reset})"),
             BootPhase::WaitingForBoot {
                 last_state,
@@ -505,7 +507,9 @@ impl VirtualMedia {
                             return Ok((true, fresh));
                         }
                         OverrideCheck::NotApplied => {
-                            tracing::debug!("the override did not read back as written; using the full path");
+                            tracing::debug!(
+                                "the override did not read back as written; using the full path"
+                            );
                         }
                     }
                 }
@@ -664,9 +668,7 @@ mod tests {
 
     #[test]
     fn the_reset_comes_from_the_held_system_when_it_says_enough() {
-        let system = |power: &str, action: Value| {
-            json!({"PowerState": power, "Actions": {"#ComputerSystem.Reset": action}})
-        };
+        let system = |power: &str, action: Value| json!({"PowerState": power, "Actions": {"#ComputerSystem.Reset": action}});
         let target = "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset";
         assert_eq!(
             plan_reset(&system("Off", json!({"target": target}))),

@@ -365,7 +365,10 @@ async fn a_removable_image_goes_to_the_usb_slot() {
             .insert(url.as_str(), MediaKind::Removable)
             .await
             .unwrap();
-        assert!(slot.accepts(MediaKind::Removable), "{personality:?}: {slot:?}");
+        assert!(
+            slot.accepts(MediaKind::Removable),
+            "{personality:?}: {slot:?}"
+        );
         if personality == Personality::Dell {
             // iDRAC's System-level instances take CD or USB: the first free one is used.
             assert_eq!(slot.level, SlotLevel::System, "{slot:?}");

@@ -199,7 +199,10 @@ async fn hpe_boot_on_next_reset_is_used_against_the_mock() {
     let booted = view.booted.expect("a boot record");
     assert_eq!(booted.image.as_deref(), Some(url.as_str()));
     assert_eq!(
-        booted.static_network.map(|n| n.address.to_string()).as_deref(),
+        booted
+            .static_network
+            .map(|n| n.address.to_string())
+            .as_deref(),
         Some("198.51.100.23")
     );
     assert_eq!(view.boot_enabled, "Disabled", "no System override was set");
@@ -210,7 +213,13 @@ async fn hpe_boot_on_next_reset_is_used_against_the_mock() {
         .into_iter()
         .filter(|e| matches!(e.method.as_str(), "POST" | "PATCH"))
         .filter(|e| !e.path.contains("SessionService"))
-        .map(|e| format!("{} {}", e.method, e.path.rsplit('/').next().unwrap_or_default()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.method,
+                e.path.rsplit('/').next().unwrap_or_default()
+            )
+        })
         .collect();
     assert_eq!(
         writes,
@@ -322,10 +331,25 @@ async fn a_202_insert_is_followed_in_order_in_the_request_log() {
     // Every monitor poll comes before the verifying GET; the last says the task ended.
     let verify = names.iter().position(|s| *s == "verify").unwrap();
     assert!(verify > insert + 1, "{names:?}");
-    assert!(names[insert + 1..verify].iter().all(|s| *s == "monitor"), "{names:?}");
-    assert_ne!(steps[verify - 1].1, 202, "the monitor was polled to the task's end");
-    assert_eq!(names[verify + 1..verify + 3], ["override", "reset"], "{names:?}");
-    assert!(names[verify + 3..names.len() - 1].iter().all(|s| *s == "system"));
+    assert!(
+        names[insert + 1..verify].iter().all(|s| *s == "monitor"),
+        "{names:?}"
+    );
+    assert_ne!(
+        steps[verify - 1].1,
+        202,
+        "the monitor was polled to the task's end"
+    );
+    assert_eq!(
+        names[verify + 1..verify + 3],
+        ["override", "reset"],
+        "{names:?}"
+    );
+    assert!(
+        names[verify + 3..names.len() - 1]
+            .iter()
+            .all(|s| *s == "system")
+    );
     assert_eq!(names.last(), Some(&"eject"));
 }
 
@@ -352,7 +376,10 @@ async fn a_whole_boot_costs_seven_requests_besides_the_boot_polls() {
     assert!(report.ejected && !report.override_stored_as_continuous);
     let total = client.request_counts().total;
     let at = |name: &str| marks.iter().find(|(n, _)| *n == name).unwrap().1;
-    let polls = marks.iter().filter(|(n, _)| *n == "waiting_for_boot").count() as u64;
+    let polls = marks
+        .iter()
+        .filter(|(n, _)| *n == "waiting_for_boot")
+        .count() as u64;
     let names: Vec<&str> = marks.iter().map(|(n, _)| *n).collect();
     assert_eq!(names[..3], ["inserting", "setting_override", "resetting"]);
     // Insert: the System, the expanded slot listing, InsertMedia, the verifying GET.

@@ -119,7 +119,9 @@ pub(crate) async fn patch(
         }
         return Reply::empty(StatusCode::NO_CONTENT);
     }
-    if let Some(flag) = patch.get("Oem").and_then(|o| o.pointer("/Hpe/BootOnNextServerReset"))
+    if let Some(flag) = patch
+        .get("Oem")
+        .and_then(|o| o.pointer("/Hpe/BootOnNextServerReset"))
         && node.shared.vmedia_quirk(VmediaQuirk::HpeBootOnNextReset)
         && !patch.contains_key("Image")
     {
