@@ -58,8 +58,8 @@ struct Args {
     /// option, not tied to a personality).
     #[arg(long)]
     insert_returns_task: bool,
-    /// Switch a virtual-media quirk on (repeatable): transfer_protocol_required,
-    /// transfer_method_required, credentials_required, hpe_boot_on_next_reset.
+    /// Switch a virtual-media quirk on (repeatable): `transfer_protocol_required`,
+    /// `transfer_method_required`, `credentials_required`, `hpe_boot_on_next_reset`.
     #[arg(long, value_name = "NAME")]
     vmedia_quirk: Vec<ferrofish_mock_bmc::VmediaQuirk>,
     /// Serve without a session service: HTTP Basic authentication only (no session login), as

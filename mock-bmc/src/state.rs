@@ -173,6 +173,7 @@ pub struct BootOverride {
 
 /// A virtual-media slot's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[allow(clippy::struct_excessive_bools)] // independent facts of one slot, not a state machine
 pub struct MediaSlot {
     /// Image URL, when inserted.
     pub image: Option<String>,

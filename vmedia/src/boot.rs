@@ -4,7 +4,7 @@
 //! the reset, when to stop waiting) are pure functions below; the I/O is
 //! [`VirtualMedia::boot_from_iso`].
 //!
-//! The System read by discovery is kept for the override (its ETag, its allowable values)
+//! The System read by discovery is kept for the override (its entity tag, its allowable values)
 //! and the reset (its action target, its power state): one PATCH, judged from the BMC's
 //! answer where it returns the System, and one POST. Whatever this short path cannot decide
 //! (a `@Redfish.Settings` object, allowable values read from an `ActionInfo`, a refusal)
@@ -89,7 +89,7 @@ impl BootPhase {
         }
     }
 
-    /// A stable snake_case name (`ejecting_stale`, `inserting`, `waiting_for_task`,
+    /// A stable `snake_case` name (`ejecting_stale`, `inserting`, `waiting_for_task`,
     /// `setting_override`, `resetting`, `waiting_for_boot`, `ejecting_at_end`).
     pub fn name(&self) -> &'static str {
         match self {
@@ -381,28 +381,7 @@ impl VirtualMedia {
                 system_now = fresh;
             }
         }
-        let reset = match plan_reset(&system_now) {
-            Some((target, reset)) => {
-                progress(&BootPhase::Resetting {
-                    reset: reset.clone(),
-                });
-                client
-                    .post(&target, &json!({ "ResetType": reset.as_str() }))
-                    .await?;
-                reset
-            }
-            None => {
-                let reset = match self.system().power_state().await? {
-                    Some(PowerState::Off) => ResetType::On,
-                    _ => ResetType::ForceRestart,
-                };
-                progress(&BootPhase::Resetting {
-                    reset: reset.clone(),
-                });
-                self.system().reset(reset.clone()).await?;
-                reset
-            }
-        };
+        let reset = self.send_reset(&system_now, progress).await?;
 
         let started = tokio::time::Instant::now();
         let mut progress_seen_off = false;
@@ -475,7 +454,36 @@ impl VirtualMedia {
         })
     }
 
-    /// The one-time override to CD: one PATCH carrying the ETag of the System read by
+    /// Resets (or powers on) through the action target of the System as last read; the
+    /// client's full `reset` (which reads the System and its `ActionInfo`) where that read
+    /// does not say enough.
+    async fn send_reset(
+        &self,
+        system: &Value,
+        progress: &mut (dyn FnMut(&BootPhase) + Send),
+    ) -> Result<ResetType, Error> {
+        if let Some((target, reset)) = plan_reset(system) {
+            progress(&BootPhase::Resetting {
+                reset: reset.clone(),
+            });
+            self.system()
+                .client()
+                .post(&target, &json!({ "ResetType": reset.as_str() }))
+                .await?;
+            return Ok(reset);
+        }
+        let reset = match self.system().power_state().await? {
+            Some(PowerState::Off) => ResetType::On,
+            _ => ResetType::ForceRestart,
+        };
+        progress(&BootPhase::Resetting {
+            reset: reset.clone(),
+        });
+        self.system().reset(reset.clone()).await?;
+        Ok(reset)
+    }
+
+    /// The one-time override to CD: one PATCH carrying the entity tag of the System read by
     /// discovery, judged from the System the BMC answers with (one GET when it answers
     /// without). Anything the short path cannot decide or check goes through the client's
     /// full `set_boot_override`. Returns whether the override must be cleared after the boot,

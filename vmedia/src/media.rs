@@ -109,7 +109,7 @@ impl VirtualMedia {
     }
 
     /// Reads the System and the slots at `levels`. The System read is kept: the boot sets its
-    /// override with the ETag it carries and resets through its action target, without
+    /// override with the entity tag it carries and resets through its action target, without
     /// reading it again.
     pub(crate) async fn discover(&self, levels: Levels) -> Result<Discovery, Error> {
         let client = self.system.client();
@@ -427,7 +427,7 @@ pub(crate) enum Levels {
 /// What discovery read.
 #[derive(Clone, Debug)]
 pub(crate) struct Discovery {
-    /// The System, with its ETag.
+    /// The System, with its entity tag.
     pub(crate) system: Resource<Value>,
     /// The slots found.
     pub(crate) slots: Vec<Slot>,
