@@ -215,7 +215,7 @@ use secrecy::{ExposeSecret, SecretString};
 pub use error::MockBmcError;
 pub use handle::{Faults, NodeHandle, NodeView};
 pub use node::{FailNext, FaultSpec, InventorySize, LogEntry};
-pub use personality::{Personality, Profile};
+pub use personality::{Personality, Profile, VmediaQuirk};
 pub use state::{OverrideEnabled, PowerDelays, PowerState};
 
 /// Default user name.
@@ -252,6 +252,7 @@ pub struct MockBmcBuilder {
     node_faults: Vec<(usize, FaultSpec)>,
     max_image_bytes: u64,
     insert_returns_task: bool,
+    vmedia_quirks: Vec<VmediaQuirk>,
     basic_auth_only: bool,
     systems_per_node: u8,
     ipmi: bool,
@@ -292,6 +293,7 @@ impl Default for MockBmcBuilder {
             node_faults: Vec::new(),
             max_image_bytes: 64 << 20,
             insert_returns_task: false,
+            vmedia_quirks: Vec::new(),
             basic_auth_only: false,
             systems_per_node: 1,
             ipmi: false,
@@ -398,6 +400,17 @@ impl MockBmcBuilder {
     #[must_use]
     pub fn insert_returns_task(mut self, on: bool) -> Self {
         self.insert_returns_task = on;
+        self
+    }
+
+    /// Switches a virtual-media quirk on for every node (any personality; call once per
+    /// quirk): the insert-body refusals of Nokia, NVIDIA DGX and OCPBUGS-12703 BMCs, or iLO's
+    /// `Oem.Hpe.BootOnNextServerReset` slot flag ([`VmediaQuirk`]).
+    #[must_use]
+    pub fn vmedia_quirk(mut self, quirk: VmediaQuirk) -> Self {
+        if !self.vmedia_quirks.contains(&quirk) {
+            self.vmedia_quirks.push(quirk);
+        }
         self
     }
 
@@ -525,6 +538,7 @@ impl MockBmcBuilder {
             http,
             max_image_bytes: self.max_image_bytes,
             insert_returns_task: self.insert_returns_task,
+            vmedia_quirks: self.vmedia_quirks,
             paths: paths::paths_of(self.personality.profile(), self.systems_per_node),
             basic_authorization,
         });

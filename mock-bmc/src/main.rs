@@ -58,6 +58,10 @@ struct Args {
     /// option, not tied to a personality).
     #[arg(long)]
     insert_returns_task: bool,
+    /// Switch a virtual-media quirk on (repeatable): `transfer_protocol_required`,
+    /// `transfer_method_required`, `credentials_required`, `hpe_boot_on_next_reset`.
+    #[arg(long, value_name = "NAME")]
+    vmedia_quirk: Vec<ferrofish_mock_bmc::VmediaQuirk>,
     /// Serve without a session service: HTTP Basic authentication only (no session login), as
     /// sushy-tools and many small BMCs do.
     #[arg(long)]
@@ -140,6 +144,9 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         .insert_returns_task(args.insert_returns_task)
         .basic_auth_only(args.basic_auth_only)
         .systems_per_node(args.systems_per_node);
+    for quirk in &args.vmedia_quirk {
+        builder = builder.vmedia_quirk(*quirk);
+    }
     if let Some(f) = &args.faults {
         let mut fleet_wide_set = false;
         for (node, spec) in parse_node_fault_specs(f)? {

@@ -359,6 +359,18 @@ pub(crate) fn action_parameter_missing(action: &str, parameter: &str) -> Value {
     )
 }
 
+/// `GeneralError` whose text alone says what is wrong (how some BMCs report a missing insert
+/// parameter: sushy's `transfer_method_required_error.json`).
+pub(crate) fn general_error(text: &str) -> Value {
+    base(
+        "GeneralError",
+        text.to_owned(),
+        &[],
+        &[],
+        "See the message text for the property to add, then resubmit the request.",
+    )
+}
+
 /// `ActionParameterUnknown`.
 pub(crate) fn action_parameter_unknown(action: &str, parameter: &str) -> Value {
     base(

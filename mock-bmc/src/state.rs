@@ -173,6 +173,7 @@ pub struct BootOverride {
 
 /// A virtual-media slot's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[allow(clippy::struct_excessive_bools)] // independent facts of one slot, not a state machine
 pub struct MediaSlot {
     /// Image URL, when inserted.
     pub image: Option<String>,
@@ -188,6 +189,9 @@ pub struct MediaSlot {
     pub config_drive: Option<ConfigDriveNetwork>,
     /// Whether the image is bootable (El Torito), i.e. carries an operating system.
     pub bootable: bool,
+    /// iLO's `Oem.Hpe.BootOnNextServerReset` (quirk `hpe_boot_on_next_reset`): the next
+    /// reset boots from this slot, once.
+    pub boot_on_next_reset: bool,
 }
 
 /// What the node booted last.
@@ -555,11 +559,21 @@ impl NodeState {
 
     fn boot_now(&mut self, applies_bios: bool, profile: &Profile, at: Instant) {
         self.boot_count += 1;
-        let source = match self.boot.enabled {
-            OverrideEnabled::Disabled => "Hdd".to_owned(),
-            OverrideEnabled::Once | OverrideEnabled::Continuous => self.boot.target.clone(),
+        // Quirk `hpe_boot_on_next_reset`: a flagged slot wins over the System's override,
+        // which stays as it was; the flag is spent by this boot.
+        let flagged = self
+            .media
+            .iter()
+            .position(|m| m.boot_on_next_reset && m.inserted);
+        for m in &mut self.media {
+            m.boot_on_next_reset = false;
+        }
+        let source = match (flagged, &self.boot.enabled) {
+            (Some(_), _) => profile.cd_boot_target.to_owned(),
+            (None, OverrideEnabled::Disabled) => "Hdd".to_owned(),
+            (None, OverrideEnabled::Once | OverrideEnabled::Continuous) => self.boot.target.clone(),
         };
-        if self.boot.enabled == OverrideEnabled::Once {
+        if flagged.is_none() && self.boot.enabled == OverrideEnabled::Once {
             self.boot.enabled = OverrideEnabled::Disabled;
         }
         // iDRAC applies staged values only through a scheduled job.
@@ -574,16 +588,19 @@ impl NodeState {
             self.bios_last_applied = Some((at, count));
         }
         let cd_boot = source == profile.cd_boot_target || source == "Cd";
-        let slot = cd_boot
-            .then(|| {
-                profile
-                    .vmedia_slots
-                    .iter()
-                    .zip(&self.media)
-                    .find(|(def, m)| def.media_types.contains(&"CD") && m.inserted)
-                    .map(|(_, m)| m.clone())
-            })
-            .flatten();
+        let slot = match flagged {
+            Some(i) => self.media.get(i).cloned(),
+            None => cd_boot
+                .then(|| {
+                    profile
+                        .vmedia_slots
+                        .iter()
+                        .zip(&self.media)
+                        .find(|(def, m)| def.media_types.contains(&"CD") && m.inserted)
+                        .map(|(_, m)| m.clone())
+                })
+                .flatten(),
+        };
         let outcome = match source.as_str() {
             _ if cd_boot => match &slot {
                 Some(m) if m.bootable => BootOutcome::OperatingSystem,
