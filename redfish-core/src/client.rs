@@ -305,12 +305,23 @@ impl RedfishClient {
     /// Resets a system, after checking `reset_type` against
     /// `ResetType@Redfish.AllowableValues` (or the action's `@Redfish.ActionInfo`).
     pub async fn reset(&self, system: &str, reset_type: ResetType) -> Result<(), Error> {
-        let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
         let current: ComputerSystem = self
             .inner
             .get_resource(&system_url, COMPUTER_SYSTEM)
             .await?;
+        self.reset_as_read(&system_url, &current, reset_type).await
+    }
+
+    /// [`RedfishClient::reset`] of the system at `system_url` as `current` shows it (its
+    /// action, allowable values and power state), without reading it again.
+    pub(crate) async fn reset_as_read(
+        &self,
+        system_url: &Url,
+        current: &ComputerSystem,
+        reset_type: ResetType,
+    ) -> Result<(), Error> {
+        let quirks = self.quirks().await?;
         let action = current.reset_action().ok_or_else(|| Error::Unsupported {
             operation: "reset",
             url: system_url.to_string(),
@@ -331,7 +342,7 @@ impl RedfishClient {
         }
         let target = match &action.target {
             Some(target) => self.inner.endpoint.resolve(target)?,
-            None => reset_fallback_url(&system_url).ok_or_else(|| Error::Unsupported {
+            None => reset_fallback_url(system_url).ok_or_else(|| Error::Unsupported {
                 operation: "reset",
                 url: system_url.to_string(),
                 missing: "the action target",
@@ -429,12 +440,25 @@ impl RedfishClient {
         system: &str,
         wanted: BootOverride,
     ) -> Result<BootOverrideOutcome, Error> {
-        let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
         let current: ComputerSystem = self
             .inner
             .get_resource(&system_url, COMPUTER_SYSTEM)
             .await?;
+        self.set_boot_override_as_read(&system_url, &current, wanted)
+            .await
+    }
+
+    /// [`RedfishClient::set_boot_override`] of the system at `system_url` as `current` shows
+    /// it (its `Boot`, allowable values and settings object), without reading it again.
+    pub(crate) async fn set_boot_override_as_read(
+        &self,
+        system_url: &Url,
+        current: &ComputerSystem,
+        wanted: BootOverride,
+    ) -> Result<BootOverrideOutcome, Error> {
+        let quirks = self.quirks().await?;
+        let system_url = system_url.clone();
         let system_boot = current.boot.clone().unwrap_or_default();
         let settings_url = match current
             .settings
@@ -464,9 +488,10 @@ impl RedfishClient {
             settings_object_untried: settings_url.is_some() && write_url == system_url,
             mode_sent: patch.send_mode.is_some(),
         };
-        loop {
-            let Err(err) = self.patch_url(&write_url, &patch.body()).await else {
-                break;
+        let answer = loop {
+            let err = match self.patch_url(&write_url, &patch.body()).await {
+                Ok(answer) => break answer,
+                Err(err) => err,
             };
             match (next_boot_attempt(&err, attempt), &settings_url) {
                 (BootRetry::SettingsObject, Some(settings_url)) => {
@@ -483,18 +508,27 @@ impl RedfishClient {
                 }
                 _ => return Err(err),
             }
-        }
+        };
 
-        self.verify_boot(&write_url, &patch).await
+        self.verify_boot(&write_url, &patch, &answer).await
     }
 
-    /// Reads Boot back after a write and judges it ([`judge_read_back`]): "accepted but not
-    /// applied" is [`Error::NotApplied`]; a `Once` stored as `Continuous` is an outcome.
+    /// Judges Boot after a write ([`judge_read_back`]): "accepted but not applied" is
+    /// [`Error::NotApplied`]; a `Once` stored as `Continuous` is an outcome. A PATCH answered
+    /// with the resource showing what was written saves the read; any other answer (none, or
+    /// one that may predate the change) is checked by reading Boot back.
     async fn verify_boot(
         &self,
         url: &Url,
         patch: &BootPatch,
+        answer: &Value,
     ) -> Result<BootOverrideOutcome, Error> {
+        if let Some(answered) = answer.get("Boot")
+            && let Ok(read) = decode_value::<Boot>(url, "Boot", answered.clone())
+            && let Ok(outcome) = judge_read_back(url.as_str(), patch, &read)
+        {
+            return Ok(outcome);
+        }
         let after = self.inner.get_value(url).await?;
         let read: Boot =
             decode_value(url, "Boot", after.get("Boot").cloned().unwrap_or(json!({})))?;

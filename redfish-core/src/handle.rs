@@ -135,6 +135,16 @@ impl System {
         self.client.reset(self.path(), reset_type).await
     }
 
+    /// [`System::reset`] with the System as already read (its action and allowable values),
+    /// saving the read: for a caller that just read it.
+    pub async fn reset_as_read(
+        &self,
+        read: &ComputerSystem,
+        reset_type: ResetType,
+    ) -> Result<(), Error> {
+        self.client.reset_as_read(&self.url, read, reset_type).await
+    }
+
     /// Waits for a power state: [`RedfishClient::wait_for_power_state`].
     pub async fn wait_for_power_state(
         &self,
@@ -152,6 +162,19 @@ impl System {
         wanted: crate::BootOverride,
     ) -> Result<crate::BootOverrideOutcome, Error> {
         self.client.set_boot_override(self.path(), wanted).await
+    }
+
+    /// [`System::set_boot_override`] with the System as already read (its `Boot` and
+    /// settings object), saving the read; verified from the PATCH's answer where it shows the
+    /// written values, else by reading Boot back.
+    pub async fn set_boot_override_as_read(
+        &self,
+        read: &ComputerSystem,
+        wanted: crate::BootOverride,
+    ) -> Result<crate::BootOverrideOutcome, Error> {
+        self.client
+            .set_boot_override_as_read(&self.url, read, wanted)
+            .await
     }
 
     /// The inventory: [`RedfishClient::inventory`]. Right after an expanded

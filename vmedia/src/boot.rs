@@ -12,8 +12,10 @@
 
 use std::time::Duration;
 
-use ferrofish_redfish_core::models::{BootOverrideEnabled, BootSource, PowerState, ResetType};
-use ferrofish_redfish_core::{BootOverride, Quirks, Resource};
+use ferrofish_redfish_core::models::{
+    BootOverrideEnabled, BootSource, ComputerSystem, PowerState, ResetType,
+};
+use ferrofish_redfish_core::{BootOverride, Resource};
 use serde_json::{Value, json};
 
 use crate::error::Error;
@@ -102,122 +104,6 @@ impl BootPhase {
             BootPhase::EjectingAtEnd { .. } => "ejecting_at_end",
         }
     }
-}
-
-/// The one-time override to CD as one PATCH of the System, decided from the System as read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CdOverridePlan {
-    /// The target as the BMC names the virtual CD (`UsbCd` on Supermicro, quirk
-    /// `virtual_cd_is_usb_cd`).
-    pub target: String,
-    /// The mode re-sent unchanged (quirk `override_mode_needs_resend`), if any.
-    pub mode: Option<String>,
-}
-
-impl CdOverridePlan {
-    /// The PATCH body: target and `Once` (always sent: quirk `override_needs_enabled`), the
-    /// mode only where it must be re-sent (iDRAC queues a BIOS job for an unchanged mode).
-    pub fn body(&self) -> Value {
-        let mut boot = json!({
-            "BootSourceOverrideTarget": self.target,
-            "BootSourceOverrideEnabled": "Once",
-        });
-        if let Some(mode) = &self.mode {
-            boot["BootSourceOverrideMode"] = json!(mode);
-        }
-        json!({ "Boot": boot })
-    }
-}
-
-fn allowable<'a>(boot: &'a Value, property: &str) -> Vec<&'a str> {
-    boot.get(format!("{property}@Redfish.AllowableValues"))
-        .and_then(Value::as_array)
-        .map(|values| values.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
-/// The override to CD as one PATCH of the System, or `None` when the short path cannot
-/// decide it (a `@Redfish.Settings` object may take `Boot`, no `Boot` at all, a target or
-/// `Once` outside the allowable values): the full path then decides, and words the error.
-pub fn plan_cd_override(system: &Value, quirks: &Quirks) -> Option<CdOverridePlan> {
-    if system.get("@Redfish.Settings").is_some() {
-        return None;
-    }
-    let boot = system.get("Boot")?;
-    let targets = allowable(boot, "BootSourceOverrideTarget");
-    let target = if quirks.virtual_cd_boot_target_is_usb_cd && targets.contains(&"UsbCd") {
-        "UsbCd"
-    } else {
-        "Cd"
-    };
-    if !targets.is_empty() && !targets.contains(&target) {
-        return None;
-    }
-    let enabled = allowable(boot, "BootSourceOverrideEnabled");
-    if !enabled.is_empty() && !enabled.contains(&"Once") {
-        return None;
-    }
-    let mode = quirks
-        .boot_patch_needs_all_fields
-        .then(|| boot.get("BootSourceOverrideMode").and_then(Value::as_str))
-        .flatten()
-        .map(str::to_owned);
-    Some(CdOverridePlan {
-        target: target.to_owned(),
-        mode,
-    })
-}
-
-/// What a `Boot` object read after the PATCH says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OverrideCheck {
-    /// Stored as written.
-    Applied,
-    /// `Once` stored as `Continuous` (quirk `once_stored_as_continuous`): clear it after the
-    /// boot.
-    AppliedAsContinuous,
-    /// Not what was written (silently reverted, as some AMI firmware does).
-    NotApplied,
-}
-
-/// Judges the `Boot` object read after the PATCH.
-pub fn check_cd_override(plan: &CdOverridePlan, boot: &Value) -> OverrideCheck {
-    let text = |key: &str| boot.get(key).and_then(Value::as_str);
-    if text("BootSourceOverrideTarget") != Some(plan.target.as_str()) {
-        return OverrideCheck::NotApplied;
-    }
-    if let Some(mode) = &plan.mode
-        && text("BootSourceOverrideMode") != Some(mode.as_str())
-    {
-        return OverrideCheck::NotApplied;
-    }
-    match text("BootSourceOverrideEnabled") {
-        Some("Once") => OverrideCheck::Applied,
-        Some("Continuous") => OverrideCheck::AppliedAsContinuous,
-        _ => OverrideCheck::NotApplied,
-    }
-}
-
-/// The reset to send (`On` for a system that is off, else `ForceRestart`) and the action
-/// target, from the System as read; `None` when the short path cannot decide it (no target,
-/// or allowable values only behind an `ActionInfo`), or the type is not allowed (the full
-/// path then words the error).
-pub fn plan_reset(system: &Value) -> Option<(String, ResetType)> {
-    let reset = match system.get("PowerState").and_then(Value::as_str) {
-        Some("Off") => ResetType::On,
-        _ => ResetType::ForceRestart,
-    };
-    let action = system.pointer("/Actions/#ComputerSystem.Reset")?;
-    let target = action.get("target")?.as_str()?.to_owned();
-    let allowed = allowable(action, "ResetType");
-    if allowed.is_empty() {
-        if action.get("@Redfish.ActionInfo").is_some() {
-            return None;
-        }
-    } else if !allowed.contains(&reset.as_str()) {
-        return None;
-    }
-    Some((target, reset))
 }
 
 /// How [`VirtualMedia::boot_from_iso`] waits and cleans up.
@@ -353,7 +239,9 @@ impl VirtualMedia {
         progress: &mut (dyn FnMut(&BootPhase) + Send),
     ) -> Result<BootReport, Error> {
         let found: Discovery = self.discover(Levels::Preferred).await?;
-        let held = found.system.value.clone();
+        // The System discovery read: the override and the reset are decided from it, which
+        // saves reading it again for each (the core reads it when it does not decode).
+        let held = serde_json::from_value::<ComputerSystem>(found.system.value.clone()).ok();
         let slot = self
             .insert_among(found, image, MediaKind::Cd, progress)
             .await?;
@@ -365,8 +253,6 @@ impl VirtualMedia {
         // A BMC that stores "Once" as "Continuous" (sushy-tools) never consumes the override:
         // it is cleared after the boot instead.
         let mut must_clear = false;
-        // The System as the override PATCH returned it, when it did: fresher than `held`.
-        let mut system_now = held;
         if hpe {
             client
                 .patch(
@@ -375,13 +261,27 @@ impl VirtualMedia {
                 )
                 .await?;
         } else {
-            let (cleared_later, fresh) = self.set_cd_override(&system_now).await?;
-            must_clear = cleared_later;
-            if let Some(fresh) = fresh {
-                system_now = fresh;
+            let once_to_cd = BootOverride {
+                target: BootSource::Cd,
+                enabled: BootOverrideEnabled::Once,
+                mode: None,
+            };
+            let outcome = match &held {
+                Some(read) => {
+                    self.system()
+                        .set_boot_override_as_read(read, once_to_cd)
+                        .await?
+                }
+                None => self.system().set_boot_override(once_to_cd).await?,
+            };
+            must_clear = outcome.must_clear_after_boot();
+            if must_clear {
+                tracing::warn!(
+                    "one-time boot override stored as Continuous; clearing it after the boot"
+                );
             }
         }
-        let reset = self.send_reset(&system_now, progress).await?;
+        let reset = self.send_reset(held.as_ref(), progress).await?;
 
         let started = tokio::time::Instant::now();
         let mut progress_seen_off = false;
@@ -454,89 +354,29 @@ impl VirtualMedia {
         })
     }
 
-    /// Resets (or powers on) through the action target of the System as last read; the
-    /// client's full `reset` (which reads the System and its `ActionInfo`) where that read
-    /// does not say enough.
+    /// Powers on a system that is off, else restarts it, deciding from the System as
+    /// discovery read it where that decoded.
     async fn send_reset(
         &self,
-        system: &Value,
+        held: Option<&ComputerSystem>,
         progress: &mut (dyn FnMut(&BootPhase) + Send),
     ) -> Result<ResetType, Error> {
-        if let Some((target, reset)) = plan_reset(system) {
-            progress(&BootPhase::Resetting {
-                reset: reset.clone(),
-            });
-            self.system()
-                .client()
-                .post(&target, &json!({ "ResetType": reset.as_str() }))
-                .await?;
-            return Ok(reset);
-        }
-        let reset = match self.system().power_state().await? {
+        let power = match held {
+            Some(read) => read.power_state.clone(),
+            None => self.system().power_state().await?,
+        };
+        let reset = match power {
             Some(PowerState::Off) => ResetType::On,
             _ => ResetType::ForceRestart,
         };
         progress(&BootPhase::Resetting {
             reset: reset.clone(),
         });
-        self.system().reset(reset.clone()).await?;
-        Ok(reset)
-    }
-
-    /// The one-time override to CD: one PATCH carrying the entity tag of the System read by
-    /// discovery, judged from the System the BMC answers with (one GET when it answers
-    /// without). Anything the short path cannot decide or check goes through the client's
-    /// full `set_boot_override`. Returns whether the override must be cleared after the boot,
-    /// and the System as the PATCH returned it.
-    async fn set_cd_override(&self, system: &Value) -> Result<(bool, Option<Value>), Error> {
-        let client = self.system().client();
-        let quirks = client.quirks().await?;
-        if let Some(plan) = plan_cd_override(system, &quirks) {
-            match client.patch(self.system().path(), &plan.body()).await {
-                Ok(response) => {
-                    let answered = response.body().get("Boot").is_some();
-                    let fresh = if answered {
-                        Some(response.into_body())
-                    } else {
-                        let read: Resource<Value> = client.get(self.system().path()).await?;
-                        Some(read.value)
-                    };
-                    let boot = fresh
-                        .as_ref()
-                        .and_then(|s| s.get("Boot"))
-                        .cloned()
-                        .unwrap_or_default();
-                    match check_cd_override(&plan, &boot) {
-                        OverrideCheck::Applied => return Ok((false, fresh)),
-                        OverrideCheck::AppliedAsContinuous => {
-                            tracing::warn!(
-                                "one-time boot override stored as Continuous; clearing it after the boot"
-                            );
-                            return Ok((true, fresh));
-                        }
-                        OverrideCheck::NotApplied => {
-                            tracing::debug!(
-                                "the override did not read back as written; using the full path"
-                            );
-                        }
-                    }
-                }
-                Err(err) => {
-                    tracing::debug!(error = %err, "the override PATCH was refused; using the full path");
-                }
-            }
+        match held {
+            Some(read) => self.system().reset_as_read(read, reset.clone()).await?,
+            None => self.system().reset(reset.clone()).await?,
         }
-        let outcome = client
-            .set_boot_override(
-                self.system().path(),
-                BootOverride {
-                    target: BootSource::Cd,
-                    enabled: BootOverrideEnabled::Once,
-                    mode: None,
-                },
-            )
-            .await?;
-        Ok((outcome.must_clear_after_boot(), None))
+        Ok(reset)
     }
 }
 
@@ -615,96 +455,6 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    #[test]
-    fn the_cd_override_is_one_patch_in_the_vendors_words_or_left_to_the_full_path() {
-        let system = json!({"Boot": {
-            "BootSourceOverrideTarget": "None", "BootSourceOverrideEnabled": "Disabled",
-            "BootSourceOverrideMode": "UEFI",
-            "BootSourceOverrideTarget@Redfish.AllowableValues": ["Pxe", "Cd", "UsbCd"]}});
-        let plain = plan_cd_override(&system, &Quirks::default()).unwrap();
-        assert_eq!(
-            plain.body(),
-            json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}})
-        );
-        let mut supermicro = Quirks::default();
-        supermicro.virtual_cd_boot_target_is_usb_cd = true;
-        supermicro.boot_patch_needs_all_fields = true;
-        let smc = plan_cd_override(&system, &supermicro).unwrap();
-        assert_eq!(
-            smc.body(),
-            json!({"Boot": {"BootSourceOverrideTarget": "UsbCd", "BootSourceOverrideEnabled": "Once",
-                            "BootSourceOverrideMode": "UEFI"}})
-        );
-        let mut settings = system.clone();
-        settings["@Redfish.Settings"] = json!({"SettingsObject": {"@odata.id": "/s/Settings"}});
-        assert_eq!(plan_cd_override(&settings, &Quirks::default()), None);
-        let no_cd = json!({"Boot": {"BootSourceOverrideTarget@Redfish.AllowableValues": ["Pxe"]}});
-        assert_eq!(plan_cd_override(&no_cd, &Quirks::default()), None);
-        assert_eq!(plan_cd_override(&json!({}), &Quirks::default()), None);
-    }
-
-    #[test]
-    fn the_override_is_judged_from_what_the_bmc_returns() {
-        let plan = CdOverridePlan {
-            target: "UsbCd".into(),
-            mode: Some("UEFI".into()),
-        };
-        let read = |enabled: &str, target: &str, mode: &str| {
-            json!({"BootSourceOverrideEnabled": enabled, "BootSourceOverrideTarget": target,
-                   "BootSourceOverrideMode": mode})
-        };
-        assert_eq!(
-            check_cd_override(&plan, &read("Once", "UsbCd", "UEFI")),
-            OverrideCheck::Applied
-        );
-        assert_eq!(
-            check_cd_override(&plan, &read("Continuous", "UsbCd", "UEFI")),
-            OverrideCheck::AppliedAsContinuous
-        );
-        // AMI's silent revert.
-        assert_eq!(
-            check_cd_override(&plan, &read("Disabled", "UsbCd", "Legacy")),
-            OverrideCheck::NotApplied
-        );
-        assert_eq!(
-            check_cd_override(&plan, &read("Once", "Cd", "UEFI")),
-            OverrideCheck::NotApplied
-        );
-    }
-
-    #[test]
-    fn the_reset_comes_from_the_held_system_when_it_says_enough() {
-        let system = |power: &str, action: Value| json!({"PowerState": power, "Actions": {"#ComputerSystem.Reset": action}});
-        let target = "/redfish/v1/Systems/1/Actions/ComputerSystem.Reset";
-        assert_eq!(
-            plan_reset(&system("Off", json!({"target": target}))),
-            Some((target.to_owned(), ResetType::On))
-        );
-        assert_eq!(
-            plan_reset(&system(
-                "On",
-                json!({"target": target, "ResetType@Redfish.AllowableValues": ["On", "ForceRestart"]})
-            )),
-            Some((target.to_owned(), ResetType::ForceRestart))
-        );
-        // Not allowed, or allowed values only behind an ActionInfo: the full path decides.
-        assert_eq!(
-            plan_reset(&system(
-                "On",
-                json!({"target": target, "ResetType@Redfish.AllowableValues": ["On"]})
-            )),
-            None
-        );
-        assert_eq!(
-            plan_reset(&system(
-                "On",
-                json!({"target": target, "@Redfish.ActionInfo": "/x/ResetActionInfo"})
-            )),
-            None
-        );
-        assert_eq!(plan_reset(&json!({"PowerState": "On"})), None);
     }
 
     #[test]
