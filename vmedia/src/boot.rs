@@ -252,35 +252,7 @@ impl VirtualMedia {
         });
         // A BMC that stores "Once" as "Continuous" (sushy-tools) never consumes the override:
         // it is cleared after the boot instead.
-        let mut must_clear = false;
-        if hpe {
-            client
-                .patch(
-                    &slot.path,
-                    &json!({"Oem": {"Hpe": {"BootOnNextServerReset": true}}}),
-                )
-                .await?;
-        } else {
-            let once_to_cd = BootOverride {
-                target: BootSource::Cd,
-                enabled: BootOverrideEnabled::Once,
-                mode: None,
-            };
-            let outcome = match &held {
-                Some(read) => {
-                    self.system()
-                        .set_boot_override_as_read(read, once_to_cd)
-                        .await?
-                }
-                None => self.system().set_boot_override(once_to_cd).await?,
-            };
-            must_clear = outcome.must_clear_after_boot();
-            if must_clear {
-                tracing::warn!(
-                    "one-time boot override stored as Continuous; clearing it after the boot"
-                );
-            }
-        }
+        let must_clear = self.set_cd_override(&slot, held.as_ref()).await?;
         let reset = self.send_reset(held.as_ref(), progress).await?;
 
         let started = tokio::time::Instant::now();
@@ -352,6 +324,45 @@ impl VirtualMedia {
             override_cleared,
             ejected,
         })
+    }
+
+    /// Sets the next boot to the virtual CD: HPE's boot-on-next-reset flag on the slot where
+    /// the slot has one, else the one-time override (from the System as discovery read it,
+    /// where that decoded). Returns whether the override must be cleared after the boot.
+    async fn set_cd_override(
+        &self,
+        slot: &Slot,
+        held: Option<&ComputerSystem>,
+    ) -> Result<bool, Error> {
+        if slot.hpe_boot_on_next_reset.is_some() {
+            self.system()
+                .client()
+                .patch(
+                    &slot.path,
+                    &json!({"Oem": {"Hpe": {"BootOnNextServerReset": true}}}),
+                )
+                .await?;
+            return Ok(false);
+        }
+        let once_to_cd = BootOverride {
+            target: BootSource::Cd,
+            enabled: BootOverrideEnabled::Once,
+            mode: None,
+        };
+        let outcome = match held {
+            Some(read) => {
+                self.system()
+                    .set_boot_override_as_read(read, once_to_cd)
+                    .await?
+            }
+            None => self.system().set_boot_override(once_to_cd).await?,
+        };
+        if outcome.must_clear_after_boot() {
+            tracing::warn!(
+                "one-time boot override stored as Continuous; clearing it after the boot"
+            );
+        }
+        Ok(outcome.must_clear_after_boot())
     }
 
     /// Powers on a system that is off, else restarts it, deciding from the System as
