@@ -122,21 +122,19 @@ fn ipmi_target(bmc: &str) -> Result<String, String> {
 async fn run(cli: Cli) -> Result<(), String> {
     let target = cli.bmc.as_deref().map(ipmi_target).transpose()?;
     // Without --bmc: an embedded mock BMC with IPMI, kept alive until the end.
-    let (target, user, password, _mock) = match (target, &cli.user) {
-        (Some(target), Some(user)) => {
-            let password = support::password_from_env_or_prompt(user)?;
-            (target, user.clone(), password, None)
-        }
-        _ => {
-            let mock = support::start_mock("ipmi", support::MockIpmi::On).await?;
-            let target = mock
-                .node(0)
-                .ipmi_addr()
-                .ok_or("the embedded mock BMC has no IPMI")?
-                .to_string();
-            let password = SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD);
-            (target, ferrofish_mock_bmc::DEFAULT_USER.to_owned(), password, Some(mock))
-        }
+    let (target, user, password, _mock) = if let (Some(target), Some(user)) = (target, &cli.user) {
+        let password = support::password_from_env_or_prompt(user)?;
+        (target, user.clone(), password, None)
+    } else {
+        let mock = support::start_mock("ipmi", support::MockIpmi::On).await?;
+        let target = mock
+            .node(0)
+            .ipmi_addr()
+            .ok_or("the embedded mock BMC has no IPMI")?
+            .to_string();
+        let password = SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD);
+        let user = ferrofish_mock_bmc::DEFAULT_USER.to_owned();
+        (target, user, password, Some(mock))
     };
     let mut builder = IpmiClient::builder(target)
         .credentials(user, password)

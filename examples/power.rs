@@ -68,7 +68,9 @@ fn power_action(action: Action, graceful: bool) -> Result<Option<PowerAction>, S
         (other, true) => {
             return Err(format!(
                 "--graceful applies to off and reboot, not {}",
-                other.to_possible_value().map_or("?".into(), |v| v.get_name().to_owned())
+                other
+                    .to_possible_value()
+                    .map_or("?".into(), |v| v.get_name().to_owned())
             ));
         }
     }))
@@ -134,7 +136,7 @@ async fn act(
     {
         let wanted = action.target();
         let mut progress = support::Progress::new();
-        let waited = bmc
+        let reached = bmc
             .wait_for_power_state_with(
                 wanted.clone(),
                 Duration::from_secs(args.timeout),
@@ -149,8 +151,8 @@ async fn act(
             )
             .await;
         progress.finish();
-        let waited = waited?;
-        report.insert("waited".into(), via_json(&waited));
+        let reached = reached?;
+        report.insert("waited".into(), via_json(&reached));
     }
     let state = bmc.power_state().await?;
     if !args.json {

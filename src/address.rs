@@ -235,7 +235,9 @@ pub enum AddressError {
         scheme: String,
     },
     /// A scheme Metal3 once accepted and has removed.
-    #[error("the {scheme}:// scheme is no longer supported: {advice}; accepted: {ACCEPTED_SCHEMES}")]
+    #[error(
+        "the {scheme}:// scheme is no longer supported: {advice}; accepted: {ACCEPTED_SCHEMES}"
+    )]
     RemovedScheme {
         /// The scheme as given.
         scheme: String,
@@ -243,9 +245,7 @@ pub enum AddressError {
         advice: &'static str,
     },
     /// `+something` after a scheme that does not take it (IPMI) or an unknown carrier.
-    #[error(
-        "{scheme}+{carrier} is not accepted: {reason}; accepted: {ACCEPTED_SCHEMES}"
-    )]
+    #[error("{scheme}+{carrier} is not accepted: {reason}; accepted: {ACCEPTED_SCHEMES}")]
     Carrier {
         /// The scheme.
         scheme: String,
@@ -401,11 +401,11 @@ impl BmcAddress {
     /// The Redfish endpoint, `https://host[:port]` (IPv6 in brackets); `None` for IPMI.
     pub fn redfish_endpoint(&self) -> Option<String> {
         (self.protocol() == Protocol::Redfish).then(|| {
-            let mut endpoint = format!("{}://{}", self.carrier.as_str(), self.url_host());
-            if let Some(port) = self.port {
-                endpoint.push_str(&format!(":{port}"));
+            let endpoint = format!("{}://{}", self.carrier.as_str(), self.url_host());
+            match self.port {
+                Some(port) => format!("{endpoint}:{port}"),
+                None => endpoint,
             }
-            endpoint
         })
     }
 
@@ -583,12 +583,11 @@ fn resolve_scheme(
         reason,
     };
     let carrier = match (scheme, carrier) {
-        (_, None) => Carrier::Https,
         (Scheme::Ipmi, Some(carrier)) => {
             return Err(carrier_error(carrier, "IPMI has no +http/+https carrier"));
         }
+        (_, None | Some("https")) => Carrier::Https,
         (_, Some("http")) => Carrier::Http,
-        (_, Some("https")) => Carrier::Https,
         (_, Some(carrier)) => {
             return Err(carrier_error(carrier, "the carrier is +http or +https"));
         }
@@ -599,7 +598,9 @@ fn resolve_scheme(
 /// Metal3's removed schemes and what replaces each.
 fn removed_scheme_advice(name: &str) -> Option<&'static str> {
     Some(match name {
-        "idrac" => "Dell's WS-Man driver was removed; use idrac-redfish:// or idrac-virtualmedia://",
+        "idrac" => {
+            "Dell's WS-Man driver was removed; use idrac-redfish:// or idrac-virtualmedia://"
+        }
         "ibmc" => "the Huawei iBMC driver was removed; use redfish://",
         "ilo4" | "ilo4-virtualmedia" => "iLO 4 has no supported Redfish driver; use ipmi://",
         "ilo5" => "use ilo5-redfish:// or redfish://",
@@ -758,10 +759,22 @@ mod tests {
             ("redfish", BootMethod::Network, None),
             ("redfish-virtualmedia", BootMethod::VirtualMedia, None),
             ("redfish-uefihttp", BootMethod::UefiHttp, None),
-            ("idrac-redfish", BootMethod::Network, Some(VendorHint::Idrac)),
-            ("idrac-virtualmedia", BootMethod::VirtualMedia, Some(VendorHint::Idrac)),
+            (
+                "idrac-redfish",
+                BootMethod::Network,
+                Some(VendorHint::Idrac),
+            ),
+            (
+                "idrac-virtualmedia",
+                BootMethod::VirtualMedia,
+                Some(VendorHint::Idrac),
+            ),
             ("ilo5-redfish", BootMethod::Network, Some(VendorHint::Ilo5)),
-            ("ilo5-virtualmedia", BootMethod::VirtualMedia, Some(VendorHint::Ilo5)),
+            (
+                "ilo5-virtualmedia",
+                BootMethod::VirtualMedia,
+                Some(VendorHint::Ilo5),
+            ),
         ];
         for (name, boot, vendor) in cases {
             for (suffix, endpoint) in [
@@ -772,7 +785,11 @@ mod tests {
                 let address = parse(&format!("{name}{suffix}://10.0.0.5"));
                 assert_eq!(address.scheme().name(), name);
                 assert_eq!(address.protocol(), Protocol::Redfish);
-                assert_eq!(address.redfish_endpoint().as_deref(), Some(endpoint), "{name}{suffix}");
+                assert_eq!(
+                    address.redfish_endpoint().as_deref(),
+                    Some(endpoint),
+                    "{name}{suffix}"
+                );
                 assert_eq!(address.ipmi_address(), None);
                 assert_eq!(address.boot_method(), boot, "{name}");
                 assert_eq!(address.vendor_hint(), vendor, "{name}");
@@ -825,7 +842,10 @@ mod tests {
     fn ipmi_privilege_level_query() {
         let address = parse("ipmi://10.0.0.6?privilegelevel=operator");
         assert_eq!(address.ipmi_privilege(), Some(IpmiPrivilegeLevel::Operator));
-        assert_eq!(address.to_string(), "ipmi://10.0.0.6?privilegelevel=OPERATOR");
+        assert_eq!(
+            address.to_string(),
+            "ipmi://10.0.0.6?privilegelevel=OPERATOR"
+        );
         for bad in [
             "ipmi://10.0.0.6?privilegelevel=root",
             "ipmi://10.0.0.6?priv=OPERATOR",
@@ -844,12 +864,26 @@ mod tests {
 
     #[test]
     fn system_paths_and_the_paths_that_mean_any_system() {
-        for path in ["", "/", "/redfish", "/redfish/v1", "/redfish/v1/", "/redfish/v1/Systems/"] {
-            assert_eq!(parse(&format!("redfish://bmc{path}")).system_path(), None, "{path:?}");
+        for path in [
+            "",
+            "/",
+            "/redfish",
+            "/redfish/v1",
+            "/redfish/v1/",
+            "/redfish/v1/Systems/",
+        ] {
+            assert_eq!(
+                parse(&format!("redfish://bmc{path}")).system_path(),
+                None,
+                "{path:?}"
+            );
         }
         for (path, expected) in [
             ("/redfish/v1/Systems/1", "/redfish/v1/Systems/1"),
-            ("/redfish/v1/Systems/System.Embedded.1/", "/redfish/v1/Systems/System.Embedded.1"),
+            (
+                "/redfish/v1/Systems/System.Embedded.1/",
+                "/redfish/v1/Systems/System.Embedded.1",
+            ),
             (
                 "/redfish/v1/Systems/8a1e4a8e-3f2a-4b55-9a4e-1e0c6f1d2b3c",
                 "/redfish/v1/Systems/8a1e4a8e-3f2a-4b55-9a4e-1e0c6f1d2b3c",
@@ -858,7 +892,10 @@ mod tests {
         ] {
             let address = parse(&format!("redfish-uefihttp://bmc:8443{path}"));
             assert_eq!(address.system_path(), Some(expected));
-            assert_eq!(address.redfish_endpoint().as_deref(), Some("https://bmc:8443"));
+            assert_eq!(
+                address.redfish_endpoint().as_deref(),
+                Some("https://bmc:8443")
+            );
         }
         for path in [
             "/redfish/v1/Managers/1",
@@ -882,8 +919,14 @@ mod tests {
         let address = parse("http://127.0.0.1:8000/redfish/v1/Systems/1");
         assert_eq!(address.scheme(), Scheme::Redfish);
         assert_eq!(address.carrier(), Carrier::Http);
-        assert_eq!(address.redfish_endpoint().as_deref(), Some("http://127.0.0.1:8000"));
-        assert_eq!(address.to_string(), "redfish+http://127.0.0.1:8000/redfish/v1/Systems/1");
+        assert_eq!(
+            address.redfish_endpoint().as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(
+            address.to_string(),
+            "redfish+http://127.0.0.1:8000/redfish/v1/Systems/1"
+        );
         assert_eq!(parse("https://bmc").to_string(), "redfish://bmc");
     }
 
@@ -892,7 +935,10 @@ mod tests {
         let address = parse("idrac-virtualmedia+https://[fd00:1::5]:8443/redfish/v1/Systems/1");
         assert_eq!(address.host(), "fd00:1::5");
         assert_eq!(address.port(), Some(8443));
-        assert_eq!(address.redfish_endpoint().as_deref(), Some("https://[fd00:1::5]:8443"));
+        assert_eq!(
+            address.redfish_endpoint().as_deref(),
+            Some("https://[fd00:1::5]:8443")
+        );
         assert_eq!(address.host_port(6230), "[fd00:1::5]:6230");
         assert_eq!(
             address.to_string(),
@@ -904,7 +950,10 @@ mod tests {
     fn the_opaque_form_is_rewritten_like_metal3() {
         let address = parse("redfish:10.0.0.5");
         assert_eq!(address.scheme(), Scheme::Redfish);
-        assert_eq!(address.redfish_endpoint().as_deref(), Some("https://10.0.0.5"));
+        assert_eq!(
+            address.redfish_endpoint().as_deref(),
+            Some("https://10.0.0.5")
+        );
     }
 
     #[test]
@@ -923,7 +972,15 @@ mod tests {
         assert!(text.contains("+http"), "{text}");
         assert!(text.contains("bare host"), "{text}");
 
-        for removed in ["idrac", "ibmc", "ilo4", "ilo4-virtualmedia", "ilo5", "irmc", "libvirt"] {
+        for removed in [
+            "idrac",
+            "ibmc",
+            "ilo4",
+            "ilo4-virtualmedia",
+            "ilo5",
+            "irmc",
+            "libvirt",
+        ] {
             let err = BmcAddress::parse(&format!("{removed}://10.0.0.5")).unwrap_err();
             assert!(
                 matches!(&err, AddressError::RemovedScheme { scheme, .. } if scheme == removed),
@@ -1009,9 +1066,17 @@ mod tests {
             BmcAddress::parse("ipmi://10.0.0.6/redfish/v1"),
             Err(AddressError::PathNotAllowed { .. })
         ));
-        for malformed in ["redfish://bmc /x", "redfish://bmc#frag", "re!fish://bmc", "1redfish://bmc"] {
+        for malformed in [
+            "redfish://bmc /x",
+            "redfish://bmc#frag",
+            "re!fish://bmc",
+            "1redfish://bmc",
+        ] {
             assert!(
-                matches!(BmcAddress::parse(malformed), Err(AddressError::Malformed { .. })),
+                matches!(
+                    BmcAddress::parse(malformed),
+                    Err(AddressError::Malformed { .. })
+                ),
                 "{malformed}"
             );
         }
@@ -1031,14 +1096,20 @@ mod tests {
             assert_eq!(parse(&address.to_string()), address, "{input} -> {address}");
         }
         assert_eq!(parse("10.0.0.6").to_string(), "ipmi://10.0.0.6");
-        assert_eq!(parse("redfish+https://bmc/redfish/v1/").to_string(), "redfish://bmc");
+        assert_eq!(
+            parse("redfish+https://bmc/redfish/v1/").to_string(),
+            "redfish://bmc"
+        );
     }
 
     #[test]
     fn into_bmc_address_for_text_and_addresses() {
         let address = parse("redfish://bmc");
         assert_eq!("redfish://bmc".into_bmc_address(), Ok(address.clone()));
-        assert_eq!(String::from("redfish://bmc").into_bmc_address(), Ok(address.clone()));
+        assert_eq!(
+            String::from("redfish://bmc").into_bmc_address(),
+            Ok(address.clone())
+        );
         assert_eq!((&address).into_bmc_address(), Ok(address.clone()));
         assert!("nope://x".into_bmc_address().is_err());
     }

@@ -385,9 +385,10 @@ impl Error {
 
     /// The HTTP status of a Redfish error that carries one.
     pub fn status(&self) -> Option<u16> {
-        match self.last_attempt() {
-            Attempt::Redfish(err) => err.status(),
-            _ => None,
+        if let Attempt::Redfish(err) = self.last_attempt() {
+            err.status()
+        } else {
+            None
         }
     }
 }
@@ -492,7 +493,11 @@ mod tests {
         assert!(unsupported.is_unsupported());
         assert!(!unsupported.is_transient());
         assert_eq!(unsupported.protocol(), Some(Protocol::Ipmi));
-        assert!(unsupported.to_string().starts_with("bios is not available over IPMI; it needs Redfish"));
+        assert!(
+            unsupported
+                .to_string()
+                .starts_with("bios is not available over IPMI; it needs Redfish")
+        );
         let address = Error::from(AddressError::Empty);
         assert!(address.is_invalid_input());
         assert_eq!(address.protocol(), None);
@@ -507,9 +512,16 @@ mod tests {
             "the power state did not become Off within 2s (last seen On)"
         );
         let several = Error::NoSingleSystem {
-            found: vec!["/redfish/v1/Systems/1".into(), "/redfish/v1/Systems/2".into()],
+            found: vec![
+                "/redfish/v1/Systems/1".into(),
+                "/redfish/v1/Systems/2".into(),
+            ],
         };
-        assert!(several.to_string().contains("lists 2: /redfish/v1/Systems/1, /redfish/v1/Systems/2"));
+        assert!(
+            several
+                .to_string()
+                .contains("lists 2: /redfish/v1/Systems/1, /redfish/v1/Systems/2")
+        );
     }
 
     #[test]

@@ -29,9 +29,10 @@ impl PowerAction {
     pub fn target(self) -> PowerState {
         match self {
             PowerAction::Off | PowerAction::GracefulOff => PowerState::Off,
-            PowerAction::On | PowerAction::Cycle | PowerAction::Reboot | PowerAction::GracefulReboot => {
-                PowerState::On
-            }
+            PowerAction::On
+            | PowerAction::Cycle
+            | PowerAction::Reboot
+            | PowerAction::GracefulReboot => PowerState::On,
         }
     }
 
@@ -270,7 +271,9 @@ mod tests {
             for effect in [Effect::Read, Effect::Idempotent, Effect::NotIdempotent] {
                 let reason = fallback_reason(&http(status, redfish::HttpMethod::Post), effect);
                 assert!(
-                    reason.as_deref().is_some_and(|r| r.contains(&format!("HTTP {status}"))),
+                    reason
+                        .as_deref()
+                        .is_some_and(|r| r.contains(&format!("HTTP {status}"))),
                     "{status}: {reason:?}"
                 );
             }
@@ -347,7 +350,10 @@ mod tests {
             both.protocols_for(Capability::Power),
             vec![Protocol::Redfish, Protocol::Ipmi]
         );
-        assert_eq!(both.protocols_for(Capability::Inventory), vec![Protocol::Redfish]);
+        assert_eq!(
+            both.protocols_for(Capability::Inventory),
+            vec![Protocol::Redfish]
+        );
         assert_eq!(
             Capabilities::new(vec![Protocol::Redfish]).of(Protocol::Ipmi),
             &[] as &[Capability]
@@ -361,17 +367,40 @@ mod tests {
         let table = [
             (PowerAction::On, ResetType::On, PowerState::On, true),
             (PowerAction::Off, ResetType::ForceOff, PowerState::Off, true),
-            (PowerAction::GracefulOff, ResetType::GracefulShutdown, PowerState::Off, true),
-            (PowerAction::Cycle, ResetType::PowerCycle, PowerState::On, false),
-            (PowerAction::Reboot, ResetType::ForceRestart, PowerState::On, false),
-            (PowerAction::GracefulReboot, ResetType::GracefulRestart, PowerState::On, false),
+            (
+                PowerAction::GracefulOff,
+                ResetType::GracefulShutdown,
+                PowerState::Off,
+                true,
+            ),
+            (
+                PowerAction::Cycle,
+                ResetType::PowerCycle,
+                PowerState::On,
+                false,
+            ),
+            (
+                PowerAction::Reboot,
+                ResetType::ForceRestart,
+                PowerState::On,
+                false,
+            ),
+            (
+                PowerAction::GracefulReboot,
+                ResetType::GracefulRestart,
+                PowerState::On,
+                false,
+            ),
         ];
         for (action, reset, target, idempotent) in table {
             assert_eq!(action.reset_type(), reset);
             assert_eq!(action.target(), target);
             assert_eq!(action.is_idempotent(), idempotent, "{action:?}");
         }
-        assert_eq!(PowerAction::GracefulReboot.capability(), Capability::GracefulReboot);
+        assert_eq!(
+            PowerAction::GracefulReboot.capability(),
+            Capability::GracefulReboot
+        );
         assert_eq!(BootDevice::UefiHttp.capability(), Capability::UefiHttpBoot);
         assert_eq!(BootDevice::Disk.redfish_target(), BootSource::Hdd);
     }

@@ -136,10 +136,14 @@ pub(crate) enum IpmiSide {}
 
 /// No IPMI in this build.
 #[cfg(not(feature = "ipmi"))]
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum IpmiFailure {}
 
 #[cfg(not(feature = "ipmi"))]
+#[allow(
+    clippy::unused_async,
+    reason = "the same signatures as with IPMI, so callers are written once"
+)]
 impl IpmiSide {
     pub(crate) async fn power_state(&self) -> Result<PowerState, IpmiFailure> {
         match *self {}

@@ -221,6 +221,10 @@ impl std::fmt::Debug for Bmc {
 impl Bmc {
     /// Parses the address, checks the options and builds the clients. Sends nothing: the first
     /// operation logs in, so a `Bmc` per node of a fleet costs no round trip.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the Bmc takes the credentials and options over; the caller keeps no copy"
+    )]
     pub fn connect(
         address: impl IntoBmcAddress,
         credentials: Credentials,
@@ -253,12 +257,9 @@ impl Bmc {
             (Protocol::Redfish, None) => None,
         };
         let ipmi = match ipmi_options {
-            Some((port, ipmi_options)) => Some(build_ipmi(
-                &address,
-                port,
-                &credentials,
-                &ipmi_options,
-            )?),
+            Some((port, ipmi_options)) => {
+                Some(build_ipmi(&address, port, &credentials, &ipmi_options)?)
+            }
             None => None,
         };
         Ok(Bmc {
@@ -304,16 +305,14 @@ impl Bmc {
         let side = self.redfish_side(Capability::Inventory)?;
         side.system
             .get_or_try_init(|| async {
-                match self.inner.address.system_path() {
-                    Some(path) => Ok(side.client.system(path).await?),
-                    None => {
-                        let mut ids = side.client.system_ids().await?;
-                        if ids.len() == 1 {
-                            Ok(side.client.system(&ids.remove(0)).await?)
-                        } else {
-                            Err(Error::NoSingleSystem { found: ids })
-                        }
-                    }
+                if let Some(path) = self.inner.address.system_path() {
+                    return Ok(side.client.system(path).await?);
+                }
+                let mut ids = side.client.system_ids().await?;
+                if ids.len() == 1 {
+                    Ok(side.client.system(&ids.remove(0)).await?)
+                } else {
+                    Err(Error::NoSingleSystem { found: ids })
                 }
             })
             .await
@@ -561,12 +560,7 @@ fn build_ipmi(
 }
 
 #[cfg(not(feature = "ipmi"))]
-fn build_ipmi(
-    _: &BmcAddress,
-    _: u16,
-    _: &Credentials,
-    _: &IpmiOptions,
-) -> Result<IpmiSide, Error> {
+fn build_ipmi(_: &BmcAddress, _: u16, _: &Credentials, _: &IpmiOptions) -> Result<IpmiSide, Error> {
     Err(Error::InvalidOption {
         name: "ipmi",
         reason: "this build of ferrofish has no IPMI (enable the `ipmi` feature)".into(),
@@ -605,8 +599,10 @@ mod tests {
 
         #[cfg(feature = "ipmi")]
         {
-            let mut options = BmcOptions::default();
-            options.ipmi = Some(IpmiOptions::on_port(6230));
+            let options = BmcOptions {
+                ipmi: Some(IpmiOptions::on_port(6230)),
+                ..BmcOptions::default()
+            };
             let both = Bmc::connect("redfish+http://127.0.0.1:1", credentials(), options).unwrap();
             assert_eq!(
                 both.capabilities().protocols(),
@@ -616,18 +612,21 @@ mod tests {
                 both.ipmi_client().map(|c| c.address().to_owned()),
                 Some("127.0.0.1:6230".to_owned())
             );
-            let ipmi = Bmc::connect("127.0.0.1:6231", credentials(), BmcOptions::default()).unwrap();
+            let ipmi =
+                Bmc::connect("127.0.0.1:6231", credentials(), BmcOptions::default()).unwrap();
             assert_eq!(ipmi.capabilities().protocols(), &[Protocol::Ipmi]);
             assert!(ipmi.redfish_client().is_none());
             assert_eq!(
                 ipmi.ipmi_client().map(|c| c.address().to_owned()),
                 Some("127.0.0.1:6231".to_owned())
             );
-            let mut bad = BmcOptions::default();
-            bad.ipmi = Some(IpmiOptions {
-                cipher_suite: Some(5),
-                ..IpmiOptions::default()
-            });
+            let bad = BmcOptions {
+                ipmi: Some(IpmiOptions {
+                    cipher_suite: Some(5),
+                    ..IpmiOptions::default()
+                }),
+                ..BmcOptions::default()
+            };
             let err = Bmc::connect("ipmi://127.0.0.1", credentials(), bad).unwrap_err();
             assert!(err.is_invalid_input(), "{err}");
         }
@@ -655,7 +654,10 @@ mod tests {
         #[cfg(feature = "bios")]
         unsupported(bmc.bios().await.unwrap_err(), Capability::Bios);
         #[cfg(feature = "vmedia")]
-        unsupported(bmc.virtual_media().await.unwrap_err(), Capability::VirtualMedia);
+        unsupported(
+            bmc.virtual_media().await.unwrap_err(),
+            Capability::VirtualMedia,
+        );
         unsupported(
             bmc.power(PowerAction::GracefulReboot).await.unwrap_err(),
             Capability::GracefulReboot,
