@@ -300,7 +300,8 @@ impl Bmc {
     }
 
     /// The Redfish system: the one the address names, else the BMC's only one
-    /// ([`Error::NoSingleSystem`] when it lists several or none). Resolved once.
+    /// ([`Error::NoSingleSystem`] when it lists several or none). Resolved once. Over IPMI
+    /// alone: [`Error::Unsupported`] for [`Capability::Inventory`], the first thing it serves.
     pub async fn system(&self) -> Result<System, Error> {
         let side = self.redfish_side(Capability::Inventory)?;
         side.system
@@ -574,6 +575,20 @@ mod tests {
     fn credentials() -> Credentials {
         Credentials::new("admin", SecretString::from("s3cr3t-Pw"))
             .with_ipmi_kg(SecretSlice::from(b"kg-s3cr3t".to_vec()))
+    }
+
+    #[test]
+    fn bmc_is_a_shareable_handle_and_its_futures_can_be_spawned() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        fn spawnable<F: std::future::Future + Send>(_: F) {}
+        shareable::<Bmc>();
+        let bmc = Bmc::connect("redfish://bmc", credentials(), BmcOptions::default()).unwrap();
+        spawnable(bmc.power(PowerAction::On));
+        spawnable(bmc.power_state());
+        spawnable(bmc.wait_for_power_state(PowerState::On, Duration::from_secs(1)));
+        spawnable(bmc.set_boot_device(BootDevice::Pxe, false, None));
+        spawnable(bmc.inventory());
+        spawnable(bmc.close());
     }
 
     #[test]
