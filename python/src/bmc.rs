@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use ferrofish::redfish::{BootMode, PowerState};
 use ferrofish::{
-    Bmc, BmcOptions, BootDevice, Capability, Credentials, Error, IpmiOptions, Outcome,
-    PowerAction, Protocol,
+    Bmc, BmcOptions, BootDevice, Capability, Credentials, Error, IpmiOptions, Outcome, PowerAction,
+    Protocol,
 };
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -39,9 +39,15 @@ pub(crate) fn facade_exception_spec(error: &Error) -> ExceptionSpec {
         } => spec(
             ExceptionClass::UnsupportedOperation,
             vec![
-                ("operation", Field::Text(Some(capability.as_str().to_owned()))),
+                (
+                    "operation",
+                    Field::Text(Some(capability.as_str().to_owned())),
+                ),
                 ("url", Field::Text(None)),
-                ("missing", Field::Text(Some(format!("{capability} over {protocol}")))),
+                (
+                    "missing",
+                    Field::Text(Some(format!("{capability} over {protocol}"))),
+                ),
             ],
         ),
         Error::PowerWaitTimeout {
@@ -480,31 +486,35 @@ mod tests {
         });
         assert_eq!(wait.class, ExceptionClass::WaitTimeout);
         assert!(wait.fields.contains(&("timeout", Field::Seconds(1.5))));
-        assert!(wait.fields.contains(&("last", Field::Text(Some("Off".into())))));
+        assert!(
+            wait.fields
+                .contains(&("last", Field::Text(Some("Off".into()))))
+        );
 
         let redfish = facade_exception_spec(&Error::Redfish(ferrofish::redfish::Error::Closed));
         assert_eq!(redfish.class, ExceptionClass::ClientClosed);
 
-        let ipmi_auth = facade_exception_spec(&Error::Ipmi(
-            ferrofish::ipmi::Error::Rakp2CheckFailed {
+        let ipmi_auth =
+            facade_exception_spec(&Error::Ipmi(ferrofish::ipmi::Error::Rakp2CheckFailed {
                 address: "127.0.0.1:623".into(),
                 user: "admin".into(),
-            },
-        ));
+            }));
         assert_eq!(ipmi_auth.class, ExceptionClass::Authentication);
-        let ipmi_unknown = facade_exception_spec(&Error::Ipmi(
-            ferrofish::ipmi::Error::OutcomeUnknown {
+        let ipmi_unknown =
+            facade_exception_spec(&Error::Ipmi(ferrofish::ipmi::Error::OutcomeUnknown {
                 address: "127.0.0.1:623".into(),
                 command: "chassis control",
                 attempts: 4,
-            },
-        ));
+            }));
         assert_eq!(ipmi_unknown.class, ExceptionClass::BmcTimeout);
     }
 
     #[test]
     fn names_are_checked_before_anything_is_sent() {
-        assert_eq!(power_action("Graceful-Reboot").unwrap(), PowerAction::GracefulReboot);
+        assert_eq!(
+            power_action("Graceful-Reboot").unwrap(),
+            PowerAction::GracefulReboot
+        );
         assert_eq!(boot_device("uefi-http").unwrap(), BootDevice::UefiHttp);
         assert_eq!(boot_mode(Some("uefi")).unwrap(), Some(BootMode::Uefi));
         assert!(power_action("reset").is_err());

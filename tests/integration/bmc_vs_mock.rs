@@ -169,9 +169,15 @@ async fn both_sides_failing_reports_both() {
     let err = bmc.power_state().await.unwrap_err();
     assert!(matches!(err, Error::FallbackFailed { .. }), "{err:?}");
     assert_eq!(err.protocol(), Some(Protocol::Ipmi));
-    assert!(err.redfish().is_some_and(ferrofish::redfish::Error::is_connection));
+    assert!(
+        err.redfish()
+            .is_some_and(ferrofish::redfish::Error::is_connection)
+    );
     let text = err.to_string();
-    assert!(text.starts_with("over Redfish: ") && text.contains("then over IPMI: "), "{text}");
+    assert!(
+        text.starts_with("over Redfish: ") && text.contains("then over IPMI: "),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -201,7 +207,11 @@ async fn over_ipmi_alone_power_works_and_bios_is_unsupported() {
     );
     assert!(err.is_unsupported());
     assert_eq!(
-        mock.node(0).requests().iter().filter(|e| e.method != "IPMI").count(),
+        mock.node(0)
+            .requests()
+            .iter()
+            .filter(|e| e.method != "IPMI")
+            .count(),
         0,
         "nothing went over Redfish"
     );

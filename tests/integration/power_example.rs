@@ -13,7 +13,11 @@ async fn combined() -> MockBmcHandle {
 }
 
 fn ipmi_port(mock: &MockBmcHandle) -> String {
-    mock.node(0).ipmi_addr().expect("IPMI on").port().to_string()
+    mock.node(0)
+        .ipmi_addr()
+        .expect("IPMI on")
+        .port()
+        .to_string()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -243,7 +247,14 @@ async fn the_ipmi_example_runs_against_an_embedded_mock_without_bmc() {
     // A Redfish address is refused by the IPMI-only example.
     let output = run_example(
         "ipmi",
-        &["--bmc", "redfish://10.0.0.5", "--user", "admin", "power", "status"],
+        &[
+            "--bmc",
+            "redfish://10.0.0.5",
+            "--user",
+            "admin",
+            "power",
+            "status",
+        ],
         "unused",
     )
     .await;
