@@ -18,7 +18,7 @@
 //!   stripped: the address is shown in logs and errors, and credentials belong in
 //!   [`crate::Credentials`]. The error does not repeat the address, so it cannot leak them.
 //!
-//! Long (about 700 lines) because two thirds are the exhaustive table of accepted and refused
+//! Long (about 1,100 lines) because half is the exhaustive table of accepted and refused
 //! addresses and the property tests; the parser itself is one function per part.
 
 use std::fmt;
