@@ -252,7 +252,12 @@ async fn start_server(args: &Args, embedded: bool) -> Result<ImageServer, String
     let ip = match (embedded, args.serve_on) {
         (_, Some(ip)) => ip,
         (true, None) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        (false, None) => local_ip_toward(args.bmc.bmc.as_deref().unwrap_or_default())?,
+        (false, None) => {
+            // The Redfish endpoint (`https://host:port`), whatever scheme `--bmc` was given in.
+            let bmc = args.bmc.bmc.as_deref().unwrap_or_default();
+            let (endpoint, _) = support::split_bmc_url(bmc)?;
+            local_ip_toward(&endpoint)?
+        }
     };
     let server = ImageServer::start(ImageServerOptions::http(SocketAddr::new(ip, 0)))
         .await

@@ -12,6 +12,16 @@
 //! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media: slots, insert/eject, boot once from CD, config drive, image server |
 //! | [`rules`] | (this crate) | always | inspection rules (Ironic's language), inspection data from an inventory, auto-discovery |
 //!
+//! # One BMC, whatever it speaks
+//!
+//! [`Bmc::connect`] takes the addresses operators already write for Metal3 ([`BmcAddress`]:
+//! `redfish-virtualmedia://10.0.0.5`, `idrac-redfish+http://…/redfish/v1/Systems/1`,
+//! `ipmi://10.0.0.6`, a bare host), [`Credentials`] and [`BmcOptions`]. Power and boot
+//! device go over Redfish and fall back to IPMI on a combined endpoint
+//! ([`BmcOptions::ipmi`]); each [`Outcome`] says which protocol did it. Every failure is one
+//! [`Error`] with the member crates' predicates ([`Error::is_transient`],
+//! [`Error::is_auth`], [`Error::is_outcome_unknown`], ...).
+//!
 //! # Features
 //!
 //! Every feature is on by default. With `default-features = false`, name the parts you use:
@@ -32,6 +42,20 @@
 //! dependency of their own: `ferrofish::SecretString::from(password)`.
 
 pub use ferrofish_redfish_core as redfish;
+
+mod address;
+mod bmc;
+mod error;
+
+pub use address::{
+    ACCEPTED_SCHEMES, AddressError, BmcAddress, BootMethod, Carrier, DEFAULT_IPMI_PORT,
+    IntoBmcAddress, IpmiPrivilegeLevel, Protocol, Scheme, VendorHint,
+};
+pub use bmc::{
+    Bmc, BmcOptions, BootDevice, BootDeviceSet, Capabilities, Credentials, Effect, IpmiOptions,
+    Outcome, PowerAction, fallback_reason, protocol_capabilities,
+};
+pub use error::{Capability, Error};
 
 #[cfg(feature = "bios")]
 pub use ferrofish_bios as bios;

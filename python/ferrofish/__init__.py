@@ -1,11 +1,13 @@
-"""ferrofish: manage bare-metal servers through their BMCs (Redfish today; IPMI, BIOS and virtual
-media to come).
+"""ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
+Redfish alone (``RedfishClient``).
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
 """
 
 from ferrofish._ferrofish import (
+    Bmc,
+    BmcOutcome,
     BootOverrideOutcome,
     CpuInfo,
     CpuInventory,
@@ -46,7 +48,9 @@ from ferrofish.exceptions import (
 
 __all__ = [
     "AuthenticationError",
+    "Bmc",
     "BmcConnectionError",
+    "BmcOutcome",
     "BmcTimeoutError",
     "BmcTlsError",
     "BootOverrideOutcome",

@@ -23,6 +23,8 @@ __all__ = [
     "SecureBootInfo",
     "InventoryWarning",
     "BootOverrideOutcome",
+    "Bmc",
+    "BmcOutcome",
 ]
 
 #: Redfish ``PowerState`` values; a BMC may report others, which come through unchanged.
@@ -66,8 +68,63 @@ _BootSource: TypeAlias = Literal[
 _BootOverrideEnabled: TypeAlias = Literal["Disabled", "Once", "Continuous"]
 _BootMode: TypeAlias = Literal["UEFI", "Legacy"]
 _AuthMode: TypeAlias = Literal["session", "basic", "auto"]
+_PowerAction: TypeAlias = Literal["on", "off", "graceful-off", "cycle", "reboot", "graceful-reboot"]
+_BootDevice: TypeAlias = Literal["pxe", "disk", "cdrom", "bios", "uefi-http"]
 #: ``get_json`` and friends return the BMC's JSON as plain Python data.
 _JsonValue: TypeAlias = Any
+
+@final
+class Bmc:
+    """One BMC over Redfish, IPMI, or both (a combined endpoint), addressed as Metal3 addresses
+    it; power and boot device fall back from Redfish to IPMI, and every result says which
+    protocol did it. Blocking calls release the GIL."""
+
+    @staticmethod
+    def connect(
+        address: str,
+        *,
+        username: str,
+        password: str,
+        verify: Union[bool, str, "os.PathLike[str]"] = True,
+        timeout: float = 60.0,
+        ipmi_port: Optional[int] = None,
+        ipmi_cipher_suite: Optional[int] = None,
+        ipmi_kg: Optional[bytes] = None,
+    ) -> Bmc: ...
+    @property
+    def address(self) -> str: ...
+    def capabilities(self) -> Dict[Literal["redfish", "ipmi"], list[str]]: ...
+    def power_state(self) -> BmcOutcome: ...
+    def power(self, action: _PowerAction) -> BmcOutcome: ...
+    def wait_for_power_state(
+        self, state: Union[_PowerState, str], *, timeout: float = 300.0
+    ) -> BmcOutcome: ...
+    def set_boot_device(
+        self,
+        device: _BootDevice,
+        *,
+        persistent: bool = False,
+        mode: Optional[_BootMode] = None,
+    ) -> BmcOutcome: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class BmcOutcome:
+    """What a ``Bmc`` operation returned and which protocol did it."""
+
+    @property
+    def value(self) -> Any: ...
+    @property
+    def via(self) -> Literal["redfish", "ipmi"]: ...
+    @property
+    def fallback_reason(self) -> Optional[str]: ...
 
 @final
 class RedfishClient:

@@ -97,7 +97,7 @@ fn non_blank<'a>(name: &str, value: &'a str) -> PyResult<&'a str> {
     Ok(value)
 }
 
-fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+pub(crate) fn seconds(name: &str, value: f64) -> PyResult<Duration> {
     match Duration::try_from_secs_f64(value) {
         Ok(duration) if !duration.is_zero() => Ok(duration),
         _ => Err(InvalidInputError::new_err(format!(
@@ -108,7 +108,7 @@ fn seconds(name: &str, value: f64) -> PyResult<Duration> {
 
 /// The `verify=` argument.
 #[derive(FromPyObject)]
-enum Verify {
+pub(crate) enum Verify {
     /// `True`: the system trust store; `False`: no verification.
     Flag(bool),
     /// A CA bundle (PEM) file.
@@ -116,7 +116,7 @@ enum Verify {
 }
 
 impl Verify {
-    fn into_tls(self) -> PyResult<TlsVerification> {
+    pub(crate) fn into_tls(self) -> PyResult<TlsVerification> {
         match self {
             Verify::Flag(true) => Ok(TlsVerification::SystemRoots),
             Verify::Flag(false) => Ok(TlsVerification::DangerAcceptInvalidCerts),

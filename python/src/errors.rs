@@ -310,7 +310,7 @@ fn field_to_py<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyAny
     })
 }
 
-fn build_exception(py: Python<'_>, spec: &ExceptionSpec) -> PyResult<PyErr> {
+pub(crate) fn build_exception(py: Python<'_>, spec: &ExceptionSpec) -> PyResult<PyErr> {
     let kwargs = PyDict::new(py);
     for (name, field) in &spec.fields {
         kwargs.set_item(*name, field_to_py(py, field)?)?;
