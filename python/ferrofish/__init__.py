@@ -1,11 +1,13 @@
-"""ferrofish: manage bare-metal servers through their BMCs (Redfish today; IPMI, BIOS and virtual
-media to come).
+"""ferrofish: manage bare-metal servers through their BMCs (Redfish and BIOS settings today; IPMI
+and virtual media to come).
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
 """
 
 from ferrofish._ferrofish import (
+    Bios,
+    BiosStaged,
     BootOverrideOutcome,
     CpuInfo,
     CpuInventory,
@@ -24,6 +26,10 @@ from ferrofish._ferrofish import (
 )
 from ferrofish.exceptions import (
     AuthenticationError,
+    BiosAttributeOutcome,
+    BiosNotAppliedError,
+    BiosProblem,
+    BiosValidationError,
     BmcConnectionError,
     BmcTimeoutError,
     BmcTlsError,
@@ -46,6 +52,12 @@ from ferrofish.exceptions import (
 
 __all__ = [
     "AuthenticationError",
+    "Bios",
+    "BiosAttributeOutcome",
+    "BiosNotAppliedError",
+    "BiosProblem",
+    "BiosStaged",
+    "BiosValidationError",
     "BmcConnectionError",
     "BmcTimeoutError",
     "BmcTlsError",

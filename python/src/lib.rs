@@ -9,6 +9,7 @@
 // shows, written in the Google style (`Args:` / `Raises:`), not rustdoc Markdown.
 #![allow(clippy::doc_markdown)]
 
+mod bios;
 mod client;
 mod convert;
 mod errors;
@@ -23,5 +24,6 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<client::PyRedfishClient>()?;
     models::register(module)?;
+    bios::register(module)?;
     Ok(())
 }
