@@ -249,14 +249,22 @@ fn a_name_the_firmware_repeats_with_two_suffixes_is_ambiguous() {
             candidates: vec!["TXTSupport#0062".into(), "TXTSupport#0072".into()]
         }
     );
-    assert!(problems[0].to_string().contains("TXTSupport#0062, TXTSupport#0072"));
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("TXTSupport#0062, TXTSupport#0072")
+    );
     // Either suffixed spelling works.
     assert!(check(&Profile::new().set("TXTSupport#0072", "Enabled"), Some(&r)).is_ok());
 }
 
 #[test]
 fn suggestions_ignore_suffixes() {
-    let names = ["BootSeqRetry#0035", "BootSeqRetryCount#0038", "BootMode#0032"];
+    let names = [
+        "BootSeqRetry#0035",
+        "BootSeqRetryCount#0038",
+        "BootMode#0032",
+    ];
     assert_eq!(
         closest_names("BootSeqRetryCnt", names.iter().copied())[0],
         "BootSeqRetryCount#0038"

@@ -230,8 +230,14 @@ mod tests {
     fn suffixed_names_are_found_by_their_clean_name_unless_repeated() {
         let mut a = Attributes::new();
         a.insert("QuietBoot#002E".into(), AttributeValue::Boolean(false));
-        a.insert("TXTSupport#0062".into(), AttributeValue::Enum("Enabled".into()));
-        a.insert("TXTSupport#0072".into(), AttributeValue::Enum("Enabled".into()));
+        a.insert(
+            "TXTSupport#0062".into(),
+            AttributeValue::Enum("Enabled".into()),
+        );
+        a.insert(
+            "TXTSupport#0072".into(),
+            AttributeValue::Enum("Enabled".into()),
+        );
         a.insert("BootMode".into(), AttributeValue::Enum("Uefi".into()));
         assert_eq!(unsuffixed("QuietBoot#002E"), "QuietBoot");
         assert_eq!(unsuffixed("BootMode"), "BootMode");
@@ -239,7 +245,10 @@ mod tests {
             lookup(&a, "QuietBoot"),
             Some(("QuietBoot#002E", &AttributeValue::Boolean(false)))
         );
-        assert_eq!(lookup(&a, "QuietBoot#002E").map(|(k, _)| k), Some("QuietBoot#002E"));
+        assert_eq!(
+            lookup(&a, "QuietBoot#002E").map(|(k, _)| k),
+            Some("QuietBoot#002E")
+        );
         assert_eq!(lookup(&a, "BootMode").map(|(k, _)| k), Some("BootMode"));
         assert_eq!(lookup(&a, "TXTSupport"), None, "two spellings: ambiguous");
         assert_eq!(

@@ -85,7 +85,9 @@ async fn bios_rejected_at_apply_is_reported_with_the_bmc_message_id_and_text() {
             Some("Base.1.18.PropertyValueNotInList")
         );
         assert!(
-            message.as_deref().is_some_and(|m| m.contains("ProcTurboMode")),
+            message
+                .as_deref()
+                .is_some_and(|m| m.contains("ProcTurboMode")),
             "{message:?}"
         );
         assert!(err.to_string().contains("PropertyValueNotInList"), "{err}");
@@ -255,7 +257,10 @@ async fn bios_settings_if_match_star_failure_mode_without_the_switch() {
     assert!(err.to_string().contains("PreconditionRequired"), "{err}");
     let last = patches(&mock).pop().unwrap();
     assert_eq!(last.status, 428);
-    assert!(mock.node(0).view().bios_pending.is_empty(), "nothing staged");
+    assert!(
+        mock.node(0).view().bios_pending.is_empty(),
+        "nothing staged"
+    );
 }
 
 #[tokio::test]

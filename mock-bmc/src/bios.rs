@@ -878,7 +878,11 @@ fn check_value(def: &AttrDef, value: &Value) -> Result<(), Violation> {
 
 /// The `AttributeRegistry` resource (`#AttributeRegistry`), generated from [`ATTRIBUTES`];
 /// `name_of(i)` spells attribute `i` as the node does (with a suffix on Supermicro).
-pub fn registry_json(registry_id: &str, odata_id: &str, name_of: &dyn Fn(usize) -> String) -> Value {
+pub fn registry_json(
+    registry_id: &str,
+    odata_id: &str,
+    name_of: &dyn Fn(usize) -> String,
+) -> Value {
     let spelled = |name: &str| index_of(name).map_or_else(|| name.to_owned(), name_of);
     let attributes: Vec<Value> = ATTRIBUTES
         .iter()

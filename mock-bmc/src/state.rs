@@ -631,7 +631,12 @@ impl NodeState {
                 .get(usize::from(idx))
                 .map_or("", |a| a.name);
             // Quirk `bios_rejected_at_apply`: accepted on PATCH, refused at POST.
-            if self.bios_options.rejected_at_apply.iter().any(|r| r == name) {
+            if self
+                .bios_options
+                .rejected_at_apply
+                .iter()
+                .any(|r| r == name)
+            {
                 let wire = crate::bios_options::wire_name(&self.bios_options, usize::from(idx));
                 refused.push(crate::messages::refused_at_apply(&wire, &value));
                 continue;

@@ -141,7 +141,10 @@ async fn admin_api_reads_and_switches_the_option() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["basic_auth_only"], json!(true));
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["basic_auth_only"],
+        json!(true)
+    );
     assert!(mock.node(1).basic_auth_only());
     assert!(!mock.node(0).basic_auth_only(), "only node 1 switched");
     assert_basic_auth_only(&Bmc::new(mock.node(1))).await;

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 const BIOS: &str = "/redfish/v1/Systems/1/Bios";
 const SETTINGS: &str = "/redfish/v1/Systems/1/Bios/Settings";
 
-async fn node(builder: ferrofish_mock_bmc::MockBmcBuilder) -> (ferrofish_mock_bmc::MockBmcHandle, Bmc) {
+async fn node(
+    builder: ferrofish_mock_bmc::MockBmcBuilder,
+) -> (ferrofish_mock_bmc::MockBmcHandle, Bmc) {
     let mock = builder
         .power_delays(fast_delays())
         .spawn()
@@ -42,12 +44,21 @@ async fn rejected_at_apply_drops_the_value_and_says_why_in_the_settings_messages
     assert_eq!(r.status(), 204, "the PATCH itself is accepted");
     restart(&bmc).await;
     let bios = bmc.get_json(BIOS).await;
-    assert_eq!(bios["Attributes"]["ProcTurboMode"], "Enabled", "not applied");
-    assert_eq!(bios["Attributes"]["BootSeqRetryCount"], 4, "the other one is");
+    assert_eq!(
+        bios["Attributes"]["ProcTurboMode"], "Enabled",
+        "not applied"
+    );
+    assert_eq!(
+        bios["Attributes"]["BootSeqRetryCount"], 4,
+        "the other one is"
+    );
     let messages = bios["@Redfish.Settings"]["Messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0]["MessageId"], "Base.1.18.PropertyValueNotInList");
-    assert_eq!(messages[0]["MessageArgs"], json!(["Disabled", "ProcTurboMode"]));
+    assert_eq!(
+        messages[0]["MessageArgs"],
+        json!(["Disabled", "ProcTurboMode"])
+    );
     assert_eq!(
         messages[0]["RelatedProperties"],
         json!(["#/Attributes/ProcTurboMode"])
@@ -74,13 +85,19 @@ async fn never_applies_keeps_the_values_pending_without_a_message_or_time() {
         ..BiosOptionsChange::default()
     });
     restart(&bmc).await;
-    assert_eq!(bmc.get_json(BIOS).await["Attributes"]["BootSeqRetryCount"], 4);
+    assert_eq!(
+        bmc.get_json(BIOS).await["Attributes"]["BootSeqRetryCount"],
+        4
+    );
 }
 
 #[tokio::test]
 async fn supermicro_suffixes_every_name_and_refuses_the_clean_one_unless_switched_off() {
     let (_mock, bmc) = node(MockBmc::builder().personality(Personality::Supermicro)).await;
-    assert!(bmc.node.bios_options().suffixed_names, "Supermicro's default");
+    assert!(
+        bmc.node.bios_options().suffixed_names,
+        "Supermicro's default"
+    );
     let sd = "/redfish/v1/Systems/1/Bios/SD";
     let bios = bmc.get_json(BIOS).await;
     let attrs = bios["Attributes"].as_object().unwrap();
@@ -91,11 +108,17 @@ async fn supermicro_suffixes_every_name_and_refuses_the_clean_one_unless_switche
         .unwrap()
         .clone();
     let registry = bmc
-        .get_json("/redfish/v1/Registries/BiosAttributeRegistry.v1_0_0/BiosAttributeRegistry.v1_0_0.json")
+        .get_json(
+            "/redfish/v1/Registries/BiosAttributeRegistry.v1_0_0/BiosAttributeRegistry.v1_0_0.json",
+        )
         .await;
-    let entries = registry["RegistryEntries"]["Attributes"].as_array().unwrap();
+    let entries = registry["RegistryEntries"]["Attributes"]
+        .as_array()
+        .unwrap();
     assert!(entries.iter().any(|a| a["AttributeName"] == turbo.as_str()));
-    let deps = registry["RegistryEntries"]["Dependencies"].as_array().unwrap();
+    let deps = registry["RegistryEntries"]["Dependencies"]
+        .as_array()
+        .unwrap();
     assert!(
         deps.iter()
             .all(|d| d["DependencyFor"].as_str().unwrap().contains('#')),
@@ -155,7 +178,11 @@ async fn the_ami_settings_object_takes_if_match_star_only() {
         message_ids(&r.json().await.unwrap()),
         ["Base.1.18.PreconditionRequired"]
     );
-    assert_eq!(patch(Some(&etag)).await.unwrap().status(), 412, "its own ETag");
+    assert_eq!(
+        patch(Some(&etag)).await.unwrap().status(),
+        412,
+        "its own ETag"
+    );
     let weak = format!("W/{}", etag.trim_start_matches("W/"));
     assert_eq!(patch(Some(&weak)).await.unwrap().status(), 412);
     assert_eq!(patch(Some("*")).await.unwrap().status(), 204);

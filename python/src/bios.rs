@@ -104,7 +104,9 @@ fn registry_json(info: &RegistryInfo) -> Value {
                 "default": a.default_value,
             });
             let (kind, limits) = match &a.kind {
-                AttributeKind::Enumeration { values } => ("enumeration", json!({"allowed": values})),
+                AttributeKind::Enumeration { values } => {
+                    ("enumeration", json!({"allowed": values}))
+                }
                 AttributeKind::Integer {
                     lower,
                     upper,
@@ -291,7 +293,9 @@ impl PyBios {
     /// The attribute registry: `id`, `url`, `note` (why it is missing, or a version
     /// mismatch), `missing`, and `attributes` (name, type, read_only, allowed values, bounds).
     fn registry<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let value = self.run(py, |bios| async move { Ok(registry_json(&bios.registry().await?)) })?;
+        let value = self.run(py, |bios| async move {
+            Ok(registry_json(&bios.registry().await?))
+        })?;
         json_to_py(py, &value)
     }
 

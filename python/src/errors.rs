@@ -672,6 +672,10 @@ mod tests {
             reason: "missing".into(),
         });
         assert_eq!(malformed.class, ExceptionClass::RedfishDecode);
-        assert!(malformed.fields.contains(&("path", Field::Text(Some("$.RegistryEntries".into())))));
+        assert!(
+            malformed
+                .fields
+                .contains(&("path", Field::Text(Some("$.RegistryEntries".into()))))
+        );
     }
 }

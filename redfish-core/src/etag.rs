@@ -116,7 +116,11 @@ mod tests {
         // A BMC that requires the header gets `*` where others get none.
         assert_eq!(
             if_match_sequence(weak.as_ref(), true),
-            vec![Some("W/\"a\"".into()), Some("\"a\"".into()), Some("*".into())]
+            vec![
+                Some("W/\"a\"".into()),
+                Some("\"a\"".into()),
+                Some("*".into())
+            ]
         );
         assert_eq!(
             if_match_sequence(strong.as_ref(), true),
