@@ -69,8 +69,7 @@ async fn bios_rejected_at_apply_is_reported_with_the_bmc_message_id_and_text() {
                 .attributes
                 .iter()
                 .find(|a| a.name.starts_with(prefix))
-                .map(|a| a.status.clone())
-                .unwrap_or_else(|| panic!("{personality:?}: {report}"))
+                .map_or_else(|| panic!("{personality:?}: {report}"), |a| a.status.clone())
         };
         assert_eq!(status("BootSeqRetryCount"), AttributeStatus::Applied);
         let AttributeStatus::Rejected {

@@ -30,9 +30,9 @@ pub struct BiosOptions {
     /// `PropertyUnknown`. On by default for Supermicro.
     pub suffixed_names: bool,
     /// Quirk `bios_settings_if_match_star`: a PATCH of the BIOS settings object without
-    /// `If-Match` is refused with 428 `PreconditionRequired`, and one with an ETag, weak or
-    /// strong, with 412 `PreconditionFailed`: only `If-Match: *` is accepted (AMI MegaRAC
-    /// firmware that requires the header and refuses its own ETags).
+    /// `If-Match` is refused with 428 `PreconditionRequired`, and one with an entity tag, weak
+    /// or strong, with 412 `PreconditionFailed`: only `If-Match: *` is accepted (AMI
+    /// `MegaRAC` firmware that requires the header and refuses its own tags).
     pub settings_if_match_star: bool,
     /// Quirk `reset_bios_needs_body`: `#Bios.ResetBios` without a JSON body is refused with
     /// 400 `MalformedJSON`; `{}` is accepted (Dell R630 iDRAC 2.75 and others).

@@ -49,7 +49,7 @@
 //! ```text
 //! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro]
 //!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON] [--insert-returns-task]
-//!                    [--basic-auth-only] [--systems-per-node N]
+//!                    [--basic-auth-only] [--systems-per-node N] [--bios-options JSON]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
 //!                    [--ipmi 127.0.0.1:6230 [--ipmi-kg-hex HEX]]
 //! ```
@@ -75,6 +75,8 @@
 //! `--basic-auth-only` serves without a `SessionService`, HTTP Basic only
 //! ([`MockBmcBuilder::basic_auth_only`]); the JSON line then says `"basic_auth_only": true`.
 //! `--systems-per-node N` serves N Systems on each node ([`MockBmcBuilder::systems_per_node`]).
+//! `--bios-options JSON` sets the BIOS quirk switches ([`BiosOptionsChange`]; also the builder's
+//! `bios_*` methods, [`NodeHandle::set_bios_options`] and the admin API's options).
 //! The binary logs to stderr, filtered by `RUST_LOG` (default `info`; `debug` adds a line per
 //! request, path without query, never credentials).
 //!
