@@ -261,7 +261,8 @@ impl PyBios {
 impl PyBios {
     #[new]
     #[pyo3(signature = (client, system = None))]
-    fn new(client: PyRef<'_, PyRedfishClient>, system: Option<String>) -> PyResult<PyBios> {
+    fn new(client: &Bound<'_, PyRedfishClient>, system: Option<String>) -> PyResult<PyBios> {
+        let client = client.get();
         Ok(PyBios {
             client: client.client()?.clone(),
             system,
@@ -345,13 +346,13 @@ impl PyBios {
     fn apply<'py>(
         &self,
         py: Python<'py>,
-        staged: PyRef<'py, PyBiosStaged>,
+        staged: &Bound<'py, PyBiosStaged>,
         timeout: f64,
         poll_interval: f64,
         reset: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = wait_options(timeout, poll_interval, reset)?;
-        let staged = staged.staged.clone();
+        let staged = staged.get().staged.clone();
         let report = self.run(py, move |bios| async move {
             bios.apply(&staged, &options, &mut |_| {}).await
         })?;
