@@ -5,6 +5,7 @@
 // Each example includes this module and uses part of it.
 #![allow(dead_code)]
 
+pub mod progress;
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
 

@@ -337,6 +337,11 @@ pub struct NodeState {
     /// When pending BIOS values were last applied, and how many applies so far (for the
     /// `@Redfish.Settings` `Time`, `ETag` and `Messages` of the BIOS resource).
     pub bios_last_applied: Option<(Instant, u32)>,
+    /// The BIOS's verdict on the last apply, as `@Redfish.Settings.Messages` shows it
+    /// (`Success`, or one message per attribute refused at apply time).
+    pub bios_messages: Vec<Value>,
+    /// The node's BIOS quirk switches.
+    pub bios_options: crate::bios_options::BiosOptions,
     /// Virtual-media slots, in the personality's slot order.
     pub media: Vec<MediaSlot>,
     /// Last boot.
@@ -379,6 +384,8 @@ impl NodeState {
             bios_pending: Vec::new(),
             bios_reset_pending: false,
             bios_last_applied: None,
+            bios_messages: Vec::new(),
+            bios_options: crate::bios_options::BiosOptions::default(),
             media: vec![MediaSlot::default(); profile.vmedia_slots.len()],
             booted: None,
             boot_count: 0,
@@ -578,9 +585,14 @@ impl NodeState {
         }
         // iDRAC applies staged values only through a scheduled job.
         let values_apply = !profile.bios_apply_needs_job || self.bios_job_scheduled();
+        // Quirk `bios_never_applies`: the reset goes by and nothing changes.
+        let never = self.bios_options.never_applies;
         let did_apply_bios = applies_bios
+            && !never
             && (self.bios_reset_pending || values_apply && !self.bios_pending.is_empty());
-        if applies_bios {
+        if applies_bios && never {
+            self.complete_bios_jobs();
+        } else if applies_bios {
             self.apply_bios(values_apply);
         }
         if did_apply_bios {
@@ -624,17 +636,46 @@ impl NodeState {
         if self.bios_reset_pending {
             self.bios_current.clear();
             self.bios_reset_pending = false;
+            self.bios_messages = vec![crate::messages::success()];
         }
         if !values_apply {
             return;
         }
+        let mut refused = Vec::new();
+        let staged = !self.bios_pending.is_empty();
         for (idx, value) in std::mem::take(&mut self.bios_pending) {
+            let name = crate::bios::ATTRIBUTES
+                .get(usize::from(idx))
+                .map_or("", |a| a.name);
+            // Quirk `bios_rejected_at_apply`: accepted on PATCH, refused at POST.
+            if self
+                .bios_options
+                .rejected_at_apply
+                .iter()
+                .any(|r| r == name)
+            {
+                let wire = crate::bios_options::wire_name(&self.bios_options, usize::from(idx));
+                refused.push(crate::messages::refused_at_apply(&wire, &value));
+                continue;
+            }
             let default = crate::bios::default_value(usize::from(idx));
             self.bios_current.retain(|(i, _)| *i != idx);
             if value != default {
                 self.bios_current.push((idx, value));
             }
         }
+        if staged {
+            self.bios_messages = if refused.is_empty() {
+                vec![crate::messages::success()]
+            } else {
+                refused
+            };
+        }
+        self.complete_bios_jobs();
+    }
+
+    /// Ends the jobs waiting for a reset (the BIOS ran them, whatever it made of them).
+    fn complete_bios_jobs(&mut self) {
         for t in &mut self.tasks {
             if t.state == TaskState::Pending {
                 t.state = TaskState::Completed;

@@ -1,5 +1,5 @@
 """ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
-Redfish alone (``RedfishClient``).
+Redfish alone (``RedfishClient``), with BIOS settings (``Bios``).
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
@@ -8,6 +8,8 @@ The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions a
 from ferrofish._ferrofish import (
     Bmc,
     BmcOutcome,
+    Bios,
+    BiosStaged,
     BootOverrideOutcome,
     CpuInfo,
     CpuInventory,
@@ -26,6 +28,10 @@ from ferrofish._ferrofish import (
 )
 from ferrofish.exceptions import (
     AuthenticationError,
+    BiosAttributeOutcome,
+    BiosNotAppliedError,
+    BiosProblem,
+    BiosValidationError,
     BmcConnectionError,
     BmcTimeoutError,
     BmcTlsError,
@@ -49,6 +55,12 @@ from ferrofish.exceptions import (
 __all__ = [
     "AuthenticationError",
     "Bmc",
+    "Bios",
+    "BiosAttributeOutcome",
+    "BiosNotAppliedError",
+    "BiosProblem",
+    "BiosStaged",
+    "BiosValidationError",
     "BmcConnectionError",
     "BmcOutcome",
     "BmcTimeoutError",

@@ -2,7 +2,7 @@
 
 import os
 from types import TracebackType
-from typing import Any, Dict, Literal, Optional, Tuple, Type, Union, final
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union, final
 
 from typing_extensions import Self, TypeAlias
 
@@ -25,6 +25,8 @@ __all__ = [
     "BootOverrideOutcome",
     "Bmc",
     "BmcOutcome",
+    "Bios",
+    "BiosStaged",
 ]
 
 #: Redfish ``PowerState`` values; a BMC may report others, which come through unchanged.
@@ -431,3 +433,53 @@ class SecureBootInfo:
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+# BIOS (ferrofish-bios)
+
+#: A BIOS profile: ``{"BootMode": "Uefi"}``, Ironic's ``[{"name": ..., "value": ...}]``,
+#: ``["NAME=VALUE", ...]``, or one ``str`` (JSON or ``NAME=VALUE`` lines).
+_BiosProfile: TypeAlias = Union[
+    Mapping[str, Any], Sequence[Mapping[str, Any]], Sequence[str], str
+]
+
+@final
+class Bios:
+    """BIOS settings of one system (the only one when ``system`` is ``None``)."""
+
+    def __new__(cls, client: RedfishClient, system: Optional[str] = None) -> Self: ...
+    def read(self) -> Dict[str, Any]: ...
+    def registry(self) -> Dict[str, Any]: ...
+    def validate(self, profile: _BiosProfile) -> List[Dict[str, Any]]: ...
+    def diff(self, profile: _BiosProfile) -> Dict[str, Any]: ...
+    def stage(self, profile: _BiosProfile) -> BiosStaged: ...
+    def apply(
+        self,
+        staged: BiosStaged,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 15.0,
+        reset: bool = True,
+    ) -> List[Dict[str, Any]]: ...
+    def apply_and_verify(
+        self,
+        profile: _BiosProfile,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 15.0,
+        reset: bool = True,
+    ) -> List[Dict[str, Any]]: ...
+    def factory_reset(
+        self, *, timeout: float = 1800.0, poll_interval: float = 15.0, reset: bool = True
+    ) -> Dict[str, Any]: ...
+
+@final
+class BiosStaged:
+    """What ``Bios.stage`` did; pass it to ``Bios.apply``."""
+
+    @property
+    def sent(self) -> bool: ...
+    @property
+    def settings_url(self) -> str: ...
+    @property
+    def job(self) -> Optional[str]: ...
+    def to_dict(self) -> Dict[str, Any]: ...

@@ -11,7 +11,8 @@ keep working::
     │   └── WaitTimeoutError
     ├── AuthenticationError (PermissionError)
     ├── InvalidInputError (ValueError)
-    │   └── ValueNotAllowedError
+    │   ├── ValueNotAllowedError
+    │   └── BiosValidationError
     ├── UnsupportedOperationError (NotImplementedError)
     ├── ClientClosedError
     └── RedfishError
@@ -20,7 +21,8 @@ keep working::
         │   └── PreconditionFailedError
         ├── RedfishDecodeError (ValueError)
         ├── OffOriginLinkError
-        └── NotAppliedError
+        ├── NotAppliedError
+        └── BiosNotAppliedError
 
 ``InsecureTlsWarning`` is the warning issued when TLS verification is turned off.
 
@@ -35,6 +37,10 @@ from typing import Any, ClassVar, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
     "AuthenticationError",
+    "BiosAttributeOutcome",
+    "BiosNotAppliedError",
+    "BiosProblem",
+    "BiosValidationError",
     "BmcConnectionError",
     "BmcTimeoutError",
     "BmcTlsError",
@@ -348,3 +354,70 @@ class NotAppliedError(RedfishError):
         self.expected = expected
         #: The value read back; ``None`` when the property is absent.
         self.actual = actual
+
+
+# BIOS (ferrofish-bios)
+
+
+@dataclass(frozen=True)
+class BiosProblem:
+    """One problem of a BIOS profile. No password value is ever in it."""
+
+    #: The name as the profile wrote it (vendor or portable).
+    name: str
+    #: ``unknown_name``, ``ambiguous``, ``read_only``, ``not_allowed``, ``out_of_bounds``, ...
+    kind: str
+    #: The problem in words, with the suggestions or allowed values.
+    message: str
+    #: The vendor attribute it resolved to, when it did.
+    attribute: Optional[str] = None
+    #: Names to choose from: the closest valid names, or the spellings an ambiguous name has.
+    suggestions: Tuple[str, ...] = ()
+    #: The allowed values of an enumeration, when the value is not one of them.
+    allowed: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BiosAttributeOutcome:
+    """What became of one BIOS attribute after an apply."""
+
+    name: str
+    #: ``applied``, ``still_pending``, ``rejected``, ``not_applied`` or ``unverifiable``.
+    status: str
+    #: The BMC's ``MessageId`` when it rejected the value.
+    message_id: Optional[str] = None
+    #: The BMC's text when it rejected the value.
+    message: Optional[str] = None
+
+
+class BiosValidationError(InvalidInputError):
+    """A BIOS profile was refused before anything was sent; ``problems`` lists every problem."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("problems",)
+
+    def __init__(self, message: str, *, problems: Sequence[BiosProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems: Tuple[BiosProblem, ...] = tuple(problems)
+
+
+class BiosNotAppliedError(RedfishError):
+    """The BMC accepted BIOS changes but did not apply them all.
+
+    ``report`` has one :class:`BiosAttributeOutcome` per attribute of an apply; after a factory
+    reset, ``not_default`` names the attributes not back at their default out of ``checked``.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("report", "not_default", "checked")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        report: Sequence[BiosAttributeOutcome] = (),
+        not_default: Sequence[str] = (),
+        checked: Optional[int] = None,
+    ) -> None:
+        super().__init__(message)
+        self.report: Tuple[BiosAttributeOutcome, ...] = tuple(report)
+        self.not_default: Tuple[str, ...] = tuple(not_default)
+        self.checked = checked

@@ -27,10 +27,10 @@ use crate::runtime::block_on;
 const DEFAULT_RETRIES: u32 = 4;
 
 /// The `system=None` default: the one system of the BMC, looked up once per client.
-type DefaultSystem = Arc<OnceCell<String>>;
+pub(crate) type DefaultSystem = Arc<OnceCell<String>>;
 
 /// An error of a call that may first have to pick the default system.
-enum CallError {
+pub(crate) enum CallError {
     Redfish(Error),
     /// `system=None` on a BMC with zero or several systems.
     NoSingleSystem(Vec<String>),
@@ -42,7 +42,7 @@ impl From<Error> for CallError {
     }
 }
 
-fn call_error_to_pyerr(py: Python<'_>, error: CallError) -> PyErr {
+pub(crate) fn call_error_to_pyerr(py: Python<'_>, error: CallError) -> PyErr {
     match error {
         CallError::Redfish(error) => to_pyerr(py, &error),
         CallError::NoSingleSystem(ids) => {
@@ -73,7 +73,7 @@ fn single_system(mut ids: Vec<String>) -> Result<String, CallError> {
 }
 
 /// Picks the system: the one given, or the only one the BMC has (looked up once).
-async fn resolve_system(
+pub(crate) async fn resolve_system(
     client: &RedfishClient,
     given: Option<String>,
     default: &OnceCell<String>,
@@ -170,10 +170,15 @@ impl Drop for PyRedfishClient {
 }
 
 impl PyRedfishClient {
-    fn client(&self) -> PyResult<&RedfishClient> {
+    pub(crate) fn client(&self) -> PyResult<&RedfishClient> {
         self.client
             .as_ref()
             .ok_or_else(|| ClientClosedError::new_err("the client is being dropped"))
+    }
+
+    /// The `system=None` choice of this client, shared with the areas built on it (`Bios`).
+    pub(crate) fn default_system(&self) -> DefaultSystem {
+        Arc::clone(&self.default_system)
     }
 
     /// Runs one operation on a system (the given one, or the only one), with the GIL released.

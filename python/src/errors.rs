@@ -30,6 +30,9 @@ import_exception!(ferrofish.exceptions, RedfishDecodeError);
 import_exception!(ferrofish.exceptions, OffOriginLinkError);
 import_exception!(ferrofish.exceptions, NotAppliedError);
 import_exception!(ferrofish.exceptions, InsecureTlsWarning);
+// BIOS (ferrofish-bios)
+import_exception!(ferrofish.exceptions, BiosValidationError);
+import_exception!(ferrofish.exceptions, BiosNotAppliedError);
 
 /// The Python exception class an error maps to (named as in `ferrofish/exceptions.py`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +53,9 @@ pub(crate) enum ExceptionClass {
     RedfishDecode,
     OffOriginLink,
     NotApplied,
+    // BIOS (ferrofish-bios)
+    BiosValidation,
+    BiosNotApplied,
 }
 
 impl ExceptionClass {
@@ -71,6 +77,8 @@ impl ExceptionClass {
             ExceptionClass::RedfishDecode => RedfishDecodeError::type_object(py),
             ExceptionClass::OffOriginLink => OffOriginLinkError::type_object(py),
             ExceptionClass::NotApplied => NotAppliedError::type_object(py),
+            ExceptionClass::BiosValidation => BiosValidationError::type_object(py),
+            ExceptionClass::BiosNotApplied => BiosNotAppliedError::type_object(py),
         }
     }
 }
@@ -83,6 +91,10 @@ pub(crate) enum Field {
     Seconds(f64),
     TextList(Vec<String>),
     Messages(Vec<RedfishMessage>),
+    Count(u64),
+    /// A tuple of instances of the named `ferrofish.exceptions` class, each built from its
+    /// keyword arguments (BIOS problems and attribute outcomes).
+    Records(&'static str, Vec<Vec<(&'static str, Field)>>),
 }
 
 /// What kind of standard exception the underlying cause becomes (`__cause__`).
@@ -297,6 +309,21 @@ fn field_to_py<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyAny
         Field::Status(status) => status.into_pyobject(py)?.into_any(),
         Field::Seconds(seconds) => seconds.into_pyobject(py)?.into_any(),
         Field::TextList(values) => PyTuple::new(py, values)?.into_any(),
+        Field::Count(count) => count.into_pyobject(py)?.into_any(),
+        Field::Records(class, records) => {
+            let class = py.import("ferrofish.exceptions")?.getattr(*class)?;
+            let items = records
+                .iter()
+                .map(|fields| {
+                    let kwargs = PyDict::new(py);
+                    for (name, field) in fields {
+                        kwargs.set_item(*name, field_to_py(py, field)?)?;
+                    }
+                    class.call((), Some(&kwargs))
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, items)?.into_any()
+        }
         Field::Messages(messages) => {
             let message_class = py
                 .import("ferrofish.exceptions")?
@@ -328,6 +355,114 @@ pub(crate) fn build_exception(py: Python<'_>, spec: &ExceptionSpec) -> PyResult<
         error.set_cause(py, Some(cause));
     }
     Ok(error)
+}
+
+// BIOS (ferrofish-bios)
+
+/// One BIOS problem as `ferrofish.exceptions.BiosProblem` takes it: the names to choose from
+/// go in `suggestions` (closest names, the spellings of an ambiguous name, the attributes a
+/// portable name tried), the allowed values in `allowed`. No value of a password is in it.
+fn problem_fields(problem: &ferrofish::bios::Problem) -> Vec<(&'static str, Field)> {
+    use ferrofish::bios::ProblemKind;
+    let kind = serde_json::to_value(&problem.kind)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned));
+    let (suggestions, allowed) = match &problem.kind {
+        ProblemKind::UnknownName { suggestions } => (suggestions.clone(), Vec::new()),
+        ProblemKind::Ambiguous { candidates } => (candidates.clone(), Vec::new()),
+        ProblemKind::PortableUnavailable { tried } => (tried.clone(), Vec::new()),
+        ProblemKind::NotAllowed { allowed, .. } => (Vec::new(), allowed.clone()),
+        _ => (Vec::new(), Vec::new()),
+    };
+    vec![
+        ("name", text(&problem.name)),
+        ("kind", Field::Text(kind)),
+        ("message", text(&problem.to_string())),
+        ("attribute", Field::Text(problem.attribute.clone())),
+        ("suggestions", Field::TextList(suggestions)),
+        ("allowed", Field::TextList(allowed)),
+    ]
+}
+
+/// One attribute's outcome as `ferrofish.exceptions.BiosAttributeOutcome` takes it.
+fn outcome_fields(outcome: &ferrofish::bios::AttributeOutcome) -> Vec<(&'static str, Field)> {
+    use ferrofish::bios::AttributeStatus;
+    let (status, message_id, message) = match &outcome.status {
+        AttributeStatus::Applied => ("applied", None, None),
+        AttributeStatus::StillPending => ("still_pending", None, None),
+        AttributeStatus::Rejected {
+            message_id,
+            message,
+        } => ("rejected", message_id.clone(), message.clone()),
+        AttributeStatus::NotApplied => ("not_applied", None, None),
+        AttributeStatus::Unverifiable => ("unverifiable", None, None),
+        // A status added to the crate later is not applied either.
+        _ => ("unknown", None, None),
+    };
+    vec![
+        ("name", text(&outcome.name)),
+        ("status", text(status)),
+        ("message_id", Field::Text(message_id)),
+        ("message", Field::Text(message)),
+    ]
+}
+
+/// Decides the Python exception for a BIOS error; a Redfish error inside maps as any other.
+pub(crate) fn bios_exception_spec(error: &ferrofish::bios::BiosError) -> ExceptionSpec {
+    use ferrofish::bios::BiosError;
+    let message = error.to_string();
+    let spec = |class, fields| ExceptionSpec {
+        class,
+        message: message.clone(),
+        fields,
+        cause: None,
+    };
+    match error {
+        BiosError::Redfish(inner) => exception_spec(inner),
+        BiosError::Invalid { problems } => spec(
+            ExceptionClass::BiosValidation,
+            vec![(
+                "problems",
+                Field::Records("BiosProblem", problems.iter().map(problem_fields).collect()),
+            )],
+        ),
+        BiosError::NotApplied { report } => spec(
+            ExceptionClass::BiosNotApplied,
+            vec![(
+                "report",
+                Field::Records(
+                    "BiosAttributeOutcome",
+                    report.attributes.iter().map(outcome_fields).collect(),
+                ),
+            )],
+        ),
+        BiosError::FactoryResetNotApplied { report } => spec(
+            ExceptionClass::BiosNotApplied,
+            vec![
+                ("not_default", Field::TextList(report.not_default.clone())),
+                ("checked", Field::Count(report.checked as u64)),
+            ],
+        ),
+        BiosError::Malformed { url, json_path, .. } => spec(
+            ExceptionClass::RedfishDecode,
+            vec![("url", text(url)), ("path", text(json_path))],
+        ),
+        BiosError::ProfileFormat { .. } => spec(ExceptionClass::InvalidInput, Vec::new()),
+        BiosError::NoBios { system } => spec(
+            ExceptionClass::UnsupportedOperation,
+            vec![
+                ("operation", text("bios")),
+                ("url", text(system)),
+                ("missing", text("Bios")),
+            ],
+        ),
+        _ => spec(ExceptionClass::Ferrofish, Vec::new()),
+    }
+}
+
+/// Converts a BIOS error to the matching `ferrofish.exceptions` exception.
+pub(crate) fn bios_to_pyerr(py: Python<'_>, error: &ferrofish::bios::BiosError) -> PyErr {
+    build_exception(py, &bios_exception_spec(error)).unwrap_or_else(|failure| failure)
 }
 
 /// Converts a ferrofish error to the matching `ferrofish.exceptions` exception.
@@ -488,6 +623,63 @@ mod tests {
             unsupported
                 .fields
                 .contains(&("operation", Field::Text(Some("reset".into()))))
+        );
+    }
+
+    // BIOS (ferrofish-bios)
+
+    #[test]
+    fn bios_errors_map_to_their_classes_with_problems_report_and_json_path() {
+        use ferrofish::bios::{
+            ApplyReport, AttributeOutcome, AttributeStatus, BiosError, Problem, ProblemKind,
+        };
+        let invalid = bios_exception_spec(&BiosError::Invalid {
+            problems: vec![Problem {
+                name: "BootMod".into(),
+                attribute: None,
+                kind: ProblemKind::UnknownName {
+                    suggestions: vec!["BootMode".into()],
+                },
+            }],
+        });
+        assert_eq!(invalid.class, ExceptionClass::BiosValidation);
+        let Field::Records("BiosProblem", records) = &invalid.fields[0].1 else {
+            panic!("{invalid:?}")
+        };
+        assert!(records[0].contains(&("kind", Field::Text(Some("unknown_name".into())))));
+        assert!(records[0].contains(&("suggestions", Field::TextList(vec!["BootMode".into()]))));
+        let not_applied = bios_exception_spec(&BiosError::NotApplied {
+            report: ApplyReport {
+                attributes: vec![AttributeOutcome {
+                    name: "ProcTurboMode".into(),
+                    status: AttributeStatus::Rejected {
+                        message_id: Some("Base.1.18.PropertyValueNotInList".into()),
+                        message: Some("no".into()),
+                    },
+                }],
+                reset: None,
+                job: None,
+            },
+        });
+        assert_eq!(not_applied.class, ExceptionClass::BiosNotApplied);
+        let Field::Records("BiosAttributeOutcome", outcomes) = &not_applied.fields[0].1 else {
+            panic!("{not_applied:?}")
+        };
+        assert!(outcomes[0].contains(&("status", Field::Text(Some("rejected".into())))));
+        assert!(outcomes[0].contains(&(
+            "message_id",
+            Field::Text(Some("Base.1.18.PropertyValueNotInList".into()))
+        )));
+        let malformed = bios_exception_spec(&BiosError::Malformed {
+            url: "https://bmc/r.json".into(),
+            json_path: "$.RegistryEntries".into(),
+            reason: "missing".into(),
+        });
+        assert_eq!(malformed.class, ExceptionClass::RedfishDecode);
+        assert!(
+            malformed
+                .fields
+                .contains(&("path", Field::Text(Some("$.RegistryEntries".into()))))
         );
     }
 }

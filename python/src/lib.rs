@@ -10,6 +10,7 @@
 #![allow(clippy::doc_markdown)]
 
 mod bmc;
+mod bios;
 mod client;
 mod convert;
 mod errors;
@@ -26,5 +27,6 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     models::register(module)?;
     module.add_class::<bmc::PyBmc>()?;
     module.add_class::<bmc::PyBmcOutcome>()?;
+    bios::register(module)?;
     Ok(())
 }

@@ -78,10 +78,31 @@ SAMPLES = [
         expected="Pxe",
         actual=None,
     ),
+    exceptions.BiosValidationError(
+        "refused",
+        problems=[
+            exceptions.BiosProblem(
+                name="BootMod", kind="unknown_name", message="no such attribute", suggestions=("BootMode",)
+            )
+        ],
+    ),
+    exceptions.BiosNotAppliedError(
+        "not applied",
+        report=[
+            exceptions.BiosAttributeOutcome(
+                name="ProcTurboMode",
+                status="rejected",
+                message_id="Base.1.18.PropertyValueNotInList",
+                message="The value 'Disabled' for the property ProcTurboMode is not in the list.",
+            )
+        ],
+        not_default=("BootMode",),
+        checked=60,
+    ),
 ]
 
 
-NOT_ERRORS = {"RedfishMessage", "InsecureTlsWarning"}
+NOT_ERRORS = {"RedfishMessage", "InsecureTlsWarning", "BiosProblem", "BiosAttributeOutcome"}
 
 
 def test_every_exported_exception_is_a_ferrofish_error() -> None:
