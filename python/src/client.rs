@@ -21,6 +21,7 @@ use tokio::sync::OnceCell;
 use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
+use crate::vmedia::PyVirtualMedia;
 use crate::runtime::block_on;
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
@@ -97,7 +98,7 @@ fn non_blank<'a>(name: &str, value: &'a str) -> PyResult<&'a str> {
     Ok(value)
 }
 
-fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+pub(crate) fn seconds(name: &str, value: f64) -> PyResult<Duration> {
     match Duration::try_from_secs_f64(value) {
         Ok(duration) if !duration.is_zero() => Ok(duration),
         _ => Err(InvalidInputError::new_err(format!(
@@ -412,6 +413,19 @@ impl PyRedfishClient {
             Box::pin(client.inventory(&system)).await
         })?;
         PyInventory::from_rust(&inventory)
+    }
+
+    /// The system's virtual media: slots, insert and eject, boot once from an ISO. The
+    /// returned object shares this client (its session and counters).
+    ///
+    /// Args:
+    ///     system: a system path or `Id`; `None` picks the BMC's only system.
+    #[pyo3(signature = (system = None))]
+    fn virtual_media(&self, py: Python<'_>, system: Option<String>) -> PyResult<PyVirtualMedia> {
+        let system = self.on_system(py, system, |client, system| async move {
+            client.system(&system).await
+        })?;
+        Ok(PyVirtualMedia::new(&system))
     }
 
     /// GET any Redfish path (`/redfish/v1/...`) of this BMC; returns the JSON as `dict`/`list`.

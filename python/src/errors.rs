@@ -7,6 +7,7 @@
 use std::error::Error as StdError;
 
 use ferrofish::redfish::Error;
+use ferrofish::vmedia::{Error as VmediaError, MediaKind};
 use ferrofish::redfish::models::RedfishMessage;
 use pyo3::exceptions::{PyConnectionError, PyValueError};
 use pyo3::prelude::*;
@@ -30,6 +31,19 @@ import_exception!(ferrofish.exceptions, RedfishDecodeError);
 import_exception!(ferrofish.exceptions, OffOriginLinkError);
 import_exception!(ferrofish.exceptions, NotAppliedError);
 import_exception!(ferrofish.exceptions, InsecureTlsWarning);
+// Virtual media.
+import_exception!(ferrofish.exceptions, VirtualMediaError);
+import_exception!(ferrofish.exceptions, NoSlotError);
+import_exception!(ferrofish.exceptions, SlotBusyError);
+import_exception!(ferrofish.exceptions, ImageUnreachableError);
+import_exception!(ferrofish.exceptions, ImageRejectedError);
+import_exception!(ferrofish.exceptions, InsertFailedError);
+import_exception!(ferrofish.exceptions, NotInsertedError);
+import_exception!(ferrofish.exceptions, NotEjectedError);
+import_exception!(ferrofish.exceptions, OverrideNotConsumedError);
+import_exception!(ferrofish.exceptions, BootNeverStartedError);
+import_exception!(ferrofish.exceptions, ConfigDriveError);
+import_exception!(ferrofish.exceptions, ImageServerError);
 
 /// The Python exception class an error maps to (named as in `ferrofish/exceptions.py`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +64,19 @@ pub(crate) enum ExceptionClass {
     RedfishDecode,
     OffOriginLink,
     NotApplied,
+    // Virtual media.
+    VirtualMedia,
+    NoSlot,
+    SlotBusy,
+    ImageUnreachable,
+    ImageRejected,
+    InsertFailed,
+    NotInserted,
+    NotEjected,
+    OverrideNotConsumed,
+    BootNeverStarted,
+    ConfigDrive,
+    ImageServer,
 }
 
 impl ExceptionClass {
@@ -71,6 +98,19 @@ impl ExceptionClass {
             ExceptionClass::RedfishDecode => RedfishDecodeError::type_object(py),
             ExceptionClass::OffOriginLink => OffOriginLinkError::type_object(py),
             ExceptionClass::NotApplied => NotAppliedError::type_object(py),
+            // Virtual media.
+            ExceptionClass::VirtualMedia => VirtualMediaError::type_object(py),
+            ExceptionClass::NoSlot => NoSlotError::type_object(py),
+            ExceptionClass::SlotBusy => SlotBusyError::type_object(py),
+            ExceptionClass::ImageUnreachable => ImageUnreachableError::type_object(py),
+            ExceptionClass::ImageRejected => ImageRejectedError::type_object(py),
+            ExceptionClass::InsertFailed => InsertFailedError::type_object(py),
+            ExceptionClass::NotInserted => NotInsertedError::type_object(py),
+            ExceptionClass::NotEjected => NotEjectedError::type_object(py),
+            ExceptionClass::OverrideNotConsumed => OverrideNotConsumedError::type_object(py),
+            ExceptionClass::BootNeverStarted => BootNeverStartedError::type_object(py),
+            ExceptionClass::ConfigDrive => ConfigDriveError::type_object(py),
+            ExceptionClass::ImageServer => ImageServerError::type_object(py),
         }
     }
 }
@@ -83,6 +123,8 @@ pub(crate) enum Field {
     Seconds(f64),
     TextList(Vec<String>),
     Messages(Vec<RedfishMessage>),
+    /// A count (virtual media: slots found).
+    Count(u64),
 }
 
 /// What kind of standard exception the underlying cause becomes (`__cause__`).
@@ -297,6 +339,7 @@ fn field_to_py<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyAny
         Field::Status(status) => status.into_pyobject(py)?.into_any(),
         Field::Seconds(seconds) => seconds.into_pyobject(py)?.into_any(),
         Field::TextList(values) => PyTuple::new(py, values)?.into_any(),
+        Field::Count(count) => count.into_pyobject(py)?.into_any(),
         Field::Messages(messages) => {
             let message_class = py
                 .import("ferrofish.exceptions")?
@@ -334,6 +377,122 @@ fn build_exception(py: Python<'_>, spec: &ExceptionSpec) -> PyResult<PyErr> {
 pub(crate) fn to_pyerr(py: Python<'_>, error: &Error) -> PyErr {
     // If building the exception itself fails (the package is broken), raise that failure.
     build_exception(py, &exception_spec(error)).unwrap_or_else(|failure| failure)
+}
+
+/// Raises the exception `spec` describes (for errors found in the bindings themselves).
+pub(crate) fn spec_to_pyerr(py: Python<'_>, spec: &ExceptionSpec) -> PyErr {
+    build_exception(py, spec).unwrap_or_else(|failure| failure)
+}
+
+// --- Virtual media ------------------------------------------------------------------------
+
+/// `"cd"` or `"usb"`, the `media=` words of the Python API.
+pub(crate) fn media_word(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Cd => "cd",
+        MediaKind::Removable => "usb",
+    }
+}
+
+/// Decides the Python exception for a virtual-media error. The crate redacts image URLs in
+/// its errors, so the fields carry no token.
+pub(crate) fn vmedia_exception_spec(error: &VmediaError) -> ExceptionSpec {
+    let spec = |class, fields| ExceptionSpec {
+        class,
+        message: error.to_string(),
+        fields,
+        cause: None,
+    };
+    let config_drive = |document: Option<&str>| {
+        spec(
+            ExceptionClass::ConfigDrive,
+            vec![
+                ("document", Field::Text(document.map(str::to_owned))),
+                ("path", Field::Text(None)),
+            ],
+        )
+    };
+    let server = |address: Option<String>, path: Option<&str>| {
+        spec(
+            ExceptionClass::ImageServer,
+            vec![
+                ("address", Field::Text(address)),
+                ("path", Field::Text(path.map(str::to_owned))),
+            ],
+        )
+    };
+    match error {
+        VmediaError::Redfish(error) => exception_spec(error),
+        VmediaError::InvalidNetworkData { .. } => config_drive(Some("network_data.json")),
+        VmediaError::InvalidMetaData { .. } => config_drive(Some("meta_data.json")),
+        VmediaError::Json { what, source } => ExceptionSpec {
+            cause: Some((CauseKind::Value, source.to_string())),
+            ..config_drive(Some(what))
+        },
+        VmediaError::InvalidIsoPath { .. } => config_drive(None),
+        VmediaError::Bind { addr, .. } => server(Some(addr.to_string()), None),
+        VmediaError::Tls(_) => server(None, None),
+        VmediaError::ImageSource { path, .. } => server(None, Some(path)),
+        VmediaError::InvalidImageName(_)
+        | VmediaError::NoPublicHost { .. }
+        | VmediaError::InvalidPublicHost { .. } => spec(ExceptionClass::InvalidInput, Vec::new()),
+        VmediaError::NoSlot { kind, found } => spec(
+            ExceptionClass::NoSlot,
+            vec![
+                ("media", text(media_word(*kind))),
+                ("found", Field::Count(*found as u64)),
+            ],
+        ),
+        VmediaError::SlotBusy {
+            slot,
+            image,
+            reason,
+        } => spec(
+            ExceptionClass::SlotBusy,
+            vec![
+                ("slot", text(slot)),
+                ("image", text(image)),
+                ("bmc_message", text(reason)),
+            ],
+        ),
+        VmediaError::ImageUnreachable { image, bmc_message } => spec(
+            ExceptionClass::ImageUnreachable,
+            vec![("image", text(image)), ("bmc_message", text(bmc_message))],
+        ),
+        VmediaError::ImageRejected { image, bmc_message } => spec(
+            ExceptionClass::ImageRejected,
+            vec![("image", text(image)), ("bmc_message", text(bmc_message))],
+        ),
+        VmediaError::InsertFailed { first, last } => spec(
+            ExceptionClass::InsertFailed,
+            vec![("first", text(first)), ("last", text(last))],
+        ),
+        VmediaError::NotInserted { slot, found } => spec(
+            ExceptionClass::NotInserted,
+            vec![("slot", text(slot)), ("found", Field::Text(found.clone()))],
+        ),
+        VmediaError::NotEjected { slot } => {
+            spec(ExceptionClass::NotEjected, vec![("slot", text(slot))])
+        }
+        VmediaError::OverrideNotConsumed { after } => spec(
+            ExceptionClass::OverrideNotConsumed,
+            vec![("timeout", Field::Seconds(after.as_secs_f64()))],
+        ),
+        VmediaError::BootNeverStarted { last_state, after } => spec(
+            ExceptionClass::BootNeverStarted,
+            vec![
+                ("timeout", Field::Seconds(after.as_secs_f64())),
+                ("last_state", Field::Text(last_state.clone())),
+            ],
+        ),
+        // `IsoWrite`, and a variant added to the crate later, keep their message.
+        _ => spec(ExceptionClass::VirtualMedia, Vec::new()),
+    }
+}
+
+/// Converts a virtual-media error to the matching `ferrofish.exceptions` exception.
+pub(crate) fn vmedia_to_pyerr(py: Python<'_>, error: &VmediaError) -> PyErr {
+    spec_to_pyerr(py, &vmedia_exception_spec(error))
 }
 
 #[cfg(test)]

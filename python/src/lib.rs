@@ -14,6 +14,7 @@ mod convert;
 mod errors;
 mod models;
 mod runtime;
+mod vmedia;
 
 use pyo3::prelude::*;
 
@@ -23,5 +24,6 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<client::PyRedfishClient>()?;
     models::register(module)?;
+    vmedia::register(module)?;
     Ok(())
 }
