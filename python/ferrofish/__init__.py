@@ -22,6 +22,16 @@ from ferrofish._ferrofish import (
     VolumeInfo,
     __version__,
 )
+from ferrofish._ferrofish import (  # Virtual media.
+    BootPhase,
+    BootReport,
+    ImageFetch,
+    ImageServer,
+    VirtualMedia,
+    VirtualMediaSlot,
+    build_config_drive,
+    config_drive_files,
+)
 from ferrofish.exceptions import (
     AuthenticationError,
     BmcConnectionError,
@@ -42,6 +52,20 @@ from ferrofish.exceptions import (
     UnsupportedOperationError,
     ValueNotAllowedError,
     WaitTimeoutError,
+)
+from ferrofish.exceptions import (  # Virtual media.
+    BootNeverStartedError,
+    ConfigDriveError,
+    ImageRejectedError,
+    ImageServerError,
+    ImageUnreachableError,
+    InsertFailedError,
+    NoSlotError,
+    NotEjectedError,
+    NotInsertedError,
+    OverrideNotConsumedError,
+    SlotBusyError,
+    VirtualMediaError,
 )
 
 __all__ = [
@@ -79,4 +103,25 @@ __all__ = [
     "VolumeInfo",
     "WaitTimeoutError",
     "__version__",
+    # Virtual media.
+    "BootNeverStartedError",
+    "BootPhase",
+    "BootReport",
+    "ConfigDriveError",
+    "ImageFetch",
+    "ImageRejectedError",
+    "ImageServer",
+    "ImageServerError",
+    "ImageUnreachableError",
+    "InsertFailedError",
+    "NoSlotError",
+    "NotEjectedError",
+    "NotInsertedError",
+    "OverrideNotConsumedError",
+    "SlotBusyError",
+    "VirtualMedia",
+    "VirtualMediaError",
+    "VirtualMediaSlot",
+    "build_config_drive",
+    "config_drive_files",
 ]

@@ -21,8 +21,8 @@ use tokio::sync::OnceCell;
 use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
-use crate::vmedia::PyVirtualMedia;
 use crate::runtime::block_on;
+use crate::vmedia::PyVirtualMedia;
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
 const DEFAULT_RETRIES: u32 = 4;

@@ -7,8 +7,8 @@
 use std::error::Error as StdError;
 
 use ferrofish::redfish::Error;
-use ferrofish::vmedia::{Error as VmediaError, MediaKind};
 use ferrofish::redfish::models::RedfishMessage;
+use ferrofish::vmedia::{Error as VmediaError, MediaKind};
 use pyo3::exceptions::{PyConnectionError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -647,6 +647,92 @@ mod tests {
             unsupported
                 .fields
                 .contains(&("operation", Field::Text(Some("reset".into()))))
+        );
+    }
+
+    // --- Virtual media ---
+
+    #[test]
+    fn vmedia_errors_map_to_their_classes_with_their_fields() {
+        use ferrofish::vmedia::Error as V;
+        let unreachable = vmedia_exception_spec(&V::ImageUnreachable {
+            image: "http://10.0.0.1:8080/…/boot.iso".into(),
+            bmc_message: "The image could not be downloaded (404)".into(),
+        });
+        assert_eq!(unreachable.class, ExceptionClass::ImageUnreachable);
+        assert_eq!(
+            unreachable.fields,
+            vec![
+                ("image", text("http://10.0.0.1:8080/…/boot.iso")),
+                (
+                    "bmc_message",
+                    text("The image could not be downloaded (404)")
+                ),
+            ]
+        );
+        let no_slot = vmedia_exception_spec(&V::NoSlot {
+            kind: MediaKind::Removable,
+            found: 2,
+        });
+        assert_eq!(no_slot.class, ExceptionClass::NoSlot);
+        assert_eq!(
+            no_slot.fields,
+            vec![("media", text("usb")), ("found", Field::Count(2))]
+        );
+        let never = vmedia_exception_spec(&V::BootNeverStarted {
+            last_state: Some("SystemHardwareInitializationComplete".into()),
+            after: Duration::from_secs(30),
+        });
+        assert_eq!(never.class, ExceptionClass::BootNeverStarted);
+        assert!(never.fields.contains(&("timeout", Field::Seconds(30.0))));
+        let pending = vmedia_exception_spec(&V::OverrideNotConsumed {
+            after: Duration::from_millis(2500),
+        });
+        assert_eq!(pending.class, ExceptionClass::OverrideNotConsumed);
+        assert_eq!(pending.fields, vec![("timeout", Field::Seconds(2.5))]);
+        let busy = vmedia_exception_spec(&V::SlotBusy {
+            slot: "/redfish/v1/Managers/1/VirtualMedia/CD".into(),
+            image: "http://other/…/theirs.iso".into(),
+            reason: "in use".into(),
+        });
+        assert_eq!(busy.class, ExceptionClass::SlotBusy);
+        assert!(busy.fields.contains(&("bmc_message", text("in use"))));
+    }
+
+    #[test]
+    fn vmedia_input_errors_are_value_errors_and_redfish_errors_keep_their_mapping() {
+        use ferrofish::vmedia::Error as V;
+        let network = vmedia_exception_spec(&V::InvalidNetworkData {
+            reason: "vlan id 5000".into(),
+        });
+        assert_eq!(network.class, ExceptionClass::ConfigDrive);
+        assert_eq!(
+            network.fields,
+            vec![
+                ("document", text("network_data.json")),
+                ("path", Field::Text(None))
+            ]
+        );
+        assert_eq!(
+            vmedia_exception_spec(&V::InvalidImageName("a/b".into())).class,
+            ExceptionClass::InvalidInput
+        );
+        let bind = vmedia_exception_spec(&V::Bind {
+            addr: "127.0.0.1:80".parse().unwrap(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        });
+        assert_eq!(bind.class, ExceptionClass::ImageServer);
+        assert!(bind.fields.contains(&("address", text("127.0.0.1:80"))));
+        let not_found = vmedia_exception_spec(&V::Redfish(Error::Http {
+            method: ferrofish::redfish::HttpMethod::Get,
+            url: "https://bmc/redfish/v1/Systems/9".into(),
+            status: 404,
+            messages: Vec::new(),
+        }));
+        assert_eq!(not_found.class, ExceptionClass::NotFound);
+        assert_eq!(
+            vmedia_exception_spec(&V::IsoWrite("disk full".into())).class,
+            ExceptionClass::VirtualMedia
         );
     }
 }

@@ -16,8 +16,7 @@ use std::hash::{Hash, Hasher};
 
 use ferrofish::redfish::System;
 use ferrofish::vmedia::{
-    BootOptions, BootPhase, BootReport, Error, MediaKind, Slot, SlotLevel, VirtualMedia,
-    redact_url,
+    BootOptions, BootPhase, BootReport, Error, MediaKind, Slot, SlotLevel, VirtualMedia, redact_url,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -43,7 +42,9 @@ fn media_kind(media: &str) -> PyResult<MediaKind> {
 fn check_image_url(image: &str) -> PyResult<()> {
     let scheme_ok = image.split_once("://").is_some_and(|(scheme, rest)| {
         !scheme.is_empty()
-            && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+')
             && !rest.trim().is_empty()
     });
     if scheme_ok {
@@ -241,7 +242,11 @@ impl PyVirtualMedia {
     /// Returns:
     ///     The slots ejected, as they were before the eject.
     #[pyo3(signature = (media = None))]
-    fn eject_all<'py>(&self, py: Python<'py>, media: Option<&str>) -> PyResult<Bound<'py, PyTuple>> {
+    fn eject_all<'py>(
+        &self,
+        py: Python<'py>,
+        media: Option<&str>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
         let kinds = match media {
             Some(media) => vec![media_kind(media)?],
             None => vec![MediaKind::Cd, MediaKind::Removable],

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ferrofish::vmedia::{ConfigDrive, MetaData, NetworkData};
+use ferrofish::vmedia::{ConfigDrive, LinkKind, MetaData, NetworkConfig, NetworkData, Route};
 use pyo3::exceptions::{PyOSError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::server::bytes_of;
 use crate::convert::py_to_json;
@@ -31,7 +32,11 @@ fn schema_error(document: &str, path: &str, reason: &str) -> ExceptionSpec {
 }
 
 /// Reads a `dict` into `T`, naming the JSON path of the first value that does not fit.
-fn typed<T: DeserializeOwned>(value: &Bound<'_, PyAny>, document: &str, argument: &str) -> PyResult<T> {
+fn typed<T: DeserializeOwned>(
+    value: &Bound<'_, PyAny>,
+    document: &str,
+    argument: &str,
+) -> PyResult<T> {
     if !value.is_instance_of::<PyDict>() {
         return Err(PyTypeError::new_err(format!(
             "{argument} must be a dict in the {document} form, not {}",
@@ -40,9 +45,53 @@ fn typed<T: DeserializeOwned>(value: &Bound<'_, PyAny>, document: &str, argument
     }
     let json = py_to_json(value)?;
     serde_path_to_error::deserialize(&json).map_err(|error| {
-        let spec = schema_error(document, &error.path().to_string(), &error.inner().to_string());
-        spec_to_pyerr(value.py(), &spec)
+        let (path, reason) = (error.path().to_string(), error.inner().to_string());
+        let (path, reason) = refine_path(&json, &path).unwrap_or((path, reason));
+        spec_to_pyerr(value.py(), &schema_error(document, &path, &reason))
     })
+}
+
+/// serde reports an error inside a flattened part (a network's addresses and routes, a link's
+/// bond or VLAN fields) at the list entry holding it, because it reads such parts from a
+/// buffer that keeps no path. The field is found by reading the part alone without each key
+/// in turn: the one key whose absence changes the error is the culprit. Routes are then read
+/// alone to name the route. `networks[0]` becomes `networks[0].ip_address`, or
+/// `networks[0].routes[1].gateway`.
+fn refine_path(json: &Value, path: &str) -> Option<(String, String)> {
+    let (list, rest) = path.split_once('[')?;
+    let index: usize = rest.strip_suffix(']')?.parse().ok()?;
+    let entry = json.get(list)?.get(index)?.as_object()?;
+    let error_of = |entry: &serde_json::Map<String, Value>| -> Option<String> {
+        let value = Value::Object(entry.clone());
+        let error = match list {
+            "networks" => serde_json::from_value::<NetworkConfig>(value).err(),
+            "links" => serde_json::from_value::<LinkKind>(value).err(),
+            _ => None,
+        };
+        error.map(|error| error.to_string())
+    };
+    let original = error_of(entry)?;
+    let culprits: Vec<&String> = entry
+        .keys()
+        .filter(|key| key.as_str() != "type")
+        .filter(|key| {
+            let mut without = entry.clone();
+            without.remove(key.as_str());
+            error_of(&without).as_ref() != Some(&original)
+        })
+        .collect();
+    let [field] = culprits.as_slice() else {
+        return None;
+    };
+    let mut refined = format!("{path}.{field}");
+    if field.as_str() == "routes"
+        && let Some(routes) = entry.get("routes")
+        && let Err(error) = serde_path_to_error::deserialize::<_, Vec<Route>>(routes)
+    {
+        refined.push_str(&error.path().to_string());
+        return Some((refined, error.inner().to_string()));
+    }
+    Some((refined, original))
 }
 
 /// The drive's contents from the Python arguments, validated.
@@ -55,7 +104,8 @@ fn drive_of(
     let network_data = network_data
         .map(|value| {
             let data: NetworkData = typed(value, "network_data.json", "network_data")?;
-            data.validate().map_err(|error| vmedia_to_pyerr(py, &error))?;
+            data.validate()
+                .map_err(|error| vmedia_to_pyerr(py, &error))?;
             Ok::<_, PyErr>(data)
         })
         .transpose()?;
@@ -152,4 +202,35 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(build_config_drive, module)?)?;
     module.add_function(wrap_pyfunction!(config_drive_files, module)?)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_error_inside_a_flattened_part_is_named_down_to_the_field() {
+        let document = json!({
+            "links": [{"id": "eno1", "type": "phy"},
+                      {"id": "vlan5", "type": "vlan", "vlan_link": "eno1", "vlan_id": "five"}],
+            "networks": [{"id": "n0", "type": "ipv4", "link": "eno1",
+                          "ip_address": "300.1.1.1", "netmask": "255.255.255.0"},
+                         {"id": "n1", "type": "ipv6", "link": "eno1", "ip_address": "fd00::5",
+                          "netmask": "ffff:ffff:ffff:ffff::",
+                          "routes": [{"network": "::", "netmask": "::", "gateway": "fd00::1"},
+                                     {"network": "::", "netmask": "::", "gateway": "nope"}]}]
+        });
+        let (path, reason) = refine_path(&document, "networks[0]").unwrap();
+        assert_eq!(path, "networks[0].ip_address");
+        assert!(reason.contains("IPv4"), "{reason}");
+        let (path, _) = refine_path(&document, "links[1]").unwrap();
+        assert_eq!(path, "links[1].vlan_id");
+        let (path, _) = refine_path(&document, "networks[1]").unwrap();
+        assert_eq!(path, "networks[1].routes[1].gateway");
+        // A valid entry, or a path that is not a list entry: nothing to refine.
+        assert_eq!(refine_path(&document, "links[0]"), None);
+        assert_eq!(refine_path(&document, "services"), None);
+        assert_eq!(refine_path(&document, "networks[7]"), None);
+    }
 }

@@ -40,7 +40,9 @@ fn pem_of(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
         return bytes_of(value, what);
     }
     let path: PathBuf = value.extract().map_err(|_| {
-        PyTypeError::new_err(format!("{what} must be PEM bytes or the path of a PEM file"))
+        PyTypeError::new_err(format!(
+            "{what} must be PEM bytes or the path of a PEM file"
+        ))
     })?;
     std::fs::read(&path).map_err(|error| {
         PyOSError::new_err((
@@ -84,9 +86,11 @@ impl PyImageServer {
         T: Send + 'static,
     {
         let server = self.server()?;
-        block_on(py, move || operation(server), |py, error| {
-            vmedia_to_pyerr(py, &error)
-        })
+        block_on(
+            py,
+            move || operation(server),
+            |py, error| vmedia_to_pyerr(py, &error),
+        )
     }
 }
 
@@ -115,6 +119,9 @@ impl PyImageServer {
     ///     ImageServerError: the address cannot be bound, or the certificate is not usable.
     ///     InvalidInputError: `bind` is not `host:port`, or no URL could name the server.
     #[new]
+    #[pyo3(
+        text_signature = "(bind='127.0.0.1:0', *, public_host=None, tls_cert=None, tls_key=None)"
+    )]
     #[pyo3(signature = (bind = "127.0.0.1:0", *, public_host = None, tls_cert = None, tls_key = None))]
     fn new(
         py: Python<'_>,
