@@ -6,6 +6,9 @@
 //! Image URLs are shown redacted in every `repr` (scheme, host, port and file name): the
 //! image server's URLs carry an access token. Attributes give the URL whole, as the caller
 //! handed it over.
+//!
+//! Over 600 lines because it holds the four classes of one API (`VirtualMedia` and the three
+//! records it returns), whose doc comments are the Python help text.
 
 mod config_drive;
 mod server;

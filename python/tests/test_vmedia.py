@@ -8,6 +8,9 @@ reads the config drive's ``network_data.json`` and records the static address th
 It boots an operating system only from a bootable (El Torito) CD: as in the Rust test, the
 config-drive files go into a bootable image, built here with xorriso or genisoimage (skipped
 with a message when neither is installed).
+
+Over 600 lines because it covers the whole virtual-media surface (four areas, marked below)
+against one set of mock processes started once per module.
 """
 
 from __future__ import annotations
