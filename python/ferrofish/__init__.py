@@ -1,5 +1,6 @@
 """ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
-Redfish alone (``RedfishClient``), with BIOS settings (``Bios``).
+Redfish alone (``RedfishClient``), with BIOS settings (``Bios``) and virtual media
+(``VirtualMedia``, ``ImageServer``, config drives).
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
@@ -26,6 +27,16 @@ from ferrofish._ferrofish import (
     VolumeInfo,
     __version__,
 )
+from ferrofish._ferrofish import (  # Virtual media.
+    BootPhase,
+    BootReport,
+    ImageFetch,
+    ImageServer,
+    VirtualMedia,
+    VirtualMediaSlot,
+    build_config_drive,
+    config_drive_files,
+)
 from ferrofish.exceptions import (
     AuthenticationError,
     BiosAttributeOutcome,
@@ -50,6 +61,20 @@ from ferrofish.exceptions import (
     UnsupportedOperationError,
     ValueNotAllowedError,
     WaitTimeoutError,
+)
+from ferrofish.exceptions import (  # Virtual media.
+    BootNeverStartedError,
+    ConfigDriveError,
+    ImageRejectedError,
+    ImageServerError,
+    ImageUnreachableError,
+    InsertFailedError,
+    NoSlotError,
+    NotEjectedError,
+    NotInsertedError,
+    OverrideNotConsumedError,
+    SlotBusyError,
+    VirtualMediaError,
 )
 
 __all__ = [
@@ -95,4 +120,25 @@ __all__ = [
     "VolumeInfo",
     "WaitTimeoutError",
     "__version__",
+    # Virtual media.
+    "BootNeverStartedError",
+    "BootPhase",
+    "BootReport",
+    "ConfigDriveError",
+    "ImageFetch",
+    "ImageRejectedError",
+    "ImageServer",
+    "ImageServerError",
+    "ImageUnreachableError",
+    "InsertFailedError",
+    "NoSlotError",
+    "NotEjectedError",
+    "NotInsertedError",
+    "OverrideNotConsumedError",
+    "SlotBusyError",
+    "VirtualMedia",
+    "VirtualMediaError",
+    "VirtualMediaSlot",
+    "build_config_drive",
+    "config_drive_files",
 ]

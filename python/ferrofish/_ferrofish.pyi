@@ -2,7 +2,20 @@
 
 import os
 from types import TracebackType
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Type, Union, final
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+    final,
+)
 
 from typing_extensions import Self, TypeAlias
 
@@ -27,6 +40,15 @@ __all__ = [
     "BmcOutcome",
     "Bios",
     "BiosStaged",
+    # Virtual media.
+    "VirtualMedia",
+    "VirtualMediaSlot",
+    "BootPhase",
+    "BootReport",
+    "ImageServer",
+    "ImageFetch",
+    "build_config_drive",
+    "config_drive_files",
 ]
 
 #: Redfish ``PowerState`` values; a BMC may report others, which come through unchanged.
@@ -72,6 +94,20 @@ _BootMode: TypeAlias = Literal["UEFI", "Legacy"]
 _AuthMode: TypeAlias = Literal["session", "basic", "auto"]
 _PowerAction: TypeAlias = Literal["on", "off", "graceful-off", "cycle", "reboot", "graceful-reboot"]
 _BootDevice: TypeAlias = Literal["pxe", "disk", "cdrom", "bios", "uefi-http"]
+#: Virtual media: ``"cd"`` for ISO images, ``"usb"`` for disk and floppy images.
+_Media: TypeAlias = Literal["cd", "usb"]
+#: ``BootPhase.name`` values.
+_BootPhaseName: TypeAlias = Literal[
+    "ejecting_stale",
+    "inserting",
+    "waiting_for_task",
+    "setting_override",
+    "resetting",
+    "waiting_for_boot",
+    "ejecting_at_end",
+]
+#: PEM bytes, or the path of a PEM file.
+_Pem: TypeAlias = Union[bytes, str, "os.PathLike[str]"]
 #: ``get_json`` and friends return the BMC's JSON as plain Python data.
 _JsonValue: TypeAlias = Any
 
@@ -168,6 +204,7 @@ class RedfishClient:
         system: Optional[str] = None,
     ) -> BootOverrideOutcome: ...
     def inventory(self, system: Optional[str] = None) -> Inventory: ...
+    def virtual_media(self, system: Optional[str] = None) -> VirtualMedia: ...
     def get_json(self, path: str) -> _JsonValue: ...
     def patch_json(self, path: str, body: _JsonValue) -> _JsonValue: ...
     def post_json(self, path: str, body: _JsonValue) -> _JsonValue: ...
@@ -483,3 +520,166 @@ class BiosStaged:
     @property
     def job(self) -> Optional[str]: ...
     def to_dict(self) -> Dict[str, Any]: ...
+
+# --- Virtual media -------------------------------------------------------------------------
+
+@final
+class VirtualMedia:
+    """The virtual media of one system; from ``RedfishClient.virtual_media()``."""
+
+    @property
+    def system(self) -> str: ...
+    def slots(self) -> Tuple[VirtualMediaSlot, ...]: ...
+    def insert(self, image: str, *, media: _Media = "cd") -> VirtualMediaSlot: ...
+    def eject(self, slot: Union[VirtualMediaSlot, str]) -> bool: ...
+    def eject_all(self, media: Optional[_Media] = None) -> Tuple[VirtualMediaSlot, ...]: ...
+    def boot_from_iso(
+        self,
+        image: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        eject_after: bool = False,
+        on_progress: Optional[Callable[[BootPhase], object]] = None,
+    ) -> BootReport: ...
+
+@final
+class VirtualMediaSlot:
+    """One virtual-media slot as read; ``repr`` shows the image URL redacted."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def level(self) -> Literal["system", "manager"]: ...
+    @property
+    def media_types(self) -> Tuple[str, ...]: ...
+    @property
+    def inserted(self) -> Optional[bool]: ...
+    @property
+    def image(self) -> Optional[str]: ...
+    @property
+    def connected_via(self) -> Optional[str]: ...
+    @property
+    def occupied(self) -> bool: ...
+    @property
+    def remote_capable(self) -> bool: ...
+    @property
+    def patch_only(self) -> bool: ...
+    @property
+    def hpe_boot_on_next_reset(self) -> Optional[bool]: ...
+    def accepts(self, media: _Media) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class BootPhase:
+    """A step of ``VirtualMedia.boot_from_iso``, reported as it starts."""
+
+    @property
+    def name(self) -> _BootPhaseName: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def slot(self) -> Optional[str]: ...
+    @property
+    def monitor(self) -> Optional[str]: ...
+    @property
+    def reset(self) -> Optional[Union[_ResetType, str]]: ...
+    @property
+    def last_state(self) -> Optional[str]: ...
+    @property
+    def override_pending(self) -> Optional[bool]: ...
+    @property
+    def hpe_boot_on_next_reset(self) -> Optional[bool]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class BootReport:
+    """What ``VirtualMedia.boot_from_iso`` did and saw."""
+
+    @property
+    def slot(self) -> VirtualMediaSlot: ...
+    @property
+    def hpe_boot_on_next_reset(self) -> bool: ...
+    @property
+    def reset(self) -> Union[_ResetType, str]: ...
+    @property
+    def boot_progress(self) -> Optional[str]: ...
+    @property
+    def override_stored_as_continuous(self) -> bool: ...
+    @property
+    def override_cleared(self) -> bool: ...
+    @property
+    def ejected(self) -> bool: ...
+    @property
+    def phases(self) -> Tuple[BootPhase, ...]: ...
+
+@final
+class ImageServer:
+    """An HTTP(S) server for boot images and config drives; URLs carry a token."""
+
+    def __new__(
+        cls,
+        bind: str = "127.0.0.1:0",
+        *,
+        public_host: Optional[str] = None,
+        tls_cert: Optional[_Pem] = None,
+        tls_key: Optional[_Pem] = None,
+    ) -> Self: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def scheme(self) -> Literal["http", "https"]: ...
+    @property
+    def running(self) -> bool: ...
+    def url_for(self, name: str) -> str: ...
+    def add_bytes(self, name: str, data: Union[bytes, bytearray]) -> str: ...
+    def add_file(self, name: str, path: Union[str, "os.PathLike[str]"]) -> str: ...
+    def add_directory(self, name: str, path: Union[str, "os.PathLike[str]"]) -> str: ...
+    def remove(self, name: str) -> bool: ...
+    def fetches(self) -> Tuple[ImageFetch, ...]: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class ImageFetch:
+    """One request the image server answered (never the token)."""
+
+    @property
+    def peer(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def image(self) -> Optional[str]: ...
+    @property
+    def path_in_image(self) -> Optional[str]: ...
+    @property
+    def range(self) -> Optional[str]: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def at(self) -> float: ...
+
+def build_config_drive(
+    network_data: Optional[Dict[str, Any]],
+    meta_data: Optional[Dict[str, Any]] = None,
+    user_data: Optional[Union[bytes, bytearray, str]] = None,
+    *,
+    path: Optional[Union[str, "os.PathLike[str]"]] = None,
+) -> bytes: ...
+def config_drive_files(
+    network_data: Optional[Dict[str, Any]],
+    meta_data: Optional[Dict[str, Any]] = None,
+    user_data: Optional[Union[bytes, bytearray, str]] = None,
+) -> Dict[str, bytes]: ...

@@ -22,6 +22,7 @@ use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
 use crate::runtime::block_on;
+use crate::vmedia::PyVirtualMedia;
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
 const DEFAULT_RETRIES: u32 = 4;
@@ -417,6 +418,19 @@ impl PyRedfishClient {
             Box::pin(client.inventory(&system)).await
         })?;
         PyInventory::from_rust(&inventory)
+    }
+
+    /// The system's virtual media: slots, insert and eject, boot once from an ISO. The
+    /// returned object shares this client (its session and counters).
+    ///
+    /// Args:
+    ///     system: a system path or `Id`; `None` picks the BMC's only system.
+    #[pyo3(signature = (system = None))]
+    fn virtual_media(&self, py: Python<'_>, system: Option<String>) -> PyResult<PyVirtualMedia> {
+        let system = self.on_system(py, system, |client, system| async move {
+            client.system(&system).await
+        })?;
+        Ok(PyVirtualMedia::new(&system))
     }
 
     /// GET any Redfish path (`/redfish/v1/...`) of this BMC; returns the JSON as `dict`/`list`.

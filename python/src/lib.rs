@@ -9,13 +9,14 @@
 // shows, written in the Google style (`Args:` / `Raises:`), not rustdoc Markdown.
 #![allow(clippy::doc_markdown)]
 
-mod bmc;
 mod bios;
+mod bmc;
 mod client;
 mod convert;
 mod errors;
 mod models;
 mod runtime;
+mod vmedia;
 
 use pyo3::prelude::*;
 
@@ -28,5 +29,6 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<bmc::PyBmc>()?;
     module.add_class::<bmc::PyBmcOutcome>()?;
     bios::register(module)?;
+    vmedia::register(module)?;
     Ok(())
 }
