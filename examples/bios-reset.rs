@@ -8,7 +8,8 @@
 //!
 //! `--dry-run` lists the writable attributes that are not at their registry default and sends
 //! nothing. Without a flag the reset is requested and happens at the next reboot. `--apply`
-//! requests it, resets the system, waits until the BMC reports the apply (progress on stderr)
+//! requests it, resets the system, waits until the BMC reports the apply (a progress bar on
+//! a terminal, plain lines on stderr otherwise)
 //! and checks every attribute with a registry default is back at it. The password comes from
 //! `FERROFISH_PASSWORD` or a prompt.
 //!
@@ -62,18 +63,16 @@ fn off_default(snapshot: &BiosSnapshot) -> Vec<String> {
         .collect()
 }
 
-fn progress_line(event: &ApplyEvent) -> String {
-    match event {
-        ApplyEvent::Resetting(reset) => format!("resetting the system ({reset})"),
-        ApplyEvent::Job { state, percent } => {
-            format!(
-                "BIOS job: {state}{}",
-                percent.map_or_else(String::new, |p| format!(" ({p}%)"))
-            )
+fn progress_step(event: &ApplyEvent) -> support::progress::Step {
+    let (message, percent) = match event {
+        ApplyEvent::Resetting(reset) => (format!("resetting the system ({reset})"), None),
+        ApplyEvent::Job { state, percent } => (format!("BIOS job: {state}"), *percent),
+        ApplyEvent::Waiting { .. } => {
+            ("waiting for the BMC to apply the defaults".to_owned(), None)
         }
-        ApplyEvent::Waiting { .. } => "waiting for the BMC to apply the defaults".to_owned(),
-        other => format!("{other:?}"),
-    }
+        other => (format!("{other:?}"), None),
+    };
+    support::progress::Step { message, percent }
 }
 
 async fn reset(args: &Args, bios: &Bios) -> Result<(String, serde_json::Value), (u8, String)> {
@@ -103,9 +102,9 @@ async fn reset(args: &Args, bios: &Bios) -> Result<(String, serde_json::Value), 
         },
         reset: args.apply,
     };
-    let mut progress = support::Progress::new();
+    let mut progress = support::progress::WaitProgress::new();
     let outcome = bios
-        .factory_reset(&options, &mut |event| progress.show(&progress_line(event)))
+        .factory_reset(&options, &mut |event| progress.show(progress_step(event)))
         .await;
     progress.finish();
     match outcome {

@@ -16,7 +16,7 @@
 //! profile prints every problem, with the closest valid names for an unknown one. `--dry-run`
 //! prints the validated diff and sends nothing. Without `--apply` the changes are staged and
 //! apply at the next reset; with it, the system is reset, the wait shows progress on stderr
-//! (one line rewritten in place on a terminal, plain lines otherwise), and the per-attribute
+//! (an indicatif progress bar on a terminal, plain lines otherwise), and the per-attribute
 //! report is printed (`--no-reset`: wait for a reboot done some other way). The password comes from `FERROFISH_PASSWORD` or a prompt.
 //!
 //! Exit codes:
@@ -199,18 +199,17 @@ fn diff_text(diff: &Diff, validated: &Validated) -> String {
     out
 }
 
-fn progress_line(event: &ApplyEvent) -> String {
-    match event {
-        ApplyEvent::Resetting(reset) => format!("resetting the system ({reset})"),
-        ApplyEvent::Job { state, percent } => match percent {
-            Some(p) => format!("BIOS job: {state} ({p}%)"),
-            None => format!("BIOS job: {state}"),
-        },
-        ApplyEvent::Waiting { outstanding } => {
-            format!("waiting for the BMC: {outstanding} change(s) not current yet")
-        }
-        other => format!("{other:?}"),
-    }
+fn progress_step(event: &ApplyEvent) -> support::progress::Step {
+    let (message, percent) = match event {
+        ApplyEvent::Resetting(reset) => (format!("resetting the system ({reset})"), None),
+        ApplyEvent::Job { state, percent } => (format!("BIOS job: {state}"), *percent),
+        ApplyEvent::Waiting { outstanding } => (
+            format!("waiting for the BMC: {outstanding} change(s) not current yet"),
+            None,
+        ),
+        other => (format!("{other:?}"), None),
+    };
+    support::progress::Step { message, percent }
 }
 
 async fn set(args: &Args, bios: &Bios, profile: &Profile) -> Result<(String, Value), Failure> {
@@ -251,10 +250,10 @@ async fn set(args: &Args, bios: &Bios, profile: &Profile) -> Result<(String, Val
         },
         reset: !args.no_reset,
     };
-    let mut progress = support::Progress::new();
+    let mut progress = support::progress::WaitProgress::new();
     let applied = bios
         .apply(&staged, &options, &mut |event| {
-            progress.show(&progress_line(event));
+            progress.show(progress_step(event));
         })
         .await;
     progress.finish();

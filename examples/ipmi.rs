@@ -4,11 +4,13 @@
 //! FERROFISH_PASSWORD=secret cargo run --example ipmi -- --bmc 10.0.0.5 --user admin power status
 //! cargo run --example ipmi -- --bmc 10.0.0.5:623 --user admin --cipher-suite 3 power on
 //! cargo run --example ipmi -- --bmc 10.0.0.5 --user admin bootdev pxe --efi --json
-//! cargo run --example ipmi -- --bmc 10.0.0.5 --user admin mc info
+//! cargo run --example ipmi -- --bmc ipmi://10.0.0.5:6230 --user admin mc info
+//! cargo run --example ipmi -- power status     # no --bmc: an embedded mock BMC's IPMI
 //! ```
 //!
-//! The password comes from `FERROFISH_PASSWORD` or an interactive prompt, never the command
-//! line. Errors go to stderr with a non-zero exit code.
+//! `--bmc` is an IPMI address as Metal3 takes it (`ipmi://host[:port]` or a bare
+//! `host[:port]`, port 623 by default). The password comes from `FERROFISH_PASSWORD` or an
+//! interactive prompt, never the command line. Errors go to stderr with a non-zero exit code.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -18,15 +20,18 @@ use ferrofish::ipmi::{BootDevice, BootOptions, ChassisControl, CipherSuite, Erro
 use secrecy::{SecretSlice, SecretString};
 use serde_json::json;
 
+mod support;
+
 #[derive(Parser)]
 #[command(about = "IPMI v2.0 power, boot device and controller info")]
 struct Cli {
-    /// BMC address: HOST or HOST:PORT (port 623 by default).
-    #[arg(long)]
-    bmc: String,
-    /// User name.
-    #[arg(long)]
-    user: String,
+    /// BMC address: `ipmi://HOST[:PORT]`, HOST or HOST:PORT (port 623 by default). Without
+    /// it, an embedded mock BMC is started on 127.0.0.1 and its IPMI port used.
+    #[arg(long, requires = "user")]
+    bmc: Option<String>,
+    /// User name (required with `--bmc`).
+    #[arg(long, requires = "bmc")]
+    user: Option<String>,
     /// Pin a cipher suite (default: try 17, then 3).
     #[arg(long, value_parser = ["17", "3"])]
     cipher_suite: Option<String>,
@@ -106,18 +111,33 @@ fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-fn password() -> Result<SecretString, String> {
-    if let Ok(p) = std::env::var("FERROFISH_PASSWORD") {
-        return Ok(SecretString::from(p));
-    }
-    rpassword::prompt_password("IPMI password: ")
-        .map(SecretString::from)
-        .map_err(|e| format!("cannot read the password: {e}"))
+/// `host:port` of an IPMI address (a Redfish one is refused: this example speaks IPMI only).
+fn ipmi_target(bmc: &str) -> Result<String, String> {
+    let address = support::parse_address(bmc)?;
+    address.ipmi_address().ok_or_else(|| {
+        format!("{address} is a Redfish address; the ipmi example needs ipmi://host[:port]")
+    })
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let mut builder = IpmiClient::builder(cli.bmc.clone())
-        .credentials(cli.user.clone(), password()?)
+    let target = cli.bmc.as_deref().map(ipmi_target).transpose()?;
+    // Without --bmc: an embedded mock BMC with IPMI, kept alive until the end.
+    let (target, user, password, _mock) = if let (Some(target), Some(user)) = (target, &cli.user) {
+        let password = support::password_from_env_or_prompt(user)?;
+        (target, user.clone(), password, None)
+    } else {
+        let mock = support::start_mock("ipmi", support::MockIpmi::On).await?;
+        let target = mock
+            .node(0)
+            .ipmi_addr()
+            .ok_or("the embedded mock BMC has no IPMI")?
+            .to_string();
+        let password = SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD);
+        let user = ferrofish_mock_bmc::DEFAULT_USER.to_owned();
+        (target, user, password, Some(mock))
+    };
+    let mut builder = IpmiClient::builder(target)
+        .credentials(user, password)
         .timeout(Duration::from_secs_f64(cli.timeout.max(0.01)));
     if let Some(suite) = &cli.cipher_suite {
         let id: u8 = suite
@@ -261,7 +281,7 @@ async fn mc_info(bmc: &IpmiClient, json: bool) -> Result<(), Error> {
     Ok(())
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())

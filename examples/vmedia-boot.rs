@@ -30,8 +30,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ferrofish::vmedia::{
-    BootOptions, BootReport, ConfigDrive, ImageServer, ImageServerOptions, MediaKind, MetaData,
-    NetworkData, Slot, VirtualMedia, redact_url,
+    BootOptions, BootPhase, BootReport, ConfigDrive, ImageServer, ImageServerOptions, MediaKind,
+    MetaData, NetworkData, Slot, VirtualMedia, redact_url,
 };
 use serde_json::{Value, json};
 
@@ -252,7 +252,12 @@ async fn start_server(args: &Args, embedded: bool) -> Result<ImageServer, String
     let ip = match (embedded, args.serve_on) {
         (_, Some(ip)) => ip,
         (true, None) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        (false, None) => local_ip_toward(args.bmc.bmc.as_deref().unwrap_or_default())?,
+        (false, None) => {
+            // The Redfish endpoint (`https://host:port`), whatever scheme `--bmc` was given in.
+            let bmc = args.bmc.bmc.as_deref().unwrap_or_default();
+            let (endpoint, _) = support::split_bmc_url(bmc)?;
+            local_ip_toward(&endpoint)?
+        }
     };
     let server = ImageServer::start(ImageServerOptions::http(SocketAddr::new(ip, 0)))
         .await
@@ -261,27 +266,26 @@ async fn start_server(args: &Args, embedded: bool) -> Result<ImageServer, String
     Ok(server)
 }
 
-/// Boots once from `image`; `boot_from_iso` reports no progress of its own, so a ticker on
-/// stderr shows the wait is alive.
+/// Boots once from `image`, showing each phase `boot_from_iso` reports (ejecting, inserting,
+/// the insert task, the override, the reset, each read while the node boots, the final
+/// eject) on stderr.
 async fn boot_with_progress(
     media: &VirtualMedia,
     image: &str,
     options: &BootOptions,
 ) -> Result<BootReport, ferrofish::vmedia::Error> {
     let shown = redact_url(image);
-    let ticker = tokio::spawn(async move {
-        let mut progress = support::Progress::new();
-        let mut waited = 0_u64;
-        loop {
+    let mut progress = support::Progress::new();
+    let started = std::time::Instant::now();
+    let booted = media
+        .boot_from_iso_with_progress(image, options, &mut |phase: &BootPhase| {
             progress.show(&format!(
-                "booting from {shown}: waiting for the node ({waited} s)"
+                "booting from {shown}: {} ({} s)",
+                phase.describe(),
+                started.elapsed().as_secs()
             ));
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            waited += 2;
-        }
-    });
-    let booted = media.boot_from_iso(image, options).await;
-    ticker.abort();
+        })
+        .await;
     support::Progress::new().end_line();
     booted
 }

@@ -11,6 +11,17 @@
 //! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes: registry, validation, diff, stage, apply and verify |
 //! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media: slots, insert/eject, boot once from CD, config drive, image server |
 //! | `provision` | (this crate) | `provision` | the provisioning state machine: Ironic's states, `advance`, the `SQLite` store, the fleet runner |
+//! | [`rules`] | (this crate) | always | inspection rules (Ironic's language), inspection data from an inventory, auto-discovery |
+//!
+//! # One BMC, whatever it speaks
+//!
+//! [`Bmc::connect`] takes the addresses operators already write for Metal3 ([`BmcAddress`]:
+//! `redfish-virtualmedia://10.0.0.5`, `idrac-redfish+http://…/redfish/v1/Systems/1`,
+//! `ipmi://10.0.0.6`, a bare host), [`Credentials`] and [`BmcOptions`]. Power and boot
+//! device go over Redfish and fall back to IPMI on a combined endpoint
+//! ([`BmcOptions::ipmi`]); each [`Outcome`] says which protocol did it. Every failure is one
+//! [`Error`] with the member crates' predicates ([`Error::is_transient`],
+//! [`Error::is_auth`], [`Error::is_outcome_unknown`], ...).
 //!
 //! # Features
 //!
@@ -33,6 +44,20 @@
 
 pub use ferrofish_redfish_core as redfish;
 
+mod address;
+mod bmc;
+mod error;
+
+pub use address::{
+    ACCEPTED_SCHEMES, AddressError, BmcAddress, BootMethod, Carrier, DEFAULT_IPMI_PORT,
+    IntoBmcAddress, IpmiPrivilegeLevel, Protocol, Scheme, VendorHint,
+};
+pub use bmc::{
+    Bmc, BmcOptions, BootDevice, BootDeviceSet, Capabilities, Credentials, Effect, IpmiOptions,
+    Outcome, PowerAction, fallback_reason, protocol_capabilities,
+};
+pub use error::{Capability, Error};
+
 #[cfg(feature = "bios")]
 pub use ferrofish_bios as bios;
 #[cfg(feature = "ipmi")]
@@ -41,6 +66,8 @@ pub use ferrofish_ipmi as ipmi;
 pub mod provision;
 #[cfg(feature = "vmedia")]
 pub use ferrofish_vmedia as vmedia;
+
+pub mod rules;
 
 /// The `secrecy` crate the clients take their secrets from, re-exported so a user's version
 /// always matches ferrofish's.

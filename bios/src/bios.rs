@@ -98,6 +98,17 @@ pub struct BiosSnapshot {
 }
 
 impl BiosSnapshot {
+    /// The current value of `name` and the name the BMC gives it: exact, or the one
+    /// attribute that is `name` plus a Supermicro `#XXXX` suffix (quirk `bios_suffixed_names`).
+    pub fn value(&self, name: &str) -> Option<(&str, &AttributeValue)> {
+        crate::value::lookup(&self.current, name)
+    }
+
+    /// The pending value of `name`, found as [`BiosSnapshot::value`] finds it.
+    pub fn pending_value(&self, name: &str) -> Option<(&str, &AttributeValue)> {
+        crate::value::lookup(&self.pending, name)
+    }
+
     /// Validates `profile` against this reading (every problem at once).
     pub fn validate(&self, profile: &Profile) -> Result<Validated, BiosError> {
         let ctx = Context {

@@ -10,7 +10,11 @@
 //! `vendor-captures` (tests in `tests/captures.rs`); the generic row is the mock BMC's registry;
 //! Lenovo and Supermicro rows follow published XCC/X12 attribute names and are not checked
 //! against a capture here (Supermicro names carry `#XXXX` suffixes, matched by
-//! [`crate::validate`](mod@crate::validate)). Supermicro has no power-profile row: no capture to take it from.
+//! [`crate::validate`](mod@crate::validate)). Supermicro's power-profile row is
+//! `ENERGY_PERF_BIAS_CFGmode`, the name Supermicro's Redfish Reference Guide (2.0a, §5.3)
+//! uses in its dependency example, with the values of the X11/X12 setup screen ("Maximum
+//! Performance", "Performance", "Balanced Performance"); the registry's dependency on
+//! `PowerTechnology` = `Custom` is checked like any other.
 
 use serde_json::Value;
 
@@ -282,6 +286,15 @@ pub static PORTABLE_SETTINGS: &[PortableSetting] = &[
                 ],
             },
             Mapping {
+                vendor: VendorRow::Supermicro,
+                attributes: &["ENERGY_PERF_BIAS_CFGmode"],
+                values: &[
+                    ("performance", "Maximum Performance"),
+                    ("performance", "Performance"),
+                    ("balanced", "Balanced Performance"),
+                ],
+            },
+            Mapping {
                 vendor: VendorRow::Generic,
                 attributes: &["SysProfile"],
                 values: &[
@@ -402,12 +415,13 @@ mod tests {
     }
 
     #[test]
-    fn every_setting_has_every_vendor_but_the_documented_gap() {
+    fn every_setting_has_every_vendor() {
         for s in PORTABLE_SETTINGS {
             for row in [
                 VendorRow::Dell,
                 VendorRow::Hpe,
                 VendorRow::Lenovo,
+                VendorRow::Supermicro,
                 VendorRow::Generic,
             ] {
                 assert!(
@@ -471,6 +485,18 @@ mod tests {
                 .unwrap()
                 .value,
             Value::from("LowLatency")
+        );
+        // Supermicro's EPB mode, suffixed as its firmware spells it, in the registry's values.
+        let smc = bmc(&[(
+            "ENERGY_PERF_BIAS_CFGmode",
+            &["Performance", "Balanced Performance", "Power"],
+        )]);
+        assert_eq!(
+            resolve(p, &Value::from("performance"), VendorRow::Supermicro, &smc),
+            Some(Resolved {
+                attribute: "ENERGY_PERF_BIAS_CFGmode".into(),
+                value: Value::from("Performance")
+            })
         );
         let boot = lookup("boot-mode").unwrap();
         let hpe = bmc(&[("BootMode", &["Uefi", "LegacyBios"])]);

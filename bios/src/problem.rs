@@ -23,6 +23,12 @@ pub enum ProblemKind {
         /// The attribute names tried.
         tried: Vec<String>,
     },
+    /// The name stands for several attributes: the firmware repeats it with different
+    /// `#XXXX` suffixes (Supermicro); the profile must name one.
+    Ambiguous {
+        /// The attributes it could mean.
+        candidates: Vec<String>,
+    },
     /// The same attribute twice.
     Duplicate,
     /// Read-only: by the registry, or through a dependency in the resulting configuration.
@@ -127,6 +133,11 @@ impl fmt::Display for Problem {
                 f,
                 "this BMC has none of the attributes this portable name maps to ({})",
                 tried.join(", ")
+            ),
+            ProblemKind::Ambiguous { candidates } => write!(
+                f,
+                "names several attributes on this BMC; name one of {}",
+                candidates.join(", ")
             ),
             ProblemKind::Duplicate => f.write_str("set more than once"),
             ProblemKind::ReadOnly {

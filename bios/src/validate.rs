@@ -69,9 +69,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The three names closest to `wanted`, closest first (ties by name).
+/// The three names closest to `wanted`, closest first (ties by name). A `#XXXX` suffix
+/// (Supermicro) does not count in the distance unless `wanted` has one too.
 pub fn closest_names<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut scored: Vec<(usize, &str)> = names.map(|n| (edit_distance(wanted, n), n)).collect();
+    let compared = |n: &'a str| {
+        if wanted.contains('#') {
+            n
+        } else {
+            crate::value::unsuffixed(n)
+        }
+    };
+    let mut scored: Vec<(usize, &str)> = names
+        .map(|n| (edit_distance(wanted, compared(n)), n))
+        .collect();
     scored.sort_unstable();
     scored.dedup_by(|a, b| a.1 == b.1);
     scored
@@ -122,20 +132,22 @@ impl Context<'_> {
         }
     }
 
-    /// The BMC's spelling of `name`: itself, or the one attribute whose name is `name` plus a
-    /// `#XXXX` suffix (Supermicro `QuietBoot#002E`).
-    fn find_name(&self, name: &str) -> Option<String> {
+    /// The BMC's spellings of `name`: itself, or every attribute whose name is `name` plus a
+    /// `#XXXX` suffix (Supermicro `QuietBoot#002E`, quirk `bios_suffixed_names`).
+    fn spellings(&self, name: &str) -> Vec<String> {
         if self.has(name) {
-            return Some(name.to_owned());
+            return vec![name.to_owned()];
         }
-        let mut suffixed = self
-            .names()
+        crate::value::spellings(name, self.names().into_iter())
             .into_iter()
-            .filter(|n| n.split_once('#').is_some_and(|(base, _)| base == name));
-        match (suffixed.next(), suffixed.next()) {
-            (Some(one), None) => Some(one.to_owned()),
-            _ => None,
-        }
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The BMC's one spelling of `name`, if it has exactly one.
+    fn find_name(&self, name: &str) -> Option<String> {
+        let mut found = self.spellings(name);
+        (found.len() == 1).then(|| found.remove(0))
     }
 
     fn allowed_values(&self, name: &str) -> Vec<String> {
@@ -158,8 +170,17 @@ pub fn validate(profile: &Profile, ctx: &Context<'_>) -> Result<Validated, Vec<P
             attribute: attribute.map(str::to_owned),
             kind,
         };
-        let (attribute, raw) = if let Some(actual) = ctx.find_name(&entry.name) {
-            (actual, entry.value.clone())
+        let spellings = ctx.spellings(&entry.name);
+        let (attribute, raw) = if let [actual] = spellings.as_slice() {
+            (actual.clone(), entry.value.clone())
+        } else if spellings.len() > 1 {
+            problems.push(problem(
+                None,
+                ProblemKind::Ambiguous {
+                    candidates: spellings,
+                },
+            ));
+            continue;
         } else if let Some(setting) = portable::lookup(&entry.name) {
             let find = |n: &str| {
                 ctx.find_name(n)

@@ -233,6 +233,45 @@ fn without_a_registry_types_come_from_current_values() {
 }
 
 #[test]
+fn a_name_the_firmware_repeats_with_two_suffixes_is_ambiguous() {
+    let r = AttributeRegistry::parse(
+        "/r",
+        &json!({"RegistryEntries": {"Attributes": [
+            {"AttributeName": "TXTSupport#0062", "Type": "Enumeration", "Value": [{"ValueName": "Enabled"}, {"ValueName": "Disabled"}]},
+            {"AttributeName": "TXTSupport#0072", "Type": "Enumeration", "Value": [{"ValueName": "Enabled"}, {"ValueName": "Disabled"}]}
+        ]}}),
+    )
+    .unwrap();
+    let problems = check(&Profile::new().set("TXTSupport", "Enabled"), Some(&r)).unwrap_err();
+    assert_eq!(
+        problems[0].kind,
+        ProblemKind::Ambiguous {
+            candidates: vec!["TXTSupport#0062".into(), "TXTSupport#0072".into()]
+        }
+    );
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("TXTSupport#0062, TXTSupport#0072")
+    );
+    // Either suffixed spelling works.
+    assert!(check(&Profile::new().set("TXTSupport#0072", "Enabled"), Some(&r)).is_ok());
+}
+
+#[test]
+fn suggestions_ignore_suffixes() {
+    let names = [
+        "BootSeqRetry#0035",
+        "BootSeqRetryCount#0038",
+        "BootMode#0032",
+    ];
+    assert_eq!(
+        closest_names("BootSeqRetryCnt", names.iter().copied())[0],
+        "BootSeqRetryCount#0038"
+    );
+}
+
+#[test]
 fn closest_names_picks_three_by_edit_distance() {
     let names = [
         "ProcTurboMode",

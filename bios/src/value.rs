@@ -167,6 +167,36 @@ impl Serialize for AttributeValue {
 /// Attribute values by name, sorted.
 pub type Attributes = BTreeMap<String, AttributeValue>;
 
+/// A name without its Supermicro-style `#XXXX` suffix (`QuietBoot#002E` → `QuietBoot`; quirk
+/// `bios_suffixed_names`). Pure.
+pub fn unsuffixed(name: &str) -> &str {
+    name.split_once('#').map_or(name, |(base, _)| base)
+}
+
+/// The names among `names` that spell `name`: `name` itself when present, else every name
+/// that is `name` plus a `#XXXX` suffix (several when the firmware repeats a name). Pure.
+pub fn spellings<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut suffixed = Vec::new();
+    for n in names {
+        if n == name {
+            return vec![n];
+        }
+        if n.contains('#') && unsuffixed(n) == name {
+            suffixed.push(n);
+        }
+    }
+    suffixed
+}
+
+/// The value of `name` in `attrs`, with the name the BMC uses: exact, or the one attribute
+/// that is `name` plus a `#XXXX` suffix (Supermicro). Pure.
+pub fn lookup<'a>(attrs: &'a Attributes, name: &str) -> Option<(&'a str, &'a AttributeValue)> {
+    match spellings(name, attrs.keys().map(String::as_str)).as_slice() {
+        [one] => attrs.get_key_value(*one).map(|(k, v)| (k.as_str(), v)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +224,38 @@ mod tests {
         assert!(!AttributeValue::Integer(1).same_as(&AttributeValue::String("1".into())));
         let p = AttributeValue::Password(SecretString::from("x"));
         assert!(!p.same_as(&p.clone()));
+    }
+
+    #[test]
+    fn suffixed_names_are_found_by_their_clean_name_unless_repeated() {
+        let mut a = Attributes::new();
+        a.insert("QuietBoot#002E".into(), AttributeValue::Boolean(false));
+        a.insert(
+            "TXTSupport#0062".into(),
+            AttributeValue::Enum("Enabled".into()),
+        );
+        a.insert(
+            "TXTSupport#0072".into(),
+            AttributeValue::Enum("Enabled".into()),
+        );
+        a.insert("BootMode".into(), AttributeValue::Enum("Uefi".into()));
+        assert_eq!(unsuffixed("QuietBoot#002E"), "QuietBoot");
+        assert_eq!(unsuffixed("BootMode"), "BootMode");
+        assert_eq!(
+            lookup(&a, "QuietBoot"),
+            Some(("QuietBoot#002E", &AttributeValue::Boolean(false)))
+        );
+        assert_eq!(
+            lookup(&a, "QuietBoot#002E").map(|(k, _)| k),
+            Some("QuietBoot#002E")
+        );
+        assert_eq!(lookup(&a, "BootMode").map(|(k, _)| k), Some("BootMode"));
+        assert_eq!(lookup(&a, "TXTSupport"), None, "two spellings: ambiguous");
+        assert_eq!(
+            spellings("TXTSupport", a.keys().map(String::as_str)),
+            ["TXTSupport#0062", "TXTSupport#0072"]
+        );
+        assert_eq!(lookup(&a, "Quiet"), None);
     }
 
     #[test]

@@ -45,12 +45,12 @@ async fn every_personality_reads_validates_diffs_and_stages() {
         assert_eq!(registry.attributes.len(), 65, "{personality:?}");
         assert_eq!(snapshot.registry.note, None, "{personality:?}");
         assert_eq!(
-            snapshot.current.get("BootMode"),
+            snapshot.value("BootMode").map(|(_, v)| v),
             Some(&AttributeValue::Enum("Uefi".into())),
             "{personality:?}"
         );
         assert!(
-            !snapshot.current.contains_key("SetupPassword"),
+            snapshot.value("SetupPassword").is_none(),
             "write-only passwords read as null"
         );
 
@@ -69,7 +69,7 @@ async fn every_personality_reads_validates_diffs_and_stages() {
         let kinds: Vec<&ProblemKind> = err.problems().iter().map(|p| &p.kind).collect();
         assert_eq!(kinds.len(), 8, "{personality:?}: {err}");
         assert!(
-            matches!(kinds[0], ProblemKind::UnknownName { suggestions } if suggestions[0] == "ProcVirtualization")
+            matches!(kinds[0], ProblemKind::UnknownName { suggestions } if suggestions[0].starts_with("ProcVirtualization"))
         );
         assert!(
             kinds.contains(&&ProblemKind::ReadOnly {
@@ -139,8 +139,17 @@ async fn stage_and_restage(
         "{personality:?}: If-Match"
     );
     let body: serde_json::Value = serde_json::from_str(&sent[0].body).unwrap();
-    assert_eq!(body["Attributes"]["BootSeqRetryCount"], 5);
-    assert_eq!(body["Attributes"]["ProcHyperthreading"], "Disabled");
+    // Supermicro spells every name with a `#XXXX` suffix.
+    let sent_value = |name: &str| {
+        body["Attributes"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| ferrofish_bios::value::unsuffixed(k) == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(sent_value("BootSeqRetryCount"), Some(5.into()));
+    assert_eq!(sent_value("ProcHyperthreading"), Some("Disabled".into()));
     let advertised = !snapshot.settings.supported_apply_times.is_empty();
     assert_eq!(
         body.get("@Redfish.SettingsApplyTime").is_some(),

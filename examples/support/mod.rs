@@ -1,26 +1,36 @@
-//! What the BIOS and virtual-media examples share: where the BMC is (or an embedded mock BMC
-//! when none is given), the password from `FERROFISH_PASSWORD` or a prompt, and progress lines.
+//! What the examples share: where the BMC is (`--bmc` in the Metal3 address schemes, or an
+//! embedded mock BMC when none is given), turned into a connected [`Bmc`] in one place; the
+//! password from `FERROFISH_PASSWORD` or a prompt; and progress lines.
 
 // Each example includes this module and uses part of it.
 #![allow(dead_code)]
 
+pub mod progress;
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
 
 use ferrofish::redfish::{RedfishClient, System, TlsVerification};
+use ferrofish::{Bmc, BmcAddress, BmcOptions, Credentials, IpmiOptions, Protocol};
 use ferrofish_mock_bmc::{MockBmc, MockBmcHandle};
 use secrecy::SecretString;
 
 /// How to reach the BMC.
 #[derive(Debug, clap::Args)]
 pub struct BmcArgs {
-    /// The BMC: `http(s)://host[:port]`, optionally followed by `/redfish/v1/Systems/<id>`.
-    /// Without it, an embedded mock BMC is started on 127.0.0.1 and used.
+    /// The BMC address: `redfish://`, `redfish-virtualmedia://`, `redfish-uefihttp://`,
+    /// `idrac-redfish://`, `idrac-virtualmedia://`, `ilo5-redfish://`, `ilo5-virtualmedia://`
+    /// (each also `+http`/`+https`), `http(s)://`, `ipmi://` or a bare `host[:port]` (IPMI),
+    /// optionally followed by `/redfish/v1/Systems/<id>`. Without it, an embedded mock BMC is
+    /// started on 127.0.0.1 and used.
     #[arg(long, requires = "user")]
     pub bmc: Option<String>,
     /// User name on the BMC (required with `--bmc`).
     #[arg(long, requires = "bmc")]
     pub user: Option<String>,
+    /// The same host also answers IPMI on this UDP port: power and boot device fall back to
+    /// IPMI when Redfish fails (a combined endpoint).
+    #[arg(long, value_name = "PORT")]
+    pub ipmi_port: Option<u16>,
     /// Trust this CA bundle (PEM file) instead of the system roots.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<std::path::PathBuf>,
@@ -32,8 +42,24 @@ pub struct BmcArgs {
     pub request_timeout: u64,
 }
 
-/// A connected system; the embedded mock, when there is one, lives as long as this.
+/// A connected BMC; the embedded mock, when there is one, lives as long as this.
+pub struct Session {
+    pub bmc: Bmc,
+    pub mock: Option<MockBmcHandle>,
+}
+
+impl Session {
+    /// Closes the sessions (BMCs cap sessions; a leaked one locks users out).
+    pub async fn close(&self) {
+        if let Err(err) = self.bmc.close().await {
+            eprintln!("closing the session: {err}");
+        }
+    }
+}
+
+/// A connected Redfish system; the embedded mock, when there is one, lives as long as this.
 pub struct Connected {
+    pub bmc: Bmc,
     pub client: RedfishClient,
     pub system: System,
     pub mock: Option<MockBmcHandle>,
@@ -42,36 +68,25 @@ pub struct Connected {
 impl Connected {
     /// Closes the session (BMCs cap sessions; a leaked one locks users out).
     pub async fn close(&self) {
-        if let Err(err) = self.client.close().await {
+        if let Err(err) = self.bmc.close().await {
             eprintln!("closing the session: {err}");
         }
     }
 }
 
-/// Splits `https://host:port/redfish/v1/Systems/1` into the endpoint and the system path.
-///
-/// No path, the service root or the Systems collection mean "every system"; any other path must
-/// name one system under the Systems collection.
+/// Parses `--bmc`: any error lists the accepted schemes.
+pub fn parse_address(bmc: &str) -> Result<BmcAddress, String> {
+    BmcAddress::parse(bmc).map_err(|err| err.to_string())
+}
+
+/// Splits a Redfish address into the endpoint (`https://host:port`) and the system path, for
+/// the examples that talk to the Redfish client directly.
 pub fn split_bmc_url(bmc: &str) -> Result<(String, Option<String>), String> {
-    const ANY_SYSTEM: [&str; 4] = ["", "/redfish", "/redfish/v1", "/redfish/v1/Systems"];
-    let after_scheme = bmc.find("://").map_or(0, |i| i + 3);
-    let Some(slash) = bmc[after_scheme..].find('/') else {
-        return Ok((bmc.to_owned(), None));
-    };
-    let (endpoint, path) = bmc.split_at(after_scheme + slash);
-    let path = path.trim_end_matches('/');
-    if ANY_SYSTEM.contains(&path) {
-        return Ok((endpoint.to_owned(), None));
-    }
-    match path.strip_prefix("/redfish/v1/Systems/") {
-        Some(id) if !id.is_empty() && !id.contains('/') => {
-            Ok((endpoint.to_owned(), Some(path.to_owned())))
-        }
-        _ => Err(format!(
-            "{path} is not a system: give the BMC as http(s)://host[:port], optionally followed \
-             by /redfish/v1/Systems/<id>"
-        )),
-    }
+    let address = parse_address(bmc)?;
+    let endpoint = address.redfish_endpoint().ok_or_else(|| {
+        format!("{address} is an IPMI address; this example needs Redfish (redfish://host, ...)")
+    })?;
+    Ok((endpoint, address.system_path().map(str::to_owned)))
 }
 
 /// The password from `FERROFISH_PASSWORD`, else a prompt on the terminal.
@@ -84,67 +99,107 @@ pub fn password_from_env_or_prompt(user: &str) -> Result<SecretString, String> {
         .map_err(|err| format!("cannot read the password (set FERROFISH_PASSWORD): {err}"))
 }
 
-/// Checks the arguments before anything is sent: the BMC URL's shape.
+/// Checks the arguments before anything is sent: the address's shape.
 pub fn check(args: &BmcArgs) -> Result<(), String> {
     args.bmc
         .as_deref()
-        .map_or(Ok(()), |bmc| split_bmc_url(bmc).map(|_| ()))
+        .map_or(Ok(()), |bmc| parse_address(bmc).map(|_| ()))
 }
 
-/// Connects to `--bmc`, or starts an embedded mock BMC and connects to it. The system is the
-/// one named in the URL, else the first of the Systems collection.
-pub async fn connect(args: &BmcArgs, example: &str) -> Result<Connected, String> {
-    let (endpoint, system, user, password, mock) = if let Some(bmc) = &args.bmc {
-        let (endpoint, system) = split_bmc_url(bmc)?;
-        let user = args.user.clone().ok_or("--bmc needs --user")?;
-        let password = password_from_env_or_prompt(&user)?;
-        (endpoint, system, user, password, None)
-    } else {
-        let mock = MockBmc::builder()
-            .spawn()
-            .await
-            .map_err(|err| format!("cannot start the embedded mock BMC: {err}"))?;
-        let url = mock.node(0).url();
-        eprintln!("{example}: no --bmc given: using an embedded mock BMC at {url}");
-        (
-            url,
-            None,
-            ferrofish_mock_bmc::DEFAULT_USER.to_owned(),
-            SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD),
-            Some(mock),
-        )
-    };
-    let mut builder = RedfishClient::builder(&endpoint)
-        .credentials(user, password)
-        .request_timeout(Duration::from_secs(args.request_timeout));
+/// The options `args` ask for.
+pub fn bmc_options(args: &BmcArgs) -> Result<BmcOptions, String> {
+    let mut options = BmcOptions::default();
+    options.request_timeout = Duration::from_secs(args.request_timeout);
     if args.danger_accept_invalid_certs {
-        builder = builder.tls(TlsVerification::DangerAcceptInvalidCerts);
+        options.tls = TlsVerification::DangerAcceptInvalidCerts;
     } else if let Some(path) = &args.ca_file {
         let pem = std::fs::read_to_string(path)
             .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-        builder = builder.tls(TlsVerification::CaBundlePem(pem));
+        options.tls = TlsVerification::CaBundlePem(pem);
     }
-    let client = builder.build().map_err(|err| err.to_string())?;
-    let found = match &system {
-        Some(path) => client.system(path).await.map(|s| vec![s]),
-        None => client.systems().await,
-    };
-    let system = match found {
-        Ok(mut systems) if !systems.is_empty() => systems.remove(0),
-        Ok(_) => {
-            client.close().await.ok();
-            return Err("the BMC lists no system".into());
+    options.ipmi = args.ipmi_port.map(IpmiOptions::on_port);
+    Ok(options)
+}
+
+/// Whether the embedded mock also answers IPMI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MockIpmi {
+    /// Redfish only.
+    Off,
+    /// Redfish and IPMI on the same node (a combined endpoint).
+    On,
+}
+
+/// Starts the embedded mock BMC (one generic node).
+pub async fn start_mock(example: &str, ipmi: MockIpmi) -> Result<MockBmcHandle, String> {
+    let mock = MockBmc::builder()
+        .ipmi(ipmi == MockIpmi::On)
+        .spawn()
+        .await
+        .map_err(|err| format!("cannot start the embedded mock BMC: {err}"))?;
+    let node = mock.node(0);
+    match node.ipmi_addr() {
+        Some(ipmi) => eprintln!(
+            "{example}: no --bmc given: using an embedded mock BMC at {} (IPMI on {ipmi})",
+            node.url()
+        ),
+        None => eprintln!(
+            "{example}: no --bmc given: using an embedded mock BMC at {}",
+            node.url()
+        ),
+    }
+    Ok(mock)
+}
+
+/// Connects to `--bmc`, or starts an embedded mock BMC and connects to it.
+pub async fn open(args: &BmcArgs, example: &str, mock_ipmi: MockIpmi) -> Result<Session, String> {
+    let mut options = bmc_options(args)?;
+    let (address, credentials, mock) = if let Some(bmc) = &args.bmc {
+        let address = parse_address(bmc)?;
+        let user = args.user.clone().ok_or("--bmc needs --user")?;
+        let password = password_from_env_or_prompt(&user)?;
+        (address, Credentials::new(user, password), None)
+    } else {
+        let mock = start_mock(example, mock_ipmi).await?;
+        let node = mock.node(0);
+        let address = parse_address(&node.url())?;
+        if let Some(ipmi) = node.ipmi_addr() {
+            options.ipmi = Some(IpmiOptions::on_port(ipmi.port()));
         }
+        let credentials = Credentials::new(
+            ferrofish_mock_bmc::DEFAULT_USER,
+            SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD),
+        );
+        (address, credentials, Some(mock))
+    };
+    let bmc = Bmc::connect(address, credentials, options).map_err(|err| err.to_string())?;
+    Ok(Session { bmc, mock })
+}
+
+/// Connects to `--bmc` (which must speak Redfish), or starts an embedded mock BMC and connects
+/// to it. The system is the one named in the address, else the BMC's only one.
+pub async fn connect(args: &BmcArgs, example: &str) -> Result<Connected, String> {
+    let Session { bmc, mock } = open(args, example, MockIpmi::Off).await?;
+    let Some(client) = bmc.redfish_client().cloned() else {
+        return Err(format!(
+            "{} speaks {}; {example} needs Redfish (redfish://, redfish-virtualmedia://, \
+             idrac-…, ilo5-…)",
+            bmc.address(),
+            Protocol::Ipmi
+        ));
+    };
+    match bmc.system().await {
+        Ok(system) => Ok(Connected {
+            bmc,
+            client,
+            system,
+            mock,
+        }),
         Err(err) => {
-            client.close().await.ok();
-            return Err(err.to_string());
+            bmc.close().await.ok();
+            Err(err.to_string())
         }
-    };
-    Ok(Connected {
-        client,
-        system,
-        mock,
-    })
+    }
 }
 
 /// Progress on stderr: one line rewritten in place on a terminal, plain lines otherwise (logs,

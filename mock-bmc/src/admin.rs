@@ -136,18 +136,32 @@ struct OptionsBody {
     /// [`MockBmcBuilder::basic_auth_only`]; absent: unchanged.
     #[serde(default)]
     basic_auth_only: Option<bool>,
+    /// The BIOS quirk switches ([`crate::BiosOptionsChange`]); absent fields: unchanged.
+    #[serde(default)]
+    bios: Option<crate::BiosOptionsChange>,
 }
 
 impl OptionsBody {
     fn of(n: &NodeHandle) -> Self {
+        let b = n.bios_options();
         OptionsBody {
             basic_auth_only: Some(n.basic_auth_only()),
+            bios: Some(crate::BiosOptionsChange {
+                rejected_at_apply: Some(b.rejected_at_apply),
+                never_applies: Some(b.never_applies),
+                suffixed_names: Some(b.suffixed_names),
+                settings_if_match_star: Some(b.settings_if_match_star),
+                reset_bios_needs_body: Some(b.reset_bios_needs_body),
+            }),
         }
     }
 
     fn apply(&self, n: &NodeHandle) {
         if let Some(on) = self.basic_auth_only {
             n.set_basic_auth_only(on);
+        }
+        if let Some(change) = &self.bios {
+            n.set_bios_options(change);
         }
     }
 }

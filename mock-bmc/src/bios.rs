@@ -876,13 +876,20 @@ fn check_value(def: &AttrDef, value: &Value) -> Result<(), Violation> {
     }
 }
 
-/// The `AttributeRegistry` resource (`#AttributeRegistry`), generated from [`ATTRIBUTES`].
-pub fn registry_json(registry_id: &str, odata_id: &str) -> Value {
+/// The `AttributeRegistry` resource (`#AttributeRegistry`), generated from [`ATTRIBUTES`];
+/// `name_of(i)` spells attribute `i` as the node does (with a suffix on Supermicro).
+pub fn registry_json(
+    registry_id: &str,
+    odata_id: &str,
+    name_of: &dyn Fn(usize) -> String,
+) -> Value {
+    let spelled = |name: &str| index_of(name).map_or_else(|| name.to_owned(), name_of);
     let attributes: Vec<Value> = ATTRIBUTES
         .iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
             let mut o = json!({
-                "AttributeName": a.name,
+                "AttributeName": name_of(i),
                 "DisplayName": a.display,
                 "HelpText": format!("{} setting.", a.display),
                 "MenuPath": format!("./{}", a.menu),
@@ -927,11 +934,11 @@ pub fn registry_json(registry_id: &str, odata_id: &str) -> Value {
         .iter()
         .map(|d| {
             json!({
-                "DependencyFor": d.target,
+                "DependencyFor": spelled(d.target),
                 "Type": "Map",
                 "Dependency": {
-                    "MapFrom": [{"MapFromAttribute": d.when, "MapFromCondition": "EQU", "MapFromProperty": "CurrentValue", "MapFromValue": d.equals}],
-                    "MapToAttribute": d.target,
+                    "MapFrom": [{"MapFromAttribute": spelled(d.when), "MapFromCondition": "EQU", "MapFromProperty": "CurrentValue", "MapFromValue": d.equals}],
+                    "MapToAttribute": spelled(d.target),
                     "MapToProperty": "ReadOnly",
                     "MapToValue": true
                 }
@@ -1116,7 +1123,9 @@ mod tests {
 
     #[test]
     fn registry_json_lists_every_attribute() {
-        let r = registry_json("BiosAttributeRegistry.v1_0_0", "/x");
+        let r = registry_json("BiosAttributeRegistry.v1_0_0", "/x", &|i| {
+            ATTRIBUTES[i].name.to_owned()
+        });
         assert_eq!(
             r["RegistryEntries"]["Attributes"].as_array().map(Vec::len),
             Some(ATTRIBUTES.len())

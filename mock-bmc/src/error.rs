@@ -10,6 +10,12 @@ pub enum MockBmcError {
     /// A personality name that none of [`crate::Personality::ALL`] carries.
     #[error("unknown personality {0:?} (expected generic, dell, hpe, lenovo or supermicro)")]
     UnknownPersonality(String),
+    /// A virtual-media quirk name that none of [`crate::VmediaQuirk::ALL`] carries.
+    #[error(
+        "unknown virtual-media quirk {0:?} (expected transfer_protocol_required, \
+         transfer_method_required, credentials_required or hpe_boot_on_next_reset)"
+    )]
+    UnknownVmediaQuirk(String),
     /// Binding a listening socket failed.
     #[error("cannot bind {addr}: {source}")]
     Bind {

@@ -115,6 +115,17 @@ impl NodeHandle {
         self.node.set_basic_auth_only(on);
     }
 
+    /// The node's BIOS quirk switches ([`crate::BiosOptions`]).
+    pub fn bios_options(&self) -> crate::BiosOptions {
+        lock(&self.node.state).bios_options.clone()
+    }
+
+    /// Changes the node's BIOS quirk switches at run time (also `POST /nodes/{i}/options` on
+    /// the admin API); fields left `None` keep their setting.
+    pub fn set_bios_options(&self, change: &crate::BiosOptionsChange) {
+        change.apply_to(&mut lock(&self.node.state).bios_options);
+    }
+
     /// Personality of the node.
     pub fn personality(&self) -> Personality {
         self.node.shared.personality

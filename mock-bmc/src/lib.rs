@@ -49,7 +49,7 @@
 //! ```text
 //! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro]
 //!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON] [--insert-returns-task]
-//!                    [--basic-auth-only] [--systems-per-node N]
+//!                    [--basic-auth-only] [--systems-per-node N] [--bios-options JSON]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
 //!                    [--ipmi 127.0.0.1:6230 [--ipmi-kg-hex HEX]]
 //! ```
@@ -75,6 +75,8 @@
 //! `--basic-auth-only` serves without a `SessionService`, HTTP Basic only
 //! ([`MockBmcBuilder::basic_auth_only`]); the JSON line then says `"basic_auth_only": true`.
 //! `--systems-per-node N` serves N Systems on each node ([`MockBmcBuilder::systems_per_node`]).
+//! `--bios-options JSON` sets the BIOS quirk switches ([`BiosOptionsChange`]; also the builder's
+//! `bios_*` methods, [`NodeHandle::set_bios_options`] and the admin API's options).
 //! The binary logs to stderr, filtered by `RUST_LOG` (default `info`; `debug` adds a line per
 //! request, path without query, never credentials).
 //!
@@ -97,7 +99,7 @@
 //! | `GET /nodes/{i}/ipmi/faults` | the node's IPMI faults: `{"drop_every_nth_reply": N or null, "reply_delay_ms": M, "refused_suites": [17]}` |
 //! | `POST /nodes/{i}/ipmi/faults` | replace them (same body, every field optional; 404 without IPMI) |
 //! | `DELETE /nodes/{i}/ipmi/faults` | clear them |
-//! | `GET /nodes/{i}/options` | the node's run-time options: `{"basic_auth_only": false}` |
+//! | `GET /nodes/{i}/options` | the node's run-time options: `{"basic_auth_only": false, "bios": {...}}` ([`BiosOptionsChange`], every field shown) |
 //! | `POST /nodes/{i}/options` | change them (every field optional), answers the new options |
 //! | `POST /options` | change them on every node |
 //!
@@ -186,6 +188,7 @@
 mod admin;
 mod areas;
 pub mod bios;
+pub mod bios_options;
 mod bridge;
 mod error;
 mod handle;
@@ -212,10 +215,11 @@ use std::time::Instant;
 use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 
+pub use bios_options::{BiosOptions, BiosOptionsChange};
 pub use error::MockBmcError;
 pub use handle::{Faults, NodeHandle, NodeView};
 pub use node::{FailNext, FaultSpec, InventorySize, LogEntry};
-pub use personality::{Personality, Profile};
+pub use personality::{Personality, Profile, VmediaQuirk};
 pub use state::{OverrideEnabled, PowerDelays, PowerState};
 
 /// Default user name.
@@ -252,7 +256,9 @@ pub struct MockBmcBuilder {
     node_faults: Vec<(usize, FaultSpec)>,
     max_image_bytes: u64,
     insert_returns_task: bool,
+    vmedia_quirks: Vec<VmediaQuirk>,
     basic_auth_only: bool,
+    bios: BiosOptionsChange,
     systems_per_node: u8,
     ipmi: bool,
     ipmi_listen: Option<SocketAddr>,
@@ -292,7 +298,9 @@ impl Default for MockBmcBuilder {
             node_faults: Vec::new(),
             max_image_bytes: 64 << 20,
             insert_returns_task: false,
+            vmedia_quirks: Vec::new(),
             basic_auth_only: false,
+            bios: BiosOptionsChange::default(),
             systems_per_node: 1,
             ipmi: false,
             ipmi_listen: None,
@@ -401,6 +409,17 @@ impl MockBmcBuilder {
         self
     }
 
+    /// Switches a virtual-media quirk on for every node (any personality; call once per
+    /// quirk): the insert-body refusals of Nokia, NVIDIA DGX and OCPBUGS-12703 BMCs, or iLO's
+    /// `Oem.Hpe.BootOnNextServerReset` slot flag ([`VmediaQuirk`]).
+    #[must_use]
+    pub fn vmedia_quirk(mut self, quirk: VmediaQuirk) -> Self {
+        if !self.vmedia_quirks.contains(&quirk) {
+            self.vmedia_quirks.push(quirk);
+        }
+        self
+    }
+
     /// Serve without a `SessionService`, taking HTTP Basic authentication only (default off,
     /// any personality), as many small BMCs and emulators do (sushy-tools among them): the
     /// service root links no `SessionService` and has no `Links.Sessions`, everything under
@@ -410,6 +429,52 @@ impl MockBmcBuilder {
     #[must_use]
     pub fn basic_auth_only(mut self, on: bool) -> Self {
         self.basic_auth_only = on;
+        self
+    }
+
+    /// Quirk `bios_rejected_at_apply` on every node ([`BiosOptions::rejected_at_apply`]):
+    /// these attributes pass the settings PATCH and are refused at the applying reset, with a
+    /// message in `@Redfish.Settings.Messages`. Switchable at run time
+    /// ([`NodeHandle::set_bios_options`], admin `POST /nodes/{i}/options`).
+    #[must_use]
+    pub fn bios_rejected_at_apply<S: Into<String>>(
+        mut self,
+        attributes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.bios.rejected_at_apply = Some(attributes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Quirk `bios_never_applies` ([`BiosOptions::never_applies`]): BIOS changes are accepted
+    /// and stay pending across every reset, without a message. Switchable at run time.
+    #[must_use]
+    pub fn bios_never_applies(mut self, on: bool) -> Self {
+        self.bios.never_applies = Some(on);
+        self
+    }
+
+    /// Quirk `bios_suffixed_names` ([`BiosOptions::suffixed_names`]): attribute names carry a
+    /// `#XXXX` suffix, as on Supermicro. Default: on for [`Personality::Supermicro`], off
+    /// elsewhere. Switchable at run time.
+    #[must_use]
+    pub fn bios_suffixed_names(mut self, on: bool) -> Self {
+        self.bios.suffixed_names = Some(on);
+        self
+    }
+
+    /// Quirk `bios_settings_if_match_star` ([`BiosOptions::settings_if_match_star`]): the BIOS
+    /// settings object takes a PATCH only with `If-Match: *` (AMI). Switchable at run time.
+    #[must_use]
+    pub fn bios_settings_if_match_star(mut self, on: bool) -> Self {
+        self.bios.settings_if_match_star = Some(on);
+        self
+    }
+
+    /// Quirk `reset_bios_needs_body` ([`BiosOptions::reset_bios_needs_body`]):
+    /// `#Bios.ResetBios` without a body is refused with 400. Switchable at run time.
+    #[must_use]
+    pub fn reset_bios_needs_body(mut self, on: bool) -> Self {
+        self.bios.reset_bios_needs_body = Some(on);
         self
     }
 
@@ -525,6 +590,7 @@ impl MockBmcBuilder {
             http,
             max_image_bytes: self.max_image_bytes,
             insert_returns_task: self.insert_returns_task,
+            vmedia_quirks: self.vmedia_quirks,
             paths: paths::paths_of(self.personality.profile(), self.systems_per_node),
             basic_authorization,
         });
@@ -567,14 +633,15 @@ impl MockBmcBuilder {
                 .rev()
                 .find(|(i, _)| *i == index)
                 .map_or(self.inventory, |(_, s)| *s);
+            let mut node_state = state::NodeState::new(shared.profile)
+                .with_systems(usize::from(self.systems_per_node), shared.profile);
+            node_state.bios_options = BiosOptions::for_personality(self.personality);
+            self.bios.apply_to(&mut node_state.bios_options);
             let node = Arc::new(node::Node {
                 index,
                 shared: shared.clone(),
                 sizes,
-                state: Mutex::new(
-                    state::NodeState::new(shared.profile)
-                        .with_systems(usize::from(self.systems_per_node), shared.profile),
-                ),
+                state: Mutex::new(node_state),
                 faults: Mutex::new(node::FaultState {
                     power_factor: 1,
                     ..node::FaultState::default()

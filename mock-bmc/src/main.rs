@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use ferrofish_mock_bmc::ipmi::IpmiKey;
-use ferrofish_mock_bmc::{MockBmc, MockBmcError, Personality, PowerDelays, parse_node_fault_specs};
+use ferrofish_mock_bmc::{
+    MockBmc, MockBmcBuilder, MockBmcError, Personality, PowerDelays, parse_node_fault_specs,
+};
 
 /// A realistic, fast Redfish BMC emulator.
 #[derive(Debug, Parser)]
@@ -58,10 +60,20 @@ struct Args {
     /// option, not tied to a personality).
     #[arg(long)]
     insert_returns_task: bool,
+    /// Switch a virtual-media quirk on (repeatable): `transfer_protocol_required`,
+    /// `transfer_method_required`, `credentials_required`, `hpe_boot_on_next_reset`.
+    #[arg(long, value_name = "NAME")]
+    vmedia_quirk: Vec<ferrofish_mock_bmc::VmediaQuirk>,
     /// Serve without a session service: HTTP Basic authentication only (no session login), as
     /// sushy-tools and many small BMCs do.
     #[arg(long)]
     basic_auth_only: bool,
+    /// BIOS quirk switches of every node, as JSON (`{"suffixed_names": false,
+    /// "rejected_at_apply": ["ProcTurboMode"], "never_applies": true,
+    /// "settings_if_match_star": true, "reset_bios_needs_body": true}`, every field optional;
+    /// the personality gives the rest).
+    #[arg(long, value_name = "JSON")]
+    bios_options: Option<String>,
     /// Systems each node serves (1 to 16); BIOS, virtual media and IPMI act on the first.
     #[arg(long, default_value_t = 1)]
     systems_per_node: u8,
@@ -118,6 +130,32 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Applies `--bios-options`: the BIOS quirk switches it names, the personality's defaults for
+/// the rest.
+fn with_bios_options(
+    mut builder: MockBmcBuilder,
+    json: &str,
+) -> Result<MockBmcBuilder, MockBmcError> {
+    let change: ferrofish_mock_bmc::BiosOptionsChange = serde_json::from_str(json)
+        .map_err(|_| MockBmcError::InvalidConfig("--bios-options is not a BIOS options object"))?;
+    if let Some(names) = change.rejected_at_apply {
+        builder = builder.bios_rejected_at_apply(names);
+    }
+    if let Some(on) = change.never_applies {
+        builder = builder.bios_never_applies(on);
+    }
+    if let Some(on) = change.suffixed_names {
+        builder = builder.bios_suffixed_names(on);
+    }
+    if let Some(on) = change.settings_if_match_star {
+        builder = builder.bios_settings_if_match_star(on);
+    }
+    if let Some(on) = change.reset_bios_needs_body {
+        builder = builder.reset_bios_needs_body(on);
+    }
+    Ok(builder)
+}
+
 async fn run(args: Args) -> Result<(), MockBmcError> {
     let defaults = PowerDelays::default();
     let delays = PowerDelays {
@@ -140,6 +178,12 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
         .insert_returns_task(args.insert_returns_task)
         .basic_auth_only(args.basic_auth_only)
         .systems_per_node(args.systems_per_node);
+    for quirk in &args.vmedia_quirk {
+        builder = builder.vmedia_quirk(*quirk);
+    }
+    if let Some(json) = &args.bios_options {
+        builder = with_bios_options(builder, json)?;
+    }
     if let Some(f) = &args.faults {
         let mut fleet_wide_set = false;
         for (node, spec) in parse_node_fault_specs(f)? {

@@ -359,6 +359,18 @@ pub(crate) fn action_parameter_missing(action: &str, parameter: &str) -> Value {
     )
 }
 
+/// `GeneralError` whose text alone says what is wrong (how some BMCs report a missing insert
+/// parameter: sushy's `transfer_method_required_error.json`).
+pub(crate) fn general_error(text: &str) -> Value {
+    base(
+        "GeneralError",
+        text.to_owned(),
+        &[],
+        &[],
+        "See the message text for the property to add, then resubmit the request.",
+    )
+}
+
 /// `ActionParameterUnknown`.
 pub(crate) fn action_parameter_unknown(action: &str, parameter: &str) -> Value {
     base(
@@ -481,6 +493,30 @@ pub(crate) fn success() -> Value {
         "Severity": "OK",
         "Resolution": "None.",
     })
+}
+
+/// `PropertyValueNotInList` for a BIOS attribute the firmware refused at the applying reset
+/// (quirk `bios_rejected_at_apply`), as `@Redfish.Settings.Messages` lists it.
+pub(crate) fn refused_at_apply(name: &str, value: &Value) -> Value {
+    let mut m = value_not_in_list(name, value, "#/Attributes/");
+    m["Resolution"] = Value::from(
+        "The BIOS did not accept the value at the last reset; choose another value supported by this system.",
+    );
+    m
+}
+
+/// `PreconditionRequired` (428): a PATCH without `If-Match` where the service requires one.
+pub(crate) fn precondition_required() -> Reply {
+    error(
+        StatusCode::PRECONDITION_REQUIRED,
+        vec![base(
+            "PreconditionRequired",
+            "A precondition header or annotation is required to change the resource.".into(),
+            &[],
+            &[],
+            "Try the request again with the If-Match header and the current ETag of the resource.",
+        )],
+    )
 }
 
 /// `GeneralError` with a text, as a failed task's `Messages` carry it.

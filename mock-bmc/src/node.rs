@@ -64,11 +64,20 @@ pub(crate) struct Shared {
     pub max_image_bytes: u64,
     /// `InsertMedia` answers 202 with a task ([`crate::MockBmcBuilder::insert_returns_task`]).
     pub insert_returns_task: bool,
+    /// Virtual-media quirks switched on ([`crate::MockBmcBuilder::vmedia_quirk`]).
+    pub vmedia_quirks: Vec<crate::personality::VmediaQuirk>,
     /// Resource paths of the personality, rendered once instead of on every request.
     pub paths: Paths,
     /// The `Authorization` header value a client with the right credentials sends
     /// (`Basic base64(user:password)`), compared as bytes before anything is decoded.
     pub basic_authorization: SecretString,
+}
+
+impl Shared {
+    /// Whether a virtual-media quirk is on.
+    pub fn vmedia_quirk(&self, quirk: crate::personality::VmediaQuirk) -> bool {
+        self.vmedia_quirks.contains(&quirk)
+    }
 }
 
 /// Faults armed on a node. Counters count down per request.

@@ -2,6 +2,16 @@
 
 use crate::personality::{Profile, VmediaLocation};
 
+impl Paths {
+    /// The virtual-media collection at `at` (System or Manager).
+    pub(crate) fn vmedia(&self, at: VmediaLocation) -> &str {
+        match at {
+            VmediaLocation::Manager => &self.vmedia_manager,
+            _ => &self.vmedia_system,
+        }
+    }
+}
+
 /// Most Systems one node serves ([`crate::MockBmcBuilder::systems_per_node`]).
 pub(crate) const MAX_SYSTEMS: u8 = 16;
 
@@ -12,7 +22,10 @@ pub(crate) struct Paths {
     pub systems: Vec<String>,
     pub manager: String,
     pub chassis: String,
-    pub vmedia: String,
+    /// `{system}/VirtualMedia` of the first System (served when the personality has slots there).
+    pub vmedia_system: String,
+    /// `{manager}/VirtualMedia` (served when the personality has slots there).
+    pub vmedia_manager: String,
     pub bios: String,
     pub bios_settings: String,
 }
@@ -42,10 +55,8 @@ pub(crate) fn paths_of(p: &Profile, systems: u8) -> Paths {
         .collect();
     let system = systems[0].clone();
     let manager = format!("/redfish/v1/Managers/{}", p.manager_id);
-    let vmedia = match p.vmedia_location {
-        VmediaLocation::System => format!("{system}/VirtualMedia"),
-        VmediaLocation::Manager => format!("{manager}/VirtualMedia"),
-    };
+    let vmedia_system = format!("{system}/VirtualMedia");
+    let vmedia_manager = format!("{manager}/VirtualMedia");
     Paths {
         bios: format!("{system}/Bios"),
         bios_settings: format!("{system}/Bios/{}", p.bios_settings_segment),
@@ -53,7 +64,8 @@ pub(crate) fn paths_of(p: &Profile, systems: u8) -> Paths {
         system_ids,
         systems,
         manager,
-        vmedia,
+        vmedia_system,
+        vmedia_manager,
     }
 }
 

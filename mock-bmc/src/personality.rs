@@ -75,13 +75,75 @@ impl FromStr for Personality {
 pub enum VmediaLocation {
     /// `/redfish/v1/Systems/{id}/VirtualMedia` (DMTF's current recommendation, sushy-tools).
     System,
-    /// `/redfish/v1/Managers/{id}/VirtualMedia` (iDRAC9, iLO, XCC, Supermicro).
+    /// `/redfish/v1/Managers/{id}/VirtualMedia` (iLO, XCC, Supermicro).
     Manager,
+    /// Both, each slot with its actions (iDRAC9 on 6.00 firmware: `Systems/System.Embedded.1/
+    /// VirtualMedia/1` and `/2` beside `Managers/iDRAC.Embedded.1/VirtualMedia/CD` and
+    /// `/RemovableDisk`, as in the Dell capture under `fixtures/vendor-captures/dell`).
+    Both,
 }
 
-/// A virtual-media slot: id, name, media types.
+/// A virtual-media behaviour switched on per fleet ([`crate::MockBmcBuilder::vmedia_quirk`],
+/// `--vmedia-quirk NAME`), on top of any personality: BMCs the five personalities do not
+/// imitate whole (Nokia, NVIDIA DGX, the unnamed BMCs of OCPBUGS-12703), and iLO's
+/// boot-on-next-reset slot flag. Each refusal is the one the BMC answers, with the
+/// `@Message.ExtendedInfo` of sushy's captured samples (`transfer_proto_required_error.json`,
+/// `transfer_method_required_error.json`, `credentials_required_error.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VmediaQuirk {
+    /// `transfer_protocol_required` (Nokia): an `InsertMedia` without `TransferProtocolType`
+    /// is refused with 400 `Base.1.5.ActionParameterMissing` naming it.
+    TransferProtocolRequired,
+    /// `transfer_method_required` (OCPBUGS-12703): an insert without `TransferMethod` is
+    /// refused with 400 `Base.1.4.0.GeneralError` whose text says the property is missing.
+    TransferMethodRequired,
+    /// `credentials_required` (NVIDIA DGX B200): an insert without `UserName` and
+    /// `Password` is refused with 400, one `ActionParameterMissing` per field, under a
+    /// `GeneralError` code. Placeholder values are accepted for an anonymous image.
+    CredentialsRequired,
+    /// `hpe_boot_on_next_reset` (iLO): each slot carries `Oem.Hpe.BootOnNextServerReset`; a
+    /// PATCH sets it on a slot holding media, and the next reset boots from that slot once
+    /// (without touching the System's boot override) and clears the flag.
+    HpeBootOnNextReset,
+}
+
+impl VmediaQuirk {
+    /// Every switch.
+    pub const ALL: [VmediaQuirk; 4] = [
+        VmediaQuirk::TransferProtocolRequired,
+        VmediaQuirk::TransferMethodRequired,
+        VmediaQuirk::CredentialsRequired,
+        VmediaQuirk::HpeBootOnNextReset,
+    ];
+
+    /// The quirk's name (`transfer_protocol_required`, ...), as in `docs/quirks.md`.
+    pub fn name(self) -> &'static str {
+        match self {
+            VmediaQuirk::TransferProtocolRequired => "transfer_protocol_required",
+            VmediaQuirk::TransferMethodRequired => "transfer_method_required",
+            VmediaQuirk::CredentialsRequired => "credentials_required",
+            VmediaQuirk::HpeBootOnNextReset => "hpe_boot_on_next_reset",
+        }
+    }
+}
+
+impl FromStr for VmediaQuirk {
+    type Err = MockBmcError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        VmediaQuirk::ALL
+            .into_iter()
+            .find(|q| q.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| MockBmcError::UnknownVmediaQuirk(s.to_owned()))
+    }
+}
+
+/// A virtual-media slot: where it is, id, name, media types.
 #[derive(Debug, Clone, Copy)]
 pub struct SlotDef {
+    /// Under the System or the Manager (never [`VmediaLocation::Both`]).
+    pub at: VmediaLocation,
     /// The slot's `Id`.
     pub id: &'static str,
     /// The slot's `Name`.
@@ -127,7 +189,8 @@ pub struct Profile {
     pub manager_id: &'static str,
     /// `Id` of the only Chassis.
     pub chassis_id: &'static str,
-    /// Where virtual media lives (quirk: Dell has it only under `Managers/iDRAC.Embedded.1`).
+    /// Where virtual media lives (quirk `vmedia_at_system_or_manager`: the System on the
+    /// generic personality, both on Dell, the Manager elsewhere).
     pub vmedia_location: VmediaLocation,
     /// Virtual-media slots.
     pub vmedia_slots: &'static [SlotDef],
@@ -199,11 +262,13 @@ pub struct Profile {
 
 const CD_USB_SLOTS: &[SlotDef] = &[
     SlotDef {
+        at: VmediaLocation::System,
         id: "CD",
         name: "Virtual CD",
         media_types: &["CD", "DVD"],
     },
     SlotDef {
+        at: VmediaLocation::System,
         id: "USB",
         name: "Virtual Removable Media",
         media_types: &["USBStick"],
@@ -285,14 +350,28 @@ static DELL: Profile = Profile {
     system_id: "System.Embedded.1",
     manager_id: "iDRAC.Embedded.1",
     chassis_id: "System.Embedded.1",
-    vmedia_location: VmediaLocation::Manager,
+    vmedia_location: VmediaLocation::Both,
     vmedia_slots: &[
         SlotDef {
+            at: VmediaLocation::System,
+            id: "1",
+            name: "VirtualMedia Instance 1",
+            media_types: &["CD", "DVD", "USBStick"],
+        },
+        SlotDef {
+            at: VmediaLocation::System,
+            id: "2",
+            name: "VirtualMedia Instance 2",
+            media_types: &["CD", "DVD", "USBStick"],
+        },
+        SlotDef {
+            at: VmediaLocation::Manager,
             id: "CD",
             name: "Virtual CD",
             media_types: &["CD", "DVD"],
         },
         SlotDef {
+            at: VmediaLocation::Manager,
             id: "RemovableDisk",
             name: "Virtual Removable Disk",
             media_types: &["USBStick"],
@@ -346,8 +425,9 @@ static DELL: Profile = Profile {
         message: "Unable to complete the request because the iDRAC data sources are unavailable.",
         retry_after_secs: None,
     },
+    // 503, as iDRACs answer (gofish#75, check_redfish#89).
     session_limit_error: VendorError {
-        status: 400,
+        status: 503,
         message_id: "IDRAC.2.8.RAC0218",
         message: "The maximum number of user sessions is reached.",
         retry_after_secs: None,
@@ -368,11 +448,13 @@ static HPE: Profile = Profile {
     vmedia_location: VmediaLocation::Manager,
     vmedia_slots: &[
         SlotDef {
+            at: VmediaLocation::Manager,
             id: "1",
             name: "VirtualMedia",
             media_types: &["Floppy", "USBStick"],
         },
         SlotDef {
+            at: VmediaLocation::Manager,
             id: "2",
             name: "VirtualMedia",
             media_types: &["CD", "DVD"],
@@ -439,11 +521,13 @@ static LENOVO: Profile = Profile {
     vmedia_location: VmediaLocation::Manager,
     vmedia_slots: &[
         SlotDef {
+            at: VmediaLocation::Manager,
             id: "EXT1",
             name: "EXT1",
             media_types: &["CD", "DVD"],
         },
         SlotDef {
+            at: VmediaLocation::Manager,
             id: "EXT2",
             name: "EXT2",
             media_types: &["USBStick"],
@@ -504,11 +588,13 @@ static SUPERMICRO: Profile = Profile {
     vmedia_location: VmediaLocation::Manager,
     vmedia_slots: &[
         SlotDef {
+            at: VmediaLocation::Manager,
             id: "CD1",
             name: "Virtual Media CD1",
             media_types: &["CD", "DVD"],
         },
         SlotDef {
+            at: VmediaLocation::Manager,
             id: "USB1",
             name: "Virtual Media USB1",
             media_types: &["USBStick"],
@@ -580,5 +666,24 @@ mod tests {
                 "{p}"
             );
         }
+    }
+
+    #[test]
+    fn slots_sit_where_the_personality_serves_virtual_media() {
+        for p in Personality::ALL {
+            let prof = p.profile();
+            for slot in prof.vmedia_slots {
+                assert_ne!(slot.at, VmediaLocation::Both, "{p}: {}", slot.id);
+                if prof.vmedia_location != VmediaLocation::Both {
+                    assert_eq!(slot.at, prof.vmedia_location, "{p}: {}", slot.id);
+                }
+            }
+        }
+        let dell = Personality::Dell.profile();
+        assert!(
+            [VmediaLocation::System, VmediaLocation::Manager]
+                .iter()
+                .all(|at| dell.vmedia_slots.iter().any(|s| s.at == *at))
+        );
     }
 }

@@ -137,6 +137,8 @@ pub(crate) struct Params<'a> {
     pub system: usize,
     /// `{slot}`: index of the virtual-media slot.
     pub slot: usize,
+    /// Where the virtual-media row sits: the Manager's collection or the System's.
+    pub vmedia_at: Option<crate::personality::VmediaLocation>,
     /// `{id}` segments, in order.
     pub ids: Vec<&'a str>,
 }
@@ -197,11 +199,11 @@ fn has_sessions(node: &Node) -> bool {
 }
 
 fn vmedia_at_system(node: &Node) -> bool {
-    node.profile().vmedia_location == crate::personality::VmediaLocation::System
+    node.profile().vmedia_location != crate::personality::VmediaLocation::Manager
 }
 
 fn vmedia_at_manager(node: &Node) -> bool {
-    !vmedia_at_system(node)
+    node.profile().vmedia_location != crate::personality::VmediaLocation::System
 }
 
 fn vmedia_actions_at_system(node: &Node) -> bool {
@@ -514,7 +516,22 @@ fn match_pattern<'a>(node: &Node, pattern: &str, segs: &[&'a str]) -> Option<Par
             "{chassis}" if *seg == p.chassis_id => {}
             "{settings}" if *seg == p.bios_settings_segment => {}
             "{registry}" if *seg == p.bios_registry => {}
-            "{slot}" => params.slot = p.vmedia_slots.iter().position(|s| s.id == *seg)?,
+            "{slot}" => {
+                // The same id may exist at both levels (never on today's personalities, but
+                // a slot is looked up among those of the row's level).
+                let at = params.vmedia_at?;
+                params.slot = p
+                    .vmedia_slots
+                    .iter()
+                    .position(|s| s.at == at && s.id == *seg)?;
+            }
+            "VirtualMedia" if *seg == "VirtualMedia" => {
+                params.vmedia_at = Some(if pattern.starts_with("Managers") {
+                    crate::personality::VmediaLocation::Manager
+                } else {
+                    crate::personality::VmediaLocation::System
+                });
+            }
             "{id}" => params.ids.push(seg),
             literal if literal == *seg => {}
             _ => return None,

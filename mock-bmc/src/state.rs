@@ -173,6 +173,7 @@ pub struct BootOverride {
 
 /// A virtual-media slot's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[allow(clippy::struct_excessive_bools)] // independent facts of one slot, not a state machine
 pub struct MediaSlot {
     /// Image URL, when inserted.
     pub image: Option<String>,
@@ -188,6 +189,9 @@ pub struct MediaSlot {
     pub config_drive: Option<ConfigDriveNetwork>,
     /// Whether the image is bootable (El Torito), i.e. carries an operating system.
     pub bootable: bool,
+    /// iLO's `Oem.Hpe.BootOnNextServerReset` (quirk `hpe_boot_on_next_reset`): the next
+    /// reset boots from this slot, once.
+    pub boot_on_next_reset: bool,
 }
 
 /// What the node booted last.
@@ -333,6 +337,11 @@ pub struct NodeState {
     /// When pending BIOS values were last applied, and how many applies so far (for the
     /// `@Redfish.Settings` `Time`, `ETag` and `Messages` of the BIOS resource).
     pub bios_last_applied: Option<(Instant, u32)>,
+    /// The BIOS's verdict on the last apply, as `@Redfish.Settings.Messages` shows it
+    /// (`Success`, or one message per attribute refused at apply time).
+    pub bios_messages: Vec<Value>,
+    /// The node's BIOS quirk switches.
+    pub bios_options: crate::bios_options::BiosOptions,
     /// Virtual-media slots, in the personality's slot order.
     pub media: Vec<MediaSlot>,
     /// Last boot.
@@ -375,6 +384,8 @@ impl NodeState {
             bios_pending: Vec::new(),
             bios_reset_pending: false,
             bios_last_applied: None,
+            bios_messages: Vec::new(),
+            bios_options: crate::bios_options::BiosOptions::default(),
             media: vec![MediaSlot::default(); profile.vmedia_slots.len()],
             booted: None,
             boot_count: 0,
@@ -555,18 +566,33 @@ impl NodeState {
 
     fn boot_now(&mut self, applies_bios: bool, profile: &Profile, at: Instant) {
         self.boot_count += 1;
-        let source = match self.boot.enabled {
-            OverrideEnabled::Disabled => "Hdd".to_owned(),
-            OverrideEnabled::Once | OverrideEnabled::Continuous => self.boot.target.clone(),
+        // Quirk `hpe_boot_on_next_reset`: a flagged slot wins over the System's override,
+        // which stays as it was; the flag is spent by this boot.
+        let flagged = self
+            .media
+            .iter()
+            .position(|m| m.boot_on_next_reset && m.inserted);
+        for m in &mut self.media {
+            m.boot_on_next_reset = false;
+        }
+        let source = match (flagged, &self.boot.enabled) {
+            (Some(_), _) => profile.cd_boot_target.to_owned(),
+            (None, OverrideEnabled::Disabled) => "Hdd".to_owned(),
+            (None, OverrideEnabled::Once | OverrideEnabled::Continuous) => self.boot.target.clone(),
         };
-        if self.boot.enabled == OverrideEnabled::Once {
+        if flagged.is_none() && self.boot.enabled == OverrideEnabled::Once {
             self.boot.enabled = OverrideEnabled::Disabled;
         }
         // iDRAC applies staged values only through a scheduled job.
         let values_apply = !profile.bios_apply_needs_job || self.bios_job_scheduled();
+        // Quirk `bios_never_applies`: the reset goes by and nothing changes.
+        let never = self.bios_options.never_applies;
         let did_apply_bios = applies_bios
+            && !never
             && (self.bios_reset_pending || values_apply && !self.bios_pending.is_empty());
-        if applies_bios {
+        if applies_bios && never {
+            self.complete_bios_jobs();
+        } else if applies_bios {
             self.apply_bios(values_apply);
         }
         if did_apply_bios {
@@ -574,16 +600,19 @@ impl NodeState {
             self.bios_last_applied = Some((at, count));
         }
         let cd_boot = source == profile.cd_boot_target || source == "Cd";
-        let slot = cd_boot
-            .then(|| {
-                profile
-                    .vmedia_slots
-                    .iter()
-                    .zip(&self.media)
-                    .find(|(def, m)| def.media_types.contains(&"CD") && m.inserted)
-                    .map(|(_, m)| m.clone())
-            })
-            .flatten();
+        let slot = match flagged {
+            Some(i) => self.media.get(i).cloned(),
+            None => cd_boot
+                .then(|| {
+                    profile
+                        .vmedia_slots
+                        .iter()
+                        .zip(&self.media)
+                        .find(|(def, m)| def.media_types.contains(&"CD") && m.inserted)
+                        .map(|(_, m)| m.clone())
+                })
+                .flatten(),
+        };
         let outcome = match source.as_str() {
             _ if cd_boot => match &slot {
                 Some(m) if m.bootable => BootOutcome::OperatingSystem,
@@ -607,17 +636,46 @@ impl NodeState {
         if self.bios_reset_pending {
             self.bios_current.clear();
             self.bios_reset_pending = false;
+            self.bios_messages = vec![crate::messages::success()];
         }
         if !values_apply {
             return;
         }
+        let mut refused = Vec::new();
+        let staged = !self.bios_pending.is_empty();
         for (idx, value) in std::mem::take(&mut self.bios_pending) {
+            let name = crate::bios::ATTRIBUTES
+                .get(usize::from(idx))
+                .map_or("", |a| a.name);
+            // Quirk `bios_rejected_at_apply`: accepted on PATCH, refused at POST.
+            if self
+                .bios_options
+                .rejected_at_apply
+                .iter()
+                .any(|r| r == name)
+            {
+                let wire = crate::bios_options::wire_name(&self.bios_options, usize::from(idx));
+                refused.push(crate::messages::refused_at_apply(&wire, &value));
+                continue;
+            }
             let default = crate::bios::default_value(usize::from(idx));
             self.bios_current.retain(|(i, _)| *i != idx);
             if value != default {
                 self.bios_current.push((idx, value));
             }
         }
+        if staged {
+            self.bios_messages = if refused.is_empty() {
+                vec![crate::messages::success()]
+            } else {
+                refused
+            };
+        }
+        self.complete_bios_jobs();
+    }
+
+    /// Ends the jobs waiting for a reset (the BIOS ran them, whatever it made of them).
+    fn complete_bios_jobs(&mut self) {
         for t in &mut self.tasks {
             if t.state == TaskState::Pending {
                 t.state = TaskState::Completed;

@@ -132,7 +132,7 @@ async fn admin_api_reads_and_switches_the_option() {
         .json()
         .await
         .unwrap();
-    assert_eq!(options, json!({"basic_auth_only": false}));
+    assert_eq!(options["basic_auth_only"], json!(false));
 
     let r = http
         .post(format!("{admin}/nodes/1/options"))
@@ -142,8 +142,8 @@ async fn admin_api_reads_and_switches_the_option() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(
-        r.json::<Value>().await.unwrap(),
-        json!({"basic_auth_only": true})
+        r.json::<Value>().await.unwrap()["basic_auth_only"],
+        json!(true)
     );
     assert!(mock.node(1).basic_auth_only());
     assert!(!mock.node(0).basic_auth_only(), "only node 1 switched");

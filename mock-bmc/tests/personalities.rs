@@ -29,9 +29,18 @@ async fn bios_apply_case(p: Personality, graceful_applies: bool, settings_path: 
         .unwrap()
         .to_owned();
     assert_eq!(settings, settings_path, "{p}");
+    // Supermicro spells it with its `#XXXX` suffix (quirk `bios_suffixed_names`).
+    let turbo = bios["Attributes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.split('#').next() == Some("ProcTurboMode"))
+        .unwrap()
+        .clone();
+    let turbo = turbo.as_str();
     bmc.reset(&sys, "On").await;
     wait_booted(&bmc, 1).await;
-    let mut body = json!({"Attributes": {"ProcTurboMode": "Disabled"}});
+    let mut body = json!({"Attributes": {turbo: "Disabled"}});
     if !prof.rejects_settings_apply_time {
         body["@Redfish.SettingsApplyTime"] = json!({"ApplyTime": "OnReset"});
     }
@@ -42,11 +51,11 @@ async fn bios_apply_case(p: Personality, graceful_applies: bool, settings_path: 
         Some(&json!("Disabled"))
     );
     assert_eq!(
-        bmc.get_json(&settings).await["Attributes"]["ProcTurboMode"],
+        bmc.get_json(&settings).await["Attributes"][turbo],
         "Disabled"
     );
     assert_eq!(
-        bmc.get_json(&format!("{sys}/Bios")).await["Attributes"]["ProcTurboMode"],
+        bmc.get_json(&format!("{sys}/Bios")).await["Attributes"][turbo],
         "Enabled",
         "{p}: current unchanged until reset"
     );
@@ -61,8 +70,7 @@ async fn bios_apply_case(p: Personality, graceful_applies: bool, settings_path: 
         "{p}"
     );
     wait_booted(&bmc, 2).await;
-    let applied =
-        bmc.get_json(&format!("{sys}/Bios")).await["Attributes"]["ProcTurboMode"] == "Disabled";
+    let applied = bmc.get_json(&format!("{sys}/Bios")).await["Attributes"][turbo] == "Disabled";
     assert_eq!(
         applied, graceful_applies,
         "{p}: GracefulRestart applying BIOS"
@@ -75,7 +83,7 @@ async fn bios_apply_case(p: Personality, graceful_applies: bool, settings_path: 
         assert_eq!(bmc.reset(&sys, "ForceRestart").await.status(), 204);
         wait_booted(&bmc, 3).await;
         assert_eq!(
-            bmc.get_json(&format!("{sys}/Bios")).await["Attributes"]["ProcTurboMode"],
+            bmc.get_json(&format!("{sys}/Bios")).await["Attributes"][turbo],
             "Disabled",
             "{p}: ForceRestart applies"
         );
@@ -240,29 +248,59 @@ async fn dell_bios_values_without_job_stay_pending_across_resets() {
     assert!(view.bios_pending.is_empty());
 }
 
+/// iDRAC9 on 6.00 firmware: slots under the System (`1`, `2`, CD or USB) and under the
+/// Manager (`CD`, `RemovableDisk`), each level linked and each slot with its actions.
 #[tokio::test]
-async fn dell_vmedia_only_under_idrac_manager() {
+async fn dell_vmedia_at_system_and_manager_with_actions() {
     let mock = spawn(Personality::Dell).await;
     let bmc = Bmc::new(mock.node(0));
+    let system = bmc.get_json("/redfish/v1/Systems/System.Embedded.1").await;
     assert_eq!(
-        bmc.get("/redfish/v1/Systems/System.Embedded.1/VirtualMedia")
-            .await
-            .status(),
-        404
+        system["VirtualMedia"]["@odata.id"],
+        "/redfish/v1/Systems/System.Embedded.1/VirtualMedia"
     );
-    let coll = bmc
-        .get_json("/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia")
+    let manager = bmc.get_json("/redfish/v1/Managers/iDRAC.Embedded.1").await;
+    assert_eq!(
+        manager["VirtualMedia"]["@odata.id"],
+        "/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia"
+    );
+    for (collection, ids) in [
+        (
+            "/redfish/v1/Systems/System.Embedded.1/VirtualMedia",
+            ["1", "2"],
+        ),
+        (
+            "/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia",
+            ["CD", "RemovableDisk"],
+        ),
+    ] {
+        let coll = bmc.get_json(collection).await;
+        let members: Vec<String> = coll["Members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["@odata.id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(members, ids.map(|id| format!("{collection}/{id}")));
+        for member in members {
+            let slot = bmc.get_json(&member).await;
+            assert_eq!(
+                slot["Actions"]["#VirtualMedia.InsertMedia"]["target"],
+                format!("{member}/Actions/VirtualMedia.InsertMedia")
+            );
+        }
+    }
+    let system_slot = bmc
+        .get_json("/redfish/v1/Systems/System.Embedded.1/VirtualMedia/1")
         .await;
-    assert_eq!(
-        coll["Members"][0]["@odata.id"],
-        "/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia/CD"
-    );
-    assert!(
-        bmc.get_json("/redfish/v1/Systems/System.Embedded.1")
-            .await
-            .get("VirtualMedia")
-            .is_none()
-    );
+    assert_eq!(system_slot["MediaTypes"], json!(["CD", "DVD", "USBStick"]));
+    // A Manager slot id is not a System slot id, and the reverse.
+    for path in [
+        "/redfish/v1/Systems/System.Embedded.1/VirtualMedia/CD",
+        "/redfish/v1/Managers/iDRAC.Embedded.1/VirtualMedia/1",
+    ] {
+        assert_eq!(bmc.get(path).await.status(), 404, "{path}");
+    }
 }
 
 #[tokio::test]

@@ -260,7 +260,7 @@ async fn sessions_tokens_idle_timeout_and_delete() {
 #[tokio::test]
 async fn session_cap_per_personality() {
     for (p, cap, status, id) in [
-        (Personality::Dell, 8, 400, "IDRAC.2.8.RAC0218"),
+        (Personality::Dell, 8, 503, "IDRAC.2.8.RAC0218"),
         (
             Personality::Lenovo,
             16,

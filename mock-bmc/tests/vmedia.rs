@@ -435,3 +435,118 @@ async fn inserts_stay_synchronous_by_default() {
         assert!(r.headers().get("location").is_none(), "{p}");
     }
 }
+
+async fn spawn_with_quirk(
+    p: Personality,
+    quirk: ferrofish_mock_bmc::VmediaQuirk,
+) -> (ferrofish_mock_bmc::MockBmcHandle, Bmc) {
+    let mock = ferrofish_mock_bmc::MockBmc::builder()
+        .personality(p)
+        .vmedia_quirk(quirk)
+        .power_delays(common::fast_delays())
+        .spawn()
+        .await
+        .unwrap();
+    let bmc = Bmc::new(mock.node(0));
+    (mock, bmc)
+}
+
+const GENERIC_CD: &str = "/redfish/v1/Systems/1/VirtualMedia/CD";
+const GENERIC_INSERT: &str =
+    "/redfish/v1/Systems/1/VirtualMedia/CD/Actions/VirtualMedia.InsertMedia";
+
+/// Each body quirk refuses the smallest body as the BMC does (status, `MessageId`, the field
+/// named in the text), and takes the body once the field is there.
+#[tokio::test]
+async fn vmedia_body_quirks_refuse_the_smallest_body_as_the_bmc_does() {
+    use ferrofish_mock_bmc::VmediaQuirk as Q;
+    let img = image_server(vec![("/cd.iso", config_drive())]).await;
+    let image = format!("http://{img}/cd.iso");
+    for (quirk, ids, field, fixed) in [
+        (
+            Q::TransferProtocolRequired,
+            vec!["Base.1.18.ActionParameterMissing"],
+            "TransferProtocolType",
+            json!({"Image": image, "TransferProtocolType": "HTTP"}),
+        ),
+        (
+            Q::TransferMethodRequired,
+            vec!["Base.1.18.GeneralError"],
+            "TransferMethod",
+            json!({"Image": image, "TransferMethod": "Stream"}),
+        ),
+        (
+            Q::CredentialsRequired,
+            vec![
+                "Base.1.18.ActionParameterMissing",
+                "Base.1.18.ActionParameterMissing",
+            ],
+            "UserName",
+            json!({"Image": image, "UserName": "none", "Password": "none"}),
+        ),
+    ] {
+        let (_mock, bmc) = spawn_with_quirk(Personality::Generic, quirk).await;
+        let r = bmc.post(GENERIC_INSERT, json!({"Image": image})).await;
+        assert_eq!(r.status(), 400, "{quirk:?}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(message_ids(&body), ids, "{quirk:?}: {body}");
+        assert!(body.to_string().contains(field), "{quirk:?}: {body}");
+        assert_eq!(bmc.get_json(GENERIC_CD).await["Inserted"], false);
+        let r = bmc.post(GENERIC_INSERT, fixed).await;
+        assert_eq!(r.status(), 204, "{quirk:?}");
+        assert_eq!(bmc.get_json(GENERIC_CD).await["Image"], image.as_str());
+    }
+}
+
+/// Quirk `hpe_boot_on_next_reset`: the flag shows on every slot, is refused on an empty slot,
+/// and makes the next reset boot that slot once without touching the System's override.
+#[tokio::test]
+async fn hpe_boot_on_next_reset_boots_the_flagged_slot_once() {
+    let img = image_server(vec![("/cd.iso", config_drive())]).await;
+    let image = format!("http://{img}/cd.iso");
+    let (_mock, bmc) = spawn_with_quirk(
+        Personality::Hpe,
+        ferrofish_mock_bmc::VmediaQuirk::HpeBootOnNextReset,
+    )
+    .await;
+    let slot = "/redfish/v1/Managers/1/VirtualMedia/2";
+    let read = bmc.get_json(slot).await;
+    assert_eq!(read["Oem"]["Hpe"]["BootOnNextServerReset"], false);
+    let flag = json!({"Oem": {"Hpe": {"BootOnNextServerReset": true}}});
+    assert_eq!(
+        bmc.patch(slot, flag.clone()).await.status(),
+        400,
+        "empty slot"
+    );
+    let r = bmc
+        .post(
+            &format!("{slot}/Actions/VirtualMedia.InsertMedia"),
+            json!({"Image": image}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(bmc.patch(slot, flag).await.status(), 204);
+    assert_eq!(
+        bmc.get_json(slot).await["Oem"]["Hpe"]["BootOnNextServerReset"],
+        true
+    );
+    assert_eq!(bmc.reset("/redfish/v1/Systems/1", "On").await.status(), 204);
+    wait_booted(&bmc, 1).await;
+    let view = bmc.node.view();
+    let booted = view.booted.expect("booted");
+    assert_eq!(booted.source, "Cd");
+    assert_eq!(booted.image.as_deref(), Some(image.as_str()));
+    assert_eq!(
+        view.boot_enabled, "Disabled",
+        "the System's override untouched"
+    );
+    assert_eq!(
+        bmc.get_json(slot).await["Oem"]["Hpe"]["BootOnNextServerReset"],
+        false,
+        "spent by the boot"
+    );
+    // Without the switch there is no such flag.
+    let plain = spawn(Personality::Hpe).await;
+    let plain = Bmc::new(plain.node(0));
+    assert!(plain.get_json(slot).await.get("Oem").is_none());
+}

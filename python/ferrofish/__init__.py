@@ -1,11 +1,16 @@
-"""ferrofish: manage bare-metal servers through their BMCs (Redfish today; IPMI, BIOS and virtual
-media to come).
+"""ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
+Redfish alone (``RedfishClient``), with BIOS settings (``Bios``) and virtual media
+(``VirtualMedia``, ``ImageServer``, config drives).
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
 """
 
 from ferrofish._ferrofish import (
+    Bmc,
+    BmcOutcome,
+    Bios,
+    BiosStaged,
     BootOverrideOutcome,
     CpuInfo,
     CpuInventory,
@@ -22,8 +27,22 @@ from ferrofish._ferrofish import (
     VolumeInfo,
     __version__,
 )
+from ferrofish._ferrofish import (  # Virtual media.
+    BootPhase,
+    BootReport,
+    ImageFetch,
+    ImageServer,
+    VirtualMedia,
+    VirtualMediaSlot,
+    build_config_drive,
+    config_drive_files,
+)
 from ferrofish.exceptions import (
     AuthenticationError,
+    BiosAttributeOutcome,
+    BiosNotAppliedError,
+    BiosProblem,
+    BiosValidationError,
     BmcConnectionError,
     BmcTimeoutError,
     BmcTlsError,
@@ -43,10 +62,32 @@ from ferrofish.exceptions import (
     ValueNotAllowedError,
     WaitTimeoutError,
 )
+from ferrofish.exceptions import (  # Virtual media.
+    BootNeverStartedError,
+    ConfigDriveError,
+    ImageRejectedError,
+    ImageServerError,
+    ImageUnreachableError,
+    InsertFailedError,
+    NoSlotError,
+    NotEjectedError,
+    NotInsertedError,
+    OverrideNotConsumedError,
+    SlotBusyError,
+    VirtualMediaError,
+)
 
 __all__ = [
     "AuthenticationError",
+    "Bmc",
+    "Bios",
+    "BiosAttributeOutcome",
+    "BiosNotAppliedError",
+    "BiosProblem",
+    "BiosStaged",
+    "BiosValidationError",
     "BmcConnectionError",
+    "BmcOutcome",
     "BmcTimeoutError",
     "BmcTlsError",
     "BootOverrideOutcome",
@@ -79,4 +120,25 @@ __all__ = [
     "VolumeInfo",
     "WaitTimeoutError",
     "__version__",
+    # Virtual media.
+    "BootNeverStartedError",
+    "BootPhase",
+    "BootReport",
+    "ConfigDriveError",
+    "ImageFetch",
+    "ImageRejectedError",
+    "ImageServer",
+    "ImageServerError",
+    "ImageUnreachableError",
+    "InsertFailedError",
+    "NoSlotError",
+    "NotEjectedError",
+    "NotInsertedError",
+    "OverrideNotConsumedError",
+    "SlotBusyError",
+    "VirtualMedia",
+    "VirtualMediaError",
+    "VirtualMediaSlot",
+    "build_config_drive",
+    "config_drive_files",
 ]

@@ -2,7 +2,20 @@
 
 import os
 from types import TracebackType
-from typing import Any, Dict, Literal, Optional, Tuple, Type, Union, final
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+    final,
+)
 
 from typing_extensions import Self, TypeAlias
 
@@ -23,6 +36,19 @@ __all__ = [
     "SecureBootInfo",
     "InventoryWarning",
     "BootOverrideOutcome",
+    "Bmc",
+    "BmcOutcome",
+    "Bios",
+    "BiosStaged",
+    # Virtual media.
+    "VirtualMedia",
+    "VirtualMediaSlot",
+    "BootPhase",
+    "BootReport",
+    "ImageServer",
+    "ImageFetch",
+    "build_config_drive",
+    "config_drive_files",
 ]
 
 #: Redfish ``PowerState`` values; a BMC may report others, which come through unchanged.
@@ -66,8 +92,77 @@ _BootSource: TypeAlias = Literal[
 _BootOverrideEnabled: TypeAlias = Literal["Disabled", "Once", "Continuous"]
 _BootMode: TypeAlias = Literal["UEFI", "Legacy"]
 _AuthMode: TypeAlias = Literal["session", "basic", "auto"]
+_PowerAction: TypeAlias = Literal["on", "off", "graceful-off", "cycle", "reboot", "graceful-reboot"]
+_BootDevice: TypeAlias = Literal["pxe", "disk", "cdrom", "bios", "uefi-http"]
+#: Virtual media: ``"cd"`` for ISO images, ``"usb"`` for disk and floppy images.
+_Media: TypeAlias = Literal["cd", "usb"]
+#: ``BootPhase.name`` values.
+_BootPhaseName: TypeAlias = Literal[
+    "ejecting_stale",
+    "inserting",
+    "waiting_for_task",
+    "setting_override",
+    "resetting",
+    "waiting_for_boot",
+    "ejecting_at_end",
+]
+#: PEM bytes, or the path of a PEM file.
+_Pem: TypeAlias = Union[bytes, str, "os.PathLike[str]"]
 #: ``get_json`` and friends return the BMC's JSON as plain Python data.
 _JsonValue: TypeAlias = Any
+
+@final
+class Bmc:
+    """One BMC over Redfish, IPMI, or both (a combined endpoint), addressed as Metal3 addresses
+    it; power and boot device fall back from Redfish to IPMI, and every result says which
+    protocol did it. Blocking calls release the GIL."""
+
+    @staticmethod
+    def connect(
+        address: str,
+        *,
+        username: str,
+        password: str,
+        verify: Union[bool, str, "os.PathLike[str]"] = True,
+        timeout: float = 60.0,
+        ipmi_port: Optional[int] = None,
+        ipmi_cipher_suite: Optional[int] = None,
+        ipmi_kg: Optional[bytes] = None,
+    ) -> Bmc: ...
+    @property
+    def address(self) -> str: ...
+    def capabilities(self) -> Dict[Literal["redfish", "ipmi"], list[str]]: ...
+    def power_state(self) -> BmcOutcome: ...
+    def power(self, action: _PowerAction) -> BmcOutcome: ...
+    def wait_for_power_state(
+        self, state: Union[_PowerState, str], *, timeout: float = 300.0
+    ) -> BmcOutcome: ...
+    def set_boot_device(
+        self,
+        device: _BootDevice,
+        *,
+        persistent: bool = False,
+        mode: Optional[_BootMode] = None,
+    ) -> BmcOutcome: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class BmcOutcome:
+    """What a ``Bmc`` operation returned and which protocol did it."""
+
+    @property
+    def value(self) -> Any: ...
+    @property
+    def via(self) -> Literal["redfish", "ipmi"]: ...
+    @property
+    def fallback_reason(self) -> Optional[str]: ...
 
 @final
 class RedfishClient:
@@ -109,6 +204,7 @@ class RedfishClient:
         system: Optional[str] = None,
     ) -> BootOverrideOutcome: ...
     def inventory(self, system: Optional[str] = None) -> Inventory: ...
+    def virtual_media(self, system: Optional[str] = None) -> VirtualMedia: ...
     def get_json(self, path: str) -> _JsonValue: ...
     def patch_json(self, path: str, body: _JsonValue) -> _JsonValue: ...
     def post_json(self, path: str, body: _JsonValue) -> _JsonValue: ...
@@ -374,3 +470,216 @@ class SecureBootInfo:
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+# BIOS (ferrofish-bios)
+
+#: A BIOS profile: ``{"BootMode": "Uefi"}``, Ironic's ``[{"name": ..., "value": ...}]``,
+#: ``["NAME=VALUE", ...]``, or one ``str`` (JSON or ``NAME=VALUE`` lines).
+_BiosProfile: TypeAlias = Union[
+    Mapping[str, Any], Sequence[Mapping[str, Any]], Sequence[str], str
+]
+
+@final
+class Bios:
+    """BIOS settings of one system (the only one when ``system`` is ``None``)."""
+
+    def __new__(cls, client: RedfishClient, system: Optional[str] = None) -> Self: ...
+    def read(self) -> Dict[str, Any]: ...
+    def registry(self) -> Dict[str, Any]: ...
+    def validate(self, profile: _BiosProfile) -> List[Dict[str, Any]]: ...
+    def diff(self, profile: _BiosProfile) -> Dict[str, Any]: ...
+    def stage(self, profile: _BiosProfile) -> BiosStaged: ...
+    def apply(
+        self,
+        staged: BiosStaged,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 15.0,
+        reset: bool = True,
+    ) -> List[Dict[str, Any]]: ...
+    def apply_and_verify(
+        self,
+        profile: _BiosProfile,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 15.0,
+        reset: bool = True,
+    ) -> List[Dict[str, Any]]: ...
+    def factory_reset(
+        self, *, timeout: float = 1800.0, poll_interval: float = 15.0, reset: bool = True
+    ) -> Dict[str, Any]: ...
+
+@final
+class BiosStaged:
+    """What ``Bios.stage`` did; pass it to ``Bios.apply``."""
+
+    @property
+    def sent(self) -> bool: ...
+    @property
+    def settings_url(self) -> str: ...
+    @property
+    def job(self) -> Optional[str]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+# --- Virtual media -------------------------------------------------------------------------
+
+@final
+class VirtualMedia:
+    """The virtual media of one system; from ``RedfishClient.virtual_media()``."""
+
+    @property
+    def system(self) -> str: ...
+    def slots(self) -> Tuple[VirtualMediaSlot, ...]: ...
+    def insert(self, image: str, *, media: _Media = "cd") -> VirtualMediaSlot: ...
+    def eject(self, slot: Union[VirtualMediaSlot, str]) -> bool: ...
+    def eject_all(self, media: Optional[_Media] = None) -> Tuple[VirtualMediaSlot, ...]: ...
+    def boot_from_iso(
+        self,
+        image: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        eject_after: bool = False,
+        on_progress: Optional[Callable[[BootPhase], object]] = None,
+    ) -> BootReport: ...
+
+@final
+class VirtualMediaSlot:
+    """One virtual-media slot as read; ``repr`` shows the image URL redacted."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def level(self) -> Literal["system", "manager"]: ...
+    @property
+    def media_types(self) -> Tuple[str, ...]: ...
+    @property
+    def inserted(self) -> Optional[bool]: ...
+    @property
+    def image(self) -> Optional[str]: ...
+    @property
+    def connected_via(self) -> Optional[str]: ...
+    @property
+    def occupied(self) -> bool: ...
+    @property
+    def remote_capable(self) -> bool: ...
+    @property
+    def patch_only(self) -> bool: ...
+    @property
+    def hpe_boot_on_next_reset(self) -> Optional[bool]: ...
+    def accepts(self, media: _Media) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class BootPhase:
+    """A step of ``VirtualMedia.boot_from_iso``, reported as it starts."""
+
+    @property
+    def name(self) -> _BootPhaseName: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def slot(self) -> Optional[str]: ...
+    @property
+    def monitor(self) -> Optional[str]: ...
+    @property
+    def reset(self) -> Optional[Union[_ResetType, str]]: ...
+    @property
+    def last_state(self) -> Optional[str]: ...
+    @property
+    def override_pending(self) -> Optional[bool]: ...
+    @property
+    def hpe_boot_on_next_reset(self) -> Optional[bool]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class BootReport:
+    """What ``VirtualMedia.boot_from_iso`` did and saw."""
+
+    @property
+    def slot(self) -> VirtualMediaSlot: ...
+    @property
+    def hpe_boot_on_next_reset(self) -> bool: ...
+    @property
+    def reset(self) -> Union[_ResetType, str]: ...
+    @property
+    def boot_progress(self) -> Optional[str]: ...
+    @property
+    def override_stored_as_continuous(self) -> bool: ...
+    @property
+    def override_cleared(self) -> bool: ...
+    @property
+    def ejected(self) -> bool: ...
+    @property
+    def phases(self) -> Tuple[BootPhase, ...]: ...
+
+@final
+class ImageServer:
+    """An HTTP(S) server for boot images and config drives; URLs carry a token."""
+
+    def __new__(
+        cls,
+        bind: str = "127.0.0.1:0",
+        *,
+        public_host: Optional[str] = None,
+        tls_cert: Optional[_Pem] = None,
+        tls_key: Optional[_Pem] = None,
+    ) -> Self: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def scheme(self) -> Literal["http", "https"]: ...
+    @property
+    def running(self) -> bool: ...
+    def url_for(self, name: str) -> str: ...
+    def add_bytes(self, name: str, data: Union[bytes, bytearray]) -> str: ...
+    def add_file(self, name: str, path: Union[str, "os.PathLike[str]"]) -> str: ...
+    def add_directory(self, name: str, path: Union[str, "os.PathLike[str]"]) -> str: ...
+    def remove(self, name: str) -> bool: ...
+    def fetches(self) -> Tuple[ImageFetch, ...]: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class ImageFetch:
+    """One request the image server answered (never the token)."""
+
+    @property
+    def peer(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def image(self) -> Optional[str]: ...
+    @property
+    def path_in_image(self) -> Optional[str]: ...
+    @property
+    def range(self) -> Optional[str]: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def at(self) -> float: ...
+
+def build_config_drive(
+    network_data: Optional[Dict[str, Any]],
+    meta_data: Optional[Dict[str, Any]] = None,
+    user_data: Optional[Union[bytes, bytearray, str]] = None,
+    *,
+    path: Optional[Union[str, "os.PathLike[str]"]] = None,
+) -> bytes: ...
+def config_drive_files(
+    network_data: Optional[Dict[str, Any]],
+    meta_data: Optional[Dict[str, Any]] = None,
+    user_data: Optional[Union[bytes, bytearray, str]] = None,
+) -> Dict[str, bytes]: ...

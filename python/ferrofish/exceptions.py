@@ -11,7 +11,8 @@ keep working::
     │   └── WaitTimeoutError
     ├── AuthenticationError (PermissionError)
     ├── InvalidInputError (ValueError)
-    │   └── ValueNotAllowedError
+    │   ├── ValueNotAllowedError
+    │   └── BiosValidationError
     ├── UnsupportedOperationError (NotImplementedError)
     ├── ClientClosedError
     └── RedfishError
@@ -20,7 +21,24 @@ keep working::
         │   └── PreconditionFailedError
         ├── RedfishDecodeError (ValueError)
         ├── OffOriginLinkError
-        └── NotAppliedError
+        ├── NotAppliedError
+        └── BiosNotAppliedError
+
+Virtual media (``VirtualMedia``, ``ImageServer``, the config-drive builders)::
+
+    FerrofishError
+    └── VirtualMediaError
+        ├── NoSlotError
+        ├── SlotBusyError
+        ├── ImageUnreachableError
+        ├── ImageRejectedError
+        ├── InsertFailedError
+        ├── NotInsertedError
+        ├── NotEjectedError
+        ├── OverrideNotConsumedError (TimeoutError)
+        ├── BootNeverStartedError (TimeoutError)
+        ├── ConfigDriveError (InvalidInputError, so ValueError)
+        └── ImageServerError
 
 ``InsecureTlsWarning`` is the warning issued when TLS verification is turned off.
 
@@ -35,23 +53,39 @@ from typing import Any, ClassVar, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
     "AuthenticationError",
+    "BiosAttributeOutcome",
+    "BiosNotAppliedError",
+    "BiosProblem",
+    "BiosValidationError",
     "BmcConnectionError",
     "BmcTimeoutError",
     "BmcTlsError",
+    "BootNeverStartedError",
     "ClientClosedError",
+    "ConfigDriveError",
     "FerrofishError",
+    "ImageRejectedError",
+    "ImageServerError",
+    "ImageUnreachableError",
     "InsecureTlsWarning",
+    "InsertFailedError",
     "InvalidInputError",
+    "NoSlotError",
     "NotAppliedError",
+    "NotEjectedError",
     "NotFoundError",
+    "NotInsertedError",
     "OffOriginLinkError",
+    "OverrideNotConsumedError",
     "PreconditionFailedError",
     "RedfishDecodeError",
     "RedfishError",
     "RedfishHttpError",
     "RedfishMessage",
+    "SlotBusyError",
     "UnsupportedOperationError",
     "ValueNotAllowedError",
+    "VirtualMediaError",
     "WaitTimeoutError",
 ]
 
@@ -348,3 +382,236 @@ class NotAppliedError(RedfishError):
         self.expected = expected
         #: The value read back; ``None`` when the property is absent.
         self.actual = actual
+
+
+# BIOS (ferrofish-bios)
+
+
+@dataclass(frozen=True)
+class BiosProblem:
+    """One problem of a BIOS profile. No password value is ever in it."""
+
+    #: The name as the profile wrote it (vendor or portable).
+    name: str
+    #: ``unknown_name``, ``ambiguous``, ``read_only``, ``not_allowed``, ``out_of_bounds``, ...
+    kind: str
+    #: The problem in words, with the suggestions or allowed values.
+    message: str
+    #: The vendor attribute it resolved to, when it did.
+    attribute: Optional[str] = None
+    #: Names to choose from: the closest valid names, or the spellings an ambiguous name has.
+    suggestions: Tuple[str, ...] = ()
+    #: The allowed values of an enumeration, when the value is not one of them.
+    allowed: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BiosAttributeOutcome:
+    """What became of one BIOS attribute after an apply."""
+
+    name: str
+    #: ``applied``, ``still_pending``, ``rejected``, ``not_applied`` or ``unverifiable``.
+    status: str
+    #: The BMC's ``MessageId`` when it rejected the value.
+    message_id: Optional[str] = None
+    #: The BMC's text when it rejected the value.
+    message: Optional[str] = None
+
+
+class BiosValidationError(InvalidInputError):
+    """A BIOS profile was refused before anything was sent; ``problems`` lists every problem."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("problems",)
+
+    def __init__(self, message: str, *, problems: Sequence[BiosProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems: Tuple[BiosProblem, ...] = tuple(problems)
+
+
+class BiosNotAppliedError(RedfishError):
+    """The BMC accepted BIOS changes but did not apply them all.
+
+    ``report`` has one :class:`BiosAttributeOutcome` per attribute of an apply; after a factory
+    reset, ``not_default`` names the attributes not back at their default out of ``checked``.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("report", "not_default", "checked")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        report: Sequence[BiosAttributeOutcome] = (),
+        not_default: Sequence[str] = (),
+        checked: Optional[int] = None,
+    ) -> None:
+        super().__init__(message)
+        self.report: Tuple[BiosAttributeOutcome, ...] = tuple(report)
+        self.not_default: Tuple[str, ...] = tuple(not_default)
+        self.checked = checked
+
+
+# --- Virtual media -------------------------------------------------------------------------
+# Image URLs in these exceptions are redacted (scheme, host, port and file name only): the
+# image server's URLs carry an access token.
+
+
+class VirtualMediaError(FerrofishError):
+    """A virtual-media operation failed: a slot, an insert or eject, a boot from CD, a config
+    drive or the image server. The BMC's own refusals stay :class:`RedfishHttpError`."""
+
+
+class NoSlotError(VirtualMediaError):
+    """No virtual-media slot takes this kind of image; check the BMC's licence and settings."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("media", "found")
+
+    def __init__(self, message: str, *, media: Optional[str] = None, found: int = 0) -> None:
+        super().__init__(message)
+        #: The kind asked for: ``"cd"`` or ``"usb"``.
+        self.media = media
+        #: How many slots there were in all, at System and Manager level.
+        self.found = found
+
+
+class SlotBusyError(VirtualMediaError):
+    """A slot holds someone else's image and the BMC refused to eject it."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("slot", "image", "bmc_message")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        slot: Optional[str] = None,
+        image: Optional[str] = None,
+        bmc_message: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        #: The slot's ``@odata.id``.
+        self.slot = slot
+        #: The image it holds (redacted).
+        self.image = image
+        self.bmc_message = bmc_message
+
+
+class ImageUnreachableError(VirtualMediaError):
+    """The BMC could not download the image: ``bmc_message`` says why (routes, firewall, TLS
+    trust, a wrong URL)."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("image", "bmc_message")
+
+    def __init__(
+        self, message: str, *, image: Optional[str] = None, bmc_message: Optional[str] = None
+    ) -> None:
+        super().__init__(message)
+        #: The image URL (redacted).
+        self.image = image
+        #: What the BMC said.
+        self.bmc_message = bmc_message
+
+
+class ImageRejectedError(VirtualMediaError):
+    """The BMC downloaded the image and refused it (a CD slot needs an ISO 9660 image)."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("image", "bmc_message")
+
+    def __init__(
+        self, message: str, *, image: Optional[str] = None, bmc_message: Optional[str] = None
+    ) -> None:
+        super().__init__(message)
+        #: The image URL (redacted).
+        self.image = image
+        #: What the BMC said.
+        self.bmc_message = bmc_message
+
+
+class InsertFailedError(VirtualMediaError):
+    """Every candidate slot refused the insert; ``first`` and ``last`` are their errors."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("first", "last")
+
+    def __init__(self, message: str, *, first: Optional[str] = None, last: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.first = first
+        self.last = last
+
+
+class NotInsertedError(VirtualMediaError):
+    """The BMC accepted the insert, but reading the slot back does not show the image."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("slot", "found")
+
+    def __init__(self, message: str, *, slot: Optional[str] = None, found: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.slot = slot
+        #: What the slot's ``Image`` reads (redacted); ``None`` when empty.
+        self.found = found
+
+
+class NotEjectedError(VirtualMediaError):
+    """The slot still shows media after an eject."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("slot",)
+
+    def __init__(self, message: str, *, slot: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.slot = slot
+
+
+class OverrideNotConsumedError(VirtualMediaError, TimeoutError):
+    """After the reset, the one-time boot override to CD was still pending when the wait ran
+    out: the system did not boot, or ignored the override."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("timeout",)
+
+    def __init__(self, message: str, *, timeout: Optional[float] = None) -> None:
+        super().__init__(message)
+        #: How long was waited, in seconds.
+        self.timeout = timeout
+
+
+class BootNeverStartedError(VirtualMediaError, TimeoutError):
+    """The override was consumed, but ``BootProgress`` never reached an OS state (``last_state``
+    is the last one seen): check the image boots on this machine (UEFI or legacy)."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("timeout", "last_state")
+
+    def __init__(
+        self, message: str, *, timeout: Optional[float] = None, last_state: Optional[str] = None
+    ) -> None:
+        super().__init__(message)
+        #: How long was waited, in seconds.
+        self.timeout = timeout
+        #: ``BootProgress.LastState`` as last read; ``None`` when the BMC reports none.
+        self.last_state = last_state
+
+
+class ConfigDriveError(VirtualMediaError, InvalidInputError):
+    """The config drive's input is not usable; nothing was built.
+
+    ``document`` is ``"network_data.json"`` or ``"meta_data.json"``; ``path`` is the JSON path
+    of the offending value (such as ``networks[0].ip_address``) when the document does not
+    match its schema, ``None`` when the values are well-formed but inconsistent (the message
+    names the link or network).
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("document", "path")
+
+    def __init__(self, message: str, *, document: Optional[str] = None, path: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.document = document
+        self.path = path
+
+
+class ImageServerError(VirtualMediaError):
+    """The image server could not start (bind, TLS identity) or serve a file, or was stopped."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("address", "path")
+
+    def __init__(self, message: str, *, address: Optional[str] = None, path: Optional[str] = None) -> None:
+        super().__init__(message)
+        #: Where it was asked to listen, when binding failed.
+        self.address = address
+        #: The file or directory that cannot be served, when that is the problem.
+        self.path = path

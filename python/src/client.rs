@@ -22,15 +22,16 @@ use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
 use crate::runtime::block_on;
+use crate::vmedia::PyVirtualMedia;
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
 const DEFAULT_RETRIES: u32 = 4;
 
 /// The `system=None` default: the one system of the BMC, looked up once per client.
-type DefaultSystem = Arc<OnceCell<String>>;
+pub(crate) type DefaultSystem = Arc<OnceCell<String>>;
 
 /// An error of a call that may first have to pick the default system.
-enum CallError {
+pub(crate) enum CallError {
     Redfish(Error),
     /// `system=None` on a BMC with zero or several systems.
     NoSingleSystem(Vec<String>),
@@ -42,7 +43,7 @@ impl From<Error> for CallError {
     }
 }
 
-fn call_error_to_pyerr(py: Python<'_>, error: CallError) -> PyErr {
+pub(crate) fn call_error_to_pyerr(py: Python<'_>, error: CallError) -> PyErr {
     match error {
         CallError::Redfish(error) => to_pyerr(py, &error),
         CallError::NoSingleSystem(ids) => {
@@ -73,7 +74,7 @@ fn single_system(mut ids: Vec<String>) -> Result<String, CallError> {
 }
 
 /// Picks the system: the one given, or the only one the BMC has (looked up once).
-async fn resolve_system(
+pub(crate) async fn resolve_system(
     client: &RedfishClient,
     given: Option<String>,
     default: &OnceCell<String>,
@@ -97,7 +98,7 @@ fn non_blank<'a>(name: &str, value: &'a str) -> PyResult<&'a str> {
     Ok(value)
 }
 
-fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+pub(crate) fn seconds(name: &str, value: f64) -> PyResult<Duration> {
     match Duration::try_from_secs_f64(value) {
         Ok(duration) if !duration.is_zero() => Ok(duration),
         _ => Err(InvalidInputError::new_err(format!(
@@ -108,7 +109,7 @@ fn seconds(name: &str, value: f64) -> PyResult<Duration> {
 
 /// The `verify=` argument.
 #[derive(FromPyObject)]
-enum Verify {
+pub(crate) enum Verify {
     /// `True`: the system trust store; `False`: no verification.
     Flag(bool),
     /// A CA bundle (PEM) file.
@@ -116,7 +117,7 @@ enum Verify {
 }
 
 impl Verify {
-    fn into_tls(self) -> PyResult<TlsVerification> {
+    pub(crate) fn into_tls(self) -> PyResult<TlsVerification> {
         match self {
             Verify::Flag(true) => Ok(TlsVerification::SystemRoots),
             Verify::Flag(false) => Ok(TlsVerification::DangerAcceptInvalidCerts),
@@ -170,10 +171,15 @@ impl Drop for PyRedfishClient {
 }
 
 impl PyRedfishClient {
-    fn client(&self) -> PyResult<&RedfishClient> {
+    pub(crate) fn client(&self) -> PyResult<&RedfishClient> {
         self.client
             .as_ref()
             .ok_or_else(|| ClientClosedError::new_err("the client is being dropped"))
+    }
+
+    /// The `system=None` choice of this client, shared with the areas built on it (`Bios`).
+    pub(crate) fn default_system(&self) -> DefaultSystem {
+        Arc::clone(&self.default_system)
     }
 
     /// Runs one operation on a system (the given one, or the only one), with the GIL released.
@@ -412,6 +418,19 @@ impl PyRedfishClient {
             Box::pin(client.inventory(&system)).await
         })?;
         PyInventory::from_rust(&inventory)
+    }
+
+    /// The system's virtual media: slots, insert and eject, boot once from an ISO. The
+    /// returned object shares this client (its session and counters).
+    ///
+    /// Args:
+    ///     system: a system path or `Id`; `None` picks the BMC's only system.
+    #[pyo3(signature = (system = None))]
+    fn virtual_media(&self, py: Python<'_>, system: Option<String>) -> PyResult<PyVirtualMedia> {
+        let system = self.on_system(py, system, |client, system| async move {
+            client.system(&system).await
+        })?;
+        Ok(PyVirtualMedia::new(&system))
     }
 
     /// GET any Redfish path (`/redfish/v1/...`) of this BMC; returns the JSON as `dict`/`list`.

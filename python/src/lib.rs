@@ -9,11 +9,14 @@
 // shows, written in the Google style (`Args:` / `Raises:`), not rustdoc Markdown.
 #![allow(clippy::doc_markdown)]
 
+mod bios;
+mod bmc;
 mod client;
 mod convert;
 mod errors;
 mod models;
 mod runtime;
+mod vmedia;
 
 use pyo3::prelude::*;
 
@@ -23,5 +26,9 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<client::PyRedfishClient>()?;
     models::register(module)?;
+    module.add_class::<bmc::PyBmc>()?;
+    module.add_class::<bmc::PyBmcOutcome>()?;
+    bios::register(module)?;
+    vmedia::register(module)?;
     Ok(())
 }

@@ -78,10 +78,53 @@ SAMPLES = [
         expected="Pxe",
         actual=None,
     ),
+    exceptions.BiosValidationError(
+        "refused",
+        problems=[
+            exceptions.BiosProblem(
+                name="BootMod", kind="unknown_name", message="no such attribute", suggestions=("BootMode",)
+            )
+        ],
+    ),
+    exceptions.BiosNotAppliedError(
+        "not applied",
+        report=[
+            exceptions.BiosAttributeOutcome(
+                name="ProcTurboMode",
+                status="rejected",
+                message_id="Base.1.18.PropertyValueNotInList",
+                message="The value 'Disabled' for the property ProcTurboMode is not in the list.",
+            )
+        ],
+        not_default=("BootMode",),
+        checked=60,
+    ),
 ]
 
+# Virtual media.
+SAMPLES += [
+    exceptions.VirtualMediaError("writing the ISO failed"),
+    exceptions.NoSlotError("no CD slot", media="cd", found=2),
+    exceptions.SlotBusyError(
+        "slot busy",
+        slot="/redfish/v1/Managers/1/VirtualMedia/CD",
+        image="http://10.0.0.9/…/theirs.iso",
+        bmc_message="in use",
+    ),
+    exceptions.ImageUnreachableError(
+        "cannot fetch", image="http://10.0.0.1:8080/…/boot.iso", bmc_message="404 Not Found"
+    ),
+    exceptions.ImageRejectedError("not an ISO", image="http://10.0.0.1/…/x.iso", bmc_message="not ISO 9660"),
+    exceptions.InsertFailedError("every slot refused", first="CD1: no", last="CD2: no"),
+    exceptions.NotInsertedError("not shown", slot="/redfish/v1/Managers/1/VirtualMedia/CD", found=None),
+    exceptions.NotEjectedError("still there", slot="/redfish/v1/Managers/1/VirtualMedia/CD"),
+    exceptions.OverrideNotConsumedError("override pending", timeout=600.0),
+    exceptions.BootNeverStartedError("no OS", timeout=600.0, last_state="SystemHardwareInitializationComplete"),
+    exceptions.ConfigDriveError("bad address", document="network_data.json", path="networks[0].ip_address"),
+    exceptions.ImageServerError("cannot bind", address="127.0.0.1:80", path=None),
+]
 
-NOT_ERRORS = {"RedfishMessage", "InsecureTlsWarning"}
+NOT_ERRORS = {"RedfishMessage", "InsecureTlsWarning", "BiosProblem", "BiosAttributeOutcome"}
 
 
 def test_every_exported_exception_is_a_ferrofish_error() -> None:

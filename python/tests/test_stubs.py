@@ -32,8 +32,12 @@ def test_py_typed_ships_with_the_package() -> None:
     assert STUB.exists()
 
 
+def stub_module_functions() -> Dict[str, ast.FunctionDef]:
+    return {node.name: node for node in stub_tree().body if isinstance(node, ast.FunctionDef)}
+
+
 def test_stub_declares_exactly_the_public_names_of_the_module() -> None:
-    declared = set(stub_classes())
+    declared = set(stub_classes()) | set(stub_module_functions())
     stub_all = None
     for node in stub_tree().body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
@@ -98,3 +102,32 @@ def test_client_method_signatures_match_the_stub(method: str) -> None:
         return
     runtime = inspect.signature(getattr(ferrofish.RedfishClient, method))
     assert runtime_parameters(runtime) == parameters(function)
+
+
+# Virtual media: every method, constructor and module function of the stub, against the runtime.
+VMEDIA_CLASSES = ["VirtualMedia", "VirtualMediaSlot", "BootPhase", "BootReport", "ImageServer", "ImageFetch"]
+
+
+@pytest.mark.parametrize(
+    ("cls", "method"),
+    [
+        (cls, name)
+        for cls in VMEDIA_CLASSES
+        for name in stub_functions(stub_classes()[cls])
+        if not name.startswith("_") or name == "__new__"
+    ],
+)
+def test_vmedia_signatures_match_the_stub(cls: str, method: str) -> None:
+    function = stub_functions(stub_classes()[cls])[method]
+    runtime_class = getattr(_ferrofish, cls)
+    if any(isinstance(d, ast.Name) and d.id == "property" for d in function.decorator_list):
+        assert inspect.isdatadescriptor(getattr(runtime_class, method)), method
+        return
+    target = runtime_class if method == "__new__" else getattr(runtime_class, method)
+    assert runtime_parameters(inspect.signature(target)) == parameters(function)
+
+
+@pytest.mark.parametrize("name", sorted(stub_module_functions()))
+def test_module_function_signatures_match_the_stub(name: str) -> None:
+    runtime = inspect.signature(getattr(_ferrofish, name))
+    assert runtime_parameters(runtime) == parameters(stub_module_functions()[name])

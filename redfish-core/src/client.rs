@@ -74,6 +74,7 @@ pub struct ClientBuilder {
     request_timeout: Duration,
     retry: RetryPolicy,
     max_concurrent_requests: usize,
+    max_idle_connections: usize,
     user_agent: String,
     quirks_override: QuirksOverride,
     max_response_bytes: u64,
@@ -94,6 +95,9 @@ impl ClientBuilder {
             // An inventory's independent reads come in one wave of five (PCIe devices,
             // storage, processors, memory, NICs): five slots keep it one round trip.
             max_concurrent_requests: 5,
+            // One kept-alive connection per BMC: each costs about 25 KiB in the client (and a
+            // slot on the BMC), and polls and sequential operations need no more.
+            max_idle_connections: 1,
             user_agent: concat!("ferrofish/", env!("CARGO_PKG_VERSION")).to_owned(),
             quirks_override: QuirksOverride::default(),
             max_response_bytes: 16 * 1024 * 1024,
@@ -153,6 +157,17 @@ impl ClientBuilder {
         self
     }
 
+    /// How many idle connections to this BMC are kept alive for reuse (default 1). Requests
+    /// sent at once (an inventory's wave of reads) open more, which are closed after use
+    /// beyond this many. Raise it for a client that reads inventories repeatedly from a BMC
+    /// with slow TLS handshakes; a process polling thousands of BMCs wants the default. 0
+    /// closes every connection after its request.
+    #[must_use]
+    pub fn max_idle_connections(mut self, limit: usize) -> Self {
+        self.max_idle_connections = limit;
+        self
+    }
+
     /// The `User-Agent` header (default `ferrofish/<version>`).
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -187,48 +202,19 @@ impl ClientBuilder {
     /// Builds the client. Validates the endpoint and TLS material; sends nothing.
     pub fn build(self) -> Result<RedfishClient, Error> {
         let endpoint = Endpoint::parse(&self.endpoint)?;
-        let origin = endpoint.url().origin();
-        // Redirects are followed only within the endpoint's origin: the session token is a
-        // custom header that reqwest would carry to any host.
-        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.url().origin() == origin && attempt.previous().len() < 5 {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        });
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .user_agent(self.user_agent)
-            .redirect(redirect)
-            // A BMC is reached directly; a proxy would see credentials on plain-HTTP endpoints.
-            .no_proxy();
-        let configured = match &self.tls {
-            TlsVerification::SystemRoots => {
-                crate::tls::system_roots(http, endpoint.url().scheme() == "https")
-            }
-            TlsVerification::CaBundlePem(pem) => crate::tls::ca_bundle(http, pem),
-            TlsVerification::PinnedCertificatePem(pem) => {
-                // Only the leaf is compared (see `tls`): no name, issuer or date check, and a
-                // pinned CA vouches for nothing.
-                crate::tls::pinned(http, pem)
-            }
-            TlsVerification::DangerAcceptInvalidCerts => {
-                tracing::warn!(
-                    bmc = %endpoint.origin(),
-                    "TLS verification is disabled (danger_accept_invalid_certs); \
-                     credentials can be intercepted"
-                );
-                crate::tls::accept_invalid_certs(http)
-            }
-        };
-        http = configured.map_err(|e| Error::TlsConfig {
-            reason: e.reason,
-            source: e.source.map(crate::error::TransportError),
-        })?;
-        let http = http.build().map_err(|source| Error::ClientBuild {
-            source: crate::error::TransportError(source),
+        if matches!(self.tls, TlsVerification::DangerAcceptInvalidCerts) {
+            tracing::warn!(
+                bmc = %endpoint.origin(),
+                "TLS verification is disabled (danger_accept_invalid_certs); \
+                 credentials can be intercepted"
+            );
+        }
+        let http = crate::http::http_client(&crate::http::HttpSettings {
+            tls: &self.tls,
+            connect_timeout: self.connect_timeout,
+            user_agent: &self.user_agent,
+            max_idle_connections: self.max_idle_connections,
+            https: endpoint.url().scheme() == "https",
         })?;
         if endpoint.is_plain_http() && self.username.is_some() {
             tracing::warn!(
@@ -319,12 +305,23 @@ impl RedfishClient {
     /// Resets a system, after checking `reset_type` against
     /// `ResetType@Redfish.AllowableValues` (or the action's `@Redfish.ActionInfo`).
     pub async fn reset(&self, system: &str, reset_type: ResetType) -> Result<(), Error> {
-        let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
         let current: ComputerSystem = self
             .inner
             .get_resource(&system_url, COMPUTER_SYSTEM)
             .await?;
+        self.reset_as_read(&system_url, &current, reset_type).await
+    }
+
+    /// [`RedfishClient::reset`] of the system at `system_url` as `current` shows it (its
+    /// action, allowable values and power state), without reading it again.
+    pub(crate) async fn reset_as_read(
+        &self,
+        system_url: &Url,
+        current: &ComputerSystem,
+        reset_type: ResetType,
+    ) -> Result<(), Error> {
+        let quirks = self.quirks().await?;
         let action = current.reset_action().ok_or_else(|| Error::Unsupported {
             operation: "reset",
             url: system_url.to_string(),
@@ -345,7 +342,7 @@ impl RedfishClient {
         }
         let target = match &action.target {
             Some(target) => self.inner.endpoint.resolve(target)?,
-            None => reset_fallback_url(&system_url).ok_or_else(|| Error::Unsupported {
+            None => reset_fallback_url(system_url).ok_or_else(|| Error::Unsupported {
                 operation: "reset",
                 url: system_url.to_string(),
                 missing: "the action target",
@@ -443,12 +440,25 @@ impl RedfishClient {
         system: &str,
         wanted: BootOverride,
     ) -> Result<BootOverrideOutcome, Error> {
-        let quirks = self.quirks().await?;
         let system_url = self.system_url(system).await?;
         let current: ComputerSystem = self
             .inner
             .get_resource(&system_url, COMPUTER_SYSTEM)
             .await?;
+        self.set_boot_override_as_read(&system_url, &current, wanted)
+            .await
+    }
+
+    /// [`RedfishClient::set_boot_override`] of the system at `system_url` as `current` shows
+    /// it (its `Boot`, allowable values and settings object), without reading it again.
+    pub(crate) async fn set_boot_override_as_read(
+        &self,
+        system_url: &Url,
+        current: &ComputerSystem,
+        wanted: BootOverride,
+    ) -> Result<BootOverrideOutcome, Error> {
+        let quirks = self.quirks().await?;
+        let system_url = system_url.clone();
         let system_boot = current.boot.clone().unwrap_or_default();
         let settings_url = match current
             .settings
@@ -478,9 +488,10 @@ impl RedfishClient {
             settings_object_untried: settings_url.is_some() && write_url == system_url,
             mode_sent: patch.send_mode.is_some(),
         };
-        loop {
-            let Err(err) = self.patch_url(&write_url, &patch.body()).await else {
-                break;
+        let answer = loop {
+            let err = match self.patch_url(&write_url, &patch.body()).await {
+                Ok(answer) => break answer,
+                Err(err) => err,
             };
             match (next_boot_attempt(&err, attempt), &settings_url) {
                 (BootRetry::SettingsObject, Some(settings_url)) => {
@@ -497,18 +508,27 @@ impl RedfishClient {
                 }
                 _ => return Err(err),
             }
-        }
+        };
 
-        self.verify_boot(&write_url, &patch).await
+        self.verify_boot(&write_url, &patch, &answer).await
     }
 
-    /// Reads Boot back after a write and judges it ([`judge_read_back`]): "accepted but not
-    /// applied" is [`Error::NotApplied`]; a `Once` stored as `Continuous` is an outcome.
+    /// Judges Boot after a write ([`judge_read_back`]): "accepted but not applied" is
+    /// [`Error::NotApplied`]; a `Once` stored as `Continuous` is an outcome. A PATCH answered
+    /// with the resource showing what was written saves the read; any other answer (none, or
+    /// one that may predate the change) is checked by reading Boot back.
     async fn verify_boot(
         &self,
         url: &Url,
         patch: &BootPatch,
+        answer: &Value,
     ) -> Result<BootOverrideOutcome, Error> {
+        if let Some(answered) = answer.get("Boot")
+            && let Ok(read) = decode_value::<Boot>(url, "Boot", answered.clone())
+            && let Ok(outcome) = judge_read_back(url.as_str(), patch, &read)
+        {
+            return Ok(outcome);
+        }
         let after = self.inner.get_value(url).await?;
         let read: Boot =
             decode_value(url, "Boot", after.get("Boot").cloned().unwrap_or(json!({})))?;

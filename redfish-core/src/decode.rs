@@ -9,10 +9,22 @@ use url::Url;
 use crate::Error;
 use crate::etag::ETag;
 
+/// The two annotations every read looks at besides the payload: the declared type and the
+/// body's ETag, read in one pass over the body.
 #[derive(Deserialize)]
-pub(crate) struct TypeOnly {
-    #[serde(rename = "@odata.type")]
+pub(crate) struct Annotations {
+    #[serde(rename = "@odata.type", default, deserialize_with = "string_or_none")]
     pub(crate) odata_type: Option<String>,
+    #[serde(rename = "@odata.etag", default, deserialize_with = "string_or_none")]
+    pub(crate) etag: Option<String>,
+}
+
+/// A malformed annotation is as good as none: one bad value must not hide the other.
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
 }
 
 /// The resource type an `@odata.type` names:
@@ -39,12 +51,6 @@ pub(crate) fn check_resource_type(
         expected,
         found: found.to_owned(),
     })
-}
-
-#[derive(Deserialize)]
-pub(crate) struct EtagOnly {
-    #[serde(rename = "@odata.etag")]
-    pub(crate) etag: Option<String>,
 }
 
 /// A response's entity tag: the `ETag` header first, then the body's `@odata.etag`. Pure.

@@ -120,6 +120,18 @@ impl fmt::Display for DecodeDetail {
 
 impl std::error::Error for DecodeDetail {}
 
+/// "its session limit (8) is reached", or without a known cap "its session limit is reached".
+struct SessionCap(Option<u32>);
+
+impl std::fmt::Display for SessionCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(cap) => write!(f, "its session limit ({cap}) is reached"),
+            None => f.write_str("its session limit is reached"),
+        }
+    }
+}
+
 /// `404 Not Found` with its reason phrase, as [`Error`]'s `Display` shows a status.
 struct StatusText(u16);
 
@@ -239,6 +251,27 @@ pub enum Error {
         /// The status the BMC answered with.
         status: u16,
         /// The parsed `@Message.ExtendedInfo`, with any echo of the password removed.
+        messages: Vec<RedfishMessage>,
+    },
+    /// The BMC refused a new session because its session limit is reached (quirk
+    /// `session_cap`: iDRAC answers 503 with `RAC0218`, DMTF services `SessionLimitExceeded`).
+    /// With [`crate::AuthMode::Auto`] the client then uses HTTP Basic instead, which takes
+    /// no session slot; this error is what [`crate::AuthMode::Session`] reports.
+    #[error(
+        "the BMC at {url} refused a new session: {}; close other clients' sessions or wait \
+         for them to time out (HTTP {}{})",
+        SessionCap(*cap),
+        StatusText(*status),
+        MessageIdList(messages)
+    )]
+    SessionLimit {
+        /// The sessions collection URL.
+        url: String,
+        /// The status the BMC answered with.
+        status: u16,
+        /// The vendor's known session cap, when the vendor is known.
+        cap: Option<u32>,
+        /// The parsed `@Message.ExtendedInfo`.
         messages: Vec<RedfishMessage>,
     },
     /// The session was created but the BMC sent no `X-Auth-Token`.
@@ -365,7 +398,9 @@ impl Error {
     /// The HTTP status, for errors that carry one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Http { status, .. } | Error::Authentication { status, .. } => Some(*status),
+            Error::Http { status, .. }
+            | Error::Authentication { status, .. }
+            | Error::SessionLimit { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -378,6 +413,7 @@ impl Error {
             | Error::Transport { url, .. }
             | Error::Http { url, .. }
             | Error::Authentication { url, .. }
+            | Error::SessionLimit { url, .. }
             | Error::SessionTokenMissing { url }
             | Error::Decode { url, .. }
             | Error::Unsupported { url, .. }
@@ -410,6 +446,7 @@ impl Error {
         match self {
             Error::Http { messages, .. }
             | Error::Authentication { messages, .. }
+            | Error::SessionLimit { messages, .. }
             | Error::TaskFailed { messages, .. } => messages,
             _ => &[],
         }
@@ -433,6 +470,11 @@ impl Error {
             Error::Decode { path, .. } => Some(path),
             _ => None,
         }
+    }
+
+    /// The BMC refused a new session because its session limit is reached.
+    pub fn is_session_limit(&self) -> bool {
+        matches!(self, Error::SessionLimit { .. })
     }
 
     /// `404 Not Found`.
@@ -525,6 +567,7 @@ impl Error {
         }
         if let Error::Http { messages, .. }
         | Error::Authentication { messages, .. }
+        | Error::SessionLimit { messages, .. }
         | Error::TaskFailed { messages, .. } = self
         {
             for message in messages {

@@ -47,17 +47,19 @@ impl ETag {
 }
 
 /// The `If-Match` values to try for one PATCH, in order: the tag as sent, then its strong form
-/// when it was weak, then no `If-Match` at all. Each 412 moves to the next (quirk `if_match_form_refused`). Without a
-/// known tag the single attempt carries `*` when the BMC requires the header (quirk `patch_requires_if_match`), or none.
+/// when it was weak, then no `If-Match` at all. Each 412 moves to the next (quirk `if_match_form_refused`). Where the
+/// BMC requires the header (quirk `patch_requires_if_match`) the last form is `*` instead of
+/// none, which it would refuse (AMI firmware that also refuses its own tags, quirk
+/// `bios_settings_if_match_star`); without a known tag that is the single attempt.
 pub(crate) fn if_match_sequence(
     etag: Option<&ETag>,
     if_match_required: bool,
 ) -> Vec<Option<String>> {
+    let last = if_match_required.then(|| "*".to_owned());
     match etag {
-        Some(tag) if tag.weak => vec![Some(tag.header_value()), Some(tag.strong_value()), None],
-        Some(tag) => vec![Some(tag.header_value()), None],
-        None if if_match_required => vec![Some("*".to_owned())],
-        None => vec![None],
+        Some(tag) if tag.weak => vec![Some(tag.header_value()), Some(tag.strong_value()), last],
+        Some(tag) => vec![Some(tag.header_value()), last],
+        None => vec![last],
     }
 }
 
@@ -111,5 +113,18 @@ mod tests {
         );
         assert_eq!(if_match_sequence(None, false), vec![None]);
         assert_eq!(if_match_sequence(None, true), vec![Some("*".into())]);
+        // A BMC that requires the header gets `*` where others get none.
+        assert_eq!(
+            if_match_sequence(weak.as_ref(), true),
+            vec![
+                Some("W/\"a\"".into()),
+                Some("\"a\"".into()),
+                Some("*".into())
+            ]
+        );
+        assert_eq!(
+            if_match_sequence(strong.as_ref(), true),
+            vec![Some("\"a\"".into()), Some("*".into())]
+        );
     }
 }

@@ -117,12 +117,32 @@ impl System {
 
     /// The current `PowerState` (`None` when the BMC does not say).
     pub async fn power_state(&self) -> Result<Option<PowerState>, Error> {
-        Ok(self.read().await?.value.power_state)
+        /// Fleets poll this: only the one field is decoded, not the whole System.
+        #[derive(serde::Deserialize)]
+        struct PowerOnly {
+            #[serde(rename = "PowerState")]
+            power_state: Option<PowerState>,
+        }
+        let read: Resource<PowerOnly> = self
+            .client
+            .get_url(&self.url, Some(COMPUTER_SYSTEM))
+            .await?;
+        Ok(read.value.power_state)
     }
 
     /// Resets the system: [`RedfishClient::reset`].
     pub async fn reset(&self, reset_type: ResetType) -> Result<(), Error> {
         self.client.reset(self.path(), reset_type).await
+    }
+
+    /// [`System::reset`] with the System as already read (its action and allowable values),
+    /// saving the read: for a caller that just read it.
+    pub async fn reset_as_read(
+        &self,
+        read: &ComputerSystem,
+        reset_type: ResetType,
+    ) -> Result<(), Error> {
+        self.client.reset_as_read(&self.url, read, reset_type).await
     }
 
     /// Waits for a power state: [`RedfishClient::wait_for_power_state`].
@@ -142,6 +162,19 @@ impl System {
         wanted: crate::BootOverride,
     ) -> Result<crate::BootOverrideOutcome, Error> {
         self.client.set_boot_override(self.path(), wanted).await
+    }
+
+    /// [`System::set_boot_override`] with the System as already read (its `Boot` and
+    /// settings object), saving the read; verified from the PATCH's answer where it shows the
+    /// written values, else by reading Boot back.
+    pub async fn set_boot_override_as_read(
+        &self,
+        read: &ComputerSystem,
+        wanted: crate::BootOverride,
+    ) -> Result<crate::BootOverrideOutcome, Error> {
+        self.client
+            .set_boot_override_as_read(&self.url, read, wanted)
+            .await
     }
 
     /// The inventory: [`RedfishClient::inventory`]. Right after an expanded

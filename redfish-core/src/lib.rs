@@ -76,6 +76,7 @@ mod etag;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handle;
+mod http;
 mod inventory;
 pub mod models;
 mod odata;

@@ -72,3 +72,68 @@ async fn a_wrong_password_on_a_basic_only_bmc_is_an_authentication_error() {
     assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("not-the-password"));
 }
+
+/// Quirk `session_cap`: a BMC whose session table is full (iDRAC: 8 sessions, 503 with
+/// `RAC0218`) is named as such, with the vendor's cap, in session mode; the default login
+/// then uses HTTP Basic, which takes no slot, and works.
+#[tokio::test]
+async fn a_full_session_table_is_named_and_the_default_login_falls_back_to_basic() {
+    for (personality, cap) in [(Personality::Dell, 8_u32), (Personality::Lenovo, 16)] {
+        let mock = MockBmc::builder()
+            .personality(personality)
+            .spawn()
+            .await
+            .expect("mock");
+        let node = mock.node(0);
+        let mut holders = Vec::new();
+        for _ in 0..cap {
+            let holder = client(&node.url(), DEFAULT_PASSWORD);
+            holder
+                .system_ids()
+                .await
+                .expect("a session while slots are free");
+            holders.push(holder);
+        }
+
+        let strict = RedfishClient::builder(node.url())
+            .credentials(DEFAULT_USER, SecretString::from(DEFAULT_PASSWORD))
+            .auth(ferrofish::redfish::AuthMode::Session)
+            .build()
+            .expect("client");
+        let err = strict.system_ids().await.expect_err("no slot left");
+        assert!(err.is_session_limit(), "{personality:?}: {err:?}");
+        assert!(
+            matches!(&err, Error::SessionLimit { cap: Some(c), .. } if *c == cap),
+            "{personality:?}: the vendor's cap is named: {err:?}"
+        );
+        assert!(err.to_string().contains(&format!("({cap})")), "{err}");
+        assert!(
+            !err.to_string().contains(DEFAULT_PASSWORD),
+            "no password in {err}"
+        );
+
+        node.clear_requests();
+        let default = client(&node.url(), DEFAULT_PASSWORD);
+        let ids = default
+            .system_ids()
+            .await
+            .expect("Basic works on a full BMC");
+        assert!(!ids.is_empty());
+        let logins = node.count("POST", "/redfish/v1/SessionService/Sessions");
+        assert_eq!(logins, 1, "{personality:?}: one refused login, then Basic");
+        default.close().await.expect("close");
+
+        for holder in holders {
+            holder.close().await.expect("close");
+        }
+        let deletes = node
+            .requests()
+            .iter()
+            .filter(|r| r.method == "DELETE" && r.path.contains("/Sessions/"))
+            .count();
+        assert_eq!(
+            deletes, cap as usize,
+            "{personality:?}: only the holders had sessions to delete"
+        );
+    }
+}

@@ -4,12 +4,17 @@
 mod auth_vs_mock;
 #[cfg(feature = "bios")]
 mod bios_examples;
+#[cfg(all(feature = "ipmi", feature = "bios", feature = "vmedia"))]
+mod bmc_vs_mock;
 mod inspect_example;
 mod inventory_vs_mock;
 #[cfg(feature = "ipmi")]
 mod ipmi_client_vs_mock;
 #[cfg(feature = "ipmi")]
 mod ipmi_example;
+#[cfg(feature = "ipmi")]
+mod power_example;
+mod rules_vs_mock;
 #[cfg(feature = "provision")]
 mod provision_happy;
 #[cfg(feature = "provision")]

@@ -1,17 +1,110 @@
 //! Boot once from the virtual CD: insert, one-time override to CD (the boot mode kept), reset,
 //! then confirm the override was consumed and, where the BMC reports `BootProgress`, that an
-//! OS started. The decisions (what a System read means, when to stop waiting) are pure
-//! functions below; the I/O is [`VirtualMedia::boot_from_iso`].
+//! OS started. The decisions (what a System read means, the override PATCH and its check,
+//! the reset, when to stop waiting) are pure functions below; the I/O is
+//! [`VirtualMedia::boot_from_iso`].
+//!
+//! The System read by discovery is kept for the override (its entity tag, its allowable values)
+//! and the reset (its action target, its power state): one PATCH, judged from the BMC's
+//! answer where it returns the System, and one POST. Whatever this short path cannot decide
+//! (a `@Redfish.Settings` object, allowable values read from an `ActionInfo`, a refusal)
+//! goes through `ferrofish-redfish-core`'s full `set_boot_override` / `reset`.
 
 use std::time::Duration;
 
-use ferrofish_redfish_core::models::{BootOverrideEnabled, BootSource, PowerState, ResetType};
+use ferrofish_redfish_core::models::{
+    BootOverrideEnabled, BootSource, ComputerSystem, PowerState, ResetType,
+};
 use ferrofish_redfish_core::{BootOverride, Resource};
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use crate::media::VirtualMedia;
+use crate::media::{Discovery, Levels, VirtualMedia};
 use crate::slots::{MediaKind, Slot};
+
+/// A step of [`VirtualMedia::boot_from_iso_with_progress`], reported as it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BootPhase {
+    /// Ejecting a stale image from a slot that takes the CD.
+    EjectingStale {
+        /// The slot's path.
+        slot: String,
+    },
+    /// Inserting the image into a slot.
+    Inserting {
+        /// The slot's path.
+        slot: String,
+    },
+    /// The insert answered 202: following its task.
+    WaitingForTask {
+        /// The task monitor, when the BMC gave one.
+        monitor: Option<String>,
+    },
+    /// Setting the one-time override to CD (or HPE's `BootOnNextServerReset`).
+    SettingOverride {
+        /// `true` when HPE's slot flag is used instead of the System's override.
+        hpe_boot_on_next_reset: bool,
+    },
+    /// Resetting (or powering on) the system.
+    Resetting {
+        /// The reset sent.
+        reset: ResetType,
+    },
+    /// One read of the System while waiting for the boot.
+    WaitingForBoot {
+        /// `BootProgress.LastState`, when reported.
+        last_state: Option<String>,
+        /// Whether the override is still pending.
+        override_pending: bool,
+    },
+    /// Ejecting the image after the boot ([`BootOptions::eject_after`]).
+    EjectingAtEnd {
+        /// The slot's path.
+        slot: String,
+    },
+}
+
+impl BootPhase {
+    /// A short line for a progress display.
+    pub fn describe(&self) -> String {
+        match self {
+            BootPhase::EjectingStale { slot } => format!("ejecting stale media from {slot}"),
+            BootPhase::Inserting { slot } => format!("inserting the image into {slot}"),
+            BootPhase::WaitingForTask { .. } => "waiting for the insert task".to_owned(),
+            BootPhase::SettingOverride {
+                hpe_boot_on_next_reset: true,
+            } => "setting BootOnNextServerReset on the slot".to_owned(),
+            BootPhase::SettingOverride { .. } => {
+                "setting the one-time boot override to CD".to_owned()
+            }
+            BootPhase::Resetting { reset } => format!("resetting the system ({reset})"),
+            BootPhase::WaitingForBoot {
+                last_state,
+                override_pending,
+            } => match (last_state, override_pending) {
+                (Some(state), _) => format!("waiting for the boot: {state}"),
+                (None, true) => "waiting for the boot: override still pending".to_owned(),
+                (None, false) => "waiting for the boot".to_owned(),
+            },
+            BootPhase::EjectingAtEnd { slot } => format!("ejecting the image from {slot}"),
+        }
+    }
+
+    /// A stable `snake_case` name (`ejecting_stale`, `inserting`, `waiting_for_task`,
+    /// `setting_override`, `resetting`, `waiting_for_boot`, `ejecting_at_end`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            BootPhase::EjectingStale { .. } => "ejecting_stale",
+            BootPhase::Inserting { .. } => "inserting",
+            BootPhase::WaitingForTask { .. } => "waiting_for_task",
+            BootPhase::SettingOverride { .. } => "setting_override",
+            BootPhase::Resetting { .. } => "resetting",
+            BootPhase::WaitingForBoot { .. } => "waiting_for_boot",
+            BootPhase::EjectingAtEnd { .. } => "ejecting_at_end",
+        }
+    }
+}
 
 /// How [`VirtualMedia::boot_from_iso`] waits and cleans up.
 #[derive(Clone, Debug)]
@@ -124,52 +217,53 @@ pub fn boot_verdict(
 impl VirtualMedia {
     /// Boots the system once from `image` (an ISO URL the BMC can reach): inserts it in a CD
     /// slot (stale media ejected first), sets a one-time override to CD keeping the boot mode
-    /// (`Cd` is rewritten to the vendor's name by the client, `UsbCd` on Supermicro), or
-    /// HPE's `BootOnNextServerReset` where the slot offers it, resets (or powers on), and
-    /// waits until the override is consumed and `BootProgress` reaches an OS state where the
-    /// BMC reports it.
+    /// (`Cd` is rewritten to the vendor's name, `UsbCd` on Supermicro), or HPE's
+    /// `BootOnNextServerReset` where the slot offers it, resets (or powers on), and waits
+    /// until the override is consumed and `BootProgress` reaches an OS state where the BMC
+    /// reports it. [`VirtualMedia::boot_from_iso_with_progress`] reports each step.
     pub async fn boot_from_iso(
         &self,
         image: &str,
         options: &BootOptions,
     ) -> Result<BootReport, Error> {
-        let slot = self.insert(image, MediaKind::Cd).await?;
+        self.boot_from_iso_with_progress(image, options, &mut |_| {})
+            .await
+    }
+
+    /// [`VirtualMedia::boot_from_iso`], calling `progress` as each step starts
+    /// ([`BootPhase`]).
+    pub async fn boot_from_iso_with_progress(
+        &self,
+        image: &str,
+        options: &BootOptions,
+        progress: &mut (dyn FnMut(&BootPhase) + Send),
+    ) -> Result<BootReport, Error> {
+        let found: Discovery = self.discover(Levels::Preferred).await?;
+        // The System discovery read: the override and the reset are decided from it, which
+        // saves reading it again for each (the core reads it when it does not decode).
+        let held = serde_json::from_value::<ComputerSystem>(found.system.value.clone()).ok();
+        let slot = self
+            .insert_among(found, image, MediaKind::Cd, progress)
+            .await?;
         let client = self.system().client();
         let hpe = slot.hpe_boot_on_next_reset.is_some();
+        progress(&BootPhase::SettingOverride {
+            hpe_boot_on_next_reset: hpe,
+        });
         // A BMC that stores "Once" as "Continuous" (sushy-tools) never consumes the override:
         // it is cleared after the boot instead.
-        let mut must_clear = false;
-        if hpe {
-            client
-                .patch(
-                    &slot.path,
-                    &json!({"Oem": {"Hpe": {"BootOnNextServerReset": true}}}),
-                )
-                .await?;
-        } else {
-            let outcome = client
-                .set_boot_override(
-                    self.system().path(),
-                    BootOverride {
-                        target: BootSource::Cd,
-                        enabled: BootOverrideEnabled::Once,
-                        mode: None,
-                    },
-                )
-                .await?;
-            must_clear = outcome.must_clear_after_boot();
-        }
-        let reset = match self.system().power_state().await? {
-            Some(PowerState::Off) => ResetType::On,
-            _ => ResetType::ForceRestart,
-        };
-        self.system().reset(reset.clone()).await?;
+        let must_clear = self.set_cd_override(&slot, held.as_ref()).await?;
+        let reset = self.send_reset(held.as_ref(), progress).await?;
 
         let started = tokio::time::Instant::now();
         let mut progress_seen_off = false;
         let last_state = loop {
             let system: Resource<Value> = client.get(self.system().path()).await?;
             let observation = observe_boot(&system.value);
+            progress(&BootPhase::WaitingForBoot {
+                last_state: observation.last_state.clone(),
+                override_pending: observation.override_pending,
+            });
             progress_seen_off |= observation
                 .last_state
                 .as_deref()
@@ -214,8 +308,11 @@ impl VirtualMedia {
         }
         let mut ejected = false;
         if options.eject_after {
-            let current = self.read_slot(&slot).await?;
-            self.eject(&current).await?;
+            progress(&BootPhase::EjectingAtEnd {
+                slot: slot.path.clone(),
+            });
+            // The slot as the insert's check read it: it holds the image.
+            self.eject(&slot).await?;
             ejected = true;
         }
         Ok(BootReport {
@@ -227,6 +324,70 @@ impl VirtualMedia {
             override_cleared,
             ejected,
         })
+    }
+
+    /// Sets the next boot to the virtual CD: HPE's boot-on-next-reset flag on the slot where
+    /// the slot has one, else the one-time override (from the System as discovery read it,
+    /// where that decoded). Returns whether the override must be cleared after the boot.
+    async fn set_cd_override(
+        &self,
+        slot: &Slot,
+        held: Option<&ComputerSystem>,
+    ) -> Result<bool, Error> {
+        if slot.hpe_boot_on_next_reset.is_some() {
+            self.system()
+                .client()
+                .patch(
+                    &slot.path,
+                    &json!({"Oem": {"Hpe": {"BootOnNextServerReset": true}}}),
+                )
+                .await?;
+            return Ok(false);
+        }
+        let once_to_cd = BootOverride {
+            target: BootSource::Cd,
+            enabled: BootOverrideEnabled::Once,
+            mode: None,
+        };
+        let outcome = match held {
+            Some(read) => {
+                self.system()
+                    .set_boot_override_as_read(read, once_to_cd)
+                    .await?
+            }
+            None => self.system().set_boot_override(once_to_cd).await?,
+        };
+        if outcome.must_clear_after_boot() {
+            tracing::warn!(
+                "one-time boot override stored as Continuous; clearing it after the boot"
+            );
+        }
+        Ok(outcome.must_clear_after_boot())
+    }
+
+    /// Powers on a system that is off, else restarts it, deciding from the System as
+    /// discovery read it where that decoded.
+    async fn send_reset(
+        &self,
+        held: Option<&ComputerSystem>,
+        progress: &mut (dyn FnMut(&BootPhase) + Send),
+    ) -> Result<ResetType, Error> {
+        let power = match held {
+            Some(read) => read.power_state.clone(),
+            None => self.system().power_state().await?,
+        };
+        let reset = match power {
+            Some(PowerState::Off) => ResetType::On,
+            _ => ResetType::ForceRestart,
+        };
+        progress(&BootPhase::Resetting {
+            reset: reset.clone(),
+        });
+        match held {
+            Some(read) => self.system().reset_as_read(read, reset.clone()).await?,
+            None => self.system().reset(reset.clone()).await?,
+        }
+        Ok(reset)
     }
 }
 

@@ -21,7 +21,7 @@
 //!
 //! | quirk | BMCs | handling |
 //! |---|---|---|
-//! | `vmedia_at_system_or_manager` | iDRAC9 6.x (both), iDRAC10 and sushy-tools (System), iLO, XCC, Supermicro (Manager) | [`VirtualMedia::slots`] reads both levels; System slots rank first |
+//! | `vmedia_at_system_or_manager` | iDRAC9 6.x (both), iDRAC10 and sushy-tools (System), iLO, XCC, Supermicro (Manager) | inserts go to the System's collection when linked, else the Managers' (Ironic); [`VirtualMedia::slots`] and [`VirtualMedia::eject_all`] read both |
 //! | `dvd_only_slots` | Cisco UCS | a `DVD` slot takes a CD image ([`MediaKind::Cd`]) |
 //! | `no_media_types` | some XCC firmware | a slot without `MediaTypes` takes anything, ranked after typed slots |
 //! | `applet_only_slots` | Cisco, OpenBMC | `ConnectedVia: Applet` ranks last; a 400/404/405 moves to the next slot |
@@ -44,7 +44,7 @@ pub mod network_data;
 mod server;
 pub mod slots;
 
-pub use boot::{BootOptions, BootReport};
+pub use boot::{BootOptions, BootPhase, BootReport};
 pub use config_drive::{CONFIG_DRIVE_LABEL, ConfigDrive, MetaData, OPENSTACK_LATEST};
 pub use error::Error;
 pub use iso::write_iso;

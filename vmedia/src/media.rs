@@ -1,6 +1,10 @@
 //! Virtual media of one system, over the public resource layer of `ferrofish-redfish-core`:
 //! discover the slots (System and Manager level), eject stale media, insert with the action or
 //! PATCH, follow a 202 task, verify with a GET, eject. Decisions come from [`crate::slots`].
+//!
+//! Requests are counted (the goal: insert + boot once + reset + eject in 7 on a client that
+//! knows its vendor): the System is read once and kept, the slot listing is one expanded
+//! GET, an empty slot is never ejected, and the insert is verified by one GET of the slot.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -8,6 +12,7 @@ use std::time::Duration;
 use ferrofish_redfish_core::{Resource, System, TaskWait};
 use serde_json::{Value, json};
 
+use crate::boot::BootPhase;
 use crate::error::Error;
 use crate::slots::{
     ErrorText, InsertBody, InsertFailure, MediaKind, Slot, SlotLevel, body_fix_for,
@@ -97,27 +102,37 @@ impl VirtualMedia {
         &self.system
     }
 
-    /// Every slot, System level first, then each managing Manager's.
+    /// Every slot, System level first, then each managing Manager's (both levels are read,
+    /// as Ironic's eject does: iDRAC9 on 6.x firmware has both).
     pub async fn slots(&self) -> Result<Vec<Slot>, Error> {
+        Ok(self.discover(Levels::All).await?.slots)
+    }
+
+    /// Reads the System and the slots at `levels`. The System read is kept: the boot sets its
+    /// override with the entity tag it carries and resets through its action target, without
+    /// reading it again.
+    pub(crate) async fn discover(&self, levels: Levels) -> Result<Discovery, Error> {
         let client = self.system.client();
         let system: Resource<Value> = client.get(self.system.path()).await?;
         let mut collections: Vec<(SlotLevel, String)> = Vec::new();
         if let Some(path) = odata_id(system.value.get("VirtualMedia")) {
             collections.push((SlotLevel::System, path));
         }
-        let managers = system
-            .value
-            .pointer("/Links/ManagedBy")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for manager in managers {
-            let Some(path) = odata_id(Some(&manager)) else {
-                continue;
-            };
-            let manager: Resource<Value> = client.get(&path).await?;
-            if let Some(path) = odata_id(manager.value.get("VirtualMedia")) {
-                collections.push((SlotLevel::Manager, path));
+        if levels == Levels::All || collections.is_empty() {
+            let managers = system
+                .value
+                .pointer("/Links/ManagedBy")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for manager in managers {
+                let Some(path) = odata_id(Some(&manager)) else {
+                    continue;
+                };
+                let manager: Resource<Value> = client.get(&path).await?;
+                if let Some(path) = odata_id(manager.value.get("VirtualMedia")) {
+                    collections.push((SlotLevel::Manager, path));
+                }
             }
         }
         let mut seen = HashSet::new();
@@ -126,6 +141,7 @@ impl VirtualMedia {
             if !seen.insert(path.clone()) {
                 continue;
             }
+            // One GET where the BMC expands collections.
             let members: Vec<Value> = client.collection(&path).await?;
             slots.extend(
                 members
@@ -133,7 +149,11 @@ impl VirtualMedia {
                     .filter_map(|member| Slot::from_json(level, member)),
             );
         }
-        Ok(slots)
+        Ok(Discovery {
+            system,
+            slots,
+            all_levels: levels == Levels::All,
+        })
     }
 
     /// Reads one slot again.
@@ -147,10 +167,14 @@ impl VirtualMedia {
         )
     }
 
-    /// Ejects `slot` and checks it is empty. Nothing is sent for a slot that is already
-    /// empty. `EjectMedia` carries `{}` (iLO refuses an empty body); slots without the
-    /// action get a PATCH (`Image: null, Inserted: false`). A BMC that errors because the
-    /// slot was empty after all (iLO) is fine when a re-read shows it empty.
+    /// Ejects `slot` as last read. Nothing is sent for a slot that is already empty.
+    /// `EjectMedia` carries `{}` (iLO refuses an empty body); slots without the action get a
+    /// PATCH (`Image: null, Inserted: false`), read back after. An action's 2xx answer is taken
+    /// as done, as sushy and Ironic take it (a slot that still shows the old image afterwards, as iDRAC's may for
+    /// a moment, is ejected again by the next insert, which ejects first and retries a 409);
+    /// a 202 is followed to its task's end and the slot read back ([`Error::NotEjected`] when
+    /// it still holds media). An error on a slot that a re-read shows empty (iLO's answer for
+    /// an empty slot) is fine.
     pub async fn eject(&self, slot: &Slot) -> Result<(), Error> {
         if !slot.is_occupied() {
             return Ok(());
@@ -169,24 +193,36 @@ impl VirtualMedia {
                 client
                     .wait_task(response, &self.task_wait, &mut |_| {})
                     .await?;
+                if self.read_slot(slot).await?.is_occupied() {
+                    return Err(Error::NotEjected {
+                        slot: slot.path.clone(),
+                    });
+                }
+                Ok(())
             }
-            Ok(_) => {}
+            // By PATCH (XCC) the slot is read back: its ETag changed under us and the insert
+            // PATCH that follows needs the new one (else a 412 round trip), and XCC's `Image`
+            // and `Inserted` may disagree for a while (quirk `image_and_inserted_disagree`).
+            Ok(_) if slot.eject_target.is_none() => {
+                if self.read_slot(slot).await?.is_occupied() {
+                    return Err(Error::NotEjected {
+                        slot: slot.path.clone(),
+                    });
+                }
+                Ok(())
+            }
+            Ok(_) => Ok(()),
             Err(err) => {
                 if !self.read_slot(slot).await?.is_occupied() {
                     return Ok(());
                 }
-                return Err(err.into());
+                Err(err.into())
             }
         }
-        if self.read_slot(slot).await?.is_occupied() {
-            return Err(Error::NotEjected {
-                slot: slot.path.clone(),
-            });
-        }
-        Ok(())
     }
 
-    /// Ejects every occupied slot that takes `kind`; returns the slots it ejected.
+    /// Ejects every occupied slot that takes `kind`, at both levels; returns the slots it
+    /// ejected.
     pub async fn eject_all(&self, kind: MediaKind) -> Result<Vec<Slot>, Error> {
         let slots = self.slots().await?;
         let mut ejected = Vec::new();
@@ -205,8 +241,29 @@ impl VirtualMedia {
     /// unreliably), then slots are tried in [`rank_slots`] order with the smallest body,
     /// growing it only as the BMC's error asks; a 202 is followed to the task's end; the slot
     /// is read back to check `Inserted` and `Image`. Returns the slot as read back.
+    ///
+    /// Slots are looked for where Ironic inserts: in the System's collection when it has one,
+    /// else in each Manager's (both levels are read when the System's has no slot for
+    /// `kind`). The listing is one GET per collection where the BMC expands collections, and
+    /// is what the stale-media ejection works from: a slot it shows empty costs nothing.
     pub async fn insert(&self, image: &str, kind: MediaKind) -> Result<Slot, Error> {
-        let slots = self.slots().await?;
+        let found = self.discover(Levels::Preferred).await?;
+        self.insert_among(found, image, kind, &mut |_| {}).await
+    }
+
+    /// [`VirtualMedia::insert`] on slots already listed; progress goes to `progress`.
+    pub(crate) async fn insert_among(
+        &self,
+        found: Discovery,
+        image: &str,
+        kind: MediaKind,
+        progress: &mut (dyn FnMut(&BootPhase) + Send),
+    ) -> Result<Slot, Error> {
+        let mut found = found;
+        if rank_slots(&found.slots, kind).is_empty() && !found.all_levels {
+            found = self.discover(Levels::All).await?;
+        }
+        let mut slots = found.slots;
         let order = rank_slots(&slots, kind);
         if order.is_empty() {
             return Err(Error::NoSlot {
@@ -214,8 +271,12 @@ impl VirtualMedia {
                 found: slots.len(),
             });
         }
-        let mut slots = slots;
         for &i in &order {
+            if slots[i].is_occupied() {
+                progress(&BootPhase::EjectingStale {
+                    slot: slots[i].path.clone(),
+                });
+            }
             self.eject_or_busy(&slots[i], image).await?;
             // Ejected: free now, and ranked as such below.
             slots[i].inserted = Some(false);
@@ -226,7 +287,10 @@ impl VirtualMedia {
         let mut last: Option<String> = None;
         for &i in &order {
             let slot = &slots[i];
-            let mut outcome = self.insert_into(slot, image).await;
+            progress(&BootPhase::Inserting {
+                slot: slot.path.clone(),
+            });
+            let mut outcome = self.insert_into(slot, image, progress).await;
             let mut server_errors = 0;
             while let Err(err) = &outcome
                 && classify_insert_failure(err.status(), &error_texts(err))
@@ -236,7 +300,7 @@ impl VirtualMedia {
                 server_errors += 1;
                 tracing::debug!(slot = %slot.path, error = %err, "5xx on insert; retrying the slot");
                 tokio::time::sleep(self.server_error_pause).await;
-                outcome = self.insert_into(slot, image).await;
+                outcome = self.insert_into(slot, image, progress).await;
             }
             if let Err(err) = &outcome
                 && classify_insert_failure(err.status(), &error_texts(err))
@@ -245,7 +309,7 @@ impl VirtualMedia {
                 // The BMC still holds the old image (iDRAC right after an eject): once more.
                 let current = self.read_slot(slot).await?;
                 self.eject_or_busy(&current, image).await?;
-                outcome = self.insert_into(slot, image).await;
+                outcome = self.insert_into(slot, image, progress).await;
             }
             let Err(err) = outcome else {
                 return self.verify_inserted(slot, image).await;
@@ -299,6 +363,7 @@ impl VirtualMedia {
         &self,
         slot: &Slot,
         image: &str,
+        progress: &mut (dyn FnMut(&BootPhase) + Send),
     ) -> Result<(), ferrofish_redfish_core::Error> {
         let client = self.system.client();
         let mut body = InsertBody::default();
@@ -313,6 +378,9 @@ impl VirtualMedia {
             match sent {
                 Ok(response) => {
                     if response.is_accepted() {
+                        progress(&BootPhase::WaitingForTask {
+                            monitor: response.location().map(str::to_owned),
+                        });
                         client
                             .wait_task(response, &self.task_wait, &mut |_| {})
                             .await?;
@@ -333,6 +401,7 @@ impl VirtualMedia {
         }
     }
 
+    /// One GET: the slot must show `Inserted` (or not say) and `Image` equal to the URL.
     async fn verify_inserted(&self, slot: &Slot, image: &str) -> Result<Slot, Error> {
         let now = self.read_slot(slot).await?;
         if now.holds(image) {
@@ -344,6 +413,26 @@ impl VirtualMedia {
             })
         }
     }
+}
+
+/// Which collections discovery reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Levels {
+    /// The System's when it links one, else the Managers' (where Ironic inserts).
+    Preferred,
+    /// The System's and every managing Manager's.
+    All,
+}
+
+/// What discovery read.
+#[derive(Clone, Debug)]
+pub(crate) struct Discovery {
+    /// The System, with its entity tag.
+    pub(crate) system: Resource<Value>,
+    /// The slots found.
+    pub(crate) slots: Vec<Slot>,
+    /// Whether both levels were read.
+    pub(crate) all_levels: bool,
 }
 
 fn odata_id(link: Option<&Value>) -> Option<String> {

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use super::common::{Cx, collection, link, parse_body};
 use super::tasks;
 use crate::bios as registry;
+use crate::bios_options::{registry_name, wire_name};
 use crate::ids::{iso_time, unix_now};
 use crate::messages;
 use crate::node::Node;
@@ -40,8 +41,13 @@ pub(crate) fn get(cx: &Cx<'_>, st: &mut NodeState, r: BiosRes, p: &Params<'_>) -
         })),
         BiosRes::RegistryFile => {
             let file = p.id(0);
+            let options = &st.bios_options;
             (file.strip_suffix(".json") == Some(reg)).then(|| {
-                registry::registry_json(reg, &format!("/redfish/v1/Registries/{reg}/{file}"))
+                registry::registry_json(
+                    reg,
+                    &format!("/redfish/v1/Registries/{reg}/{file}"),
+                    &|i| wire_name(options, i),
+                )
             })
         }
     }
@@ -68,10 +74,12 @@ pub(crate) fn post(cx: &Cx<'_>, r: BiosRes, p: &Params<'_>, bytes: &[u8]) -> Rep
             cx.node.shared.paths.bios
         ));
     }
-    if let Err(reply) = parse_body(bytes, true) {
+    let mut st = cx.node.state_at(cx.now);
+    // Quirk `reset_bios_needs_body`: no body at all is malformed JSON to this firmware.
+    if let Err(reply) = parse_body(bytes, !st.bios_options.reset_bios_needs_body) {
         return reply;
     }
-    cx.node.state_at(cx.now).bios_reset_pending = true;
+    st.bios_reset_pending = true;
     Reply::empty(StatusCode::NO_CONTENT)
 }
 
@@ -85,7 +93,7 @@ fn bios_resource(node: &Node, st: &NodeState, now: Instant) -> Value {
         } else {
             st.bios_value(i)
         };
-        attrs.insert(a.name.to_owned(), v);
+        attrs.insert(wire_name(&st.bios_options, i), v);
     }
     let mut settings = json!({
         "@odata.type": "#Settings.v1_4_0.Settings",
@@ -99,7 +107,7 @@ fn bios_resource(node: &Node, st: &NodeState, now: Instant) -> Value {
         let unix = unix_now().saturating_sub(now.saturating_duration_since(at).as_secs());
         settings["Time"] = json!(iso_time(unix));
         settings["ETag"] = json!(format!("W/\"bios-apply-{count}\""));
-        settings["Messages"] = json!([messages::success()]);
+        settings["Messages"] = json!(st.bios_messages);
     }
     json!({
         "@odata.id": ps.bios,
@@ -125,7 +133,7 @@ fn bios_settings(node: &Node, st: &NodeState) -> Value {
                 continue;
             }
             attrs.insert(
-                a.name.to_owned(),
+                wire_name(&st.bios_options, i),
                 st.bios_pending_value(i).unwrap_or_else(|| st.bios_value(i)),
             );
         }
@@ -137,7 +145,7 @@ fn bios_settings(node: &Node, st: &NodeState) -> Value {
                 } else {
                     v.clone()
                 };
-                attrs.insert(a.name.to_owned(), v);
+                attrs.insert(wire_name(&st.bios_options, usize::from(*i)), v);
             }
         }
     }
@@ -191,10 +199,21 @@ fn patch_settings(node: &Node, patch: &Map<String, Value>, now: Instant) -> Repl
         infos.push(messages::property_missing("Attributes"));
         return messages::bad_request(infos);
     };
+    let mut st = node.state_at(now);
+    // Quirk `bios_suffixed_names`: the firmware knows only its own spelling of each name.
+    let mut attrs_by_registry_name = Map::new();
+    for (wire, v) in attrs {
+        match registry_name(&st.bios_options, wire) {
+            Some(name) => {
+                attrs_by_registry_name.insert(name.to_owned(), v.clone());
+            }
+            None => infos.push(messages::property_unknown(wire, "/Attributes/")),
+        }
+    }
     if !infos.is_empty() {
         return messages::bad_request(infos);
     }
-    let mut st = node.state_at(now);
+    let attrs = &attrs_by_registry_name;
     let creates_job = p.bios_patch_creates_job && apply_time.is_some();
     if creates_job && st.bios_job_scheduled() {
         return messages::dell_job_already_scheduled();

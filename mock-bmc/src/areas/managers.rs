@@ -34,8 +34,8 @@ pub(crate) fn get(cx: &Cx<'_>, r: ManagersRes) -> Value {
                 "Status": status_ok(),
                 "Links": {"ManagerForServers": servers, "ManagerForChassis": [link(&ps.chassis)]},
             });
-            if p.vmedia_location == VmediaLocation::Manager {
-                m["VirtualMedia"] = link(&ps.vmedia);
+            if p.vmedia_location != VmediaLocation::System {
+                m["VirtualMedia"] = link(&ps.vmedia_manager);
             }
             if let Some((k, v)) = oem(node, json!({})) {
                 m["Oem"] = json!({ k: v });

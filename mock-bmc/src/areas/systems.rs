@@ -108,8 +108,8 @@ fn system(cx: &Cx<'_>, st: &mut NodeState, index: usize) -> Value {
     }
     if index == 0 {
         sys["Bios"] = link(&ps.bios);
-        if p.vmedia_location == VmediaLocation::System {
-            sys["VirtualMedia"] = link(&ps.vmedia);
+        if p.vmedia_location != VmediaLocation::Manager {
+            sys["VirtualMedia"] = link(&ps.vmedia_system);
         }
     }
     if let Some(k) = p.oem_key {

@@ -2,6 +2,7 @@
 //! the personality has no actions), the image download with its checks (ISO 9660 for CD
 //! slots, config drive, El Torito), and asynchronous inserts run as tasks.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::http::{StatusCode, header};
@@ -13,6 +14,7 @@ use crate::ids::unix_now;
 use crate::iso9660;
 use crate::messages;
 use crate::node::{Node, lock};
+use crate::personality::VmediaQuirk;
 use crate::redact::{strip_userinfo, without_userinfo};
 use crate::reply::Reply;
 use crate::routes::{Params, VmediaRes};
@@ -29,8 +31,10 @@ fn owned(p: &Params<'_>) -> bool {
 }
 
 fn slot_path(node: &Node, slot: usize) -> String {
-    let id = node.profile().vmedia_slots.get(slot).map_or("", |s| s.id);
-    format!("{}/{id}", node.shared.paths.vmedia)
+    let Some(def) = node.profile().vmedia_slots.get(slot) else {
+        return node.shared.paths.vmedia_system.clone();
+    };
+    format!("{}/{}", node.shared.paths.vmedia(def.at), def.id)
 }
 
 pub(crate) fn get(
@@ -46,14 +50,19 @@ pub(crate) fn get(
         return None;
     }
     match r {
-        VmediaRes::Collection => Some(collection(
-            &ps.vmedia,
-            "VirtualMediaCollection",
-            "Virtual Media Services",
-            p.vmedia_slots
-                .iter()
-                .map(|s| format!("{}/{}", ps.vmedia, s.id)),
-        )),
+        VmediaRes::Collection => {
+            let at = params.vmedia_at?;
+            let base = ps.vmedia(at);
+            Some(collection(
+                base,
+                "VirtualMediaCollection",
+                "Virtual Media Services",
+                p.vmedia_slots
+                    .iter()
+                    .filter(|s| s.at == at)
+                    .map(|s| format!("{base}/{}", s.id)),
+            ))
+        }
         VmediaRes::Slot => {
             let def = p.vmedia_slots.get(params.slot)?;
             let m = st.media.get(params.slot)?;
@@ -71,6 +80,12 @@ pub(crate) fn get(
                 "TransferMethod": "Stream",
                 "TransferProtocolType": m.image.as_deref().map(|u| if u.starts_with("https") { "HTTPS" } else { "HTTP" }),
             });
+            if node.shared.vmedia_quirk(VmediaQuirk::HpeBootOnNextReset) {
+                body["Oem"] = json!({"Hpe": {
+                    "@odata.type": "#HpeiLOVirtualMedia.v2_2_0.HpeiLOVirtualMedia",
+                    "BootOnNextServerReset": m.boot_on_next_reset,
+                }});
+            }
             if !p.vmedia_patch_only {
                 body["Actions"] = json!({
                     "#VirtualMedia.InsertMedia": {"target": format!("{path}/Actions/VirtualMedia.InsertMedia")},
@@ -104,6 +119,14 @@ pub(crate) async fn patch(
         }
         return Reply::empty(StatusCode::NO_CONTENT);
     }
+    if let Some(flag) = patch
+        .get("Oem")
+        .and_then(|o| o.pointer("/Hpe/BootOnNextServerReset"))
+        && node.shared.vmedia_quirk(VmediaQuirk::HpeBootOnNextReset)
+        && !patch.contains_key("Image")
+    {
+        return set_boot_on_next_reset(cx, params.slot, flag);
+    }
     if p.vmedia_patch_only && patch.contains_key("Image") && !patch.contains_key("Inserted") {
         return messages::bad_request(vec![messages::property_missing("Inserted")]);
     }
@@ -111,6 +134,29 @@ pub(crate) async fn patch(
         return insert_media(node, params.slot, patch, false).await;
     }
     super::common::read_only(patch)
+}
+
+/// Quirk `hpe_boot_on_next_reset`: iLO takes the flag only on a slot holding media (its
+/// `iLO.2.15.PropertyValueBadParam` otherwise); a boolean only.
+fn set_boot_on_next_reset(cx: &Cx<'_>, slot: usize, flag: &Value) -> Reply {
+    let Some(on) = flag.as_bool() else {
+        return messages::bad_request(vec![messages::value_not_in_list(
+            "BootOnNextServerReset",
+            flag,
+            "/Oem/Hpe/",
+        )]);
+    };
+    let mut st = cx.node.state_at(cx.now);
+    let Some(m) = st.media.get_mut(slot) else {
+        return messages::not_found(&slot_path(cx.node, slot));
+    };
+    if on && !m.inserted {
+        return messages::bad_request(vec![messages::general_error(
+            "BootOnNextServerReset can be set only on a virtual media slot with media inserted.",
+        )]);
+    }
+    m.boot_on_next_reset = on;
+    Reply::empty(StatusCode::NO_CONTENT)
 }
 
 /// POST: `InsertMedia`, `EjectMedia`.
@@ -176,6 +222,9 @@ async fn insert_media(
     let Some(image) = body.get("Image").and_then(Value::as_str).map(str::to_owned) else {
         return messages::bad_request(vec![messages::action_parameter_missing(INSERT, "Image")]);
     };
+    if let Some(refusal) = missing_required_field(node, slot_idx, body, via_action) {
+        return refusal;
+    }
     let write_protected = body
         .get("WriteProtected")
         .and_then(Value::as_bool)
@@ -210,6 +259,47 @@ async fn insert_media(
         }
         Err((status, info)) => messages::error(status, vec![info]),
     }
+}
+
+/// The body quirks ([`VmediaQuirk`]): the refusal of an insert lacking a field the switched-on
+/// quirk requires, asked one at a time in the order sushy meets them (protocol, method,
+/// credentials), each shaped as the BMC answers it. Through PATCH (no action) a missing
+/// field is `PropertyMissing`.
+fn missing_required_field(
+    node: &Node,
+    slot_idx: usize,
+    body: &Map<String, Value>,
+    via_action: bool,
+) -> Option<Reply> {
+    let on = |q| node.shared.vmedia_quirk(q);
+    let action = format!("{}/Actions/{INSERT}", slot_path(node, slot_idx));
+    let missing = |field: &str| {
+        if via_action {
+            messages::action_parameter_missing(&action, field)
+        } else {
+            messages::property_missing(field)
+        }
+    };
+    if on(VmediaQuirk::TransferProtocolRequired) && !body.contains_key("TransferProtocolType") {
+        return Some(messages::bad_request(vec![missing("TransferProtocolType")]));
+    }
+    if on(VmediaQuirk::TransferMethodRequired) && !body.contains_key("TransferMethod") {
+        // OCPBUGS-12703's BMC names the field only in a GeneralError's text.
+        return Some(messages::bad_request(vec![messages::general_error(
+            "'TransferMethod' property which is mandatory to complete the action is missing in the request body.",
+        )]));
+    }
+    if on(VmediaQuirk::CredentialsRequired) {
+        let infos: Vec<Value> = ["UserName", "Password"]
+            .into_iter()
+            .filter(|k| !body.contains_key(*k))
+            .map(missing)
+            .collect();
+        if !infos.is_empty() {
+            return Some(messages::bad_request(infos));
+        }
+    }
+    None
 }
 
 /// Option `insert_returns_task` ([`crate::MockBmcBuilder::insert_returns_task`]): answers 202
@@ -286,10 +376,15 @@ async fn load_image(
     write_protected: bool,
 ) -> Result<MediaSlot, (StatusCode, Value)> {
     let p = node.profile();
-    let is_cd = p
-        .vmedia_slots
-        .get(slot_idx)
-        .is_some_and(|s| s.media_types.contains(&"CD"));
+    // A slot taking both CDs and disks (iDRAC's System-level instances) decides by the
+    // image's name, as iDRAC does by its extension.
+    let is_cd = p.vmedia_slots.get(slot_idx).is_some_and(|s| {
+        s.media_types.contains(&"CD")
+            && (!s.media_types.contains(&"USBStick")
+                || !Path::new(image.split(['?', '#']).next().unwrap_or_default())
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("img")))
+    });
     // Messages name the image without its user-info.
     let shown = strip_userinfo(&image);
     let data = match fetch_image(node, &image).await {
@@ -323,6 +418,7 @@ async fn load_image(
         volume_label: label,
         config_drive,
         bootable,
+        boot_on_next_reset: false,
     })
 }
 

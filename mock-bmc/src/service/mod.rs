@@ -198,20 +198,26 @@ async fn patch(
     bytes: &[u8],
     path: &str,
 ) -> Reply {
-    let etag = {
+    let (etag, star_only) = {
         let mut st = cx.node.state_at(cx.now);
-        match areas::get(cx, &mut st, m.resource, &m.params) {
+        // Quirk `bios_settings_if_match_star` (AMI): the settings object takes `If-Match: *` only.
+        let star_only = st.bios_options.settings_if_match_star
+            && m.resource == routes::Resource::Bios(routes::BiosRes::Settings);
+        let etag = match areas::get(cx, &mut st, m.resource, &m.params) {
             None => return messages::not_found(path),
             Some(Answer::Reply(_)) => return messages::method_not_allowed(m.allow.header()),
             Some(Answer::Resource(body)) => {
                 etag_of_bytes(&serde_json::to_vec(&body).unwrap_or_default())
             }
-        }
+        };
+        (etag, star_only)
     };
-    if let Some(im) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
-        && !etag_matches(im, &etag)
-    {
-        return messages::etag_mismatch();
+    let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
+    match if_match {
+        None if star_only => return messages::precondition_required(),
+        Some(im) if star_only && im.trim() != "*" => return messages::etag_mismatch(),
+        Some(im) if !etag_matches(im, &etag) => return messages::etag_mismatch(),
+        _ => {}
     }
     let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(bytes) else {
         return messages::malformed_json();

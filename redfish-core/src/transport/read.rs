@@ -6,7 +6,7 @@ use url::Url;
 
 use super::state::{Inner, RequestOptions, Response};
 use crate::Error;
-use crate::decode::{EtagOnly, TypeOnly, check_resource_type, decode, response_etag};
+use crate::decode::{Annotations, check_resource_type, decode, response_etag};
 
 impl Inner {
     pub(crate) async fn get_value(&self, url: &Url) -> Result<Value, Error> {
@@ -46,18 +46,15 @@ impl Inner {
         let response = self
             .request(Method::GET, url, None, &RequestOptions::default())
             .await?;
+        let annotations = serde_json::from_slice::<Annotations>(&response.body).ok();
         if let Some(expected) = expected {
             // Checked before decoding: another resource may decode as this one, emptily.
-            let declared = serde_json::from_slice::<TypeOnly>(&response.body)
-                .ok()
-                .and_then(|t| t.odata_type);
-            check_resource_type(url, declared.as_deref(), expected)?;
+            let declared = annotations.as_ref().and_then(|a| a.odata_type.as_deref());
+            check_resource_type(url, declared, expected)?;
         }
         let typed: T =
             decode(&response.url, &response.body).map_err(|e| self.scrubbed_decode(e))?;
-        let etag_in_body = serde_json::from_slice::<EtagOnly>(&response.body)
-            .ok()
-            .and_then(|e| e.etag);
+        let etag_in_body = annotations.and_then(|a| a.etag);
         let strip = self.quirks_now().strip_gzip_etag_suffix;
         let tag = response_etag(&response.headers, etag_in_body.as_deref(), strip);
         self.remember_etag(&response.url, tag);

@@ -256,6 +256,7 @@ impl Inner {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
+            .timeout(self.request_timeout)
             .header(header::ACCEPT, "application/json")
             .header("OData-Version", "4.0");
         if identity {

@@ -148,8 +148,30 @@ impl Inner {
                 (Err(_), Err(root_err)) => return Err(root_err),
             }
         };
+        // The login may have failed before the root was read: name the cap now it is.
+        let first_try = first_try.map_err(|(mut err, advertised)| {
+            if let Error::SessionLimit {
+                cap: cap @ None, ..
+            } = &mut err
+            {
+                *cap = self.known_session_cap();
+            }
+            (err, advertised)
+        });
         match first_try {
             Ok(session) => Ok(ActiveAuth::Session(session)),
+            // Basic takes no session slot (iDRAC, XCC), so a full BMC still answers.
+            Err((err, _)) if self.auth_mode == AuthMode::Auto && err.is_session_limit() => {
+                tracing::warn!(
+                    bmc = %self.endpoint.origin(),
+                    cap = ?self.known_session_cap(),
+                    "the BMC's session limit is reached; using HTTP Basic for this client"
+                );
+                if let Ok(mut refusal) = self.login_refusal.lock() {
+                    *refusal = Some(err);
+                }
+                Ok(ActiveAuth::Basic)
+            }
             Err((err, advertised)) if self.auth_mode == AuthMode::Auto && session_refused(&err) => {
                 tracing::info!(
                     bmc = %self.endpoint.origin(),
@@ -165,6 +187,17 @@ impl Inner {
             }
             Err((err, _)) => Err(err),
         }
+    }
+
+    /// The session cap of the BMC's vendor (quirk `session_cap`), when the vendor is known
+    /// from the Manager or the service root; the user's quirk override applies.
+    fn known_session_cap(&self) -> Option<u32> {
+        if let Some((_, quirks)) = self.vendor_quirks.get() {
+            return quirks.max_sessions;
+        }
+        let root = self.service_root.get()?;
+        let vendor = crate::vendor::detect_vendor(root, None);
+        crate::quirks::resolve_quirks(root, &vendor, None, &self.quirks_override).max_sessions
     }
 
     /// Reads the service root and logs in at the same time: every operation on a system
@@ -226,6 +259,19 @@ impl Inner {
         };
         let response = match self.request(Method::POST, url, Some(&body), &options).await {
             Ok(response) => response,
+            Err(Error::Http {
+                url,
+                status,
+                messages,
+                ..
+            }) if is_session_limit(&messages) => {
+                return Err(Error::SessionLimit {
+                    url,
+                    status,
+                    cap: self.known_session_cap(),
+                    messages,
+                });
+            }
             // A refusal of the login is an authentication error; a BMC failing (5xx, 429)
             // stays an HTTP error. The password was scrubbed by `request` (it is in the body).
             Err(Error::Http {
@@ -353,11 +399,17 @@ impl Drop for Inner {
             path = %uri.path(),
             "redfish client dropped without close(); deleting its session in the background"
         );
-        let http = self.http.clone();
+        let http = std::sync::Arc::clone(&self.http);
+        let timeout = self.request_timeout;
         handle.spawn(async move {
             let Ok(mut value) = HeaderValue::from_str(token.expose_secret()) else { return };
             value.set_sensitive(true);
-            let result = http.delete(uri.clone()).header("X-Auth-Token", value).send().await;
+            let result = http
+                .delete(uri.clone())
+                .timeout(timeout)
+                .header("X-Auth-Token", value)
+                .send()
+                .await;
             if let Err(err) = result {
                 tracing::warn!(path = %uri.path(), error = %err, "background session delete failed");
             }
@@ -370,6 +422,16 @@ const STANDARD_SESSIONS_PATH: &str = "/redfish/v1/SessionService/Sessions";
 
 /// Whether a failed login means "no sessions here" rather than a broken BMC: the statuses a
 /// service without a usable SessionService answers. Pure.
+/// Whether a refused login says the BMC's sessions are all taken (quirk `session_cap`): DMTF's
+/// `SessionLimitExceeded`, or iDRAC's `RAC0218` ("The maximum number of user sessions is
+/// reached", sent with 503). Pure.
+pub(crate) fn is_session_limit(messages: &[crate::models::RedfishMessage]) -> bool {
+    messages
+        .iter()
+        .filter_map(crate::models::RedfishMessage::short_id)
+        .any(|id| id == "SessionLimitExceeded" || id == "RAC0218")
+}
+
 fn session_refused(err: &Error) -> bool {
     matches!(err.status(), Some(401 | 403 | 404 | 405 | 501))
 }
@@ -431,6 +493,25 @@ fn is_plain_segment(segment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(id: &str) -> crate::models::RedfishMessage {
+        serde_json::from_value(serde_json::json!({ "MessageId": id })).unwrap()
+    }
+
+    #[test]
+    fn a_full_session_table_is_recognised_by_its_message_not_its_status() {
+        assert!(is_session_limit(&[message(
+            "Base.1.17.SessionLimitExceeded"
+        )]));
+        // iDRAC wraps its own id in a GeneralError.
+        assert!(is_session_limit(&[
+            message("Base.1.5.GeneralError"),
+            message("IDRAC.2.1.RAC0218")
+        ]));
+        assert!(!is_session_limit(&[message("Base.1.5.GeneralError")]));
+        assert!(!is_session_limit(&[message("Base.1.8.NoValidSession")]));
+        assert!(!is_session_limit(&[]));
+    }
 
     fn target(candidates: &[&str], id: Option<&str>) -> Option<String> {
         let endpoint = crate::Endpoint::parse("https://bmc.example").unwrap();

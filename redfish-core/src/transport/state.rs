@@ -168,7 +168,7 @@ pub(crate) struct RequestOptions {
 /// The shared state behind every clone of a client.
 pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
-    pub(super) http: reqwest::Client,
+    pub(super) http: std::sync::Arc<reqwest::Client>,
     pub(super) auth_mode: AuthMode,
     pub(super) credentials: Option<Credentials>,
     pub(super) request_timeout: Duration,
@@ -203,7 +203,7 @@ pub(crate) type ExtensionSlot =
 /// Settings the builder hands over.
 pub(crate) struct InnerConfig {
     pub(crate) endpoint: Endpoint,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: std::sync::Arc<reqwest::Client>,
     pub(crate) auth_mode: AuthMode,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) request_timeout: Duration,

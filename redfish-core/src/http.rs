@@ -1,0 +1,151 @@
+//! The HTTP clients that Redfish clients send through.
+//!
+//! Clients with the same settings share one HTTP client: its connection pool and its TLS
+//! configuration. A TLS configuration with the platform's roots costs on the order of 100 KiB,
+//! which a process managing thousands of BMCs would otherwise pay once per BMC. A CA bundle or
+//! a pinned certificate belongs to one BMC, so a client with either gets an HTTP client of its
+//! own. What differs per request (the timeout, the credentials) is set on each request instead.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use crate::Error;
+use crate::client::TlsVerification;
+
+/// What an HTTP client is built from.
+pub(crate) struct HttpSettings<'a> {
+    pub(crate) tls: &'a TlsVerification,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) user_agent: &'a str,
+    /// Idle connections kept per host.
+    pub(crate) max_idle_connections: usize,
+    /// Whether the endpoint is `https://` (a build without a TLS backend refuses it).
+    pub(crate) https: bool,
+}
+
+/// The settings under which HTTP clients are shared. Users seldom vary these, so the table
+/// stays a handful of entries however many BMCs there are.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct SharedKey {
+    accept_invalid_certs: bool,
+    connect_timeout: Duration,
+    user_agent: String,
+    max_idle_connections: usize,
+    https: bool,
+    /// A forked child must not send on its parent's pooled connections (the sockets are
+    /// shared with the parent): it gets HTTP clients of its own.
+    process: u32,
+}
+
+static SHARED: LazyLock<Mutex<HashMap<SharedKey, Arc<reqwest::Client>>>> =
+    LazyLock::new(Mutex::default);
+
+/// The HTTP client for these settings: a shared one where the trust settings are the
+/// process's (system roots, or no verification), a new one for a CA bundle or a pin.
+pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Client>, Error> {
+    let accept_invalid_certs = match settings.tls {
+        TlsVerification::SystemRoots => false,
+        TlsVerification::DangerAcceptInvalidCerts => true,
+        TlsVerification::CaBundlePem(_) | TlsVerification::PinnedCertificatePem(_) => {
+            return build(settings).map(Arc::new);
+        }
+    };
+    let key = SharedKey {
+        accept_invalid_certs,
+        connect_timeout: settings.connect_timeout,
+        user_agent: settings.user_agent.to_owned(),
+        max_idle_connections: settings.max_idle_connections,
+        https: settings.https,
+        process: std::process::id(),
+    };
+    // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
+    let mut shared = SHARED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(http) = shared.get(&key) {
+        return Ok(Arc::clone(http));
+    }
+    let http = Arc::new(build(settings)?);
+    shared.insert(key, Arc::clone(&http));
+    Ok(http)
+}
+
+fn build(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
+    // Redirects are followed only within the origin the request went to: the session token
+    // is a custom header that reqwest would carry to any host.
+    let redirect = reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_none_or(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() < 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    });
+    let http = reqwest::Client::builder()
+        .connect_timeout(settings.connect_timeout)
+        .user_agent(settings.user_agent)
+        .redirect(redirect)
+        .pool_max_idle_per_host(settings.max_idle_connections)
+        // A BMC is reached directly; a proxy would see credentials on plain-HTTP endpoints.
+        .no_proxy();
+    let configured = match settings.tls {
+        TlsVerification::SystemRoots => crate::tls::system_roots(http, settings.https),
+        TlsVerification::CaBundlePem(pem) => crate::tls::ca_bundle(http, pem),
+        // Only the leaf is compared (see `tls`): no name, issuer or date check, and a pinned
+        // CA vouches for nothing.
+        TlsVerification::PinnedCertificatePem(pem) => crate::tls::pinned(http, pem),
+        TlsVerification::DangerAcceptInvalidCerts => crate::tls::accept_invalid_certs(http),
+    };
+    let http = configured.map_err(|e| Error::TlsConfig {
+        reason: e.reason,
+        source: e.source.map(crate::error::TransportError),
+    })?;
+    http.build().map_err(|source| Error::ClientBuild {
+        source: crate::error::TransportError(source),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings<'a>(tls: &'a TlsVerification, user_agent: &'a str) -> HttpSettings<'a> {
+        HttpSettings {
+            tls,
+            connect_timeout: Duration::from_secs(10),
+            user_agent,
+            max_idle_connections: 1,
+            https: true,
+        }
+    }
+
+    #[test]
+    fn same_settings_share_one_http_client() {
+        let roots = TlsVerification::SystemRoots;
+        let a = http_client(&settings(&roots, "shared-test/1")).unwrap();
+        let b = http_client(&settings(&roots, "shared-test/1")).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let other_agent = http_client(&settings(&roots, "shared-test/2")).unwrap();
+        assert!(!Arc::ptr_eq(&a, &other_agent));
+        let insecure = TlsVerification::DangerAcceptInvalidCerts;
+        let c = http_client(&settings(&insecure, "shared-test/1")).unwrap();
+        assert!(
+            !Arc::ptr_eq(&a, &c),
+            "verification off must never serve a verifying client"
+        );
+    }
+
+    #[cfg(feature = "rustls")]
+    #[test]
+    fn a_pinned_certificate_gets_its_own_http_client() {
+        let cert = rcgen::generate_simple_self_signed(vec!["bmc.example".to_owned()]).unwrap();
+        let pinned = TlsVerification::PinnedCertificatePem(cert.cert.pem());
+        let a = http_client(&settings(&pinned, "pin-test")).unwrap();
+        let b = http_client(&settings(&pinned, "pin-test")).unwrap();
+        assert!(!Arc::ptr_eq(&a, &b));
+    }
+}
