@@ -9,12 +9,16 @@
 //! cargo run --example provision -- --store sqlite:fleet.db --enroll fleet.json
 //! cargo run --example provision -- --store sqlite:fleet.db --run --workers 16 --image ./deploy.iso
 //! cargo run --example provision -- --store sqlite:fleet.db --status --json
+//! PGPASSWORD=… cargo run --example provision -- --store postgres://fleet@db/ferrofish --run \
+//!     --workers 16 --group site-b --holder conductor-b1 --wait-leases --image ./deploy.iso
 //! ```
 //!
 //! Without `--bmc` and `--store`, an embedded mock fleet (`--nodes`, `--personality`) is
 //! enrolled and driven in memory; it finishes in seconds. `--bmc` (repeatable) drives real
 //! BMCs in memory, the password from `FERROFISH_PASSWORD` or a prompt. With `--store
-//! sqlite:PATH` the nodes live in that file: `--enroll fleet.json` adds the nodes listed
+//! sqlite:PATH` the nodes live in that file, with `--store postgres://…` in that database
+//! (several processes, on several hosts, share one fleet: give each its own `--holder`;
+//! `--wait-leases` makes each take over a dead one's nodes once their `--lease-ttl` lapses): `--enroll fleet.json` adds the nodes listed
 //! (`[{"name", "bmc", "username", "password_env", "conductor_group"?}]`; each password is read
 //! from the named environment variable when a run connects, never stored); `--run` drives every
 //! enrolled node to active, resuming whatever a killed run left; `--status` prints each node.
@@ -39,6 +43,7 @@ use clap::Parser;
 use ferrofish::provision::{
     BmcRef, CleanStep, Connector, DeploySpec, Driver, EnvRedfishConnector, Fleet, FleetEvent,
     FleetPlan, FleetSummary, Node, Policy, ProvisionError, RedfishPort, SqliteStore, StateStore,
+    Store,
 };
 use ferrofish::vmedia::{ImageServer, ImageServerOptions, NetworkData};
 use ferrofish_mock_bmc::{MockBmc, MockBmcHandle, Personality, PowerDelays};
@@ -72,8 +77,9 @@ struct Args {
     /// User name on the --bmc BMCs (the password: `FERROFISH_PASSWORD` or a prompt).
     #[arg(long)]
     user: Option<String>,
-    /// The node store, `sqlite:PATH`.
-    #[arg(long, value_name = "sqlite:PATH")]
+    /// The node store, `sqlite:PATH` or `postgres://USER@HOST[:PORT]/DB` (the password in
+    /// `PGPASSWORD`); several processes may share either.
+    #[arg(long, value_name = "URL")]
     store: Option<String>,
     /// With --store: enroll the nodes listed in this JSON file.
     #[arg(long, value_name = "FILE", requires = "store")]
@@ -94,6 +100,14 @@ struct Args {
     /// holder's nodes at once; another name waits for their leases to lapse.
     #[arg(long)]
     holder: Option<String>,
+    /// With --run: how long a lease lasts without renewal, in seconds; another process takes
+    /// a dead one's nodes over this long after its last write.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    lease_ttl: u64,
+    /// With --run: wait for the nodes other processes hold instead of skipping them (take each
+    /// over when its lease lapses); end when every node is settled.
+    #[arg(long, requires = "run")]
+    wait_leases: bool,
     /// Nodes of the embedded mock fleet.
     #[arg(long, default_value_t = 4)]
     nodes: usize,
@@ -354,7 +368,7 @@ fn plan(args: &Args, image: String, embedded: bool) -> Result<FleetPlan, (u8, St
 }
 
 /// `--enroll FILE`.
-async fn enroll(store: &SqliteStore, path: &Path) -> Result<String, (u8, String)> {
+async fn enroll(store: &impl StateStore, path: &Path) -> Result<String, (u8, String)> {
     let entries: Vec<EnrollEntry> = serde_json::from_value(read_json(path)?)
         .map_err(|err| input(format!("{}: {err}", path.display())))?;
     let mut enrolled = 0;
@@ -393,7 +407,7 @@ async fn enroll(store: &SqliteStore, path: &Path) -> Result<String, (u8, String)
 }
 
 /// `--status`.
-async fn status(store: &SqliteStore, json: bool) -> Result<String, (u8, String)> {
+async fn status(store: &impl StateStore, json: bool) -> Result<String, (u8, String)> {
     let rows = store.list().await.map_err(|err| (1, err.to_string()))?;
     let mut out = Vec::new();
     for row in rows {
@@ -422,9 +436,9 @@ async fn status(store: &SqliteStore, json: bool) -> Result<String, (u8, String)>
     Ok(out.join("\n"))
 }
 
-async fn run_fleet<C: Connector>(
+async fn run_fleet<S: StateStore, C: Connector>(
     args: &Args,
-    store: SqliteStore,
+    store: S,
     connector: C,
     plan: FleetPlan,
     server: Arc<ImageServer>,
@@ -436,12 +450,14 @@ async fn run_fleet<C: Connector>(
         .map_err(|err| (1, err.to_string()))?
         .len();
     let driver = Driver::new(store, holder(args))
+        .with_lease_ttl(Duration::from_secs(args.lease_ttl))
         .with_policy(policy)
         .with_image_server(server);
     // The inspection rules plug in here (`Driver::with_inspection_hook`).
     let fleet = Fleet::new(driver, connector, plan)
         .workers(args.workers)
         .group(args.group.clone())
+        .wait_for_leases(args.wait_leases)
         .on_event(progress_sink(total));
     let summary = fleet.run().await.map_err(|err| (1, err.to_string()));
     support::Progress::new().end_line();
@@ -552,7 +568,7 @@ async fn with_store(args: &Args, url: &str) -> Result<(String, bool), (u8, Strin
             "with --store, give one of --enroll FILE, --run, --status",
         ));
     }
-    let store = SqliteStore::connect(url).await.map_err(|err| {
+    let store = Store::connect(url).await.map_err(|err| {
         let code = if err.is_invalid_input() { 2 } else { 1 };
         (code, err.to_string())
     })?;

@@ -107,6 +107,11 @@ impl<S: StateStore> Driver<S> {
         &self.holder
     }
 
+    /// How long a lease lasts without renewal.
+    pub fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -137,6 +142,15 @@ impl<S: StateStore> Driver<S> {
                 .await?;
         }
         Ok(node)
+    }
+
+    /// Renews the lease on `node` without changing it (a write of the node as it is: its
+    /// revision moves on). Refused once the lease has lapsed or was taken over.
+    pub async fn renew(&self, node: &mut Node, now: Timestamp) -> Result<(), ProvisionError> {
+        self.check_lease(node, now)?;
+        self.store
+            .save(node, &self.holder, now, self.lease_ttl)
+            .await
     }
 
     /// Gives the lease on `node` up.

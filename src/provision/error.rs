@@ -48,7 +48,7 @@ pub enum ProvisionError {
         reason: String,
     },
     /// The store URL is not one this library opens.
-    #[error("store {url:?}: {reason} (expected sqlite:PATH or sqlite::memory:)")]
+    #[error("store {url:?}: {reason} (expected sqlite:PATH, sqlite::memory: or postgres://USER@HOST[:PORT]/DB)")]
     StoreUrl {
         /// The URL given.
         url: String,

@@ -151,6 +151,7 @@ pub struct Fleet<S, C> {
     workers: usize,
     group: Option<String>,
     on_event: Option<EventSink>,
+    wait_for_leases: bool,
 }
 
 impl<S: StateStore, C: Connector> Fleet<S, C> {
@@ -163,7 +164,18 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
             workers: 8,
             group: None,
             on_event: None,
+            wait_for_leases: false,
         }
+    }
+
+    /// Keep at the nodes other holders lease instead of skipping them: each is taken when its
+    /// holder releases it (then it is usually at the goal already) or its lease lapses (the
+    /// holder died: the crash-resume rules apply), so the run ends when every node is settled.
+    /// Several processes started with this share a fleet and finish what a dead one left.
+    #[must_use]
+    pub fn wait_for_leases(mut self, wait: bool) -> Fleet<S, C> {
+        self.wait_for_leases = wait;
+        self
     }
 
     /// How many nodes are driven at once (at least 1).
@@ -204,25 +216,67 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
     }
 
     /// Drives every node (of the group) until it reaches the goal, fails, or is held by
-    /// another process; resumes whatever a killed run left.
+    /// another process (waited for with [`Fleet::wait_for_leases`]); resumes whatever a killed
+    /// run left.
     pub async fn run(&self) -> Result<FleetSummary, ProvisionError> {
         let started = std::time::Instant::now();
         let rows = self.driver.store().list().await?;
-        let names: Vec<String> = rows
+        let mut pending: Vec<String> = rows
             .into_iter()
             .filter(|row| self.group.is_none() || row.conductor_group == self.group)
             .map(|row| row.name)
             .collect();
-        let mut nodes: Vec<NodeOutcome> = futures::stream::iter(names)
-            .map(|name| self.drive(name))
-            .buffer_unordered(self.workers)
-            .collect()
-            .await;
-        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut outcomes = std::collections::BTreeMap::new();
+        loop {
+            let round: Vec<NodeOutcome> = futures::stream::iter(std::mem::take(&mut pending))
+                .map(|name| self.drive(name))
+                .buffer_unordered(self.workers)
+                .collect()
+                .await;
+            let mut held = Vec::new();
+            for outcome in round {
+                if outcome.skipped {
+                    held.push(outcome.name.clone());
+                }
+                outcomes.insert(outcome.name.clone(), outcome);
+            }
+            if !self.wait_for_leases || held.is_empty() {
+                break;
+            }
+            pending = self.until_any_free(&held).await?;
+        }
         Ok(FleetSummary {
-            nodes,
+            nodes: outcomes.into_values().collect(),
             elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
+    }
+
+    /// Waits until some of `held` are free to claim (released, lapsed, or this holder's), by
+    /// reading the store's listing (one query) at most every half second.
+    async fn until_any_free(&self, held: &[String]) -> Result<Vec<String>, ProvisionError> {
+        let most = Duration::from_millis(500);
+        loop {
+            let now = Timestamp::now();
+            let mut free = Vec::new();
+            let mut next_lapse = most;
+            for row in self.driver.store().list().await? {
+                if !held.contains(&row.name) {
+                    continue;
+                }
+                match &row.lease {
+                    Some(lease)
+                        if lease.holder != self.driver.holder() && lease.expires_at > now =>
+                    {
+                        next_lapse = next_lapse.min(now.until(lease.expires_at));
+                    }
+                    _ => free.push(row.name),
+                }
+            }
+            if !free.is_empty() {
+                return Ok(free);
+            }
+            tokio::time::sleep(next_lapse.max(Duration::from_millis(10))).await;
+        }
     }
 
     async fn drive(&self, name: String) -> NodeOutcome {
@@ -248,8 +302,13 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
         if let Some(err) = &error {
             self.emit(&node, format!("stopped: {err}"));
         }
-        if let Err(err) = self.driver.release(&node).await {
-            tracing::warn!(node = %node.name, error = %err, "releasing the lease");
+        // Stopped by an error in the middle of an operation: the lease is kept, so whoever
+        // takes the node next (this holder again at once, another once it lapses) applies the
+        // crash-resume rules instead of trusting a document that may lag the BMC.
+        if error.is_none() || node.operation.is_none() {
+            if let Err(err) = self.driver.release(&node).await {
+                tracing::warn!(node = %node.name, error = %err, "releasing the lease");
+            }
         }
         NodeOutcome {
             state: node.state,
@@ -269,6 +328,23 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
         let result = self.drive_with(node, &port).await;
         self.connector.disconnect(port).await;
         result
+    }
+
+    /// Sleeps `pause`, renewing the lease every third of its lifetime, so a wait longer than
+    /// the lease (a long poll interval, a `wait` step) never lets it lapse.
+    async fn pause_renewing(&self, node: &mut Node, pause: Duration) -> Result<(), ProvisionError> {
+        let slice = (self.driver.lease_ttl() / 3).max(Duration::from_millis(10));
+        let end = Timestamp::now().plus(pause);
+        loop {
+            let left = Timestamp::now().until(end);
+            if left.is_zero() {
+                return Ok(());
+            }
+            tokio::time::sleep(left.min(slice)).await;
+            if Timestamp::now() < end {
+                self.driver.renew(node, Timestamp::now()).await?;
+            }
+        }
     }
 
     async fn drive_with(&self, node: &mut Node, port: &C::Port) -> Result<(), ProvisionError> {
@@ -303,7 +379,7 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
                 Advance::Continue | Advance::Done => {}
                 Advance::Waiting { until } => {
                     let pause = Timestamp::now().until(until).min(max_sleep);
-                    tokio::time::sleep(pause).await;
+                    self.pause_renewing(node, pause).await?;
                 }
                 Advance::Failed { .. } => return Ok(()),
             }

@@ -65,6 +65,8 @@ mod redfish_port;
 mod state;
 mod steps;
 mod store;
+mod store_pg;
+mod store_sql;
 
 use std::time::Duration;
 
@@ -91,6 +93,7 @@ pub use redfish_port::RedfishPort;
 pub use state::{BootModeChoice, DeploySpec, Event, EventKind, ProvisionState};
 pub use steps::{BiosSetting, CleanStep, KNOWN_STEPS, StepKind};
 pub use store::{Claimed, NodeRow, SqliteStore, StateStore};
+pub use store_pg::{PostgresStore, Store};
 
 /// Opens Redfish ports for nodes whose [`BmcRef`] names a user and the environment variable
 /// holding the password (read at connect time, never stored).
@@ -131,11 +134,13 @@ impl Connector for EnvRedfishConnector {
             .ok_or_else(|| failed("no password_env in its BMC reference".into()))?;
         let password = std::env::var(var)
             .map_err(|_| failed(format!("environment variable {var} is not set")))?;
-        let port = RedfishPort::connect(
+        // The lease holder in the User-Agent: the BMC's log shows which process drove it.
+        let port = RedfishPort::connect_as(
             &node.bmc.address,
             user,
             password.into(),
             self.request_timeout,
+            node.lease.as_ref().map(|lease| lease.holder.as_str()),
         )
         .await
         .map_err(|err| failed(err.to_string()))?;

@@ -43,10 +43,29 @@ impl RedfishPort {
         password: SecretString,
         request_timeout: Duration,
     ) -> Result<RedfishPort, PortError> {
+        Self::connect_as(address, username, password, request_timeout, None).await
+    }
+
+    /// [`RedfishPort::connect`], saying who is calling in the `User-Agent` (`ferrofish/VERSION
+    /// (AGENT)`): the BMC's logs then show which process (lease holder) sent each request.
+    pub async fn connect_as(
+        address: &str,
+        username: &str,
+        password: SecretString,
+        request_timeout: Duration,
+        agent: Option<&str>,
+    ) -> Result<RedfishPort, PortError> {
         let (endpoint, system) = split_address(address);
-        let client = RedfishClient::builder(endpoint)
+        let mut builder = RedfishClient::builder(endpoint)
             .credentials(username, password)
-            .request_timeout(request_timeout)
+            .request_timeout(request_timeout);
+        if let Some(agent) = agent {
+            builder = builder.user_agent(format!(
+                "ferrofish/{} ({agent})",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        let client = builder
             .build()
             .map_err(|err| port_error(&err))?;
         let system = match system {
