@@ -48,7 +48,9 @@ pub enum ProvisionError {
         reason: String,
     },
     /// The store URL is not one this library opens.
-    #[error("store {url:?}: {reason} (expected sqlite:PATH, sqlite::memory: or postgres://USER@HOST[:PORT]/DB)")]
+    #[error(
+        "store {url:?}: {reason} (expected sqlite:PATH, sqlite::memory: or postgres://USER@HOST[:PORT]/DB)"
+    )]
     StoreUrl {
         /// The URL given.
         url: String,

@@ -233,13 +233,15 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
                 .buffer_unordered(self.workers)
                 .collect()
                 .await;
-            let mut held = Vec::new();
             for outcome in round {
-                if outcome.skipped {
-                    held.push(outcome.name.clone());
-                }
                 outcomes.insert(outcome.name.clone(), outcome);
             }
+            // Every node whose latest attempt found it held, not only this round's.
+            let held: Vec<String> = outcomes
+                .values()
+                .filter(|outcome| outcome.skipped)
+                .map(|outcome| outcome.name.clone())
+                .collect();
             if !self.wait_for_leases || held.is_empty() {
                 break;
             }

@@ -60,14 +60,10 @@ impl RedfishPort {
             .credentials(username, password)
             .request_timeout(request_timeout);
         if let Some(agent) = agent {
-            builder = builder.user_agent(format!(
-                "ferrofish/{} ({agent})",
-                env!("CARGO_PKG_VERSION")
-            ));
+            builder =
+                builder.user_agent(format!("ferrofish/{} ({agent})", env!("CARGO_PKG_VERSION")));
         }
-        let client = builder
-            .build()
-            .map_err(|err| port_error(&err))?;
+        let client = builder.build().map_err(|err| port_error(&err))?;
         let system = match system {
             Some(path) => client.system(path).await.map_err(|err| port_error(&err))?,
             None => client

@@ -9,9 +9,7 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::ProvisionError;
 use super::node::{Lease, Node, Timestamp};
@@ -133,7 +131,6 @@ impl SqliteStore {
         self.inner.close().await;
     }
 }
-
 
 /// Implements [`StateStore`] for a type whose `inner` is a [`SqlStore`].
 macro_rules! sql_state_store {
