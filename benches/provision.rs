@@ -6,6 +6,7 @@
 //! cargo bench --bench provision                        # 1,000 nodes, 64 at a time
 //! FERROFISH_BENCH_NODES=100 cargo bench --bench provision
 //! cargo bench --bench provision -- --nodes 200 --workers 32
+//! cargo bench --bench provision -- --processes 1,2,4 --stores sqlite,postgres
 //! ```
 //!
 //! Prints nodes per second and peak resident memory (`VmHWM` of `/proc/self/status`): in all,
@@ -14,6 +15,11 @@
 //! re-executed with `--serve-mock N`), so its request logs do not count as the provisioning
 //! side's memory. Times and memory depend on the machine; everything stays on 127.0.0.1 and is
 //! bounded in count; the child ends when this process closes its stdin or exits.
+//!
+//! Then the fleet issue's figures: the same flow with 1, 2 and 4 processes (this binary
+//! re-executed with `--drive STORE_URL`, each with `--workers` at once and waiting for the others'
+//! leases) sharing a store, on SQLite and on PostgreSQL (a throwaway cluster as in the tests;
+//! skipped with a message without PostgreSQL binaries): nodes/s beside the goal.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -21,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use ferrofish::provision::{
     BmcRef, CleanStep, Connector, DeploySpec, Driver, Fleet, FleetPlan, Node, Policy,
-    ProvisionError, RedfishPort, SqliteStore, StateStore,
+    ProvisionError, RedfishPort, SqliteStore, StateStore, Store,
 };
 use ferrofish::vmedia::{ImageServer, ImageServerOptions};
 use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, PowerDelays};
@@ -29,6 +35,9 @@ use serde_json::json;
 
 /// Issue 13: resident memory per managed node.
 const GOAL_KIB_PER_NODE: u64 = 64;
+
+#[path = "../tests/integration/pg_cluster.rs"]
+mod pg_cluster;
 
 const NETWORK_DATA: &str = r#"{
   "links": [{"id": "eno1", "type": "phy", "ethernet_mac_address": "52:54:00:ab:cd:ef"}],
@@ -75,11 +84,15 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn arg(name: &str) -> Option<usize> {
+    arg_text(name).and_then(|v| v.parse().ok())
+}
+
+fn arg_text(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
+        .cloned()
 }
 
 /// Child mode: serve `nodes` mock BMCs, print their URLs as one JSON line, serve until stdin
@@ -131,6 +144,10 @@ async fn main() {
         serve_mock(nodes).await;
         return;
     }
+    if let Some(url) = arg_text("--drive") {
+        drive_child(&url).await;
+        return;
+    }
     let nodes = arg("--nodes")
         .or_else(|| {
             std::env::var("FERROFISH_BENCH_NODES")
@@ -155,36 +172,8 @@ async fn main() {
         );
         store.enroll(&mut node).await.expect("enroll");
     }
-    let server = ImageServer::start(ImageServerOptions::http(SocketAddr::from((
-        Ipv4Addr::LOCALHOST,
-        0,
-    ))))
-    .await
-    .expect("image server");
-    let iso = ferrofish_mock_bmc::iso9660::build_bootable_iso(
-        "DEPLOY",
-        &[("README.TXT", b"bench".as_slice())],
-    );
-    let image = server
-        .serve_bytes("deploy.iso", iso)
-        .await
-        .expect("serve")
-        .to_string();
-    let plan = FleetPlan {
-        inspect: true,
-        clean_steps: vec![CleanStep::bios_apply(&[
-            ferrofish::provision::BiosSetting {
-                name: "ProcTurboMode".into(),
-                value: json!("Disabled"),
-            },
-        ])],
-        provide: true,
-        deploy: Some(DeploySpec {
-            image,
-            network_data: Some(serde_json::from_str(NETWORK_DATA).expect("network data")),
-            boot_mode: None,
-        }),
-    };
+    let (server, image) = image_server().await;
+    let plan = plan(image);
     let driver = Driver::new(store.clone(), "bench")
         .with_policy(Policy {
             poll_interval: Duration::from_millis(5),
@@ -198,7 +187,39 @@ async fn main() {
         .run()
         .await
         .expect("run");
-    let elapsed = started.elapsed();
+    report(&summary, nodes, workers, started.elapsed(), before_kib);
+    store.close().await;
+    shared_store_runs(&urls, workers).await;
+    drop(mock.stdin.take());
+    let _ = mock.wait().await;
+}
+
+/// The flow of every bench run: inspect, clean with one BIOS setting, provide, deploy.
+fn plan(image: String) -> FleetPlan {
+    FleetPlan {
+        inspect: true,
+        clean_steps: vec![CleanStep::bios_apply(&[
+            ferrofish::provision::BiosSetting {
+                name: "ProcTurboMode".into(),
+                value: json!("Disabled"),
+            },
+        ])],
+        provide: true,
+        deploy: Some(DeploySpec {
+            image,
+            network_data: Some(serde_json::from_str(NETWORK_DATA).expect("network data")),
+            boot_mode: None,
+        }),
+    }
+}
+
+fn report(
+    summary: &ferrofish::provision::FleetSummary,
+    nodes: usize,
+    workers: usize,
+    elapsed: Duration,
+    before_kib: u64,
+) {
     let peak_kib = peak_rss_kib();
     let reached = summary.reached();
     if reached != nodes {
@@ -232,7 +253,146 @@ async fn main() {
         },
         peak_kib / nodes as u64
     );
+}
+
+/// An image server on 127.0.0.1 with a small bootable deploy ISO; its URL.
+async fn image_server() -> (ImageServer, String) {
+    let server = ImageServer::start(ImageServerOptions::http(SocketAddr::from((
+        Ipv4Addr::LOCALHOST,
+        0,
+    ))))
+    .await
+    .expect("image server");
+    let iso = ferrofish_mock_bmc::iso9660::build_bootable_iso(
+        "DEPLOY",
+        &[("README.TXT", b"bench".as_slice())],
+    );
+    let image = server
+        .serve_bytes("deploy.iso", iso)
+        .await
+        .expect("serve")
+        .to_string();
+    (server, image)
+}
+
+/// Child mode: drive the fleet of `url` as holder `--holder`, `--workers` at a time, waiting
+/// for the other processes' leases; exits 0 when every node reached the goal.
+async fn drive_child(url: &str) {
+    let holder = arg_text("--holder").expect("--holder");
+    let workers = arg("--workers").unwrap_or(64);
+    let store = Store::connect(url).await.expect("store");
+    let (server, image) = image_server().await;
+    let driver = Driver::new(store.clone(), holder)
+        .with_policy(Policy {
+            poll_interval: Duration::from_millis(5),
+            ..Policy::default()
+        })
+        .with_image_server(Arc::new(server));
+    let summary = Fleet::new(driver, MockConnector, plan(image))
+        .workers(workers)
+        .wait_for_leases(true)
+        .run()
+        .await
+        .expect("run");
     store.close().await;
-    drop(mock.stdin.take());
-    let _ = mock.wait().await;
+    if summary.reached() != summary.nodes.len() {
+        eprintln!(
+            "{} of {} reached the goal",
+            summary.reached(),
+            summary.nodes.len()
+        );
+        std::process::exit(1);
+    }
+}
+
+/// Enrolls `urls` into the store at `url`, then drives them with `processes` children at once;
+/// nodes per second.
+async fn shared_run(url: &str, urls: &[String], processes: usize, workers: usize) -> f64 {
+    let store = Store::connect(url).await.expect("store");
+    for (i, address) in urls.iter().enumerate() {
+        let mut node = Node::new(
+            format!("node-{i:05}"),
+            BmcRef {
+                address: address.clone(),
+                ..BmcRef::default()
+            },
+        );
+        store.enroll(&mut node).await.expect("enroll");
+    }
+    let started = Instant::now();
+    let children: Vec<_> = (0..processes)
+        .map(|p| {
+            tokio::process::Command::new(std::env::current_exe().expect("this binary"))
+                .args(["--drive", url, "--holder", &format!("bench-{p}")])
+                .args(["--workers", &workers.to_string()])
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("spawn a driving process")
+        })
+        .collect();
+    for mut child in children {
+        assert!(
+            child.wait().await.expect("wait").success(),
+            "a driving process failed"
+        );
+    }
+    let elapsed = started.elapsed();
+    let active = store
+        .list()
+        .await
+        .expect("list")
+        .iter()
+        .filter(|row| row.state == "active")
+        .count();
+    assert_eq!(active, urls.len(), "every node active");
+    store.close().await;
+    f64::from(u32::try_from(urls.len()).unwrap_or(u32::MAX)) / elapsed.as_secs_f64()
+}
+
+/// 1, 2 and 4 processes sharing one store, on SQLite and PostgreSQL.
+async fn shared_store_runs(urls: &[String], workers: usize) {
+    let processes: Vec<usize> = arg_text("--processes")
+        .unwrap_or_else(|| "1,2,4".into())
+        .split(',')
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    let stores = arg_text("--stores").unwrap_or_else(|| "sqlite,postgres".into());
+    println!(
+        "provision, processes sharing a store: {} nodes, {workers} at a time in each process \
+         (goal: nodes/s grows with processes; the store is not the bottleneck)",
+        urls.len()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    if stores.contains("sqlite") {
+        for &p in &processes {
+            let url = format!(
+                "sqlite:{}",
+                dir.path().join(format!("fleet-{p}.db")).display()
+            );
+            let rate = shared_run(&url, urls, p, workers).await;
+            println!("  SQLite file,  {p} process(es): {rate:.1} nodes/s");
+        }
+    }
+    if stores.contains("postgres") {
+        let Some(cluster) = pg_cluster::PgCluster::start() else {
+            println!("  PostgreSQL: skipped (no binaries)");
+            return;
+        };
+        let admin = Store::connect(&cluster.url()).await.expect("postgres");
+        admin.close().await;
+        for &p in &processes {
+            // A database per run: drop the tables of the last one.
+            let pool = sqlx::PgPool::connect(&cluster.url())
+                .await
+                .expect("postgres");
+            sqlx::query("DROP TABLE IF EXISTS ferrofish_nodes, ferrofish_schema")
+                .execute(&pool)
+                .await
+                .expect("drop tables");
+            pool.close().await;
+            let rate = shared_run(&cluster.url(), urls, p, workers).await;
+            println!("  PostgreSQL,   {p} process(es): {rate:.1} nodes/s");
+        }
+    }
 }

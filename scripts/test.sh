@@ -4,7 +4,9 @@
 # summary closes the output). Rust and Python both test against OpenStack's sushy-tools
 # emulator, installed into .venv here.
 # Works on a fresh machine with cargo and python3; tests that need a tool that is not installed
-# (ipmitool, ipmi_sim, FreeIPMI, xorriso, sushy-tools) or ../shared/fixtures skip with a message.
+# (ipmitool, ipmi_sim, FreeIPMI, xorriso, sushy-tools, PostgreSQL's initdb/pg_ctl/postgres) or
+# ../shared/fixtures skip with a message. The PostgreSQL tests start and stop a throwaway cluster
+# themselves (as the `postgres` user when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -312,11 +312,16 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
                 tracing::warn!(node = %node.name, error = %err, "releasing the lease");
             }
         }
+        // A lease that lapsed under this run (another holder took the node over, or would):
+        // the node is another's now, as if it had been held from the start.
+        let lost = error
+            .as_ref()
+            .is_some_and(|err| err.is_stale_revision() || err.is_lease_held());
         NodeOutcome {
             state: node.state,
             phase: node.phase().map(super::node::Phase::as_str),
             reached_goal: node.state == goal && node.operation.is_none(),
-            skipped: false,
+            skipped: lost,
             last_error: error.map(|e| e.to_string()).or(node.last_error.clone()),
             name,
         }
