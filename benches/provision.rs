@@ -1,3 +1,4 @@
+#![allow(clippy::doc_markdown)] // PostgreSQL, SQLite read as prose
 //! Fleet throughput of the provisioning state machine: N mock nodes (default 1,000) through the
 //! whole flow (verify → inspect → clean with a BIOS profile → provide → deploy by virtual media
 //! with a config drive → active) with the mock's power delays at zero, on a `SQLite` store.

@@ -307,10 +307,10 @@ impl<S: StateStore, C: Connector> Fleet<S, C> {
         // Stopped by an error in the middle of an operation: the lease is kept, so whoever
         // takes the node next (this holder again at once, another once it lapses) applies the
         // crash-resume rules instead of trusting a document that may lag the BMC.
-        if error.is_none() || node.operation.is_none() {
-            if let Err(err) = self.driver.release(&node).await {
-                tracing::warn!(node = %node.name, error = %err, "releasing the lease");
-            }
+        if (error.is_none() || node.operation.is_none())
+            && let Err(err) = self.driver.release(&node).await
+        {
+            tracing::warn!(node = %node.name, error = %err, "releasing the lease");
         }
         // A lease that lapsed under this run (another holder took the node over, or would):
         // the node is another's now, as if it had been held from the start.

@@ -1,4 +1,4 @@
-//! A throwaway PostgreSQL cluster for tests and benches: `initdb` into a temporary directory,
+//! A throwaway `PostgreSQL` cluster for tests and benches: `initdb` into a temporary directory,
 //! the server on a free 127.0.0.1 port with its socket in that directory, stopped (and the
 //! directory removed) on drop. The binaries are looked up on `PATH`, then under
 //! `/usr/lib/postgresql/*/bin` (Debian's packages). The server refuses to run as root, so as
@@ -17,7 +17,7 @@ pub struct PgCluster {
     data: PathBuf,
     port: u16,
     // Last: removed after the server stopped.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn skip(why: &str) -> Option<PgCluster> {
@@ -131,7 +131,7 @@ impl PgCluster {
             run_as,
             data: dir.path().join("data"),
             port: 0,
-            _dir: dir,
+            dir,
         };
         let init = output(
             cluster
@@ -161,7 +161,7 @@ impl PgCluster {
             let options = format!(
                 "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
                 cluster.port,
-                cluster._dir.path().display()
+                cluster.dir.path().display()
             );
             let started = output(
                 cluster
@@ -169,7 +169,7 @@ impl PgCluster {
                     .args(["-w", "-t", "60", "-D"])
                     .arg(&cluster.data)
                     .arg("-l")
-                    .arg(cluster._dir.path().join("server.log"))
+                    .arg(cluster.dir.path().join("server.log"))
                     .args(["-o", &options, "start"]),
             )
             .expect("run pg_ctl start");
@@ -178,7 +178,7 @@ impl PgCluster {
             }
         }
         let log =
-            std::fs::read_to_string(cluster._dir.path().join("server.log")).unwrap_or_default();
+            std::fs::read_to_string(cluster.dir.path().join("server.log")).unwrap_or_default();
         panic!("the PostgreSQL server did not start:\n{log}");
     }
 

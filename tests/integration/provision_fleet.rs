@@ -1,6 +1,6 @@
-//! Issue 16: several processes drive one fleet through PostgreSQL. Against a throwaway cluster
-//! (skipped with a message when no PostgreSQL binaries are installed): the store refuses a stale
-//! revision and takes leases in one statement; a conductor group is respected (on SQLite too);
+//! Issue 16: several processes drive one fleet through `PostgreSQL`. Against a throwaway cluster
+//! (skipped with a message when no `PostgreSQL` binaries are installed): the store refuses a stale
+//! revision and takes leases in one statement; a conductor group is respected (on `SQLite` too);
 //! three `provision --run` processes share a mock fleet with each node's mutating requests sent
 //! by one holder at a time; a process `kill -9`ed mid-clean has its nodes taken over once its
 //! lease lapses, with no double reboot.
@@ -71,13 +71,13 @@ async fn postgres_refuses_a_stale_revision_and_takes_leases_in_one_statement() {
         .await
         .unwrap_err();
     assert!(err.is_stale_revision(), "{err}");
-    let stored = stores[3].load("n1").await.unwrap().unwrap();
-    assert_eq!(stored.fields["extra"]["who"], "first");
-    assert_eq!(stored.revision, first.revision);
-    assert_eq!(stored.conductor_group.as_deref(), Some("site-a"));
+    let reloaded = stores[3].load("n1").await.unwrap().unwrap();
+    assert_eq!(reloaded.fields["extra"]["who"], "first");
+    assert_eq!(reloaded.revision, first.revision);
+    assert_eq!(reloaded.conductor_group.as_deref(), Some("site-a"));
     // Without the lease, the right revision is refused too.
     let err = store
-        .save(&mut stored.clone(), "b", now, ttl)
+        .save(&mut reloaded.clone(), "b", now, ttl)
         .await
         .unwrap_err();
     assert!(err.is_stale_revision(), "{err}");
