@@ -376,27 +376,38 @@ async fn a_process_killed_mid_clean_has_its_nodes_taken_over_on_postgres() {
         Phase::BiosWaitApplied,
     ];
     let started = Instant::now();
-    let held_by_victim = loop {
+    loop {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "never saw p0 cleaning a node"
         );
-        let mut held = Vec::new();
         let mut cleaning = false;
         for row in watcher.list().await.unwrap() {
-            if let Some(lease) = row.lease.as_ref().filter(|l| l.holder == "p0") {
+            if row.lease.as_ref().is_some_and(|l| l.holder == "p0") {
                 let n = watcher.load(&row.name).await.unwrap().unwrap();
                 cleaning |= n.phase().is_some_and(|p| clean_phases.contains(&p));
-                held.push((row.name, lease.expires_at));
             }
         }
         if cleaning {
             victim.kill().await.expect("kill -9");
-            break held;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    }
     let _ = victim.wait().await;
+    // What p0 held when it died (a dead process releases nothing), read at once: its leases
+    // last 2 s from its last write.
+    let held_by_victim: Vec<_> = watcher
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|row| {
+            let lease = row.lease.filter(|l| l.holder == "p0")?;
+            Some((row.name, lease.expires_at))
+        })
+        .collect();
+    assert!(!held_by_victim.is_empty(), "p0 died holding nodes");
 
     futures::future::join_all(others.into_iter().map(|child| finished(child, nodes))).await;
     all_active(&url, nodes).await;
@@ -424,8 +435,7 @@ async fn a_process_killed_mid_clean_has_its_nodes_taken_over_on_postgres() {
                 .iter()
                 .find(|h| h.event == "resume")
                 .unwrap_or_else(|| panic!("{name} resumed by the crash rules: {stored:#?}"));
-            // Taken over only once p0's lease lapsed (its last write + 2 s; p0 may have renewed
-            // it once more after the watcher read it, never less).
+            // Taken over only once p0's lease lapsed (its last write + 2 s).
             assert!(
                 resumed.at >= *lapsed_at,
                 "{name} resumed at {:?}, before p0's lease lapsed at {lapsed_at:?}",
