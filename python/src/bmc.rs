@@ -18,7 +18,7 @@ use crate::errors::{
     ClientClosedError, ExceptionClass, ExceptionSpec, Field, InsecureTlsWarning, InvalidInputError,
     build_exception, exception_spec,
 };
-use crate::runtime::block_on;
+use crate::runtime::{block_on, block_on_detached};
 
 /// Decides the Python exception for a facade error: a Redfish error as the Redfish client
 /// raises it, anything else by the facade's predicates.
@@ -406,18 +406,10 @@ impl PyBmc {
     /// Closes the Redfish session and the IPMI session.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let bmc = self.bmc()?;
-        block_on(
+        // Ctrl-C cannot abort the session deletion half-way.
+        block_on_detached(
             py,
-            move || async move {
-                // Its own task, so Ctrl-C cannot abort the session deletion half-way.
-                match tokio::spawn(async move { bmc.close().await }).await {
-                    Ok(result) => result.map_err(Some),
-                    Err(join_error) if join_error.is_panic() => {
-                        std::panic::resume_unwind(join_error.into_panic())
-                    }
-                    Err(_cancelled) => Err(None),
-                }
-            },
+            move || async move { bmc.close().await },
             |py, error: Option<Error>| match error {
                 Some(error) => facade_to_pyerr(py, &error),
                 None => PyRuntimeError::new_err("closing the sessions was cancelled"),

@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
-use crate::runtime::block_on;
+use crate::runtime::{block_on, block_on_detached};
 use crate::vmedia::PyVirtualMedia;
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
@@ -499,22 +499,12 @@ impl PyRedfishClient {
     /// deletion, which finishes in the background.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let client = self.client()?.clone();
-        block_on(
+        // Ctrl-C aborts the wait, never the DELETE, so an interrupted close cannot leave the
+        // session open on the BMC (the core counts the client as closed from the start and
+        // would not retry).
+        block_on_detached(
             py,
-            move || async move {
-                // A task of its own: Ctrl-C aborts the task waiting here, never the DELETE, so
-                // an interrupted close cannot leave the session open on the BMC (the core
-                // counts the client as closed from the start and would not retry).
-                let deletion = tokio::spawn(async move { client.close().await });
-                match deletion.await {
-                    Ok(result) => result.map_err(Some),
-                    Err(join_error) if join_error.is_panic() => {
-                        std::panic::resume_unwind(join_error.into_panic())
-                    }
-                    // Only a runtime shutting down cancels it.
-                    Err(_cancelled) => Err(None),
-                }
-            },
+            move || async move { client.close().await },
             |py, error: Option<Error>| match error {
                 Some(error) => to_pyerr(py, &error),
                 None => PyRuntimeError::new_err("the session deletion was cancelled"),
