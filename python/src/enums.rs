@@ -61,7 +61,8 @@ fn py_rust_enum_variant(enum_name: &str, value: &str) -> Option<(String, String)
 
 /// Adds the private helper to the module.
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_function(wrap_pyfunction!(py_rust_enum_variant, module)?)
+    // Private: kept out of `__all__` (`add_function` would list it).
+    module.setattr("_rust_enum_variant", wrap_pyfunction!(py_rust_enum_variant, module)?)
 }
 
 #[cfg(test)]
