@@ -1,7 +1,9 @@
 //! The Redfish enumerations on the Python side: values returned as the members of the `str`
 //! enums of `ferrofish/enums.py` when known, as plain `str` when the firmware invented them.
 
-use ferrofish::redfish::models::{BootMode, BootOverrideEnabled, BootSource, PowerState, ResetType};
+use ferrofish::redfish::models::{
+    BootMode, BootOverrideEnabled, BootSource, PowerState, ResetType,
+};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
@@ -62,7 +64,10 @@ fn py_rust_enum_variant(enum_name: &str, value: &str) -> Option<(String, String)
 /// Adds the private helper to the module.
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     // Private: kept out of `__all__` (`add_function` would list it).
-    module.setattr("_rust_enum_variant", wrap_pyfunction!(py_rust_enum_variant, module)?)
+    module.setattr(
+        "_rust_enum_variant",
+        wrap_pyfunction!(py_rust_enum_variant, module)?,
+    )
 }
 
 #[cfg(test)]

@@ -142,9 +142,11 @@ fn cipher_suite(arg: SuiteArg) -> PyResult<Option<CipherSuite>> {
         SuiteArg::Name(name) => Err(invalid(format!(
             "cipher_suite must be \"auto\", 17 or 3, not {name:?}"
         ))),
-        SuiteArg::Id(id @ (17 | 3)) => Ok(Some(CipherSuite::from_id(id).map_err(|_| {
-            invalid(format!("cipher_suite {id} is not supported"))
-        })?)),
+        SuiteArg::Id(id @ (17 | 3)) => {
+            Ok(Some(CipherSuite::from_id(id).map_err(|_| {
+                invalid(format!("cipher_suite {id} is not supported"))
+            })?))
+        }
         // Suite 0 authenticates nobody: never offered from Python.
         SuiteArg::Id(id) => Err(invalid(format!(
             "cipher_suite must be \"auto\", 17 or 3, not {id}"
@@ -200,7 +202,12 @@ fn restore_policy_name(policy: PowerRestorePolicy) -> &'static str {
 }
 
 /// The reply to Get Chassis Status.
-#[pyclass(frozen, get_all, module = "ferrofish._ferrofish", name = "ChassisStatus")]
+#[pyclass(
+    frozen,
+    get_all,
+    module = "ferrofish._ferrofish",
+    name = "ChassisStatus"
+)]
 #[allow(clippy::struct_excessive_bools)] // one bool per bit of the reply
 pub(crate) struct PyChassisStatus {
     /// System power is on.
@@ -370,10 +377,9 @@ impl PyIpmiClient {
     }
 
     fn control(&self, py: Python<'_>, action: ChassisControl) -> PyResult<()> {
-        self.call(
-            py,
-            move |client| async move { client.chassis_control(action).await },
-        )
+        self.call(py, move |client| async move {
+            client.chassis_control(action).await
+        })
     }
 }
 
@@ -407,10 +413,8 @@ impl PyIpmiClient {
         timeout = 1.0,
         retries = 3,
     ))]
-    #[pyo3(
-        text_signature = "(host, *, username, password, kg=None, port=623, \
-        cipher_suite='auto', timeout=1.0, retries=3)"
-    )]
+    #[pyo3(text_signature = "(host, *, username, password, kg=None, port=623, \
+        cipher_suite='auto', timeout=1.0, retries=3)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -545,6 +549,7 @@ impl PyIpmiClient {
     /// Raises:
     ///     IpmiError: the reply's completion code is not 0 (`completion_code` has it).
     #[pyo3(signature = (netfn, cmd, data = b"".to_vec()))]
+    #[pyo3(text_signature = "($self, netfn, cmd, data=b'')")]
     fn raw<'py>(
         &self,
         py: Python<'py>,
@@ -552,10 +557,9 @@ impl PyIpmiClient {
         cmd: u8,
         data: Vec<u8>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let response = self.call(
-            py,
-            move |client| async move { client.raw(netfn, cmd, data).await },
-        )?;
+        let response = self.call(py, move |client| async move {
+            client.raw(netfn, cmd, data).await
+        })?;
         if response.completion_code != 0 {
             let code = CompletionCode::from_u8(response.completion_code);
             let address = self.client()?.address().to_owned();
@@ -664,7 +668,11 @@ mod tests {
             code: CompletionCode::from_u8(0xD4),
         });
         assert_eq!(command.class, ExceptionClass::Ipmi);
-        assert!(command.fields.contains(&("completion_code", Field::Count(0xD4))));
+        assert!(
+            command
+                .fields
+                .contains(&("completion_code", Field::Count(0xD4)))
+        );
         assert!(command.fields.contains(&(
             "completion_code_name",
             Field::Text(Some("InsufficientPrivilege".into()))

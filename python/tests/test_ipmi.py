@@ -108,6 +108,9 @@ def test_boot_device_reads_back_and_device_id_is_typed(ipmi_mock: IpmiMock) -> N
         assert bmc.set_boot_device("hd") == "disk"
         device = bmc.device_id()
         assert device.ipmi_version == (2, 0)
+        assert device.aux_firmware_revision is None or (
+            isinstance(device.aux_firmware_revision, bytes) and len(device.aux_firmware_revision) == 4
+        )
         assert device.firmware_revision == f"{device.firmware_major}.{device.firmware_minor:02d}"
         assert "DeviceId(" in repr(device)
         # Get Device ID over raw bytes returns the same manufacturer (bytes 6..8, little endian).
