@@ -1,5 +1,7 @@
 //! `ferrofish.IpmiClient`: IPMI v2.0 (RMCP+) for pyghmi and ipmitool users, over
 //! `ferrofish::ipmi::IpmiClient`, and the mapping of IPMI errors onto the Python exceptions.
+//! Over 600 lines because the client, its two reply classes (`ChassisStatus`, `DeviceId`) and
+//! the error mapping are one binding, kept in view together with their unit tests.
 
 use ferrofish::ipmi::{
     BootDevice, BootOptions, ChassisControl, ChassisStatus, CipherSuite, CompletionCode, DeviceId,
