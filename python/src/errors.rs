@@ -49,6 +49,9 @@ import_exception!(ferrofish.exceptions, OverrideNotConsumedError);
 import_exception!(ferrofish.exceptions, BootNeverStartedError);
 import_exception!(ferrofish.exceptions, ConfigDriveError);
 import_exception!(ferrofish.exceptions, ImageServerError);
+// IPMI (IpmiClient).
+import_exception!(ferrofish.exceptions, IpmiError);
+import_exception!(ferrofish.exceptions, OutcomeUnknown);
 
 /// The Python exception class an error maps to (named as in `ferrofish/exceptions.py`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +88,9 @@ pub(crate) enum ExceptionClass {
     BootNeverStarted,
     ConfigDrive,
     ImageServer,
+    // IPMI (IpmiClient).
+    Ipmi,
+    OutcomeUnknown,
 }
 
 impl ExceptionClass {
@@ -121,6 +127,9 @@ impl ExceptionClass {
             ExceptionClass::BootNeverStarted => BootNeverStartedError::type_object(py),
             ExceptionClass::ConfigDrive => ConfigDriveError::type_object(py),
             ExceptionClass::ImageServer => ImageServerError::type_object(py),
+            // IPMI (IpmiClient).
+            ExceptionClass::Ipmi => IpmiError::type_object(py),
+            ExceptionClass::OutcomeUnknown => OutcomeUnknown::type_object(py),
         }
     }
 }

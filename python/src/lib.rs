@@ -17,6 +17,10 @@ mod errors;
 mod models;
 mod runtime;
 mod vmedia;
+// Issue 15: IPMI from Python, logging bridge, str enums.
+mod enums;
+mod ipmi;
+mod logging;
 
 use pyo3::prelude::*;
 
@@ -30,5 +34,9 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<bmc::PyBmcOutcome>()?;
     bios::register(module)?;
     vmedia::register(module)?;
+    // Issue 15: IPMI from Python, logging bridge, str enums.
+    ipmi::register(module)?;
+    enums::register(module)?;
+    logging::install(module.py());
     Ok(())
 }

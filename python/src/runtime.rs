@@ -33,6 +33,8 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
+    // The log threshold follows the `ferrofish` logger's level from this call on.
+    crate::logging::refresh(py);
     let runtime = pyo3_async_runtimes::tokio::get_runtime();
     let mut task = runtime.spawn(async move { make_future().await });
     loop {
@@ -114,6 +116,7 @@ where
     E: Send + 'static,
     Event: Send + 'static,
 {
+    crate::logging::refresh(py);
     let runtime = pyo3_async_runtimes::tokio::get_runtime();
     let (sender, mut events) = unbounded_channel();
     let mut task = runtime.spawn(async move { make_future(sender).await });
