@@ -16,6 +16,8 @@ mod ipmi_example;
 mod power_example;
 mod rules_vs_mock;
 #[cfg(feature = "provision")]
+mod provision_bios_scenarios;
+#[cfg(feature = "provision")]
 mod provision_bmc;
 #[cfg(feature = "provision")]
 mod provision_happy;
