@@ -579,7 +579,10 @@ mod tests {
             message: "Dell is not allowed".into(),
         });
         assert!(failed.is_failed_by_rule() && !failed.is_invalid_input());
-        assert!(failed.to_string().contains("Dell is not allowed"), "{failed}");
+        assert!(
+            failed.to_string().contains("Dell is not allowed"),
+            "{failed}"
+        );
         assert_eq!(failed.protocol(), None);
 
         #[cfg(feature = "provision")]

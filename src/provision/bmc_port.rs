@@ -57,11 +57,10 @@ fn unsupported_over_ipmi(capability: Capability) -> PortError {
 
 /// Logs which protocol did a change, and why Redfish was not used when IPMI did it.
 fn note<T>(bmc: &Bmc, what: &str, outcome: &Outcome<T>) {
-    match &outcome.fallback_reason {
-        Some(reason) => {
-            tracing::info!(bmc = %bmc.address(), via = %outcome.via, %reason, "{what}");
-        }
-        None => tracing::debug!(bmc = %bmc.address(), via = %outcome.via, "{what}"),
+    if let Some(reason) = &outcome.fallback_reason {
+        tracing::info!(bmc = %bmc.address(), via = %outcome.via, %reason, "{what}");
+    } else {
+        tracing::debug!(bmc = %bmc.address(), via = %outcome.via, "{what}");
     }
 }
 
@@ -71,10 +70,7 @@ impl Bmc {
         if self.redfish_client().is_none() {
             return Err(unsupported_over_ipmi(capability));
         }
-        let system = self
-            .system()
-            .await
-            .map_err(|err| facade_port_error(&err))?;
+        let system = self.system().await.map_err(|err| facade_port_error(&err))?;
         Ok(RedfishPort::new(&system))
     }
 
@@ -281,7 +277,9 @@ impl BmcConnector {
         };
         let Some(var) = node.bmc.password_env.as_deref() else {
             return self.shared.clone().ok_or_else(|| {
-                failed("its BMC reference names no password_env and no credentials were given".into())
+                failed(
+                    "its BMC reference names no password_env and no credentials were given".into(),
+                )
             });
         };
         let user = node

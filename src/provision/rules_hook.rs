@@ -215,7 +215,10 @@ mod tests {
         let before = n.fields.clone();
         let err = rules.apply(&mut n, &dell_inventory()).unwrap_err();
         assert!(err.is_failed_by_rule(), "{err}");
-        assert!(err.to_string().contains("Dell is not allowed here"), "{err}");
+        assert!(
+            err.to_string().contains("Dell is not allowed here"),
+            "{err}"
+        );
         assert_eq!(n.fields, before);
     }
 }

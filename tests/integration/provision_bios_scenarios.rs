@@ -71,7 +71,11 @@ async fn s15_bios_attribute_rejected_by_the_bmc_fails_with_its_message() {
         "the mock refused it: {view:?}"
     );
     let log = writes(&env.mock, 0);
-    assert_eq!(count(&log, "PATCH /redfish/v1/Systems/1/Bios"), 1, "{log:?}");
+    assert_eq!(
+        count(&log, "PATCH /redfish/v1/Systems/1/Bios"),
+        1,
+        "{log:?}"
+    );
     assert_eq!(view.boot_count, 1, "one reboot, no retry: {log:?}");
     assert!(
         error.contains("is not in the list of acceptable values"),
@@ -113,7 +117,11 @@ async fn s16_bios_setting_silently_not_applied_fails_at_the_deadline() {
         "still pending: {view:?}"
     );
     let log = writes(&env.mock, 0);
-    assert_eq!(count(&log, "PATCH /redfish/v1/Systems/1/Bios"), 1, "{log:?}");
+    assert_eq!(
+        count(&log, "PATCH /redfish/v1/Systems/1/Bios"),
+        1,
+        "{log:?}"
+    );
     assert_eq!(view.boot_count, 1, "{log:?}");
 }
 

@@ -28,7 +28,9 @@ fn connector() -> BmcConnector {
 /// Discovers the mock's nodes and enrolls each as `node-i` at `scheme://host:port`, with the
 /// discovered fields and `extra.auto_discovered`.
 async fn discover_and_enroll(env: &Env, scheme: &str) {
-    let urls: Vec<String> = (0..env.mock.len()).map(|i| env.mock.node(i).url()).collect();
+    let urls: Vec<String> = (0..env.mock.len())
+        .map(|i| env.mock.node(i).url())
+        .collect();
     let found = discover(
         &urls,
         &DiscoveryCredentials::new(DEFAULT_USER, SecretString::from(DEFAULT_PASSWORD)),
@@ -74,7 +76,12 @@ async fn the_seed_dell_rule_sets_driver_and_bmc_address_during_a_provision_run()
     for i in 0..2 {
         let node = env.store.load(&format!("node-{i}")).await.unwrap().unwrap();
         assert_eq!(node.state, ProvisionState::Active, "{node:#?}");
-        let host = env.mock.node(i).url().trim_start_matches("http://").to_owned();
+        let host = env
+            .mock
+            .node(i)
+            .url()
+            .trim_start_matches("http://")
+            .to_owned();
         assert_eq!(node.fields["driver"], "idrac", "{:#?}", node.fields);
         assert_eq!(node.fields["driver_info"]["drac_address"], json!(host));
         assert_eq!(node.fields["driver_info"]["drac_username"], "root");
@@ -126,11 +133,13 @@ async fn a_rule_fail_fails_inspection_with_its_message_and_saves_nothing() {
     let node = env.store.load("node-0").await.unwrap().unwrap();
     assert_eq!(node.state, ProvisionState::InspectFailed, "{node:#?}");
     let error = node.last_error.clone().unwrap_or_default();
-    let host = env.mock.node(0).url().trim_start_matches("http://").to_owned();
-    assert!(
-        error.contains(&format!("no ticket for {host}")),
-        "{error}"
-    );
+    let host = env
+        .mock
+        .node(0)
+        .url()
+        .trim_start_matches("http://")
+        .to_owned();
+    assert!(error.contains(&format!("no ticket for {host}")), "{error}");
     // All or nothing: neither the trait nor the inspected properties were kept.
     assert_eq!(node.fields["traits"], json!([]));
     assert!(

@@ -321,7 +321,10 @@ async fn without_bmc_or_store_the_example_provisions_an_embedded_mock_fleet() {
     );
     // Plain progress lines (stderr is not a terminal here), one per change.
     assert!(stderr.contains("node-2: active"), "{stderr}");
-    assert!(stderr.contains("3 auto-discovered at http://127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("3 auto-discovered at http://127.0.0.1:"),
+        "{stderr}"
+    );
     let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
     assert_eq!(summary["reached_goal"], 3, "{summary:#}");
     // Enrolled by auto-discovery, so the seed's Dell rule (the default rules here) fired.
