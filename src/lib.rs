@@ -10,6 +10,7 @@
 //! | `ipmi` | `ferrofish-ipmi` | `ipmi` | IPMI v2.0 RMCP+ client |
 //! | `bios` | `ferrofish-bios` | `bios` | BIOS attributes: registry, validation, diff, stage, apply and verify |
 //! | `vmedia` | `ferrofish-vmedia` | `vmedia` | virtual media: slots, insert/eject, boot once from CD, config drive, image server |
+//! | `provision` | (this crate) | `provision` | the provisioning state machine: Ironic's states, `advance`, the `SQLite` store, the fleet runner |
 //! | [`rules`] | (this crate) | always | inspection rules (Ironic's language), inspection data from an inventory, auto-discovery |
 //!
 //! # One BMC, whatever it speaks
@@ -20,7 +21,9 @@
 //! device go over Redfish and fall back to IPMI on a combined endpoint
 //! ([`BmcOptions::ipmi`]); each [`Outcome`] says which protocol did it. Every failure is one
 //! [`Error`] with the member crates' predicates ([`Error::is_transient`],
-//! [`Error::is_auth`], [`Error::is_outcome_unknown`], ...).
+//! [`Error::is_auth`], [`Error::is_outcome_unknown`], ...); the provisioning and rules errors
+//! are variants of it too, with their predicates ([`Error::is_stale_revision`],
+//! [`Error::is_failed_by_rule`], ...).
 //!
 //! # Features
 //!
@@ -33,8 +36,8 @@
 //!   is then an [`Error::TlsConfig`](redfish::Error::TlsConfig). With neither, only `http://`
 //!   endpoints work and an `https://` one is a `TlsConfig` error when the client is built.
 //! - `ipmi`, `bios`, `vmedia`: the modules above.
-//! - `provision`: the provisioning state machine. Reserved: it enables nothing yet, so a
-//!   dependency that names it keeps building when the state machine arrives.
+//! - `provision`: the provisioning state machine (turns on `bios` and `vmedia`; its store is
+//!   `SQLite` through `sqlx`).
 //!
 //! # Secrets
 //!
@@ -61,6 +64,8 @@ pub use error::{Capability, Error};
 pub use ferrofish_bios as bios;
 #[cfg(feature = "ipmi")]
 pub use ferrofish_ipmi as ipmi;
+#[cfg(feature = "provision")]
+pub mod provision;
 #[cfg(feature = "vmedia")]
 pub use ferrofish_vmedia as vmedia;
 

@@ -14,6 +14,18 @@ mod ipmi_client_vs_mock;
 mod ipmi_example;
 #[cfg(feature = "ipmi")]
 mod power_example;
+#[cfg(feature = "provision")]
+mod provision_bios_scenarios;
+#[cfg(feature = "provision")]
+mod provision_bmc;
+#[cfg(feature = "provision")]
+mod provision_happy;
+#[cfg(feature = "provision")]
+mod provision_process;
+#[cfg(feature = "provision")]
+mod provision_scenarios;
+#[cfg(feature = "provision")]
+mod provision_support;
 mod rules_vs_mock;
 mod support;
 mod sushy;
