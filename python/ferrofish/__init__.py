@@ -1,6 +1,7 @@
 """ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
 Redfish alone (``RedfishClient``), with BIOS settings (``Bios``) and virtual media
-(``VirtualMedia``, ``ImageServer``, config drives).
+(``VirtualMedia``, ``ImageServer``, config drives), inspection rules (:mod:`ferrofish.rules`)
+and the provisioning state machine (:mod:`ferrofish.provision`).
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
@@ -36,6 +37,16 @@ from ferrofish._ferrofish import (  # Virtual media.
     VirtualMediaSlot,
     build_config_drive,
     config_drive_files,
+)
+from ferrofish._ferrofish import (  # Inspection rules and provisioning.
+    Advance,
+    FleetEvent,
+    RuleSecret,
+    RuleSet,
+    RulesApplied,
+    StateStore,
+    inspection_data,
+    run_fleet,
 )
 from ferrofish.exceptions import (
     AuthenticationError,
@@ -76,6 +87,24 @@ from ferrofish.exceptions import (  # Virtual media.
     SlotBusyError,
     VirtualMediaError,
 )
+from ferrofish.exceptions import (  # Inspection rules and provisioning.
+    AlreadyEnrolledError,
+    InvalidDeployError,
+    InvalidEventError,
+    InvalidRulesError,
+    InvalidStepError,
+    LeaseHeldError,
+    NodeConnectionError,
+    NodeNotFoundError,
+    ProvisionError,
+    RuleError,
+    RuleFailedError,
+    StaleRevisionError,
+    StoreError,
+)
+
+# The submodules, so `import ferrofish` is enough for `ferrofish.rules.RuleSet`.
+from ferrofish import provision, rules  # noqa: E402  (after the names they re-export)
 
 __all__ = [
     "AuthenticationError",
@@ -141,4 +170,28 @@ __all__ = [
     "VirtualMediaSlot",
     "build_config_drive",
     "config_drive_files",
+    # Inspection rules and provisioning.
+    "Advance",
+    "AlreadyEnrolledError",
+    "FleetEvent",
+    "InvalidDeployError",
+    "InvalidEventError",
+    "InvalidRulesError",
+    "InvalidStepError",
+    "LeaseHeldError",
+    "NodeConnectionError",
+    "NodeNotFoundError",
+    "ProvisionError",
+    "RuleError",
+    "RuleFailedError",
+    "RuleSecret",
+    "RuleSet",
+    "RulesApplied",
+    "StaleRevisionError",
+    "StateStore",
+    "StoreError",
+    "inspection_data",
+    "provision",
+    "rules",
+    "run_fleet",
 ]

@@ -15,6 +15,8 @@ mod client;
 mod convert;
 mod errors;
 mod models;
+mod provision;
+mod rules;
 mod runtime;
 mod vmedia;
 
@@ -30,5 +32,7 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<bmc::PyBmcOutcome>()?;
     bios::register(module)?;
     vmedia::register(module)?;
+    rules::register(module)?;
+    provision::register(module)?;
     Ok(())
 }
