@@ -15,7 +15,7 @@ use ferrofish::BmcAddress;
 use ferrofish::provision::{
     Advance, BmcRef, BootModeChoice, Connector, DeploySpec, Driver, EnvRedfishConnector, Event,
     EventSink, Fleet, FleetEvent, FleetPlan, InspectionHook, Node, Policy, ProvisionError,
-    SqliteStore, StateStore, Timestamp,
+    SqliteStore, StateStore, Timestamp, handle_event,
 };
 use ferrofish::rules::{RuleSet, inspection_data};
 use ferrofish::vmedia::ImageServer;
@@ -111,7 +111,10 @@ pub(crate) fn provision_exception_spec(error: &ProvisionError) -> ExceptionSpec 
         ProvisionError::Document { node: name, .. } => spec(
             ExceptionClass::Store,
             vec![
-                ("node", Field::Text(Some(name.clone()).filter(|n| !n.is_empty()))),
+                (
+                    "node",
+                    Field::Text(Some(name.clone()).filter(|n| !n.is_empty())),
+                ),
                 ("operation", Field::Text(None)),
             ],
         ),
@@ -145,11 +148,22 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The node document as a plain dict (secrets were scrubbed before it was stored).
+/// The node document as a plain dict (secrets scrubbed, as stored). `target`, `operation`,
+/// `lease` and `last_error` are always there (`None` when absent), and `phase` repeats
+/// `operation.phase` at the top level for callers that only want to show it.
 fn node_to_py<'py>(py: Python<'py>, node: &Node) -> PyResult<Bound<'py, PyAny>> {
     let text = node.to_json().map_err(|e| provision_to_pyerr(py, &e))?;
-    let value: Value = serde_json::from_str(&text)
+    let mut value: Value = serde_json::from_str(&text)
         .map_err(|e| PyRuntimeError::new_err(format!("node document: {e}")))?;
+    if let Value::Object(map) = &mut value {
+        for key in ["target", "operation", "lease", "last_error"] {
+            map.entry(key).or_insert(Value::Null);
+        }
+        let phase = node
+            .phase()
+            .map_or(Value::Null, |p| Value::String(p.as_str()));
+        map.insert("phase".into(), phase);
+    }
     json_to_py(py, &value)
 }
 
@@ -239,7 +253,8 @@ struct EventArgs {
 
 /// The event named `name` with its arguments; an argument the event does not take is refused.
 fn event_of(py: Python<'_>, name: &str, args: EventArgs) -> PyResult<Event> {
-    let deploy_args = args.image.is_some() || args.network_data.is_some() || args.boot_mode.is_some();
+    let deploy_args =
+        args.image.is_some() || args.network_data.is_some() || args.boot_mode.is_some();
     let refuse_args = |event: Event| {
         if args.steps.is_some() || deploy_args {
             Err(invalid(format!(
@@ -268,7 +283,9 @@ fn event_of(py: Python<'_>, name: &str, args: EventArgs) -> PyResult<Event> {
         }
         "deploy" => {
             if args.steps.is_some() {
-                return Err(invalid("deploy takes image=, network_data=, boot_mode=".to_owned()));
+                return Err(invalid(
+                    "deploy takes image=, network_data=, boot_mode=".to_owned(),
+                ));
             }
             Ok(Event::Deploy(deploy_spec(
                 args.image,
@@ -323,6 +340,29 @@ impl Settings {
         driver
     }
 
+    /// The node with this holder's lease: claimed, or as it is when the caller holds the lease
+    /// already (`claim()`). Claiming a held lease again would look like this holder restarting,
+    /// and apply the crash-resume rules to a live operation.
+    async fn take(
+        &self,
+        driver: &Driver<SqliteStore>,
+        name: &str,
+        held_by_caller: bool,
+    ) -> Result<Node, ProvisionError> {
+        let now = Timestamp::now();
+        if held_by_caller {
+            let held = self.store.load(name).await?.filter(|node| {
+                node.lease
+                    .as_ref()
+                    .is_some_and(|lease| lease.holder == self.holder && lease.expires_at > now)
+            });
+            if let Some(node) = held {
+                return Ok(node);
+            }
+        }
+        driver.claim(name, now).await
+    }
+
     /// Claims `name`, runs `work` on it, releases the lease again unless the caller holds it,
     /// and reads the node back as stored.
     async fn with_node<T, Fut>(
@@ -335,7 +375,7 @@ impl Settings {
         Fut: std::future::Future<Output = (Node, Result<T, ProvisionError>)>,
     {
         let driver = self.driver(None, None);
-        let node = driver.claim(&name, Timestamp::now()).await?;
+        let node = self.take(&driver, &name, keep_lease).await?;
         let (node, result) = work(driver, node).await;
         if !keep_lease {
             // A failed release is not reported: the lease lapses by itself, and the work's own
@@ -394,7 +434,11 @@ impl PyStateStore {
         T: Send + 'static,
     {
         let settings = self.settings()?;
-        block_on(py, move || work(settings), |py, e| provision_to_pyerr(py, &e))
+        block_on(
+            py,
+            move || work(settings),
+            |py, e| provision_to_pyerr(py, &e),
+        )
     }
 }
 
@@ -497,7 +541,11 @@ impl PyStateStore {
     ///     InvalidInputError: a key is missing, unknown, or names a password; the address is
     ///         not one ferrofish accepts.
     ///     AlreadyEnrolledError: a node of that name is enrolled already.
-    fn enroll<'py>(&self, py: Python<'py>, node: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn enroll<'py>(
+        &self,
+        py: Python<'py>,
+        node: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let map = object_from_py(node, "node")?;
         let mut node = node_from_map(&map)?;
         let enrolled = self.run(py, move |settings| async move {
@@ -542,18 +590,18 @@ impl PyStateStore {
     }
 
     /// Takes the node's lease for this holder and keeps it across calls until `release()`
-    /// (each write renews it). A node left mid-operation by a crashed process has its phase's
-    /// resume rule applied first. Returns the node.
+    /// (each write renews it); claiming it again while held changes nothing. A node left
+    /// mid-operation by a crashed process (or whose lease lapsed) has its phase's resume rule
+    /// applied first. Returns the node.
     ///
     /// Raises:
     ///     LeaseHeldError: another holder's lease is in force (`holder`, `remaining`).
     fn claim<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
         let key = name.clone();
+        let held = self.holds(&name);
         let node = self.run(py, move |settings| async move {
-            settings
-                .driver(None, None)
-                .claim(&name, Timestamp::now())
-                .await
+            let driver = settings.driver(None, None);
+            settings.take(&driver, &name, held).await
         })?;
         lock(&self.claimed).insert(key);
         node_to_py(py, &node)
@@ -578,8 +626,10 @@ impl PyStateStore {
     ///     image: for `deploy`: an http(s) URL of an ISO the BMC can fetch.
     ///     network_data: for `deploy`: OpenStack `network_data.json` for the config drive.
     ///     boot_mode: for `deploy`: `"uefi"`, `"bios"` or None (leave it).
-    ///     revision: the revision the caller read; if the node was written since, the event
-    ///         is refused with `StaleRevisionError` (compare-and-swap).
+    ///     revision: the revision of a document the caller read; if the node was written
+    ///         since, the event is refused with `StaleRevisionError` (compare-and-swap). Taking
+    ///         and giving back the lease are writes too: use the revision of the document a
+    ///         call returns. A refused event writes nothing.
     ///
     /// Raises:
     ///     InvalidEventError: not allowed in the node's state (`allowed` lists what is).
@@ -618,9 +668,26 @@ impl PyStateStore {
         let event = event_of(py, event, args)?;
         let keep = self.holds(&name);
         let ((), node) = self.run(py, move |settings| async move {
+            // Refusals first, on the stored node and without claiming it: a refused event
+            // writes nothing (not even a lease), so other writers' revisions stay current.
+            let stored = settings
+                .store
+                .load(&name)
+                .await?
+                .ok_or_else(|| ProvisionError::NotFound { node: name.clone() })?;
+            if let Some(read) = revision
+                && stored.revision != read
+            {
+                return Err(ProvisionError::StaleRevision {
+                    node: name,
+                    revision: read,
+                });
+            }
+            handle_event(&mut stored.clone(), event.clone(), Timestamp::now())?;
             settings
                 .with_node(name, keep, |driver, mut node| async move {
-                    // Claiming bumps the revision by exactly one when nobody wrote since.
+                    // Claiming bumps the revision by exactly one when nobody wrote since the
+                    // check above.
                     if let Some(read) = revision
                         && node.revision != read.saturating_add(1)
                     {
@@ -748,7 +815,10 @@ impl PyAdvance {
     }
 }
 
-#[allow(clippy::cast_precision_loss, reason = "epoch milliseconds fit an f64 exactly")]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "epoch milliseconds fit an f64 exactly"
+)]
 fn epoch_seconds(at: Timestamp) -> f64 {
     at.as_millis() as f64 / 1000.0
 }
@@ -792,7 +862,7 @@ impl PyAdvance {
             None => "None".to_owned(),
         };
         Ok(format!(
-            "Advance(kind={:?}, until={}, error={error})",
+            "Advance(kind='{}', until={}, error={error})",
             self.kind,
             self.until
                 .map_or_else(|| "None".to_owned(), |t| epoch_seconds(t).to_string()),
@@ -844,7 +914,7 @@ impl PyFleetEvent {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
-            "FleetEvent(node={}, state={:?}, phase={}, message={})",
+            "FleetEvent(node={}, state='{}', phase={}, message={})",
             PyString::new(py, &self.event.node).repr()?,
             self.event.state.as_str(),
             match &self.event.phase {
@@ -876,10 +946,12 @@ fn plan_from_map(py: Python<'_>, map: &Map<String, Value>) -> PyResult<FleetPlan
     }
     let clean_steps = match map.get("clean_steps") {
         None | Some(Value::Null) => Vec::new(),
-        Some(steps) => match Event::clean_from_json(steps).map_err(|e| provision_to_pyerr(py, &e))? {
-            Event::Clean { steps } => steps,
-            _ => Vec::new(),
-        },
+        Some(steps) => {
+            match Event::clean_from_json(steps).map_err(|e| provision_to_pyerr(py, &e))? {
+                Event::Clean { steps } => steps,
+                _ => Vec::new(),
+            }
+        }
     };
     let deploy = match map.get("deploy") {
         None | Some(Value::Null) => None,
@@ -1035,7 +1107,10 @@ mod tests {
             allowed: "none".into(),
             reason: None,
         });
-        assert!(none.fields.contains(&("allowed", Field::TextList(Vec::new()))));
+        assert!(
+            none.fields
+                .contains(&("allowed", Field::TextList(Vec::new())))
+        );
 
         let stale = provision_exception_spec(&ProvisionError::StaleRevision {
             node: "n".into(),
@@ -1086,16 +1161,22 @@ mod tests {
         assert_eq!(node.conductor_group.as_deref(), Some("a"));
         assert_eq!(node.fields["extra"]["rack"], 4);
         assert!(
-            node_from_map(&map(json!({"name": "n0", "bmc": "http://h", "password": "x"})))
-                .is_err()
+            node_from_map(&map(
+                json!({"name": "n0", "bmc": "http://h", "password": "x"})
+            ))
+            .is_err()
         );
         assert!(
-            node_from_map(&map(json!({"name": "n0", "bmc": "http://h", "bmc_password": "x"})))
-                .is_err()
+            node_from_map(&map(
+                json!({"name": "n0", "bmc": "http://h", "bmc_password": "x"})
+            ))
+            .is_err()
         );
         assert!(node_from_map(&map(json!({"name": "n0"}))).is_err());
         assert!(node_from_map(&map(json!({"name": "n0", "bmc": "ftp://h"}))).is_err());
-        assert!(node_from_map(&map(json!({"name": "n0", "bmc": "http://h", "colour": 1}))).is_err());
+        assert!(
+            node_from_map(&map(json!({"name": "n0", "bmc": "http://h", "colour": 1}))).is_err()
+        );
     }
 
     #[test]

@@ -60,7 +60,12 @@ pub(crate) fn rule_exception_spec(error: &RuleError) -> ExceptionSpec {
             rule, description, ..
         } => spec(
             ExceptionClass::RuleFailed,
-            located(index(*rule), description.as_ref(), None, Field::MaybeCount(None)),
+            located(
+                index(*rule),
+                description.as_ref(),
+                None,
+                Field::MaybeCount(None),
+            ),
         ),
         RuleError::Action {
             rule,
@@ -81,12 +86,7 @@ pub(crate) fn rule_exception_spec(error: &RuleError) -> ExceptionSpec {
         _ if error.is_invalid_input() => spec(ExceptionClass::InvalidInput, Vec::new()),
         _ => spec(
             ExceptionClass::Rule,
-            located(
-                Field::MaybeCount(None),
-                None,
-                None,
-                Field::MaybeCount(None),
-            ),
+            located(Field::MaybeCount(None), None, None, Field::MaybeCount(None)),
         ),
     }
 }
@@ -158,7 +158,10 @@ impl PyRuleSecret {
         ))
     }
 
-    #[allow(clippy::unused_self, reason = "a Python method: pickling always refuses")]
+    #[allow(
+        clippy::unused_self,
+        reason = "a Python method: pickling always refuses"
+    )]
     fn __reduce__(&self) -> PyResult<()> {
         Err(PyTypeError::new_err(
             "a RuleSecret cannot be pickled: store reveal() in a secret store deliberately",
@@ -386,8 +389,10 @@ mod tests {
 
     #[test]
     fn rule_errors_carry_rule_pointer_and_action() {
-        let invalid = RuleSet::from_json(r#"[{"conditions": [{"op": "nope", "field": "data://x", "value": 1}], "actions": []}]"#)
-            .unwrap_err();
+        let invalid = RuleSet::from_json(
+            r#"[{"conditions": [{"op": "nope", "field": "data://x", "value": 1}], "actions": []}]"#,
+        )
+        .unwrap_err();
         let spec = rule_exception_spec(&invalid);
         assert_eq!(spec.class, ExceptionClass::InvalidRules);
         assert!(spec.fields.contains(&("rule", Field::MaybeCount(Some(0)))));
@@ -398,7 +403,10 @@ mod tests {
         );
 
         let json = RuleSet::from_json("[{").unwrap_err();
-        assert_eq!(rule_exception_spec(&json).class, ExceptionClass::InvalidRules);
+        assert_eq!(
+            rule_exception_spec(&json).class,
+            ExceptionClass::InvalidRules
+        );
 
         let failed = rule_exception_spec(&RuleError::Failed {
             rule: 2,
@@ -406,7 +414,11 @@ mod tests {
             message: "stop".into(),
         });
         assert_eq!(failed.class, ExceptionClass::RuleFailed);
-        assert!(failed.fields.contains(&("rule", Field::MaybeCount(Some(2)))));
+        assert!(
+            failed
+                .fields
+                .contains(&("rule", Field::MaybeCount(Some(2))))
+        );
 
         let action = rule_exception_spec(&RuleError::Action {
             rule: 1,
@@ -416,7 +428,11 @@ mod tests {
             message: "no such data".into(),
         });
         assert_eq!(action.class, ExceptionClass::Rule);
-        assert!(action.fields.contains(&("action", Field::MaybeCount(Some(3)))));
+        assert!(
+            action
+                .fields
+                .contains(&("action", Field::MaybeCount(Some(3))))
+        );
         assert!(
             action
                 .fields
