@@ -1,7 +1,9 @@
 """ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
-Redfish alone (``RedfishClient``), with BIOS settings (``Bios``) and virtual media
-(``VirtualMedia``, ``ImageServer``, config drives), inspection rules (:mod:`ferrofish.rules`)
-and the provisioning state machine (:mod:`ferrofish.provision`).
+Redfish alone (``RedfishClient``), with BIOS settings (``Bios``), virtual media
+(``VirtualMedia``, ``ImageServer``, config drives), IPMI alone (``IpmiClient``), inspection
+rules (:mod:`ferrofish.rules`) and the provisioning state machine (:mod:`ferrofish.provision`).
+Enumeration values are ``str`` enums (:mod:`ferrofish.enums`); the library's log records go to
+the logger ``ferrofish``.
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
@@ -37,6 +39,22 @@ from ferrofish._ferrofish import (  # Virtual media.
     VirtualMediaSlot,
     build_config_drive,
     config_drive_files,
+)
+from ferrofish._ferrofish import (  # IPMI (issue 15).
+    ChassisStatus,
+    DeviceId,
+    IpmiClient,
+)
+from ferrofish.enums import (  # str enums (issue 15).
+    BootMode,
+    BootOverrideEnabled,
+    BootSource,
+    PowerState,
+    ResetType,
+)
+from ferrofish.exceptions import (  # IPMI (issue 15).
+    IpmiError,
+    OutcomeUnknown,
 )
 from ferrofish._ferrofish import (  # Inspection rules and provisioning.
     Advance,
@@ -170,6 +188,17 @@ __all__ = [
     "VirtualMediaSlot",
     "build_config_drive",
     "config_drive_files",
+    # IPMI, str enums (issue 15).
+    "BootMode",
+    "BootOverrideEnabled",
+    "BootSource",
+    "ChassisStatus",
+    "DeviceId",
+    "IpmiClient",
+    "IpmiError",
+    "OutcomeUnknown",
+    "PowerState",
+    "ResetType",
     # Inspection rules and provisioning.
     "Advance",
     "AlreadyEnrolledError",

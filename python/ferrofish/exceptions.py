@@ -40,6 +40,12 @@ Virtual media (``VirtualMedia``, ``ImageServer``, the config-drive builders)::
         ├── ConfigDriveError (InvalidInputError, so ValueError)
         └── ImageServerError
 
+IPMI (``IpmiClient``)::
+
+    FerrofishError
+    ├── IpmiError          (a completion code, a reply that does not decode)
+    └── OutcomeUnknown     (a power action may or may not have run)
+
 Inspection rules and provisioning::
 
     FerrofishError
@@ -93,6 +99,7 @@ __all__ = [
     "InvalidDeployError",
     "InvalidEventError",
     "InvalidInputError",
+    "IpmiError",
     "InvalidRulesError",
     "InvalidStepError",
     "LeaseHeldError",
@@ -104,6 +111,7 @@ __all__ = [
     "NotFoundError",
     "NotInsertedError",
     "OffOriginLinkError",
+    "OutcomeUnknown",
     "OverrideNotConsumedError",
     "PreconditionFailedError",
     "ProvisionError",
@@ -648,6 +656,64 @@ class ImageServerError(VirtualMediaError):
         self.address = address
         #: The file or directory that cannot be served, when that is the problem.
         self.path = path
+
+
+# --- IPMI (IpmiClient) -------------------------------------------------------------------------
+
+
+class IpmiError(FerrofishError):
+    """The BMC refused an IPMI command or answered with something unusable.
+
+    ``completion_code`` is the reply's completion code (``0xC1``, ...) when the BMC refused the
+    command, with ``completion_code_name`` its Rust name (``"InvalidCommand"``,
+    ``"InsufficientPrivilege"``, ``"CommandSpecific"``, ...); both are ``None`` for a reply that
+    did not decode or a boot device that reads back differently.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("address", "command", "completion_code", "completion_code_name")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        address: Optional[str] = None,
+        command: Optional[str] = None,
+        completion_code: Optional[int] = None,
+        completion_code_name: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        #: The BMC as ``host:port``.
+        self.address = address
+        #: The command, such as ``"chassis control"`` or ``"raw request"``.
+        self.command = command
+        self.completion_code = completion_code
+        self.completion_code_name = completion_code_name
+
+
+class OutcomeUnknown(FerrofishError):
+    """A command that is not safe to repeat (a power action, a raw request) got no reply.
+
+    The BMC may have run it and lost only the replies, or never received it: ferrofish did not
+    send it again (a second power cycle is a second outage). Read the state back (for example
+    ``IpmiClient.power_state()``) and send the command again only if it did not run. Not a
+    ``TimeoutError`` on purpose, so a generic retry-on-timeout handler does not repeat it.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("address", "command", "attempts")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        address: Optional[str] = None,
+        command: Optional[str] = None,
+        attempts: Optional[int] = None,
+    ) -> None:
+        super().__init__(message)
+        self.address = address
+        self.command = command
+        #: Datagrams sent for it (the first try plus the retransmissions).
+        self.attempts = attempts
 
 
 # --- Inspection rules (``ferrofish.rules``) ------------------------------------------------

@@ -64,6 +64,9 @@ import_exception!(ferrofish.exceptions, NodeNotFoundError);
 import_exception!(ferrofish.exceptions, AlreadyEnrolledError);
 import_exception!(ferrofish.exceptions, StoreError);
 import_exception!(ferrofish.exceptions, NodeConnectionError);
+// IPMI (IpmiClient).
+import_exception!(ferrofish.exceptions, IpmiError);
+import_exception!(ferrofish.exceptions, OutcomeUnknown);
 
 /// The Python exception class an error maps to (named as in `ferrofish/exceptions.py`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +117,9 @@ pub(crate) enum ExceptionClass {
     AlreadyEnrolled,
     Store,
     NodeConnection,
+    // IPMI (IpmiClient).
+    Ipmi,
+    OutcomeUnknown,
 }
 
 impl ExceptionClass {
@@ -164,6 +170,9 @@ impl ExceptionClass {
             ExceptionClass::AlreadyEnrolled => AlreadyEnrolledError::type_object(py),
             ExceptionClass::Store => StoreError::type_object(py),
             ExceptionClass::NodeConnection => NodeConnectionError::type_object(py),
+            // IPMI (IpmiClient).
+            ExceptionClass::Ipmi => IpmiError::type_object(py),
+            ExceptionClass::OutcomeUnknown => OutcomeUnknown::type_object(py),
         }
     }
 }

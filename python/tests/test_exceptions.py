@@ -123,6 +123,22 @@ SAMPLES += [
     exceptions.ConfigDriveError("bad address", document="network_data.json", path="networks[0].ip_address"),
     exceptions.ImageServerError("cannot bind", address="127.0.0.1:80", path=None),
 ]
+# IPMI (issue 15).
+SAMPLES += [
+    exceptions.IpmiError(
+        "chassis control failed at bmc 10.0.0.5:623: completion code 0xd4 (insufficient privilege level)",
+        address="10.0.0.5:623",
+        command="chassis control",
+        completion_code=0xD4,
+        completion_code_name="InsufficientPrivilege",
+    ),
+    exceptions.OutcomeUnknown(
+        "bmc 10.0.0.5:623 stopped answering chassis control after 4 attempts",
+        address="10.0.0.5:623",
+        command="chassis control",
+        attempts=4,
+    ),
+]
 
 # Inspection rules and provisioning.
 SAMPLES += [

@@ -14,7 +14,10 @@ mod ipmi_client_vs_mock;
 mod ipmi_example;
 #[cfg(feature = "ipmi")]
 mod power_example;
-mod rules_vs_mock;
+#[cfg(feature = "provision")]
+mod provision_bios_scenarios;
+#[cfg(feature = "provision")]
+mod provision_bmc;
 #[cfg(feature = "provision")]
 mod provision_happy;
 #[cfg(feature = "provision")]
@@ -23,6 +26,7 @@ mod provision_process;
 mod provision_scenarios;
 #[cfg(feature = "provision")]
 mod provision_support;
+mod rules_vs_mock;
 mod support;
 mod sushy;
 mod sushy_support;
