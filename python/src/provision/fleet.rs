@@ -9,7 +9,7 @@ use pyo3::types::{PyDict, PyString};
 use serde_json::{Map, Value};
 
 use super::errors::provision_to_pyerr;
-use super::settings::{deploy_spec, invalid, rules_hook};
+use super::settings::{deploy_spec, invalid};
 use super::store::PyStateStore;
 use crate::convert::json_to_py;
 use crate::rules::{PyRuleSet, object_from_py};
@@ -183,7 +183,7 @@ pub(crate) fn run_fleet<'py>(
     }
     let plan = plan_from_map(py, &object_from_py(plan, "plan")?)?;
     let settings = store.get().settings()?;
-    let hook = rules.map(|r| rules_hook(r.rules().clone(), None));
+    let rules = rules.map(|r| r.rules().clone());
     let images = image_server.map(|s| s.server()).transpose()?;
     let summary = block_on_reporting(
         py,
@@ -192,7 +192,7 @@ pub(crate) fn run_fleet<'py>(
                 // The receiver is gone only when the caller stopped waiting.
                 let _ = sender.send(event.clone());
             });
-            let driver = settings.driver(hook, images);
+            let driver = settings.driver(rules, images);
             Fleet::new(driver, settings.connector.clone(), plan)
                 .workers(workers)
                 .group(group)

@@ -5,7 +5,8 @@
 //! holds it with `claim()`), so other processes sharing the store see a free node between calls.
 //! Nodes go in and out as dicts (the node document); passwords never do: a node names the
 //! environment variable holding its BMC password (`password_env`), read when its BMC is
-//! connected, as the Rust `EnvRedfishConnector` does.
+//! connected. BMCs are reached through `BmcConnector`, so a node's address may use any scheme
+//! `BmcAddress` accepts (`redfish-virtualmedia://`, `idrac-redfish://`, `ipmi://`, ...).
 //!
 //! Modules, each importing only those listed before it: `errors` (the exception mapping),
 //! `settings` (the driver's settings, node documents as dicts, deploy arguments), `advance`

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ferrofish::provision::{
-    BootModeChoice, DeploySpec, Driver, EnvRedfishConnector, InspectionHook, Node, Policy,
+    BmcConnector, BootModeChoice, DeploySpec, Driver, InspectionRules, Node, Policy,
     ProvisionError, SqliteStore, StateStore, Timestamp,
 };
-use ferrofish::rules::{RuleSet, inspection_data};
+use ferrofish::rules::RuleSet;
 use ferrofish::vmedia::ImageServer;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -72,19 +72,6 @@ pub(crate) fn deploy_spec(
     })
 }
 
-/// The inspection-rules hook over `rules`: inspection data from the inventory (with the BMC's
-/// address when known), then the rules on the node's fields. The node keeps the
-/// `secret://rules/…` references of the secrets rules set; the values are not kept.
-pub(crate) fn rules_hook(rules: RuleSet, bmc_address: Option<String>) -> InspectionHook {
-    Arc::new(move |inventory, fields| {
-        let data = inspection_data(inventory, bmc_address.as_deref(), false);
-        rules
-            .apply(&data, fields)
-            .map(|_applied| ())
-            .map_err(|e| e.to_string())
-    })
-}
-
 /// The driver's settings, cloned into each call's task.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -92,20 +79,22 @@ pub(crate) struct Settings {
     pub(crate) holder: String,
     pub(crate) lease_ttl: Duration,
     pub(crate) policy: Policy,
-    pub(crate) connector: EnvRedfishConnector,
+    pub(crate) connector: BmcConnector,
 }
 
 impl Settings {
     pub(crate) fn driver(
         &self,
-        rules: Option<InspectionHook>,
+        rules: Option<RuleSet>,
         images: Option<Arc<ImageServer>>,
     ) -> Driver<SqliteStore> {
         let mut driver = Driver::new(self.store.clone(), self.holder.clone())
             .with_policy(self.policy)
             .with_lease_ttl(self.lease_ttl);
-        if let Some(hook) = rules {
-            driver = driver.with_inspection_hook(hook);
+        // The rules see each node's BMC address and whether it was auto-discovered; the
+        // secrets they set stay in this driver's memory, the node keeps references.
+        if let Some(rules) = rules {
+            driver = driver.with_rules(InspectionRules::new(rules));
         }
         if let Some(server) = images {
             driver = driver.with_image_server(server);

@@ -3,11 +3,11 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use ferrofish::BmcAddress;
 use ferrofish::provision::{
-    Advance, BmcRef, Connector, EnvRedfishConnector, Event, Node, Policy, ProvisionError,
-    SqliteStore, StateStore, Timestamp, handle_event,
+    Advance, BmcConnector, BmcRef, Connector, Event, Node, Policy, ProvisionError, SqliteStore,
+    StateStore, Timestamp, handle_event,
 };
+use ferrofish::{BmcAddress, BmcOptions};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyType};
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::advance::PyAdvance;
 use super::errors::provision_to_pyerr;
-use super::settings::{Settings, deploy_spec, invalid, lock, node_to_py, rules_hook};
+use super::settings::{Settings, deploy_spec, invalid, lock, node_to_py};
 use crate::client::seconds;
 use crate::convert::py_to_json;
 use crate::rules::{PyRuleSet, object_from_py};
@@ -232,10 +232,9 @@ impl PyStateStore {
             bios_timeout: seconds("bios_timeout", bios_timeout)?,
             poll_interval: seconds("poll_interval", poll_interval)?,
         };
-        let connector = EnvRedfishConnector {
-            request_timeout: seconds("request_timeout", request_timeout)?,
-            ..EnvRedfishConnector::default()
-        };
+        let mut options = BmcOptions::default();
+        options.request_timeout = seconds("request_timeout", request_timeout)?;
+        let connector = BmcConnector::new(options);
         let lease_ttl = seconds("lease_ttl", lease_ttl)?;
         let open_url = url.clone();
         let store = block_on(
@@ -480,8 +479,7 @@ impl PyStateStore {
                     if node.operation.is_none() {
                         return (node, Ok(Advance::Done));
                     }
-                    let hook = rules.map(|r| rules_hook(r, Some(node.bmc.address.clone())));
-                    let driver = base.driver(hook, images);
+                    let driver = base.driver(rules, images);
                     let port = match connector.connect(&node).await {
                         Ok(port) => port,
                         Err(err) => return (node, Err(err)),
