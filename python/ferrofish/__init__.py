@@ -1,8 +1,9 @@
 """ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
-Redfish alone (``RedfishClient``), with BIOS settings (``Bios``) and virtual media
-(``VirtualMedia``, ``ImageServer``, config drives), and IPMI alone (``IpmiClient``). Enumeration
-values are ``str`` enums (:mod:`ferrofish.enums`); the library's log records go to the logger
-``ferrofish``.
+Redfish alone (``RedfishClient``), with BIOS settings (``Bios``), virtual media
+(``VirtualMedia``, ``ImageServer``, config drives), IPMI alone (``IpmiClient``), inspection
+rules (:mod:`ferrofish.rules`) and the provisioning state machine (:mod:`ferrofish.provision`).
+Enumeration values are ``str`` enums (:mod:`ferrofish.enums`); the library's log records go to
+the logger ``ferrofish``.
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
@@ -55,6 +56,16 @@ from ferrofish.exceptions import (  # IPMI (issue 15).
     IpmiError,
     OutcomeUnknown,
 )
+from ferrofish._ferrofish import (  # Inspection rules and provisioning.
+    Advance,
+    FleetEvent,
+    RuleSecret,
+    RuleSet,
+    RulesApplied,
+    StateStore,
+    inspection_data,
+    run_fleet,
+)
 from ferrofish.exceptions import (
     AuthenticationError,
     BiosAttributeOutcome,
@@ -94,6 +105,24 @@ from ferrofish.exceptions import (  # Virtual media.
     SlotBusyError,
     VirtualMediaError,
 )
+from ferrofish.exceptions import (  # Inspection rules and provisioning.
+    AlreadyEnrolledError,
+    InvalidDeployError,
+    InvalidEventError,
+    InvalidRulesError,
+    InvalidStepError,
+    LeaseHeldError,
+    NodeConnectionError,
+    NodeNotFoundError,
+    ProvisionError,
+    RuleError,
+    RuleFailedError,
+    StaleRevisionError,
+    StoreError,
+)
+
+# The submodules, so `import ferrofish` is enough for `ferrofish.rules.RuleSet`.
+from ferrofish import provision, rules  # noqa: E402  (after the names they re-export)
 
 __all__ = [
     "AuthenticationError",
@@ -170,4 +199,28 @@ __all__ = [
     "OutcomeUnknown",
     "PowerState",
     "ResetType",
+    # Inspection rules and provisioning.
+    "Advance",
+    "AlreadyEnrolledError",
+    "FleetEvent",
+    "InvalidDeployError",
+    "InvalidEventError",
+    "InvalidRulesError",
+    "InvalidStepError",
+    "LeaseHeldError",
+    "NodeConnectionError",
+    "NodeNotFoundError",
+    "ProvisionError",
+    "RuleError",
+    "RuleFailedError",
+    "RuleSecret",
+    "RuleSet",
+    "RulesApplied",
+    "StaleRevisionError",
+    "StateStore",
+    "StoreError",
+    "inspection_data",
+    "provision",
+    "rules",
+    "run_fleet",
 ]

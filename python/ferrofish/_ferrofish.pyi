@@ -22,6 +22,8 @@ from typing_extensions import Self, TypeAlias
 # Issue 15: str enums returned by power_state().
 from ferrofish.enums import PowerState
 
+from ferrofish.rules import Explanation
+
 __version__: str
 __all__ = [
     "__version__",
@@ -56,6 +58,15 @@ __all__ = [
     "IpmiClient",
     "ChassisStatus",
     "DeviceId",
+    # Inspection rules and provisioning.
+    "RuleSet",
+    "RulesApplied",
+    "RuleSecret",
+    "inspection_data",
+    "StateStore",
+    "Advance",
+    "FleetEvent",
+    "run_fleet",
 ]
 
 #: Redfish ``PowerState`` values; a BMC may report others, which come through unchanged.
@@ -794,3 +805,144 @@ class IpmiClient:
         exc_value: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> bool: ...
+
+# --- Inspection rules (ferrofish.rules) ------------------------------------------------------
+
+_Evaluation: TypeAlias = Literal["immediate", "legacy_two_phase"]
+
+@final
+class RuleSet:
+    """A parsed rules file (ironic-inspector's JSON or ferrofish's canonical form)."""
+
+    def __new__(
+        cls, rules: Union[List[Dict[str, Any]], Dict[str, Any]], *, evaluation: _Evaluation = "immediate"
+    ) -> Self: ...
+    @staticmethod
+    def from_json(text: str, *, evaluation: _Evaluation = "immediate") -> RuleSet: ...
+    @property
+    def evaluation(self) -> _Evaluation: ...
+    def __len__(self) -> int: ...
+    def apply(self, data: Mapping[str, Any], node: Mapping[str, Any]) -> Tuple[Dict[str, Any], RulesApplied]:
+        """A new node dict and what was done; the node passed in is not changed."""
+    def explain(self, data: Mapping[str, Any], node: Mapping[str, Any]) -> "Explanation":
+        """A dict in the serialized form whose ``str()`` is the account in words."""
+
+@final
+class RulesApplied:
+    """What ``RuleSet.apply`` did."""
+
+    @property
+    def matched(self) -> Tuple[int, ...]: ...
+    @property
+    def changes(self) -> List[Dict[str, Any]]: ...
+    @property
+    def secrets(self) -> Tuple[RuleSecret, ...]: ...
+
+@final
+class RuleSecret:
+    """A secret a rule set, kept out of the node; ``repr`` never shows it, pickling refuses."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    def reveal(self) -> str: ...
+
+def inspection_data(
+    inventory: Union[Inventory, Mapping[str, Any]],
+    bmc_address: Optional[str] = None,
+    auto_discovered: bool = False,
+) -> Dict[str, Any]: ...
+
+# --- Provisioning (ferrofish.provision) ------------------------------------------------------
+
+_Event: TypeAlias = Literal["manage", "inspect", "clean", "provide", "deploy", "undeploy", "abort", "adopt"]
+
+@final
+class StateStore:
+    """Node documents in SQLite (``"sqlite:PATH"`` or ``"sqlite::memory:"``) and the settings
+    to drive them. Blocking calls release the GIL."""
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        holder: str = "python",
+        lease_ttl: float = 30.0,
+        power_timeout: float = 60.0,
+        boot_timeout: float = 1800.0,
+        bios_timeout: float = 1800.0,
+        poll_interval: float = 2.0,
+        request_timeout: float = 30.0,
+    ) -> Self: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def holder(self) -> str: ...
+    def enroll(self, node: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def node(self, name: str) -> Dict[str, Any]: ...
+    def nodes(self) -> List[Dict[str, Any]]: ...
+    def claim(self, name: str) -> Dict[str, Any]: ...
+    def release(self, name: str) -> None: ...
+    def send(
+        self,
+        name: str,
+        event: _Event,
+        *,
+        steps: Optional[Union[Sequence[Mapping[str, Any]], Mapping[str, Any]]] = None,
+        image: Optional[str] = None,
+        network_data: Optional[Mapping[str, Any]] = None,
+        boot_mode: Optional[Literal["uefi", "bios"]] = None,
+        revision: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
+    def advance(
+        self, name: str, *, rules: Optional[RuleSet] = None, image_server: Optional[ImageServer] = None
+    ) -> Advance: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class Advance:
+    """What one ``StateStore.advance`` call left."""
+
+    @property
+    def kind(self) -> Literal["continue", "waiting", "done", "failed"]: ...
+    @property
+    def until(self) -> Optional[float]: ...
+    @property
+    def delay(self) -> float: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def node(self) -> Dict[str, Any]: ...
+
+@final
+class FleetEvent:
+    """Progress of one node in a fleet run."""
+
+    @property
+    def node(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def phase(self) -> Optional[str]: ...
+    @property
+    def message(self) -> str: ...
+    def to_dict(self) -> Dict[str, Optional[str]]: ...
+
+def run_fleet(
+    store: StateStore,
+    plan: Mapping[str, Any],
+    *,
+    workers: int = 8,
+    group: Optional[str] = None,
+    on_event: Optional[Callable[[FleetEvent], object]] = None,
+    rules: Optional[RuleSet] = None,
+    image_server: Optional[ImageServer] = None,
+) -> Dict[str, Any]: ...

@@ -15,6 +15,8 @@ mod client;
 mod convert;
 mod errors;
 mod models;
+mod provision;
+mod rules;
 mod runtime;
 mod vmedia;
 // Issue 15: IPMI from Python, logging bridge, str enums.
@@ -38,5 +40,8 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     ipmi::register(module)?;
     enums::register(module)?;
     logging::install(module.py());
+    // Inspection rules and provisioning (issue 13).
+    rules::register(module)?;
+    provision::register(module)?;
     Ok(())
 }
