@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ferrofish::redfish::{Inventory, RedfishClient, TlsVerification};
+use ferrofish::redfish::{BmcIdentity, Inventory, RedfishClient, TlsVerification, Vendor};
 use ferrofish_mock_bmc::MockBmc;
 use secrecy::SecretString;
 
@@ -57,7 +57,10 @@ struct Target {
     password: SecretString,
 }
 
-async fn inspect(args: &Args, target: Target) -> Result<Vec<Inventory>, String> {
+async fn inspect(
+    args: &Args,
+    target: Target,
+) -> Result<(Option<BmcIdentity>, Vec<Inventory>), String> {
     let mut builder = RedfishClient::builder(&target.endpoint)
         .credentials(target.user, target.password)
         .request_timeout(Duration::from_secs(args.timeout));
@@ -70,7 +73,7 @@ async fn inspect(args: &Args, target: Target) -> Result<Vec<Inventory>, String> 
     }
     let client = builder.build().map_err(|err| err.to_string())?;
 
-    let result = async {
+    let inventories = async {
         // Handles: listed with one expanded request where the BMC allows, and each System
         // read there is not read again for its inventory.
         let systems = match &target.system {
@@ -82,13 +85,59 @@ async fn inspect(args: &Args, target: Target) -> Result<Vec<Inventory>, String> 
             inventories.push(system.inventory().await?);
         }
         Ok::<_, ferrofish::redfish::Error>(inventories)
-    }
-    .await;
+    };
+    // Who the BMC is, read beside the inventory (it is off the critical path).
+    let (identity, result) = futures::join!(client.identity(), inventories);
     // Close the session whatever happened: BMCs cap sessions and leaked ones lock users out.
     let closed = client.close().await;
     let inventories = result.map_err(|err| err.to_string())?;
     closed.map_err(|err| format!("closing the session: {err}"))?;
-    Ok(inventories)
+    let identity = identity
+        .map_err(|err| eprintln!("inspect: cannot tell who the BMC is: {err}"))
+        .ok();
+    Ok((identity, inventories))
+}
+
+/// `BMC  Dell  model 14G Monolithic  firmware 6.10.00.00` and the quirks in force.
+fn render_identity(identity: &BmcIdentity) -> String {
+    let mut out = String::new();
+    let vendor = match &identity.vendor {
+        Vendor::Other(name) => name.clone(),
+        Vendor::Generic => "unknown (DMTF behaviour)".to_owned(),
+        known => format!("{known:?}"),
+    };
+    let _ = writeln!(
+        out,
+        "BMC  {vendor}  model {}  firmware {}",
+        text_or_dash(identity.model.as_deref()),
+        text_or_dash(identity.firmware.as_deref())
+    );
+    let quirks: Vec<String> = identity
+        .quirks
+        .iter()
+        .map(|(field, value)| format!("{field}={value}"))
+        .collect();
+    let quirks = if quirks.is_empty() {
+        "none".to_owned()
+    } else {
+        quirks.join(", ")
+    };
+    let _ = writeln!(out, "  quirks in force: {quirks}");
+    out
+}
+
+/// The identity as the `bmc` object of `--json`: vendor, model, firmware, quirks.
+fn identity_json(identity: &BmcIdentity) -> serde_json::Value {
+    let vendor = match &identity.vendor {
+        Vendor::Other(name) => name.clone(),
+        known => format!("{known:?}"),
+    };
+    serde_json::json!({
+        "vendor": vendor,
+        "model": identity.model,
+        "firmware": identity.firmware,
+        "quirks": identity.quirks,
+    })
 }
 
 fn text_or_dash(value: Option<&str>) -> &str {
@@ -255,23 +304,39 @@ async fn run(args: Args) -> Result<String, String> {
         };
         (target, Some(mock))
     };
-    let inventories = inspect(&args, target).await?;
+    let (identity, inventories) = inspect(&args, target).await?;
     if args.json {
+        let bmc = identity.as_ref().map(identity_json);
+        // Each system's object carries who its BMC is under `bmc`.
+        let with_bmc = |inventory: &Inventory| {
+            serde_json::to_value(inventory).map(|mut value| {
+                if let (Some(bmc), Some(object)) = (&bmc, value.as_object_mut()) {
+                    object.insert("bmc".to_owned(), bmc.clone());
+                }
+                value
+            })
+        };
         // One system prints as one object; several as a list.
         let value = if let [one] = inventories.as_slice() {
-            serde_json::to_value(one)
+            with_bmc(one)
         } else {
-            serde_json::to_value(&inventories)
+            inventories
+                .iter()
+                .map(with_bmc)
+                .collect::<Result<Vec<_>, _>>()
+                .map(serde_json::Value::Array)
         };
         value
             .and_then(|v| serde_json::to_string_pretty(&v))
             .map_err(|err| format!("cannot encode the inventory as JSON: {err}"))
     } else {
-        Ok(inventories
-            .iter()
-            .map(render_table)
-            .collect::<Vec<_>>()
-            .join("\n"))
+        let header = identity.as_ref().map(render_identity).unwrap_or_default();
+        Ok(header
+            + &inventories
+                .iter()
+                .map(render_table)
+                .collect::<Vec<_>>()
+                .join("\n"))
     }
 }
 

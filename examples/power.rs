@@ -135,18 +135,22 @@ async fn act(
         && let Some(action) = action
     {
         let wanted = action.target();
-        let mut progress = support::Progress::new();
+        // A bar on a terminal, plain lines otherwise.
+        let mut progress = support::progress::WaitProgress::new();
         let reached = bmc
             .wait_for_power_state_with(
                 wanted.clone(),
                 Duration::from_secs(args.timeout),
                 |read, elapsed| {
-                    progress.show(&format!(
-                        "waiting for {wanted}: {} after {:.1} s ({})",
-                        read.value,
-                        elapsed.as_secs_f64(),
-                        read.via
-                    ));
+                    progress.show(support::progress::Step {
+                        message: format!(
+                            "waiting for {wanted}: {} after {:.1} s ({})",
+                            read.value,
+                            elapsed.as_secs_f64(),
+                            read.via
+                        ),
+                        percent: None,
+                    });
                 },
             )
             .await;

@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --example provision                          # an embedded mock fleet of 4 nodes
 //! cargo run --example provision -- --nodes 8 --personality dell --json
-//! cargo run --example provision -- --bmc https://10.0.0.5 --bmc https://10.0.0.6 --user root \
+//! cargo run --example provision -- --bmc idrac-virtualmedia://10.0.0.5 \
+//!     --bmc redfish-virtualmedia://10.0.0.6 --user root --rules rules.json \
 //!     --image https://images.example/deploy.iso --network-data net.json --bios bios.json
 //! cargo run --example provision -- --store sqlite:fleet.db --enroll fleet.json
 //! cargo run --example provision -- --store sqlite:fleet.db --run --workers 16 --image ./deploy.iso
@@ -14,23 +15,37 @@
 //! ```
 //!
 //! Without `--bmc` and `--store`, an embedded mock fleet (`--nodes`, `--personality`) is
-//! enrolled and driven in memory; it finishes in seconds. `--bmc` (repeatable) drives real
-//! BMCs in memory, the password from `FERROFISH_PASSWORD` or a prompt. With `--store
+//! started, enrolled by auto-discovery (`ferrofish::rules::discover` over its addresses, so the
+//! nodes carry `auto_discovered` and rules like the seed's Dell rule fire) and driven in
+//! memory; it finishes in seconds. `--bmc` (repeatable, any address scheme `Bmc::connect`
+//! takes: `redfish-virtualmedia://`, `idrac-virtualmedia://`, `ipmi://`, ...) drives real BMCs
+//! in memory, the password from `FERROFISH_PASSWORD` or a prompt. With `--store
 //! sqlite:PATH` the nodes live in that file, with `--store postgres://…` in that database
 //! (several processes, on several hosts, share one fleet: give each its own `--holder`;
-//! `--wait-leases` makes each take over a dead one's nodes once their `--lease-ttl` lapses): `--enroll fleet.json` adds the nodes listed
+//! `--wait-leases` makes each take over a dead one's nodes once their `--lease-ttl` lapses):
+//! `--enroll fleet.json` adds the nodes listed
 //! (`[{"name", "bmc", "username", "password_env", "conductor_group"?}]`; each password is read
 //! from the named environment variable when a run connects, never stored); `--run` drives every
 //! enrolled node to active, resuming whatever a killed run left; `--status` prints each node.
+//!
+//! `--rules` is a rules file in Ironic's language (`docs/rules.md`), run in the inspect step
+//! (default on the embedded mock: the seed's Dell rule and a trait for auto-discovered nodes).
+//! A rule's `fail` fails the node's inspection. Secrets rules set (a `driver_info/*password*`)
+//! stay in this process's memory (`SecretMap`): the nodes hold `secret://rules/…` references,
+//! and neither the store, the progress nor the summary ever shows a value.
 //!
 //! `--bios` is Ironic's settings list (`[{"name": "turbo", "value": "disabled"}]`, portable or
 //! vendor names; default: turbo disabled); `--network-data` an OpenStack `network_data.json`
 //! put on every node's config drive; `--image` the ISO booted once (an `http(s)` URL, or a file
 //! served from here; without it, the embedded mock gets a small bootable image).
 //!
-//! Progress goes to stderr (one line rewritten on a terminal, plain lines otherwise); the
-//! summary to stdout (`--json`: one object). Exit codes: 0 every node reached the goal, 1 some
-//! did not or an error, 2 invalid input.
+//! Progress goes to stderr (one bar per node on a terminal, plain lines otherwise); the
+//! summary to stdout (`--json`: one object), with what the rules set on each node (driver,
+//! capabilities, traits). Exit codes: 0 every node reached the goal, 1 some did not or an
+//! error, 2 invalid input.
+//!
+//! Over 600 lines: the three modes (embedded, `--bmc`, `--store`) share the argument checks,
+//! the plan, the image server and the summary, which read best in one file.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -41,16 +56,35 @@ use std::time::Duration;
 
 use clap::Parser;
 use ferrofish::provision::{
-    BmcRef, CleanStep, Connector, DeploySpec, Driver, EnvRedfishConnector, Fleet, FleetEvent,
-    FleetPlan, FleetSummary, Node, Policy, ProvisionError, RedfishPort, SqliteStore, StateStore,
-    Store,
+    BmcConnector, BmcRef, CleanStep, DeploySpec, Driver, Fleet, FleetEvent, FleetPlan,
+    FleetSummary, InspectionRules, Node, Policy, ProvisionError, ProvisionState, SqliteStore,
+    StateStore, Store,
 };
+use ferrofish::rules::{DiscoverOptions, DiscoveryCredentials, RuleSet};
 use ferrofish::vmedia::{ImageServer, ImageServerOptions, NetworkData};
+use ferrofish::{BmcAddress, BmcOptions, Credentials};
 use ferrofish_mock_bmc::{MockBmc, MockBmcHandle, Personality, PowerDelays};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 mod support;
+
+/// The rules run on the embedded mock when `--rules` is not given: the seed's Dell rule as
+/// written there, and a trait on every auto-discovered node.
+const DEMO_RULES: &str = r#"[
+  { "description": "Set the vendor driver for Dell hardware",
+    "conditions": [
+      {"op": "eq", "field": "data://auto_discovered", "value": true},
+      {"op": "eq", "field": "data://inventory.system_vendor.manufacturer", "value": "Dell Inc."} ],
+    "actions": [
+      {"action": "set-attribute", "path": "driver", "value": "idrac"},
+      {"action": "set-attribute", "path": "driver_info/drac_username", "value": "root"},
+      {"action": "set-attribute", "path": "driver_info/drac_password", "value": "calvin"},
+      {"action": "set-attribute", "path": "driver_info/drac_address", "value": "{data[inventory][bmc_address]}"} ] },
+  { "description": "Mark auto-discovered nodes",
+    "conditions": [{"op": "eq", "field": "data://auto_discovered", "value": true}],
+    "actions": [{"action": "add-trait", "name": "CUSTOM_AUTO_DISCOVERED"}] }
+]"#;
 
 /// The BIOS profile used when `--bios` is not given.
 const DEFAULT_BIOS: &str = r#"[{"name": "turbo", "value": "disabled"}]"#;
@@ -70,8 +104,10 @@ const SAMPLE_NETWORK_DATA: &str = r#"{
 )]
 #[allow(clippy::struct_excessive_bools)] // independent switches of a command line
 struct Args {
-    /// A BMC to provision (`http(s)://host[:port]`, optionally `/redfish/v1/Systems/<id>`);
-    /// repeatable. Without it and without --store: an embedded mock fleet.
+    /// A BMC to provision: `redfish://`, `redfish-virtualmedia://`, `idrac-virtualmedia://`,
+    /// `ilo5-virtualmedia://`, `ipmi://`, `http(s)://` ... (optionally followed by
+    /// `/redfish/v1/Systems/<id>`); repeatable. Without it and without --store: an embedded
+    /// mock fleet, enrolled by auto-discovery.
     #[arg(long)]
     bmc: Vec<String>,
     /// User name on the --bmc BMCs (the password: `FERROFISH_PASSWORD` or a prompt).
@@ -114,6 +150,9 @@ struct Args {
     /// Vendor personality of the embedded mock fleet (generic, dell, hpe, lenovo, supermicro).
     #[arg(long, default_value = "generic")]
     personality: String,
+    /// Inspection rules (Ironic's rules JSON) run in the inspect step.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
     /// BIOS settings to apply while cleaning (Ironic's `[{"name", "value"}]`).
     #[arg(long, value_name = "FILE")]
     bios: Option<PathBuf>,
@@ -142,36 +181,6 @@ struct EnrollEntry {
     password_env: String,
     #[serde(default)]
     conductor_group: Option<String>,
-}
-
-/// Opens ports with one password for every node (`--bmc` and the embedded mock).
-struct SharedPassword {
-    user: String,
-    password: SecretString,
-    media_retry_pause: Duration,
-}
-
-impl Connector for SharedPassword {
-    type Port = RedfishPort;
-
-    async fn connect(&self, node: &Node) -> Result<RedfishPort, ProvisionError> {
-        RedfishPort::connect(
-            &node.bmc.address,
-            &self.user,
-            self.password.clone(),
-            Duration::from_secs(30),
-        )
-        .await
-        .map(|port| port.with_media_retry_pause(self.media_retry_pause))
-        .map_err(|err| ProvisionError::Connect {
-            node: node.name.clone(),
-            reason: err.to_string(),
-        })
-    }
-
-    async fn disconnect(&self, port: RedfishPort) {
-        port.close().await;
-    }
 }
 
 fn input(message: impl Into<String>) -> (u8, String) {
@@ -214,15 +223,9 @@ fn network_data(args: &Args, embedded: bool) -> Result<Option<Value>, (u8, Strin
 
 /// The local address the kernel would use to reach `address` (a UDP "connect" sends nothing).
 fn local_ip_toward(address: &str) -> Result<IpAddr, String> {
-    let after_scheme = address.find("://").map_or(0, |i| i + 3);
-    let authority = address[after_scheme..]
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => (host, port.parse().unwrap_or(443)),
-        _ => (authority, 443_u16),
-    };
+    let parsed = BmcAddress::parse(address).map_err(|err| err.to_string())?;
+    let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
+    let port = parsed.port().unwrap_or(443);
     let socket = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
         .map_err(|err| format!("cannot open a socket: {err}"))?;
     socket
@@ -291,56 +294,158 @@ fn holder(args: &Args) -> String {
     })
 }
 
-/// Live progress on stderr: per node its last state and phase; one line rewritten on a
-/// terminal, a plain line per event otherwise.
-fn progress_sink(total: usize) -> ferrofish::provision::EventSink {
-    let state = Arc::new(Mutex::new((
-        support::Progress::new(),
-        std::collections::BTreeMap::<String, String>::new(),
-    )));
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+/// How far along the way to `active` a state is, for the bars (failure states: unknown).
+fn milestone(state: ProvisionState) -> Option<u64> {
+    Some(match state {
+        ProvisionState::Enroll => 0,
+        ProvisionState::Verifying => 1,
+        ProvisionState::Manageable => 2,
+        ProvisionState::Inspecting => 3,
+        ProvisionState::Cleaning => 4,
+        ProvisionState::Available => 5,
+        ProvisionState::Deploying => 6,
+        ProvisionState::Active => MILESTONES,
+        _ => return None,
+    })
+}
+
+/// The length of a node's bar: the last milestone.
+const MILESTONES: u64 = 7;
+
+/// Live progress on stderr: one bar per node on a terminal (its state, phase and last
+/// message), a plain line per event otherwise (`node-0: cleaning bios_stage: ...`).
+fn progress_sink(
+    progress: Arc<Mutex<support::progress::MultiWaitProgress>>,
+) -> ferrofish::provision::EventSink {
+    let furthest = Arc::new(Mutex::new(std::collections::BTreeMap::<String, u64>::new()));
     Arc::new(move |event: &FleetEvent| {
-        let mut guard = state
+        let position = milestone(event.state).map(|at| {
+            let mut furthest = furthest
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let seen = furthest.entry(event.node.clone()).or_default();
+            *seen = (*seen).max(at);
+            *seen
+        });
+        let phase = event.phase.as_deref().unwrap_or("-");
+        let line = format!("{} {phase}: {}", event.state, event.message);
+        let mut progress = progress
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (progress, nodes) = &mut *guard;
-        let phase = event.phase.as_deref().unwrap_or("-");
-        nodes.insert(event.node.clone(), event.state.to_string());
-        if terminal {
-            let active = nodes.values().filter(|s| *s == "active").count();
-            progress.show(&format!(
-                "{active}/{total} active | {}: {} {phase} ({})",
-                event.node, event.state, event.message
-            ));
-        } else {
-            progress.show(&format!(
-                "{}: {} {phase}: {}",
-                event.node, event.state, event.message
-            ));
+        progress.show(&event.node, &line, position);
+        if event.phase.is_none() && (event.state == ProvisionState::Active || position.is_none()) {
+            progress.finish_task(&event.node);
         }
     })
 }
 
-fn render(summary: &FleetSummary, json: bool) -> String {
+/// What inspection and the rules left on a node, for the summary: `driver`, `driver_info`
+/// (secrets as references), `capabilities`, `traits`, and whether it was auto-discovered.
+fn node_fields(node: &Node) -> Map<String, Value> {
+    let mut fields = Map::new();
+    let get = |key: &str| node.fields.get(key).cloned().unwrap_or(Value::Null);
+    fields.insert("driver".into(), get("driver"));
+    let mut driver_info = match get("driver_info") {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    // References stay; anything else under a password-like key is redacted.
+    ferrofish::provision::scrub_secrets(&mut driver_info);
+    fields.insert("driver_info".into(), Value::Object(driver_info));
+    fields.insert(
+        "capabilities".into(),
+        node.properties()
+            .and_then(|p| p.get("capabilities"))
+            .cloned()
+            .unwrap_or(Value::Null),
+    );
+    fields.insert("traits".into(), get("traits"));
+    fields.insert(
+        "auto_discovered".into(),
+        Value::Bool(ferrofish::provision::auto_discovered(node)),
+    );
+    fields
+}
+
+/// What a run leaves for the summary beyond the fleet's own: each node's fields, and how
+/// many secrets the rules handed to this process.
+struct RunReport {
+    summary: FleetSummary,
+    fields: std::collections::BTreeMap<String, Map<String, Value>>,
+    secrets_held: usize,
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::Null => "-".into(),
+        Value::String(text) if text.is_empty() => "-".into(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) if items.is_empty() => "-".into(),
+        Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+fn render(report: &RunReport, json: bool) -> String {
+    let summary = &report.summary;
+    let discovered = report
+        .fields
+        .values()
+        .filter(|f| f.get("auto_discovered") == Some(&Value::Bool(true)))
+        .count();
     if json {
+        let nodes: Vec<Value> = summary
+            .nodes
+            .iter()
+            .map(|outcome| {
+                let mut entry = match serde_json::to_value(outcome) {
+                    Ok(Value::Object(map)) => map,
+                    _ => Map::new(),
+                };
+                if let Some(fields) = report.fields.get(&outcome.name) {
+                    entry.extend(fields.clone());
+                }
+                Value::Object(entry)
+            })
+            .collect();
         return serde_json::to_string_pretty(&json!({
-            "nodes": summary.nodes,
+            "nodes": nodes,
             "reached_goal": summary.reached(),
             "total": summary.nodes.len(),
+            "auto_discovered": discovered,
+            "rule_secrets_held_in_memory": report.secrets_held,
             "elapsed_ms": summary.elapsed_ms,
         }))
         .unwrap_or_default();
     }
     let mut out = String::new();
     for node in &summary.nodes {
+        let fields = report.fields.get(&node.name);
+        let field = |key: &str| fields.and_then(|f| f.get(key)).map_or("-".into(), text_of);
         let _ = writeln!(
             out,
-            "{:<20} {:<14} {}",
+            "{:<10} {:<14} driver={:<8} capabilities={} traits={} {}",
             node.name,
             node.state.as_str(),
+            field("driver"),
+            field("capabilities"),
+            field("traits"),
             node.last_error
                 .as_deref()
                 .unwrap_or(if node.reached_goal { "ok" } else { "" })
+        );
+    }
+    if discovered > 0 {
+        let _ = writeln!(
+            out,
+            "{discovered} node(s) were auto-discovered (enrolled by probing their BMCs)"
+        );
+    }
+    if report.secrets_held > 0 {
+        let _ = writeln!(
+            out,
+            "the rules set {} secret(s): held in this process's memory, the nodes hold references",
+            report.secrets_held
         );
     }
     let _ = write!(
@@ -352,6 +457,19 @@ fn render(summary: &FleetSummary, json: bool) -> String {
         summary.elapsed_ms % 1000 / 100
     );
     out
+}
+
+/// `--rules FILE`, else the demo rules on the embedded mock, else none.
+fn inspection_rules(args: &Args, embedded: bool) -> Result<Option<InspectionRules>, (u8, String)> {
+    let text = match &args.rules {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|err| input(format!("cannot read {}: {err}", path.display())))?,
+        None if embedded => DEMO_RULES.to_owned(),
+        None => return Ok(None),
+    };
+    RuleSet::from_json(&text)
+        .map(|rules| Some(InspectionRules::new(rules)))
+        .map_err(|err| input(format!("--rules: {err}")))
 }
 
 fn plan(args: &Args, image: String, embedded: bool) -> Result<FleetPlan, (u8, String)> {
@@ -373,11 +491,8 @@ async fn enroll(store: &impl StateStore, path: &Path) -> Result<String, (u8, Str
         .map_err(|err| input(format!("{}: {err}", path.display())))?;
     let mut enrolled = 0;
     for entry in entries {
-        if !entry.bmc.starts_with("http://") && !entry.bmc.starts_with("https://") {
-            return Err(input(format!(
-                "{}: bmc {:?} must be an http(s) URL",
-                entry.name, entry.bmc
-            )));
+        if let Err(err) = BmcAddress::parse(&entry.bmc) {
+            return Err(input(format!("{}: bmc: {err}", entry.name)));
         }
         if std::env::var_os(&entry.password_env).is_none() {
             eprintln!(
@@ -436,76 +551,140 @@ async fn status(store: &impl StateStore, json: bool) -> Result<String, (u8, Stri
     Ok(out.join("\n"))
 }
 
-async fn run_fleet<S: StateStore, C: Connector>(
+async fn run_fleet<S: StateStore>(
     args: &Args,
     store: S,
-    connector: C,
+    connector: BmcConnector,
     plan: FleetPlan,
     server: Arc<ImageServer>,
     policy: Policy,
-) -> Result<FleetSummary, (u8, String)> {
-    let total = store
-        .list()
-        .await
-        .map_err(|err| (1, err.to_string()))?
-        .len();
-    let driver = Driver::new(store, holder(args))
+    rules: Option<InspectionRules>,
+) -> Result<RunReport, (u8, String)> {
+    let mut driver = Driver::new(store, holder(args))
         .with_lease_ttl(Duration::from_secs(args.lease_ttl))
         .with_policy(policy)
         .with_image_server(server);
-    // The inspection rules plug in here (`Driver::with_inspection_hook`).
+    let secrets = rules.as_ref().map(|r| r.secrets().clone());
+    if let Some(rules) = rules {
+        driver = driver.with_rules(rules);
+    }
+    let progress = Arc::new(Mutex::new(support::progress::MultiWaitProgress::new(
+        MILESTONES,
+    )));
     let fleet = Fleet::new(driver, connector, plan)
         .workers(args.workers)
         .group(args.group.clone())
         .wait_for_leases(args.wait_leases)
-        .on_event(progress_sink(total));
+        .on_event(progress_sink(Arc::clone(&progress)));
     let summary = fleet.run().await.map_err(|err| (1, err.to_string()));
-    support::Progress::new().end_line();
-    summary
+    progress
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .finish();
+    let summary = summary?;
+    let mut fields = std::collections::BTreeMap::new();
+    for outcome in &summary.nodes {
+        if let Ok(Some(node)) = fleet.driver().store().load(&outcome.name).await {
+            fields.insert(outcome.name.clone(), node_fields(&node));
+        }
+    }
+    Ok(RunReport {
+        summary,
+        fields,
+        secrets_held: secrets.map_or(0, |s| s.len()),
+    })
+}
+
+/// Starts the embedded mock fleet and enrolls it by auto-discovery: each BMC that answers
+/// gives a node per system, its address and the discovered fields, `extra.auto_discovered`.
+async fn discover_mock_fleet(
+    args: &Args,
+) -> Result<(MockBmcHandle, Vec<(String, Map<String, Value>)>), (u8, String)> {
+    let personality: Personality = args
+        .personality
+        .parse()
+        .map_err(|err| input(format!("--personality: {err}")))?;
+    if args.nodes == 0 {
+        return Err(input("--nodes must be at least 1"));
+    }
+    let fleet = MockBmc::builder()
+        .nodes(args.nodes)
+        .personality(personality)
+        .power_delays(PowerDelays {
+            on: Duration::from_millis(100),
+            force_off: Duration::from_millis(30),
+            graceful_shutdown: Duration::from_millis(100),
+        })
+        .spawn()
+        .await
+        .map_err(|err| (1, format!("cannot start the embedded mock fleet: {err}")))?;
+    let urls: Vec<String> = fleet
+        .nodes()
+        .iter()
+        .map(ferrofish_mock_bmc::NodeHandle::url)
+        .collect();
+    let credentials = DiscoveryCredentials::new(
+        ferrofish_mock_bmc::DEFAULT_USER,
+        SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD),
+    );
+    let options = DiscoverOptions {
+        concurrency: args.nodes,
+        ..DiscoverOptions::default()
+    };
+    let found = ferrofish::rules::discover(&urls, &credentials, &options)
+        .await
+        .map_err(|err| (1, format!("auto-discovery: {err}")))?;
+    let mut enrolled = Vec::new();
+    for discovered in found {
+        let nodes = discovered.outcome.map_err(|failure| {
+            (
+                1,
+                format!(
+                    "auto-discovery: {} did not enroll: {}",
+                    discovered.address, failure.message
+                ),
+            )
+        })?;
+        for node in nodes {
+            let mut fields = node.node;
+            let extra = fields
+                .entry("extra")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(extra) = extra {
+                extra.insert("auto_discovered".into(), Value::Bool(true));
+            }
+            enrolled.push((format!("{}{}", discovered.endpoint, node.system), fields));
+        }
+    }
+    eprintln!(
+        "provision: no --bmc or --store: an embedded mock fleet of {} {} node(s), \
+         {} auto-discovered at {}",
+        args.nodes,
+        args.personality,
+        enrolled.len(),
+        urls.join(" ")
+    );
+    Ok((fleet, enrolled))
 }
 
 async fn in_memory(args: &Args) -> Result<(String, bool), (u8, String)> {
     let embedded = args.bmc.is_empty();
-    let store = SqliteStore::connect("sqlite::memory:")
-        .await
-        .map_err(|err| (1, err.to_string()))?;
+    // Everything the user gave is checked before a BMC is touched.
+    let rules = inspection_rules(args, embedded)?;
+    plan(args, String::new(), embedded)?;
     let mut mock: Option<MockBmcHandle> = None;
-    let (addresses, connector) = if embedded {
-        let personality: Personality = args
-            .personality
-            .parse()
-            .map_err(|err| input(format!("--personality: {err}")))?;
-        if args.nodes == 0 {
-            return Err(input("--nodes must be at least 1"));
-        }
-        let fleet = MockBmc::builder()
-            .nodes(args.nodes)
-            .personality(personality)
-            .power_delays(PowerDelays {
-                on: Duration::from_millis(100),
-                force_off: Duration::from_millis(30),
-                graceful_shutdown: Duration::from_millis(100),
-            })
-            .spawn()
-            .await
-            .map_err(|err| (1, format!("cannot start the embedded mock fleet: {err}")))?;
-        eprintln!(
-            "provision: no --bmc or --store: an embedded mock fleet of {} {} node(s)",
-            args.nodes, args.personality
-        );
-        let addresses = fleet
-            .nodes()
-            .iter()
-            .map(ferrofish_mock_bmc::NodeHandle::url)
-            .collect();
+    let (nodes, connector) = if embedded {
+        let (fleet, nodes) = discover_mock_fleet(args).await?;
         mock = Some(fleet);
+        let credentials = Credentials::new(
+            ferrofish_mock_bmc::DEFAULT_USER,
+            SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD),
+        );
+        let mut options = BmcOptions::default();
+        options.request_timeout = Duration::from_secs(10);
         (
-            addresses,
-            SharedPassword {
-                user: ferrofish_mock_bmc::DEFAULT_USER.into(),
-                password: SecretString::from(ferrofish_mock_bmc::DEFAULT_PASSWORD),
-                media_retry_pause: Duration::from_millis(50),
-            },
+            nodes,
+            BmcConnector::new(options).with_credentials(credentials),
         )
     } else {
         let user = args
@@ -513,30 +692,30 @@ async fn in_memory(args: &Args) -> Result<(String, bool), (u8, String)> {
             .clone()
             .ok_or_else(|| input("--bmc needs --user"))?;
         for bmc in &args.bmc {
-            support::split_bmc_url(bmc).map_err(input)?;
+            support::parse_address(bmc).map_err(|err| input(format!("--bmc {bmc}: {err}")))?;
         }
         let password = support::password_from_env_or_prompt(&user).map_err(input)?;
+        let nodes = args.bmc.iter().map(|b| (b.clone(), Map::new())).collect();
         (
-            args.bmc.clone(),
-            SharedPassword {
-                user,
-                password,
-                media_retry_pause: Duration::from_secs(3),
-            },
+            nodes,
+            BmcConnector::default().with_credentials(Credentials::new(user, password)),
         )
     };
-    let steps_ok = plan(args, String::new(), embedded).map(|_| ());
-    steps_ok?;
-    let (server, image) = images(args, addresses.first().map(String::as_str), embedded).await?;
+    let store = SqliteStore::connect("sqlite::memory:")
+        .await
+        .map_err(|err| (1, err.to_string()))?;
+    let first = nodes.first().map(|(address, _)| address.as_str());
+    let (server, image) = images(args, first, embedded).await?;
     let plan = plan(args, image, embedded)?;
-    for (i, address) in addresses.iter().enumerate() {
+    for (i, (address, fields)) in nodes.into_iter().enumerate() {
         let mut node = Node::new(
             format!("node-{i}"),
             BmcRef {
-                address: address.clone(),
+                address,
                 ..BmcRef::default()
             },
         );
+        node.fields = fields;
         store
             .enroll(&mut node)
             .await
@@ -550,10 +729,10 @@ async fn in_memory(args: &Args) -> Result<(String, bool), (u8, String)> {
     } else {
         Policy::default()
     };
-    let summary = run_fleet(args, store, connector, plan, server, policy).await?;
+    let report = run_fleet(args, store, connector, plan, server, policy, rules).await?;
     drop(mock);
-    let all = summary.reached() == summary.nodes.len();
-    Ok((render(&summary, args.json), all))
+    let all = report.summary.reached() == report.summary.nodes.len();
+    Ok((render(&report, args.json), all))
 }
 
 async fn with_store(args: &Args, url: &str) -> Result<(String, bool), (u8, String)> {
@@ -578,8 +757,9 @@ async fn with_store(args: &Args, url: &str) -> Result<(String, bool), (u8, Strin
     if args.status {
         return status(&store, args.json).await.map(|out| (out, true));
     }
-    // --run: validate the plan before anything is sent.
+    // --run: validate the plan and the rules before anything is sent.
     plan(args, String::new(), false)?;
+    let rules = inspection_rules(args, false)?;
     let first = store
         .list()
         .await
@@ -597,17 +777,26 @@ async fn with_store(args: &Args, url: &str) -> Result<(String, bool), (u8, Strin
     };
     let (server, image) = images(args, first_bmc.as_deref(), false).await?;
     let plan = plan(args, image, false)?;
-    let summary = run_fleet(
+    // Each node's password comes from the variable its `password_env` names, read now.
+    // The holder names itself to the BMCs, so their logs tell the processes apart.
+    let mut options = BmcOptions::default();
+    options.user_agent = Some(format!(
+        "ferrofish/{} ({})",
+        env!("CARGO_PKG_VERSION"),
+        holder(args)
+    ));
+    let report = run_fleet(
         args,
         store,
-        EnvRedfishConnector::default(),
+        BmcConnector::new(options),
         plan,
         server,
         Policy::default(),
+        rules,
     )
     .await?;
-    let all = summary.reached() == summary.nodes.len();
-    Ok((render(&summary, args.json), all))
+    let all = report.summary.reached() == report.summary.nodes.len();
+    Ok((render(&report, args.json), all))
 }
 
 #[tokio::main]

@@ -275,18 +275,22 @@ async fn boot_with_progress(
     options: &BootOptions,
 ) -> Result<BootReport, ferrofish::vmedia::Error> {
     let shown = redact_url(image);
-    let mut progress = support::Progress::new();
+    // A bar on a terminal, plain lines otherwise.
+    let mut progress = support::progress::WaitProgress::new();
     let started = std::time::Instant::now();
     let booted = media
         .boot_from_iso_with_progress(image, options, &mut |phase: &BootPhase| {
-            progress.show(&format!(
-                "booting from {shown}: {} ({} s)",
-                phase.describe(),
-                started.elapsed().as_secs()
-            ));
+            progress.show(support::progress::Step {
+                message: format!(
+                    "booting from {shown}: {} ({} s)",
+                    phase.describe(),
+                    started.elapsed().as_secs()
+                ),
+                percent: None,
+            });
         })
         .await;
-    support::Progress::new().end_line();
+    progress.finish();
     booted
 }
 

@@ -22,8 +22,8 @@ PY
 echo "== cargo test"
 cargo test --workspace --locked
 
-echo "== the README's main job: the inspect example against the embedded mock BMC"
-cargo run --quiet --locked --example inspect -- --json > /dev/null
+echo "== the README's main job: the provision example against its embedded mock fleet"
+cargo run --quiet --locked --example provision -- --json > /dev/null
 
 echo "== DMTF Redfish Service and Protocol Validators against the mock BMC"
 bash mock-bmc/conformance/run.sh

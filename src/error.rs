@@ -129,6 +129,15 @@ pub enum Error {
         /// Why IPMI failed.
         ipmi: Box<crate::ipmi::Error>,
     },
+    /// The provisioning state machine refused something or its store failed (an event not
+    /// allowed, a stale revision, a lease held elsewhere, ...).
+    #[cfg(feature = "provision")]
+    #[error(transparent)]
+    Provision(#[from] crate::provision::ProvisionError),
+    /// Inspection rules could not be read or applied, a rule failed inspection, or a
+    /// discovery address was refused.
+    #[error(transparent)]
+    Rules(#[from] crate::rules::RuleError),
     /// The power state was not reached in time (whichever protocol was read).
     #[error("the power state did not become {wanted} within {after:?} (last seen {})", last.as_deref().unwrap_or("nothing"))]
     PowerWaitTimeout {
@@ -311,10 +320,15 @@ impl Error {
     }
 
     /// The caller's input was refused before anything was sent (an address, an option, a
-    /// BIOS profile, network data, a value outside the allowed ones).
+    /// BIOS profile, network data, a value outside the allowed ones, a rules file, a
+    /// provisioning event or step).
     pub fn is_invalid_input(&self) -> bool {
         match self {
             Error::Address(_) | Error::InvalidOption { .. } => return true,
+            #[cfg(feature = "provision")]
+            Error::Provision(err) => return err.is_invalid_input(),
+            // A rules file that does not parse is the caller's input as much as an address.
+            Error::Rules(err) => return err.is_invalid_input() || err.is_invalid_rules(),
             #[cfg(feature = "bios")]
             Error::Bios(
                 crate::bios::BiosError::Invalid { .. }
@@ -351,6 +365,36 @@ impl Error {
             Error::VirtualMedia(crate::vmedia::Error::NoSlot { .. }) => true,
             _ => matches!(self.redfish(), Some(redfish::Error::Unsupported { .. })),
         }
+    }
+
+    /// A provisioning write was refused because the node changed since it was read
+    /// ([`crate::provision::ProvisionError::is_stale_revision`]).
+    pub fn is_stale_revision(&self) -> bool {
+        #[cfg(feature = "provision")]
+        if let Error::Provision(err) = self {
+            return err.is_stale_revision();
+        }
+        false
+    }
+
+    /// Another holder's lease is on the node
+    /// ([`crate::provision::ProvisionError::is_lease_held`]).
+    pub fn is_lease_held(&self) -> bool {
+        #[cfg(feature = "provision")]
+        if let Error::Provision(err) = self {
+            return err.is_lease_held();
+        }
+        false
+    }
+
+    /// A rule's `fail` action stopped inspection ([`crate::rules::RuleError::is_failed_by_rule`]).
+    pub fn is_failed_by_rule(&self) -> bool {
+        matches!(self, Error::Rules(err) if err.is_failed_by_rule())
+    }
+
+    /// The rules file is not valid ([`crate::rules::RuleError::is_invalid_rules`]).
+    pub fn is_invalid_rules(&self) -> bool {
+        matches!(self, Error::Rules(err) if err.is_invalid_rules())
     }
 
     /// Redfish `404 Not Found`.
@@ -522,6 +566,46 @@ mod tests {
                 .to_string()
                 .contains("lists 2: /redfish/v1/Systems/1, /redfish/v1/Systems/2")
         );
+    }
+
+    #[test]
+    fn rules_and_provisioning_errors_keep_their_predicates() {
+        let bad_rules = Error::from(crate::rules::RuleSet::from_json("[{").unwrap_err());
+        assert!(bad_rules.is_invalid_rules() && bad_rules.is_invalid_input());
+        assert!(!bad_rules.is_failed_by_rule() && !bad_rules.is_transient());
+        let failed = Error::from(crate::rules::RuleError::Failed {
+            rule: 0,
+            description: Some("no Dell".into()),
+            message: "Dell is not allowed".into(),
+        });
+        assert!(failed.is_failed_by_rule() && !failed.is_invalid_input());
+        assert!(
+            failed.to_string().contains("Dell is not allowed"),
+            "{failed}"
+        );
+        assert_eq!(failed.protocol(), None);
+
+        #[cfg(feature = "provision")]
+        {
+            use crate::provision::ProvisionError;
+            let stale = Error::from(ProvisionError::StaleRevision {
+                node: "n1".into(),
+                revision: 3,
+            });
+            assert!(stale.is_stale_revision() && !stale.is_lease_held());
+            let held = Error::from(ProvisionError::LeaseHeld {
+                node: "n1".into(),
+                holder: "b".into(),
+                remaining_ms: 10,
+            });
+            assert!(held.is_lease_held() && !held.is_stale_revision());
+            let refused = Error::from(ProvisionError::InvalidStep {
+                index: 0,
+                reason: "unknown step bios.nope".into(),
+            });
+            assert!(refused.is_invalid_input(), "{refused}");
+            assert!(!held.is_invalid_input());
+        }
     }
 
     #[test]

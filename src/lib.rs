@@ -21,7 +21,9 @@
 //! device go over Redfish and fall back to IPMI on a combined endpoint
 //! ([`BmcOptions::ipmi`]); each [`Outcome`] says which protocol did it. Every failure is one
 //! [`Error`] with the member crates' predicates ([`Error::is_transient`],
-//! [`Error::is_auth`], [`Error::is_outcome_unknown`], ...).
+//! [`Error::is_auth`], [`Error::is_outcome_unknown`], ...); the provisioning and rules errors
+//! are variants of it too, with their predicates ([`Error::is_stale_revision`],
+//! [`Error::is_failed_by_rule`], ...).
 //!
 //! # Features
 //!

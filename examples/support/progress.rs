@@ -105,3 +105,87 @@ fn percent_style() -> ProgressStyle {
     ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos:>3}% [{elapsed}]")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
+
+/// Progress of many tasks at once (a fleet's nodes): one indicatif bar per task under a
+/// multi-progress on a terminal, a plain line per step otherwise.
+pub struct MultiWaitProgress {
+    multi: Option<indicatif::MultiProgress>,
+    bars: std::collections::BTreeMap<String, ProgressBar>,
+    last: std::collections::BTreeMap<String, String>,
+    /// How many steps each task goes through, for the bar's length (0: a spinner).
+    steps: u64,
+}
+
+impl MultiWaitProgress {
+    /// Bars when stderr is a terminal, plain lines otherwise; `steps` is the bar's length.
+    pub fn new(steps: u64) -> MultiWaitProgress {
+        MultiWaitProgress::with_terminal(std::io::stderr().is_terminal(), steps)
+    }
+
+    /// The bars (`terminal`) or the plain lines, whatever stderr is.
+    pub fn with_terminal(terminal: bool, steps: u64) -> MultiWaitProgress {
+        MultiWaitProgress {
+            multi: terminal
+                .then(|| indicatif::MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            bars: std::collections::BTreeMap::new(),
+            last: std::collections::BTreeMap::new(),
+            steps,
+        }
+    }
+
+    /// Shows `message` for `task` (its bar, or a line `task: message`), at `position` of the
+    /// task's steps when known; a repeat of the task's last message is dropped.
+    pub fn show(&mut self, task: &str, message: &str, position: Option<u64>) {
+        if self.last.get(task).map(String::as_str) == Some(message) {
+            return;
+        }
+        self.last.insert(task.to_owned(), message.to_owned());
+        let Some(multi) = &self.multi else {
+            eprintln!("{task}: {message}");
+            return;
+        };
+        let steps = self.steps;
+        let bar = self.bars.entry(task.to_owned()).or_insert_with(|| {
+            let bar = multi.add(ProgressBar::new(steps));
+            bar.set_style(node_style(steps));
+            bar.set_prefix(task.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        if let Some(position) = position {
+            bar.set_position(position.min(steps));
+        }
+        bar.set_message(message.to_owned());
+    }
+
+    /// Ends `task`'s bar, leaving its last message.
+    pub fn finish_task(&mut self, task: &str) {
+        if let Some(bar) = self.bars.get(task) {
+            bar.finish();
+        }
+    }
+
+    /// Ends every bar.
+    pub fn finish(&mut self) {
+        for bar in self.bars.values() {
+            if !bar.is_finished() {
+                bar.finish();
+            }
+        }
+    }
+}
+
+impl Drop for MultiWaitProgress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn node_style(steps: u64) -> ProgressStyle {
+    let template = if steps == 0 {
+        "{spinner} {prefix:<12} {msg} [{elapsed}]"
+    } else {
+        "{spinner} {prefix:<12} [{bar:20}] {msg} [{elapsed}]"
+    };
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}

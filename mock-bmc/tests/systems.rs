@@ -36,9 +36,12 @@ async fn each_system_has_its_own_power_boot_and_inventory() {
     bmc.wait_power(S2, "On").await;
     assert_eq!(bmc.get_json(S1).await["PowerState"], "Off");
     assert_eq!(bmc.get_json(S3).await["PowerState"], "Off");
-    assert_eq!(
-        bmc.get_json(S2).await["BootProgress"]["LastState"],
-        "OSBootStarted"
+    // An OS from the disk: started, or already running when this read comes late (a loaded
+    // machine can take longer than the fast power-on delay between the two reads).
+    let last_state = bmc.get_json(S2).await["BootProgress"]["LastState"].clone();
+    assert!(
+        last_state == "OSBootStarted" || last_state == "OSRunning",
+        "{last_state}"
     );
     assert_eq!(
         bmc.node.view().power,

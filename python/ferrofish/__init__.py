@@ -1,6 +1,9 @@
 """ferrofish: manage bare-metal servers through their BMCs over Redfish and IPMI (``Bmc``), or
-Redfish alone (``RedfishClient``), with BIOS settings (``Bios``) and virtual media
-(``VirtualMedia``, ``ImageServer``, config drives).
+Redfish alone (``RedfishClient``), with BIOS settings (``Bios``), virtual media
+(``VirtualMedia``, ``ImageServer``, config drives), IPMI alone (``IpmiClient``), inspection
+rules (:mod:`ferrofish.rules`) and the provisioning state machine (:mod:`ferrofish.provision`).
+Enumeration values are ``str`` enums (:mod:`ferrofish.enums`); the library's log records go to
+the logger ``ferrofish``.
 
 The classes are implemented in Rust (``ferrofish._ferrofish``); the exceptions are defined in
 :mod:`ferrofish.exceptions`.
@@ -36,6 +39,32 @@ from ferrofish._ferrofish import (  # Virtual media.
     VirtualMediaSlot,
     build_config_drive,
     config_drive_files,
+)
+from ferrofish._ferrofish import (  # IPMI (issue 15).
+    ChassisStatus,
+    DeviceId,
+    IpmiClient,
+)
+from ferrofish.enums import (  # str enums (issue 15).
+    BootMode,
+    BootOverrideEnabled,
+    BootSource,
+    PowerState,
+    ResetType,
+)
+from ferrofish.exceptions import (  # IPMI (issue 15).
+    IpmiError,
+    OutcomeUnknown,
+)
+from ferrofish._ferrofish import (  # Inspection rules and provisioning.
+    Advance,
+    FleetEvent,
+    RuleSecret,
+    RuleSet,
+    RulesApplied,
+    StateStore,
+    inspection_data,
+    run_fleet,
 )
 from ferrofish.exceptions import (
     AuthenticationError,
@@ -76,6 +105,24 @@ from ferrofish.exceptions import (  # Virtual media.
     SlotBusyError,
     VirtualMediaError,
 )
+from ferrofish.exceptions import (  # Inspection rules and provisioning.
+    AlreadyEnrolledError,
+    InvalidDeployError,
+    InvalidEventError,
+    InvalidRulesError,
+    InvalidStepError,
+    LeaseHeldError,
+    NodeConnectionError,
+    NodeNotFoundError,
+    ProvisionError,
+    RuleError,
+    RuleFailedError,
+    StaleRevisionError,
+    StoreError,
+)
+
+# The submodules, so `import ferrofish` is enough for `ferrofish.rules.RuleSet`.
+from ferrofish import provision, rules  # noqa: E402  (after the names they re-export)
 
 __all__ = [
     "AuthenticationError",
@@ -141,4 +188,39 @@ __all__ = [
     "VirtualMediaSlot",
     "build_config_drive",
     "config_drive_files",
+    # IPMI, str enums (issue 15).
+    "BootMode",
+    "BootOverrideEnabled",
+    "BootSource",
+    "ChassisStatus",
+    "DeviceId",
+    "IpmiClient",
+    "IpmiError",
+    "OutcomeUnknown",
+    "PowerState",
+    "ResetType",
+    # Inspection rules and provisioning.
+    "Advance",
+    "AlreadyEnrolledError",
+    "FleetEvent",
+    "InvalidDeployError",
+    "InvalidEventError",
+    "InvalidRulesError",
+    "InvalidStepError",
+    "LeaseHeldError",
+    "NodeConnectionError",
+    "NodeNotFoundError",
+    "ProvisionError",
+    "RuleError",
+    "RuleFailedError",
+    "RuleSecret",
+    "RuleSet",
+    "RulesApplied",
+    "StaleRevisionError",
+    "StateStore",
+    "StoreError",
+    "inspection_data",
+    "provision",
+    "rules",
+    "run_fleet",
 ]

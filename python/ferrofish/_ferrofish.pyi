@@ -19,6 +19,11 @@ from typing import (
 
 from typing_extensions import Self, TypeAlias
 
+# Issue 15: str enums returned by power_state().
+from ferrofish.enums import PowerState
+
+from ferrofish.rules import Explanation
+
 __version__: str
 __all__ = [
     "__version__",
@@ -49,6 +54,19 @@ __all__ = [
     "ImageFetch",
     "build_config_drive",
     "config_drive_files",
+    # IPMI (issue 15).
+    "IpmiClient",
+    "ChassisStatus",
+    "DeviceId",
+    # Inspection rules and provisioning.
+    "RuleSet",
+    "RulesApplied",
+    "RuleSecret",
+    "inspection_data",
+    "StateStore",
+    "Advance",
+    "FleetEvent",
+    "run_fleet",
 ]
 
 #: Redfish ``PowerState`` values; a BMC may report others, which come through unchanged.
@@ -128,11 +146,13 @@ class Bmc:
         ipmi_port: Optional[int] = None,
         ipmi_cipher_suite: Optional[int] = None,
         ipmi_kg: Optional[bytes] = None,
+        pin: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> Bmc: ...
     @property
     def address(self) -> str: ...
     def capabilities(self) -> Dict[Literal["redfish", "ipmi"], list[str]]: ...
-    def power_state(self) -> BmcOutcome: ...
+    def power_state(self) -> BmcOutcome:
+        """``value`` is a ``PowerState`` member, or the plain ``str`` the BMC invented."""
     def power(self, action: _PowerAction) -> BmcOutcome: ...
     def wait_for_power_state(
         self, state: Union[_PowerState, str], *, timeout: float = 300.0
@@ -180,13 +200,14 @@ class RedfishClient:
         auth: _AuthMode = "auto",
         max_concurrent_requests: int = 5,
         retries: int = 4,
+        pin: Optional[Union[str, "os.PathLike[str]"]] = None,
     ) -> Self: ...
     @property
     def url(self) -> str: ...
     @property
     def username(self) -> str: ...
     def system_ids(self) -> list[str]: ...
-    def power_state(self, system: Optional[str] = None) -> Optional[Union[_PowerState, str]]: ...
+    def power_state(self, system: Optional[str] = None) -> Optional[Union[PowerState, str]]: ...
     def reset(self, reset_type: Union[_ResetType, str], system: Optional[str] = None) -> None: ...
     def wait_for_power_state(
         self,
@@ -683,3 +704,245 @@ def config_drive_files(
     meta_data: Optional[Dict[str, Any]] = None,
     user_data: Optional[Union[bytes, bytearray, str]] = None,
 ) -> Dict[str, bytes]: ...
+
+# --- IPMI (issue 15) -------------------------------------------------------------------------
+
+_IpmiBootDevice: TypeAlias = Literal[
+    "pxe", "network", "disk", "hd", "cdrom", "optical", "bios", "setup",
+    "safe", "disk-safe-mode", "diag", "diagnostic", "floppy", "none", "default",
+]
+
+@final
+class ChassisStatus:
+    """The reply to Get Chassis Status."""
+
+    @property
+    def power_on(self) -> bool: ...
+    @property
+    def power_overload(self) -> bool: ...
+    @property
+    def interlock(self) -> bool: ...
+    @property
+    def power_fault(self) -> bool: ...
+    @property
+    def power_control_fault(self) -> bool: ...
+    @property
+    def restore_policy(self) -> Literal["AlwaysOff", "Previous", "AlwaysOn", "Unknown"]: ...
+    @property
+    def last_power_event(self) -> int: ...
+    @property
+    def misc_state(self) -> int: ...
+    @property
+    def front_panel(self) -> Optional[int]: ...
+
+@final
+class DeviceId:
+    """The reply to Get Device ID."""
+
+    @property
+    def device_id(self) -> int: ...
+    @property
+    def device_revision(self) -> int: ...
+    @property
+    def provides_device_sdrs(self) -> bool: ...
+    @property
+    def firmware_major(self) -> int: ...
+    @property
+    def firmware_minor(self) -> int: ...
+    @property
+    def firmware_revision(self) -> str: ...
+    @property
+    def device_available(self) -> bool: ...
+    @property
+    def ipmi_version(self) -> Tuple[int, int]: ...
+    @property
+    def additional_device_support(self) -> int: ...
+    @property
+    def manufacturer_id(self) -> int: ...
+    @property
+    def product_id(self) -> int: ...
+    @property
+    def aux_firmware_revision(self) -> Optional[bytes]: ...
+
+@final
+class IpmiClient:
+    """An IPMI v2.0 (RMCP+) client for one BMC; blocking calls release the GIL."""
+
+    def __new__(
+        cls,
+        host: str,
+        *,
+        username: str,
+        password: str,
+        kg: Optional[Union[bytes, str]] = None,
+        port: int = 623,
+        cipher_suite: Union[Literal["auto", 17, 3], str, int] = "auto",
+        timeout: float = 1.0,
+        retries: int = 3,
+    ) -> Self: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    def power_state(self) -> PowerState: ...
+    def power_on(self) -> None: ...
+    def power_off(self) -> None: ...
+    def power_cycle(self) -> None: ...
+    def power_reset(self) -> None: ...
+    def power_soft(self) -> None: ...
+    def set_boot_device(
+        self, device: Union[_IpmiBootDevice, str], persistent: bool = False, uefi: bool = False
+    ) -> str: ...
+    def chassis_status(self) -> ChassisStatus: ...
+    def device_id(self) -> DeviceId: ...
+    def raw(self, netfn: int, cmd: int, data: bytes = b"") -> bytes: ...
+    def stats(self) -> Dict[Literal["round_trips", "datagrams_sent", "retransmissions", "sessions_opened"], int]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+# --- Inspection rules (ferrofish.rules) ------------------------------------------------------
+
+_Evaluation: TypeAlias = Literal["immediate", "legacy_two_phase"]
+
+@final
+class RuleSet:
+    """A parsed rules file (ironic-inspector's JSON or ferrofish's canonical form)."""
+
+    def __new__(
+        cls, rules: Union[List[Dict[str, Any]], Dict[str, Any]], *, evaluation: _Evaluation = "immediate"
+    ) -> Self: ...
+    @staticmethod
+    def from_json(text: str, *, evaluation: _Evaluation = "immediate") -> RuleSet: ...
+    @property
+    def evaluation(self) -> _Evaluation: ...
+    def __len__(self) -> int: ...
+    def apply(self, data: Mapping[str, Any], node: Mapping[str, Any]) -> Tuple[Dict[str, Any], RulesApplied]:
+        """A new node dict and what was done; the node passed in is not changed."""
+    def explain(self, data: Mapping[str, Any], node: Mapping[str, Any]) -> "Explanation":
+        """A dict in the serialized form whose ``str()`` is the account in words."""
+
+@final
+class RulesApplied:
+    """What ``RuleSet.apply`` did."""
+
+    @property
+    def matched(self) -> Tuple[int, ...]: ...
+    @property
+    def changes(self) -> List[Dict[str, Any]]: ...
+    @property
+    def secrets(self) -> Tuple[RuleSecret, ...]: ...
+
+@final
+class RuleSecret:
+    """A secret a rule set, kept out of the node; ``repr`` never shows it, pickling refuses."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    def reveal(self) -> str: ...
+
+def inspection_data(
+    inventory: Union[Inventory, Mapping[str, Any]],
+    bmc_address: Optional[str] = None,
+    auto_discovered: bool = False,
+) -> Dict[str, Any]: ...
+
+# --- Provisioning (ferrofish.provision) ------------------------------------------------------
+
+_Event: TypeAlias = Literal["manage", "inspect", "clean", "provide", "deploy", "undeploy", "abort", "adopt"]
+
+@final
+class StateStore:
+    """Node documents in SQLite (``"sqlite:PATH"`` or ``"sqlite::memory:"``) and the settings
+    to drive them. Blocking calls release the GIL."""
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        holder: str = "python",
+        lease_ttl: float = 30.0,
+        power_timeout: float = 60.0,
+        boot_timeout: float = 1800.0,
+        bios_timeout: float = 1800.0,
+        poll_interval: float = 2.0,
+        request_timeout: float = 30.0,
+    ) -> Self: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def holder(self) -> str: ...
+    def enroll(self, node: Mapping[str, Any]) -> Dict[str, Any]: ...
+    def node(self, name: str) -> Dict[str, Any]: ...
+    def nodes(self) -> List[Dict[str, Any]]: ...
+    def claim(self, name: str) -> Dict[str, Any]: ...
+    def release(self, name: str) -> None: ...
+    def send(
+        self,
+        name: str,
+        event: _Event,
+        *,
+        steps: Optional[Union[Sequence[Mapping[str, Any]], Mapping[str, Any]]] = None,
+        image: Optional[str] = None,
+        network_data: Optional[Mapping[str, Any]] = None,
+        boot_mode: Optional[Literal["uefi", "bios"]] = None,
+        revision: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
+    def advance(
+        self, name: str, *, rules: Optional[RuleSet] = None, image_server: Optional[ImageServer] = None
+    ) -> Advance: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class Advance:
+    """What one ``StateStore.advance`` call left."""
+
+    @property
+    def kind(self) -> Literal["continue", "waiting", "done", "failed"]: ...
+    @property
+    def until(self) -> Optional[float]: ...
+    @property
+    def delay(self) -> float: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def node(self) -> Dict[str, Any]: ...
+
+@final
+class FleetEvent:
+    """Progress of one node in a fleet run."""
+
+    @property
+    def node(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def phase(self) -> Optional[str]: ...
+    @property
+    def message(self) -> str: ...
+    def to_dict(self) -> Dict[str, Optional[str]]: ...
+
+def run_fleet(
+    store: StateStore,
+    plan: Mapping[str, Any],
+    *,
+    workers: int = 8,
+    group: Optional[str] = None,
+    on_event: Optional[Callable[[FleetEvent], object]] = None,
+    rules: Optional[RuleSet] = None,
+    image_server: Optional[ImageServer] = None,
+) -> Dict[str, Any]: ...

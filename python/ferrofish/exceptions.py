@@ -40,10 +40,36 @@ Virtual media (``VirtualMedia``, ``ImageServer``, the config-drive builders)::
         ├── ConfigDriveError (InvalidInputError, so ValueError)
         └── ImageServerError
 
+IPMI (``IpmiClient``)::
+
+    FerrofishError
+    ├── IpmiError          (a completion code, a reply that does not decode)
+    └── OutcomeUnknown     (a power action may or may not have run)
+
+Inspection rules and provisioning::
+
+    FerrofishError
+    ├── RuleError
+    │   ├── InvalidRulesError (InvalidInputError, so ValueError)
+    │   └── RuleFailedError
+    └── ProvisionError
+        ├── InvalidEventError (InvalidInputError)
+        ├── InvalidStepError (InvalidInputError)
+        ├── InvalidDeployError (InvalidInputError)
+        ├── StaleRevisionError
+        ├── LeaseHeldError
+        ├── NodeNotFoundError (LookupError)
+        ├── AlreadyEnrolledError
+        ├── StoreError
+        └── NodeConnectionError (ConnectionError)
+
 ``InsecureTlsWarning`` is the warning issued when TLS verification is turned off.
 
 The native module raises these classes; nothing else defines exceptions. Every field is a
 keyword-only constructor argument and an attribute, and every exception pickles with its fields.
+
+Over 600 lines because every area's exceptions are defined here, once, with their fields
+documented where users look them up.
 """
 
 from __future__ import annotations
@@ -52,6 +78,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, Optional, Sequence, Tuple, Type
 
 __all__ = [
+    "AlreadyEnrolledError",
     "AuthenticationError",
     "BiosAttributeOutcome",
     "BiosNotAppliedError",
@@ -69,20 +96,34 @@ __all__ = [
     "ImageUnreachableError",
     "InsecureTlsWarning",
     "InsertFailedError",
+    "InvalidDeployError",
+    "InvalidEventError",
     "InvalidInputError",
+    "IpmiError",
+    "InvalidRulesError",
+    "InvalidStepError",
+    "LeaseHeldError",
     "NoSlotError",
+    "NodeConnectionError",
+    "NodeNotFoundError",
     "NotAppliedError",
     "NotEjectedError",
     "NotFoundError",
     "NotInsertedError",
     "OffOriginLinkError",
+    "OutcomeUnknown",
     "OverrideNotConsumedError",
     "PreconditionFailedError",
+    "ProvisionError",
     "RedfishDecodeError",
     "RedfishError",
     "RedfishHttpError",
     "RedfishMessage",
+    "RuleError",
+    "RuleFailedError",
     "SlotBusyError",
+    "StaleRevisionError",
+    "StoreError",
     "UnsupportedOperationError",
     "ValueNotAllowedError",
     "VirtualMediaError",
@@ -615,3 +656,216 @@ class ImageServerError(VirtualMediaError):
         self.address = address
         #: The file or directory that cannot be served, when that is the problem.
         self.path = path
+
+
+# --- IPMI (IpmiClient) -------------------------------------------------------------------------
+
+
+class IpmiError(FerrofishError):
+    """The BMC refused an IPMI command or answered with something unusable.
+
+    ``completion_code`` is the reply's completion code (``0xC1``, ...) when the BMC refused the
+    command, with ``completion_code_name`` its Rust name (``"InvalidCommand"``,
+    ``"InsufficientPrivilege"``, ``"CommandSpecific"``, ...); both are ``None`` for a reply that
+    did not decode or a boot device that reads back differently.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("address", "command", "completion_code", "completion_code_name")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        address: Optional[str] = None,
+        command: Optional[str] = None,
+        completion_code: Optional[int] = None,
+        completion_code_name: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        #: The BMC as ``host:port``.
+        self.address = address
+        #: The command, such as ``"chassis control"`` or ``"raw request"``.
+        self.command = command
+        self.completion_code = completion_code
+        self.completion_code_name = completion_code_name
+
+
+class OutcomeUnknown(FerrofishError):
+    """A command that is not safe to repeat (a power action, a raw request) got no reply.
+
+    The BMC may have run it and lost only the replies, or never received it: ferrofish did not
+    send it again (a second power cycle is a second outage). Read the state back (for example
+    ``IpmiClient.power_state()``) and send the command again only if it did not run. Not a
+    ``TimeoutError`` on purpose, so a generic retry-on-timeout handler does not repeat it.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("address", "command", "attempts")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        address: Optional[str] = None,
+        command: Optional[str] = None,
+        attempts: Optional[int] = None,
+    ) -> None:
+        super().__init__(message)
+        self.address = address
+        self.command = command
+        #: Datagrams sent for it (the first try plus the retransmissions).
+        self.attempts = attempts
+
+
+# --- Inspection rules (``ferrofish.rules``) ------------------------------------------------
+
+
+class RuleError(FerrofishError):
+    """An inspection rule could not be read or applied; the node was left as it was.
+
+    ``rule`` is the index of the rule in the file (0-based; ``None`` when the file as a whole
+    is wrong), ``description`` its description, ``pointer`` the JSON pointer of the element at
+    fault in the rules file (``/0/conditions/1/op``, or an action's ``/0/actions/3``) and
+    ``action`` the index of the action that could not be applied. No field, and not the
+    message, carries a value read from the data, the node or a rule's operand.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("rule", "description", "pointer", "action")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: Optional[int] = None,
+        description: Optional[str] = None,
+        pointer: Optional[str] = None,
+        action: Optional[int] = None,
+    ) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.description = description
+        self.pointer = pointer
+        self.action = action
+
+
+class InvalidRulesError(RuleError, InvalidInputError):
+    """The rules file is not valid: not JSON (the message gives line and column), or a rule in
+    it is malformed (``rule`` and ``pointer`` say which element)."""
+
+
+class RuleFailedError(RuleError):
+    """A rule's ``fail`` action ran: inspection must stop, with the rule's message."""
+
+
+# --- Provisioning (``ferrofish.provision``) ---------------------------------------------------
+
+
+class ProvisionError(FerrofishError):
+    """Provisioning refused a request or its infrastructure failed (store, BMC connection).
+
+    A failed *operation* is not an exception: the node goes to its failure state with
+    ``last_error`` set, and ``advance`` returns a ``"failed"`` result. ``node`` is the node's
+    name when the error concerns one.
+    """
+
+    _fields: ClassVar[Tuple[str, ...]] = ("node",)
+
+    def __init__(self, message: str, *, node: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+class InvalidEventError(ProvisionError, InvalidInputError):
+    """The event is not allowed in the node's state, or an operation is under way; nothing
+    changed. ``allowed`` lists the events the state accepts."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("node", "state", "event", "allowed", "reason")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: Optional[str] = None,
+        state: Optional[str] = None,
+        event: Optional[str] = None,
+        allowed: Sequence[str] = (),
+        reason: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, node=node)
+        #: The node's state (``"available"``).
+        self.state = state
+        #: The event refused (``"clean"``).
+        self.event = event
+        #: The events the state accepts (``("deploy", "manage")``); empty when none.
+        self.allowed: Tuple[str, ...] = tuple(allowed)
+        #: More detail, such as the operation under way.
+        self.reason = reason
+
+
+class InvalidStepError(ProvisionError, InvalidInputError):
+    """A clean step is not one ferrofish runs, or its arguments are wrong; nothing changed.
+    ``index`` is the step's index in the list (0-based)."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("node", "index")
+
+    def __init__(self, message: str, *, node: Optional[str] = None, index: Optional[int] = None) -> None:
+        super().__init__(message, node=node)
+        self.index = index
+
+
+class InvalidDeployError(ProvisionError, InvalidInputError):
+    """The deploy request is not usable (image URL, network data); nothing changed."""
+
+
+class StaleRevisionError(ProvisionError):
+    """The node was written by someone else since ``revision`` was read: reload and retry."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("node", "revision")
+
+    def __init__(self, message: str, *, node: Optional[str] = None, revision: Optional[int] = None) -> None:
+        super().__init__(message, node=node)
+        #: The revision the refused writer had.
+        self.revision = revision
+
+
+class LeaseHeldError(ProvisionError):
+    """Another holder's lease on the node is in force: that process drives it now."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("node", "holder", "remaining")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: Optional[str] = None,
+        holder: Optional[str] = None,
+        remaining: Optional[float] = None,
+    ) -> None:
+        super().__init__(message, node=node)
+        #: Who holds the lease.
+        self.holder = holder
+        #: Seconds until it lapses unless renewed.
+        self.remaining = remaining
+
+
+class NodeNotFoundError(ProvisionError, LookupError):
+    """No node of that name is enrolled in the store."""
+
+
+class AlreadyEnrolledError(ProvisionError):
+    """A node of that name is enrolled already."""
+
+
+class StoreError(ProvisionError):
+    """The state store failed (database error, unreadable node document)."""
+
+    _fields: ClassVar[Tuple[str, ...]] = ("node", "operation")
+
+    def __init__(self, message: str, *, node: Optional[str] = None, operation: Optional[str] = None) -> None:
+        super().__init__(message, node=node)
+        #: What was being done (``"save"``, ``"load"``, ...); ``None`` for a bad document.
+        self.operation = operation
+
+
+class NodeConnectionError(ProvisionError, ConnectionError):
+    """The node's BMC could not be connected to: unreachable, refused credentials, or the
+    environment variable its ``password_env`` names is not set (the message says which)."""

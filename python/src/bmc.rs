@@ -13,12 +13,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyType};
 use secrecy::{SecretSlice, SecretString};
 
-use crate::client::{Verify, seconds};
+use crate::client::{Verify, seconds, tls_of};
 use crate::errors::{
     ClientClosedError, ExceptionClass, ExceptionSpec, Field, InsecureTlsWarning, InvalidInputError,
     build_exception, exception_spec,
 };
-use crate::runtime::block_on;
+use crate::runtime::{block_on, block_on_detached};
 
 /// Decides the Python exception for a facade error: a Redfish error as the Redfish client
 /// raises it, anything else by the facade's predicates.
@@ -257,6 +257,7 @@ impl PyBmc {
     ///     ipmi_port: the same host also answers IPMI on this UDP port (a combined endpoint).
     ///     ipmi_cipher_suite: pin IPMI cipher suite 17 or 3.
     ///     ipmi_kg: the IPMI BMC key (Kg), when the BMC has one.
+    ///     pin: the BMC's own Redfish certificate (PEM path or text), as for `RedfishClient`.
     ///
     /// Raises:
     ///     InvalidInputError: the address or an option is unusable (the message lists the
@@ -272,6 +273,7 @@ impl PyBmc {
         ipmi_port = None,
         ipmi_cipher_suite = None,
         ipmi_kg = None,
+        pin = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn connect(
@@ -284,8 +286,9 @@ impl PyBmc {
         ipmi_port: Option<u16>,
         ipmi_cipher_suite: Option<u8>,
         ipmi_kg: Option<Vec<u8>>,
+        pin: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyBmc> {
-        if matches!(verify, Verify::Flag(false)) {
+        if matches!(verify, Verify::Flag(false)) && pin.is_none() {
             let category = py.get_type::<InsecureTlsWarning>();
             PyErr::warn(
                 py,
@@ -296,7 +299,7 @@ impl PyBmc {
             )?;
         }
         let mut options = BmcOptions::default();
-        options.tls = verify.into_tls()?;
+        options.tls = tls_of(verify, pin)?;
         options.request_timeout = seconds("timeout", timeout)?;
         if ipmi_port.is_some() || ipmi_cipher_suite.is_some() {
             let mut ipmi = ipmi_port.map_or_else(IpmiOptions::default, IpmiOptions::on_port);
@@ -339,7 +342,10 @@ impl PyBmc {
         self.call(
             py,
             |bmc| async move { bmc.power_state().await },
-            |py, state: &PowerState| Ok(PyString::new(py, state.as_str()).into_any().unbind()),
+            // Enums (ferrofish.enums): the member when the value is known.
+            |py, state: &PowerState| {
+                Ok(crate::enums::known_value(py, "PowerState", state.as_str())?.unbind())
+            },
         )
     }
 
@@ -406,18 +412,10 @@ impl PyBmc {
     /// Closes the Redfish session and the IPMI session.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let bmc = self.bmc()?;
-        block_on(
+        // Ctrl-C cannot abort the session deletion half-way.
+        block_on_detached(
             py,
-            move || async move {
-                // Its own task, so Ctrl-C cannot abort the session deletion half-way.
-                match tokio::spawn(async move { bmc.close().await }).await {
-                    Ok(result) => result.map_err(Some),
-                    Err(join_error) if join_error.is_panic() => {
-                        std::panic::resume_unwind(join_error.into_panic())
-                    }
-                    Err(_cancelled) => Err(None),
-                }
-            },
+            move || async move { bmc.close().await },
             |py, error: Option<Error>| match error {
                 Some(error) => facade_to_pyerr(py, &error),
                 None => PyRuntimeError::new_err("closing the sessions was cancelled"),

@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
-use crate::runtime::block_on;
+use crate::runtime::{block_on, block_on_detached};
 use crate::vmedia::PyVirtualMedia;
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
@@ -134,6 +134,54 @@ impl Verify {
     }
 }
 
+// --- Certificates: pin= ---------------------------------------------------------------------
+
+/// Whether `text` is written as a SHA-256 fingerprint: 64 hex digits, with or without colons.
+fn looks_like_sha256_fingerprint(text: &str) -> bool {
+    let digits: String = text.trim().chars().filter(|c| *c != ':').collect();
+    digits.len() == 64 && digits.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The `pin=` argument: the BMC's own certificate as PEM text, or the path of a PEM file.
+///
+/// A SHA-256 fingerprint is recognised and refused with a message: redfish-core pins whole
+/// certificates (`TlsVerification::PinnedCertificatePem`) and has no fingerprint variant yet.
+pub(crate) fn pinned_tls(pin: &Bound<'_, PyAny>) -> PyResult<TlsVerification> {
+    if let Ok(text) = pin.cast::<PyString>() {
+        let text = text.to_cow()?;
+        if text.contains("-----BEGIN") {
+            return Ok(TlsVerification::PinnedCertificatePem(text.into_owned()));
+        }
+        if looks_like_sha256_fingerprint(&text) {
+            return Err(InvalidInputError::new_err(
+                "pin= takes the BMC's certificate (a PEM file or PEM text); SHA-256 fingerprint \
+                 pins are not supported yet",
+            ));
+        }
+    }
+    let path: PathBuf = pin.extract()?;
+    match std::fs::read_to_string(&path) {
+        Ok(pem) => Ok(TlsVerification::PinnedCertificatePem(pem)),
+        Err(error) => Err(PyOSError::new_err((
+            error.raw_os_error().unwrap_or(0),
+            format!("cannot read the pinned certificate: {error}"),
+            path.to_string_lossy().into_owned(),
+        ))),
+    }
+}
+
+/// The TLS check of `verify=` and `pin=` together: a pin replaces the default `verify=True`
+/// and cannot be combined with another `verify=`.
+pub(crate) fn tls_of(verify: Verify, pin: Option<&Bound<'_, PyAny>>) -> PyResult<TlsVerification> {
+    match (pin, verify) {
+        (None, verify) => verify.into_tls(),
+        (Some(pin), Verify::Flag(true)) => pinned_tls(pin),
+        (Some(_), _) => Err(InvalidInputError::new_err(
+            "pass either pin= or verify=, not both: a pinned certificate is the whole check",
+        )),
+    }
+}
+
 fn auth_mode(auth: &str) -> PyResult<AuthMode> {
     match auth.to_ascii_lowercase().as_str() {
         "session" => Ok(AuthMode::Session),
@@ -243,10 +291,13 @@ impl PyRedfishClient {
     ///     max_concurrent_requests: requests in flight to this BMC at once.
     ///     retries: attempts after the first on connection errors and 429/502/503/504
     ///         answers, with exponential backoff; `0` disables retries.
+    ///     pin: the BMC's own certificate (a PEM file path, or PEM text): the BMC must present
+    ///         exactly it; host name, issuer and dates are not checked. The usual answer to a
+    ///         factory self-signed certificate that names no address. Replaces `verify`.
     #[new]
     #[pyo3(
         text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
-        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4)"
+        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4, pin=None)"
     )]
     #[pyo3(signature = (
         url,
@@ -259,6 +310,7 @@ impl PyRedfishClient {
         auth = "auto",
         max_concurrent_requests = 5,
         retries = DEFAULT_RETRIES,
+        pin = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -272,8 +324,9 @@ impl PyRedfishClient {
         auth: &str,
         max_concurrent_requests: usize,
         retries: u32,
+        pin: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        if matches!(verify, Verify::Flag(false)) {
+        if matches!(verify, Verify::Flag(false)) && pin.is_none() {
             let category = py.get_type::<InsecureTlsWarning>();
             PyErr::warn(
                 py,
@@ -287,7 +340,7 @@ impl PyRedfishClient {
         let client = RedfishClient::builder(url)
             .credentials(username.clone(), password)
             .auth(auth_mode(auth)?)
-            .tls(verify.into_tls()?)
+            .tls(tls_of(verify, pin)?)
             .request_timeout(seconds("timeout", timeout)?)
             .connect_timeout(seconds("connect_timeout", connect_timeout)?)
             .max_concurrent_requests(max_concurrent_requests)
@@ -323,17 +376,25 @@ impl PyRedfishClient {
         self.call(py, |client| async move { client.system_ids().await })
     }
 
-    /// The system's `PowerState` (`"On"`, `"Off"`, `"PoweringOn"`, ...), or `None` when the
-    /// BMC does not report it.
+    /// The system's `PowerState`: a `ferrofish.PowerState` member (equal to `"On"`, `"Off"`,
+    /// `"PoweringOn"`, ...), the plain `str` for a value the firmware invented, or `None` when
+    /// the BMC does not report it.
     ///
     /// Args:
     ///     system: a system path or `Id`; `None` picks the BMC's only system.
     #[pyo3(signature = (system = None))]
-    fn power_state(&self, py: Python<'_>, system: Option<String>) -> PyResult<Option<String>> {
+    fn power_state<'py>(
+        &self,
+        py: Python<'py>,
+        system: Option<String>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let state = self.on_system(py, system, |client, system| async move {
             client.system(&system).await?.power_state().await
         })?;
-        Ok(state.map(|state| state.as_str().to_owned()))
+        // Enums (ferrofish.enums): the member when the value is known.
+        state
+            .map(|state| crate::enums::known_value(py, "PowerState", state.as_str()))
+            .transpose()
     }
 
     /// Resets the system, after checking `reset_type` against the values the BMC allows.
@@ -499,22 +560,12 @@ impl PyRedfishClient {
     /// deletion, which finishes in the background.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let client = self.client()?.clone();
-        block_on(
+        // Ctrl-C aborts the wait, never the DELETE, so an interrupted close cannot leave the
+        // session open on the BMC (the core counts the client as closed from the start and
+        // would not retry).
+        block_on_detached(
             py,
-            move || async move {
-                // A task of its own: Ctrl-C aborts the task waiting here, never the DELETE, so
-                // an interrupted close cannot leave the session open on the BMC (the core
-                // counts the client as closed from the start and would not retry).
-                let deletion = tokio::spawn(async move { client.close().await });
-                match deletion.await {
-                    Ok(result) => result.map_err(Some),
-                    Err(join_error) if join_error.is_panic() => {
-                        std::panic::resume_unwind(join_error.into_panic())
-                    }
-                    // Only a runtime shutting down cancels it.
-                    Err(_cancelled) => Err(None),
-                }
-            },
+            move || async move { client.close().await },
             |py, error: Option<Error>| match error {
                 Some(error) => to_pyerr(py, &error),
                 None => PyRuntimeError::new_err("the session deletion was cancelled"),
@@ -576,6 +627,16 @@ mod tests {
             "system=None needs a BMC with exactly one system, this one has 2: \
              /redfish/v1/Systems/1, /redfish/v1/Systems/2; pass system="
         );
+    }
+
+    #[test]
+    fn fingerprints_are_told_apart_from_paths() {
+        let hex = "ab".repeat(32);
+        assert!(looks_like_sha256_fingerprint(&hex));
+        let colons = vec!["AB"; 32].join(":");
+        assert!(looks_like_sha256_fingerprint(&colons));
+        assert!(!looks_like_sha256_fingerprint("bmc.pem"));
+        assert!(!looks_like_sha256_fingerprint(&"ab".repeat(20)));
     }
 
     #[test]

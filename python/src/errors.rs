@@ -4,7 +4,8 @@
 //! [`exception_spec`] decides the class, message and attributes without touching Python, so the
 //! mapping is unit-tested in plain Rust; [`to_pyerr`] only builds the object it describes.
 //! Over 600 lines because the one mapping covers every crate bound (Redfish, virtual media),
-//! each with its unit tests.
+//! each with its unit tests. The rules and provisioning errors map in `rules.rs` and
+//! `provision.rs`, onto the classes declared here.
 
 use std::error::Error as StdError;
 
@@ -49,6 +50,23 @@ import_exception!(ferrofish.exceptions, OverrideNotConsumedError);
 import_exception!(ferrofish.exceptions, BootNeverStartedError);
 import_exception!(ferrofish.exceptions, ConfigDriveError);
 import_exception!(ferrofish.exceptions, ImageServerError);
+// Inspection rules and provisioning.
+import_exception!(ferrofish.exceptions, RuleError);
+import_exception!(ferrofish.exceptions, InvalidRulesError);
+import_exception!(ferrofish.exceptions, RuleFailedError);
+import_exception!(ferrofish.exceptions, ProvisionError);
+import_exception!(ferrofish.exceptions, InvalidEventError);
+import_exception!(ferrofish.exceptions, InvalidStepError);
+import_exception!(ferrofish.exceptions, InvalidDeployError);
+import_exception!(ferrofish.exceptions, StaleRevisionError);
+import_exception!(ferrofish.exceptions, LeaseHeldError);
+import_exception!(ferrofish.exceptions, NodeNotFoundError);
+import_exception!(ferrofish.exceptions, AlreadyEnrolledError);
+import_exception!(ferrofish.exceptions, StoreError);
+import_exception!(ferrofish.exceptions, NodeConnectionError);
+// IPMI (IpmiClient).
+import_exception!(ferrofish.exceptions, IpmiError);
+import_exception!(ferrofish.exceptions, OutcomeUnknown);
 
 /// The Python exception class an error maps to (named as in `ferrofish/exceptions.py`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +103,23 @@ pub(crate) enum ExceptionClass {
     BootNeverStarted,
     ConfigDrive,
     ImageServer,
+    // Inspection rules and provisioning.
+    Rule,
+    InvalidRules,
+    RuleFailed,
+    Provision,
+    InvalidEvent,
+    InvalidStep,
+    InvalidDeploy,
+    StaleRevision,
+    LeaseHeld,
+    NodeNotFound,
+    AlreadyEnrolled,
+    Store,
+    NodeConnection,
+    // IPMI (IpmiClient).
+    Ipmi,
+    OutcomeUnknown,
 }
 
 impl ExceptionClass {
@@ -121,6 +156,23 @@ impl ExceptionClass {
             ExceptionClass::BootNeverStarted => BootNeverStartedError::type_object(py),
             ExceptionClass::ConfigDrive => ConfigDriveError::type_object(py),
             ExceptionClass::ImageServer => ImageServerError::type_object(py),
+            // Inspection rules and provisioning.
+            ExceptionClass::Rule => RuleError::type_object(py),
+            ExceptionClass::InvalidRules => InvalidRulesError::type_object(py),
+            ExceptionClass::RuleFailed => RuleFailedError::type_object(py),
+            ExceptionClass::Provision => ProvisionError::type_object(py),
+            ExceptionClass::InvalidEvent => InvalidEventError::type_object(py),
+            ExceptionClass::InvalidStep => InvalidStepError::type_object(py),
+            ExceptionClass::InvalidDeploy => InvalidDeployError::type_object(py),
+            ExceptionClass::StaleRevision => StaleRevisionError::type_object(py),
+            ExceptionClass::LeaseHeld => LeaseHeldError::type_object(py),
+            ExceptionClass::NodeNotFound => NodeNotFoundError::type_object(py),
+            ExceptionClass::AlreadyEnrolled => AlreadyEnrolledError::type_object(py),
+            ExceptionClass::Store => StoreError::type_object(py),
+            ExceptionClass::NodeConnection => NodeConnectionError::type_object(py),
+            // IPMI (IpmiClient).
+            ExceptionClass::Ipmi => IpmiError::type_object(py),
+            ExceptionClass::OutcomeUnknown => OutcomeUnknown::type_object(py),
         }
     }
 }
@@ -134,6 +186,8 @@ pub(crate) enum Field {
     TextList(Vec<String>),
     Messages(Vec<RedfishMessage>),
     Count(u64),
+    /// An index or number that may be absent (`None` in Python).
+    MaybeCount(Option<u64>),
     /// A tuple of instances of the named `ferrofish.exceptions` class, each built from its
     /// keyword arguments (BIOS problems and attribute outcomes).
     Records(&'static str, Vec<Vec<(&'static str, Field)>>),
@@ -352,6 +406,7 @@ fn field_to_py<'py>(py: Python<'py>, field: &Field) -> PyResult<Bound<'py, PyAny
         Field::Seconds(seconds) => seconds.into_pyobject(py)?.into_any(),
         Field::TextList(values) => PyTuple::new(py, values)?.into_any(),
         Field::Count(count) => count.into_pyobject(py)?.into_any(),
+        Field::MaybeCount(count) => count.into_pyobject(py)?.into_any(),
         Field::Records(class, records) => {
             let class = py.import("ferrofish.exceptions")?.getattr(*class)?;
             let items = records

@@ -15,8 +15,14 @@ mod client;
 mod convert;
 mod errors;
 mod models;
+mod provision;
+mod rules;
 mod runtime;
 mod vmedia;
+// Issue 15: IPMI from Python, logging bridge, str enums.
+mod enums;
+mod ipmi;
+mod logging;
 
 use pyo3::prelude::*;
 
@@ -30,5 +36,12 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<bmc::PyBmcOutcome>()?;
     bios::register(module)?;
     vmedia::register(module)?;
+    // Issue 15: IPMI from Python, logging bridge, str enums.
+    ipmi::register(module)?;
+    enums::register(module)?;
+    logging::install(module.py());
+    // Inspection rules and provisioning (issue 13).
+    rules::register(module)?;
+    provision::register(module)?;
     Ok(())
 }

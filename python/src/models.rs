@@ -106,6 +106,12 @@ macro_rules! record_class {
                 $class { map }
             }
 
+            /// The serde form it wraps (read back into the Rust type by the rules bindings).
+            #[allow(dead_code, reason = "only the inventory is read back")]
+            pub(crate) fn as_map(&self) -> &Map<String, Value> {
+                &self.map
+            }
+
             /// Wraps a Rust value.
             #[allow(dead_code, reason = "only top-level results are built from Rust values")]
             pub(crate) fn from_rust(value: &$rust) -> PyResult<$class> {

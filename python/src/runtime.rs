@@ -33,6 +33,8 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
+    // The log threshold follows the `ferrofish` logger's level from this call on.
+    crate::logging::refresh(py);
     let runtime = pyo3_async_runtimes::tokio::get_runtime();
     let mut task = runtime.spawn(async move { make_future().await });
     loop {
@@ -67,6 +69,36 @@ enum Slice<Event, Joined> {
     Done(Joined),
 }
 
+/// [`block_on`] for work that must finish even when the caller is interrupted (deleting a
+/// session): it runs in a task of its own, so Ctrl-C aborts the wait, never the work, which
+/// then finishes in the background. `map_err` gets `None` when the runtime cancelled the task.
+pub(crate) fn block_on_detached<T, E, Fut, Make>(
+    py: Python<'_>,
+    make_future: Make,
+    map_err: impl FnOnce(Python<'_>, Option<E>) -> PyErr,
+) -> PyResult<T>
+where
+    Make: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    block_on(
+        py,
+        move || async move {
+            match tokio::spawn(async move { make_future().await }).await {
+                Ok(result) => result.map_err(Some),
+                Err(join_error) if join_error.is_panic() => {
+                    std::panic::resume_unwind(join_error.into_panic())
+                }
+                // Only a runtime shutting down cancels it.
+                Err(_cancelled) => Err(None),
+            }
+        },
+        map_err,
+    )
+}
+
 /// [`block_on`] for a task that reports as it goes: `make_future` gets a sender, and each
 /// event it sends is handed to `on_event` on the calling thread, with the GIL held, as soon
 /// as it arrives (before the task's result: nothing sent is lost). If `on_event` raises, the
@@ -84,6 +116,7 @@ where
     E: Send + 'static,
     Event: Send + 'static,
 {
+    crate::logging::refresh(py);
     let runtime = pyo3_async_runtimes::tokio::get_runtime();
     let (sender, mut events) = unbounded_channel();
     let mut task = runtime.spawn(async move { make_future(sender).await });

@@ -11,7 +11,7 @@
 //! records it returns), whose doc comments are the Python help text.
 
 mod config_drive;
-mod server;
+pub(crate) mod server;
 
 use std::collections::hash_map::DefaultHasher;
 use std::future::Future;

@@ -225,3 +225,32 @@ def client(mock_bmc: MockBmc) -> Iterator[ferrofish.RedfishClient]:
     """A client of the read-only node, closed (session deleted) after the test."""
     with mock_bmc.client(NODE_READ_ONLY) as redfish:
         yield redfish
+
+
+@contextlib.contextmanager
+def spawn_mock_bmc(*args: str, password: str = PASSWORD) -> Iterator[Dict[str, Any]]:
+    """A mock BMC process with these extra arguments (plain HTTP unless ``--tls`` is among
+    them), yielding its ready line (``nodes``, ``admin``); stopped at the end. The password goes
+    through the environment."""
+    binary = _mock_bmc_binary()
+    with tempfile.TemporaryDirectory(prefix="ferrofish-pytest-mock-") as scratch:
+        log_path = Path(scratch) / "mock-bmc.stderr"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [str(binary), "--listen", "127.0.0.1:0", "--user", USERNAME, *args],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "FERROFISH_MOCK_BMC_PASSWORD": password},
+            )
+            try:
+                yield _read_ready_line(process, log_path)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+                if process.stdout is not None:
+                    process.stdout.close()

@@ -123,6 +123,52 @@ SAMPLES += [
     exceptions.ConfigDriveError("bad address", document="network_data.json", path="networks[0].ip_address"),
     exceptions.ImageServerError("cannot bind", address="127.0.0.1:80", path=None),
 ]
+# IPMI (issue 15).
+SAMPLES += [
+    exceptions.IpmiError(
+        "chassis control failed at bmc 10.0.0.5:623: completion code 0xd4 (insufficient privilege level)",
+        address="10.0.0.5:623",
+        command="chassis control",
+        completion_code=0xD4,
+        completion_code_name="InsufficientPrivilege",
+    ),
+    exceptions.OutcomeUnknown(
+        "bmc 10.0.0.5:623 stopped answering chassis control after 4 attempts",
+        address="10.0.0.5:623",
+        command="chassis control",
+        attempts=4,
+    ),
+]
+
+# Inspection rules and provisioning.
+SAMPLES += [
+    exceptions.RuleError(
+        "rule 1 action 0 (/1/actions/0): no such data",
+        rule=1,
+        description="Dell",
+        pointer="/1/actions/0",
+        action=0,
+    ),
+    exceptions.InvalidRulesError("rule 0: at /0/conditions/0/op: unknown operator", rule=0, pointer="/0/conditions/0/op"),
+    exceptions.RuleFailedError("rule 2 failed inspection: no BMC address", rule=2),
+    exceptions.ProvisionError("node n: BMC call failed", node="n"),
+    exceptions.InvalidEventError(
+        "node n: clean is not allowed in state available (allowed: deploy, manage)",
+        node="n",
+        state="available",
+        event="clean",
+        allowed=("deploy", "manage"),
+        reason=None,
+    ),
+    exceptions.InvalidStepError("clean step 2: unknown step firmware.update", index=1),
+    exceptions.InvalidDeployError("node n: invalid deploy request: image has no host", node="n"),
+    exceptions.StaleRevisionError("node n: stale revision 4", node="n", revision=4),
+    exceptions.LeaseHeldError("node n is leased to other for 1500 ms more", node="n", holder="other", remaining=1.5),
+    exceptions.NodeNotFoundError('no node named "x"', node="x"),
+    exceptions.AlreadyEnrolledError('node "n" is already enrolled', node="n"),
+    exceptions.StoreError("store: save: disk I/O error", operation="save"),
+    exceptions.NodeConnectionError("node n: cannot connect to its BMC: N_PASSWORD is not set", node="n"),
+]
 
 NOT_ERRORS = {"RedfishMessage", "InsecureTlsWarning", "BiosProblem", "BiosAttributeOutcome"}
 
@@ -156,6 +202,13 @@ def test_samples_cover_every_class() -> None:
         (NotFoundError, RedfishHttpError),
         (exceptions.PreconditionFailedError, RedfishHttpError),
         (RedfishHttpError, RedfishError),
+        (exceptions.InvalidRulesError, ValueError),
+        (exceptions.InvalidRulesError, exceptions.RuleError),
+        (exceptions.InvalidEventError, ValueError),
+        (exceptions.InvalidEventError, exceptions.ProvisionError),
+        (exceptions.InvalidStepError, InvalidInputError),
+        (exceptions.NodeNotFoundError, LookupError),
+        (exceptions.NodeConnectionError, ConnectionError),
     ],
 )
 def test_standard_bases(cls: type, standard_base: type) -> None:

@@ -131,3 +131,27 @@ def test_vmedia_signatures_match_the_stub(cls: str, method: str) -> None:
 def test_module_function_signatures_match_the_stub(name: str) -> None:
     runtime = inspect.signature(getattr(_ferrofish, name))
     assert runtime_parameters(runtime) == parameters(stub_module_functions()[name])
+
+
+# IPMI (issue 15): every method and the constructor of the stub, against the runtime; the new
+# pin= of RedfishClient is covered by test_client_constructor_signature_matches_the_stub.
+IPMI_CLASSES = ["IpmiClient", "ChassisStatus", "DeviceId"]
+
+
+@pytest.mark.parametrize(
+    ("cls", "method"),
+    [
+        (cls, name)
+        for cls in IPMI_CLASSES
+        for name in stub_functions(stub_classes()[cls])
+        if not name.startswith("_") or name == "__new__"
+    ],
+)
+def test_ipmi_signatures_match_the_stub(cls: str, method: str) -> None:
+    function = stub_functions(stub_classes()[cls])[method]
+    runtime_class = getattr(_ferrofish, cls)
+    if any(isinstance(d, ast.Name) and d.id == "property" for d in function.decorator_list):
+        assert inspect.isdatadescriptor(getattr(runtime_class, method)), method
+        return
+    target = runtime_class if method == "__new__" else getattr(runtime_class, method)
+    assert runtime_parameters(inspect.signature(target)) == parameters(function)

@@ -302,6 +302,21 @@ impl RedfishClient {
         Ok(self.vendor_and_quirks().await?.1.clone())
     }
 
+    /// Who the BMC is: the vendor detected, the first Manager's model and firmware, and the
+    /// quirks in force where they differ from DMTF behaviour (by [`Quirks`] field). Reads the
+    /// first Manager when detection did not need it (two GETs), once per client.
+    pub async fn identity(&self) -> Result<BmcIdentity, Error> {
+        let (vendor, quirks) = self.vendor_and_quirks().await?.clone();
+        let root = self.inner.service_root().await?.clone();
+        let manager = self.first_manager(&root).await?;
+        Ok(BmcIdentity {
+            vendor,
+            model: manager.as_ref().and_then(|m| m.model.clone()),
+            firmware: manager.as_ref().and_then(|m| m.firmware_version.clone()),
+            quirks: quirks.differences_from_default(),
+        })
+    }
+
     /// Resets a system, after checking `reset_type` against
     /// `ResetType@Redfish.AllowableValues` (or the action's `@Redfish.ActionInfo`).
     pub async fn reset(&self, system: &str, reset_type: ResetType) -> Result<(), Error> {
@@ -604,7 +619,7 @@ impl RedfishClient {
                 let manager = if matches!(named, Vendor::Generic | Vendor::Other(_))
                     || firmware_matters(&named)
                 {
-                    self.first_manager(&root).await?
+                    self.first_manager(&root).await?.clone()
                 } else {
                     None
                 };
@@ -627,7 +642,14 @@ impl RedfishClient {
 
     /// The first manager, for vendor and firmware detection. A manager that cannot be read
     /// (missing, forbidden, malformed) only weakens detection.
-    async fn first_manager(&self, root: &ServiceRoot) -> Result<Option<Manager>, Error> {
+    async fn first_manager(&self, root: &ServiceRoot) -> Result<&Option<Manager>, Error> {
+        self.inner
+            .first_manager
+            .get_or_try_init(|| self.read_first_manager(root))
+            .await
+    }
+
+    async fn read_first_manager(&self, root: &ServiceRoot) -> Result<Option<Manager>, Error> {
         let Some(path) = root.managers.as_ref().and_then(Link::path) else {
             return Ok(None);
         };
@@ -901,6 +923,20 @@ impl RedfishClient {
         }
         Ok(self.vendor_and_quirks().await?.1.clone())
     }
+}
+
+/// Who a BMC is ([`RedfishClient::identity`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct BmcIdentity {
+    /// The vendor detected from the service root and the first Manager.
+    pub vendor: Vendor,
+    /// The first Manager's `Model` (`14G Monolithic`, `iLO 5`).
+    pub model: Option<String>,
+    /// The first Manager's `FirmwareVersion`.
+    pub firmware: Option<String>,
+    /// The quirks in force that differ from DMTF behaviour, by [`Quirks`] field, with their
+    /// values.
+    pub quirks: serde_json::Map<String, Value>,
 }
 
 const MAX_PAGES: usize = 1000;

@@ -89,7 +89,7 @@ mod transport;
 mod vendor;
 
 pub use boot::BootOverride;
-pub use client::{ClientBuilder, RedfishClient, TlsVerification};
+pub use client::{BmcIdentity, ClientBuilder, RedfishClient, TlsVerification};
 pub use endpoint::Endpoint;
 pub use error::{DecodeDetail, Error, HttpMethod, TransportError};
 pub use etag::ETag;

@@ -104,6 +104,22 @@ declare_quirks! {
     max_sessions: Option<u32> = None,
 }
 
+impl Quirks {
+    /// The fields whose value differs from DMTF behaviour ([`Quirks::default`]), with their
+    /// values: what a vendor, its firmware and the user's override changed. Pure.
+    pub fn differences_from_default(&self) -> serde_json::Map<String, serde_json::Value> {
+        let (Ok(serde_json::Value::Object(now)), Ok(serde_json::Value::Object(dmtf))) = (
+            serde_json::to_value(self),
+            serde_json::to_value(Quirks::default()),
+        ) else {
+            return serde_json::Map::new();
+        };
+        now.into_iter()
+            .filter(|(field, value)| dmtf.get(field) != Some(value))
+            .collect()
+    }
+}
+
 /// Whether the vendor's table has a rule that depends on the firmware version, so resolving
 /// it needs the Manager (today: Dell, whose iDRAC10 restarted its version numbers at 1.x,
 /// quirk `idrac10_version_restart`, and refuses a power-on for a while after a power-off,
@@ -324,6 +340,21 @@ mod tests {
         assert!(q.virtual_cd_boot_target_is_usb_cd && q.boot_patch_needs_all_fields);
         assert!(resolve(&Vendor::Ami, None).boot_patch_needs_all_fields);
         assert!(!resolve(&Vendor::Dell, None).virtual_cd_boot_target_is_usb_cd);
+    }
+
+    #[test]
+    fn differences_name_what_a_vendor_changed_and_nothing_else() {
+        assert!(Quirks::default().differences_from_default().is_empty());
+        let dell = resolve(&Vendor::Dell, None).differences_from_default();
+        assert_eq!(dell.get("max_sessions"), Some(&json!(8)));
+        assert!(
+            dell.keys().all(|k| QUIRK_FIELDS.contains(&k.as_str())),
+            "{dell:?}"
+        );
+        assert!(
+            !dell.contains_key("session_auth"),
+            "unchanged from DMTF: {dell:?}"
+        );
     }
 
     #[test]

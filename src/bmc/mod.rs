@@ -131,6 +131,9 @@ pub struct BmcOptions {
     /// Also speak IPMI on the Redfish address's host (a combined endpoint). For an `ipmi://`
     /// address these are the IPMI settings (its port comes from the address).
     pub ipmi: Option<IpmiOptions>,
+    /// The Redfish `User-Agent` (default `ferrofish/<version>`); a process sharing a fleet
+    /// names itself here, so the BMC's logs tell the processes apart.
+    pub user_agent: Option<String>,
 }
 
 impl Default for BmcOptions {
@@ -142,6 +145,7 @@ impl Default for BmcOptions {
             request_timeout: Duration::from_secs(60),
             redfish_retry: RetryPolicy::default(),
             ipmi: None,
+            user_agent: None,
         }
     }
 }
@@ -237,14 +241,17 @@ impl Bmc {
         let address = address.into_bmc_address()?;
         let redfish = match address.redfish_endpoint() {
             Some(endpoint) => {
-                let client = RedfishClient::builder(endpoint)
+                let mut builder = RedfishClient::builder(endpoint)
                     .credentials(credentials.username.clone(), credentials.password.clone())
                     .auth(options.auth)
                     .tls(options.tls.clone())
                     .connect_timeout(options.connect_timeout)
                     .request_timeout(options.request_timeout)
-                    .retry_policy(options.redfish_retry.clone())
-                    .build()?;
+                    .retry_policy(options.redfish_retry.clone());
+                if let Some(agent) = &options.user_agent {
+                    builder = builder.user_agent(agent.clone());
+                }
+                let client = builder.build()?;
                 Some(RedfishSide {
                     client,
                     system: OnceCell::new(),

@@ -550,6 +550,14 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                     .with_scratch(Scratch::default())
                     .with_power(sys.power);
             }
+            if booted && !status.rejected.is_empty() {
+                // The BMC's verdict is final: waiting to the deadline would change nothing.
+                return fail(format!(
+                    "BIOS attributes refused by the BMC when applying: {}",
+                    status.rejected.join("; ")
+                ))
+                .with_power(sys.power);
+            }
             let what = if booted {
                 format!(
                     "BIOS attributes {} are not updated",

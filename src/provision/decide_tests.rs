@@ -155,7 +155,10 @@ fn observation() -> impl Strategy<Value = Observation> {
                 already_pending,
             }),
         ),
-        read(names().prop_map(|not_applied| BiosStatus { not_applied })),
+        read(names().prop_map(|not_applied| BiosStatus {
+            not_applied,
+            rejected: Vec::new(),
+        })),
         read(
             proptest::collection::vec(Just(("/slot/1".to_owned(), "x.iso".to_owned())), 0..2)
                 .prop_map(|occupied| MediaStatus { occupied }),

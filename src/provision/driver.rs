@@ -15,6 +15,7 @@ use super::decide::{
 use super::events::handle_event;
 use super::node::{Node, Timestamp};
 use super::port::{BmcPort, MediaSlot, PortError, PortErrorKind};
+use super::rules_hook::InspectionRules;
 use super::state::Event;
 use super::store::StateStore;
 use crate::redfish::Inventory;
@@ -51,7 +52,8 @@ pub struct Driver<S> {
     holder: String,
     lease_ttl: Duration,
     policy: Policy,
-    rules: Option<InspectionHook>,
+    hook: Option<InspectionHook>,
+    rules: Option<InspectionRules>,
     images: Option<Arc<ImageServer>>,
 }
 
@@ -64,6 +66,7 @@ impl<S: StateStore> Driver<S> {
             holder: holder.into(),
             lease_ttl: Duration::from_secs(30),
             policy: Policy::default(),
+            hook: None,
             rules: None,
             images: None,
         }
@@ -83,11 +86,26 @@ impl<S: StateStore> Driver<S> {
         self
     }
 
-    /// Runs `hook` after out-of-band inspection (the inspection rules).
+    /// Runs `hook` after out-of-band inspection (before the rules of [`Driver::with_rules`]).
     #[must_use]
     pub fn with_inspection_hook(mut self, hook: InspectionHook) -> Driver<S> {
-        self.rules = Some(hook);
+        self.hook = Some(hook);
         self
+    }
+
+    /// Runs Ironic's inspection rules after out-of-band inspection, on the inspection data
+    /// built from the inventory, the node's BMC address and `extra.auto_discovered`. A rule's
+    /// `fail` fails the inspection with its message (`inspect_failed`, nothing saved); the
+    /// secrets rules set go to `rules`' [`super::SecretMap`], the node holds references.
+    #[must_use]
+    pub fn with_rules(mut self, rules: InspectionRules) -> Driver<S> {
+        self.rules = Some(rules);
+        self
+    }
+
+    /// The inspection rules in force.
+    pub fn rules(&self) -> Option<&InspectionRules> {
+        self.rules.as_ref()
     }
 
     /// Serves config drives from `server` (needed to deploy with network data).
@@ -249,8 +267,8 @@ impl<S: StateStore> Driver<S> {
         Ok(advance)
     }
 
-    /// Merges inspected properties and runs the rules hook on the fields; a hook error fails
-    /// the inspection and nothing it or the inspection changed is kept.
+    /// Merges inspected properties and runs the hook, then the rules, on the fields; a hook or
+    /// rule error fails the inspection and nothing it or the inspection changed is kept.
     fn inspected(
         &self,
         node: &mut Node,
@@ -263,13 +281,26 @@ impl<S: StateStore> Driver<S> {
         for (key, value) in properties {
             target.insert(key, value);
         }
-        if let (Some(hook), Some(Ok(inventory))) = (&self.rules, &observation.inventory)
+        if let (Some(hook), Some(Ok(inventory))) = (&self.hook, &observation.inventory)
             && let Err(error) = hook(inventory, &mut candidate.fields)
         {
             decision.outcome = Outcome::Fail {
                 error: format!("inspection rules: {error}"),
             };
             return;
+        }
+        if let (Some(rules), Some(Ok(inventory))) = (&self.rules, &observation.inventory) {
+            match rules.apply(&mut candidate, inventory) {
+                Ok(applied) => {
+                    tracing::debug!(node = %node.name, matched = ?applied.matched, changes = applied.changes.len(), "inspection rules applied");
+                }
+                Err(error) => {
+                    decision.outcome = Outcome::Fail {
+                        error: format!("inspection rules: {error}"),
+                    };
+                    return;
+                }
+            }
         }
         node.fields = candidate.fields;
     }

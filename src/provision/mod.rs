@@ -7,8 +7,9 @@
 //!   time, and returns a [`Decision`] (at most one mutating [`Action`] and what becomes of the
 //!   node); [`needs`] says what to read; [`handle_event`] applies a caller's [`Event`] or
 //!   refuses it naming the allowed ones;
-//! - the observer ([`observe`]) reads the BMC through a [`BmcPort`] ([`RedfishPort`] over
-//!   Redfish);
+//! - the observer ([`observe`]) reads the BMC through a [`BmcPort`]: the facade's
+//!   [`crate::Bmc`] (any address scheme, Redfish with IPMI fallback for power and boot
+//!   device; [`BmcConnector`] opens one per node), or [`RedfishPort`] on a Redfish `System`;
 //! - the [`Driver`] ties them: [`Driver::advance`] reads, decides, makes at most one mutating
 //!   request, and writes the node through a [`StateStore`] (compare-and-swap on `revision`,
 //!   leases), returning [`Advance`]. [`Fleet`] drives many nodes with a concurrency bound.
@@ -18,14 +19,19 @@
 //! how it resumes after a crash ([`Phase::resume`]); a reboot is two persisted sub-phases, a
 //! BIOS apply persists `reboot_requested` before the reset and never PATCHes again after it.
 //!
+//! Inspection runs Ironic's rules ([`InspectionRules`], [`Driver::with_rules`]) on the
+//! inspection data built from the out-of-band inventory; the secrets rules set are kept in a
+//! [`SecretMap`] held by the caller, the node holds references to them.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use ferrofish::provision::{
-//!     Advance, BmcRef, Driver, Event, Node, RedfishPort, SqliteStore, StateStore, Timestamp,
+//!     Advance, BmcConnector, BmcRef, Connector, Driver, Event, Node, SqliteStore, StateStore,
+//!     Timestamp,
 //! };
 //! let store = SqliteStore::connect("sqlite:fleet.db").await?;
 //! let mut node = Node::new("r640-12", BmcRef {
-//!     address: "https://10.0.0.12".into(),
+//!     address: "idrac-virtualmedia://10.0.0.12".into(),
 //!     username: Some("root".into()),
 //!     password_env: Some("R640_PASSWORD".into()),
 //!     credentials_ref: None,
@@ -33,9 +39,8 @@
 //! store.enroll(&mut node).await?;
 //! let driver = Driver::new(store, "worker-1");
 //! let mut node = driver.claim("r640-12", Timestamp::now()).await?;
-//! let password = std::env::var("R640_PASSWORD")?;
-//! let port = RedfishPort::connect(&node.bmc.address, "root", password.into(),
-//!                                 std::time::Duration::from_secs(30)).await?;
+//! // Reads R640_PASSWORD now; the password is never stored.
+//! let port = BmcConnector::default().connect(&node).await?;
 //! driver.send(&mut node, Event::Manage, Timestamp::now()).await?;
 //! loop {
 //!     match driver.advance(&mut node, &port, Timestamp::now()).await? {
@@ -53,6 +58,7 @@
 // SQLite, PostgreSQL, PATCH, BootProgress, ... read as prose in these docs.
 #![allow(clippy::doc_markdown)]
 
+mod bmc_port;
 mod decide;
 mod driver;
 mod error;
@@ -62,6 +68,7 @@ mod inspect;
 mod node;
 mod port;
 mod redfish_port;
+mod rules_hook;
 mod state;
 mod steps;
 mod store;
@@ -70,6 +77,7 @@ mod store_sql;
 
 use std::time::Duration;
 
+pub use bmc_port::BmcConnector;
 pub use decide::{
     Action, Decision, Needs, Observation, Outcome, Policy, apply, decide, fail_node, needs,
     resume_after_takeover, target_of,
@@ -90,13 +98,16 @@ pub use port::{
     Power, SystemReading,
 };
 pub use redfish_port::RedfishPort;
+pub use rules_hook::{InspectionRules, SecretMap, auto_discovered};
 pub use state::{BootModeChoice, DeploySpec, Event, EventKind, ProvisionState};
 pub use steps::{BiosSetting, CleanStep, KNOWN_STEPS, StepKind};
 pub use store::{Claimed, NodeRow, SqliteStore, StateStore};
 pub use store_pg::{PostgresStore, Store};
 
 /// Opens Redfish ports for nodes whose [`BmcRef`] names a user and the environment variable
-/// holding the password (read at connect time, never stored).
+/// holding the password (read at connect time, never stored). [`BmcConnector`] does the same
+/// for every address scheme (IPMI and combined endpoints included) and is what the `provision`
+/// example uses; this one stays for callers that want a [`RedfishPort`].
 #[derive(Clone, Debug)]
 pub struct EnvRedfishConnector {
     /// Per-request timeout.

@@ -103,6 +103,10 @@ pub struct BiosStatus {
     /// Settings not applied yet (current value differs, or, where the pending area lists only
     /// changes, still pending), by name.
     pub not_applied: Vec<String>,
+    /// Settings of `not_applied` the BMC refused when applying them, as `name: message`
+    /// (its verdict in the Bios resource's `@Redfish.Settings.Messages`).
+    #[serde(default)]
+    pub rejected: Vec<String>,
 }
 
 /// The virtual-media slots, as far as the deploy cares.

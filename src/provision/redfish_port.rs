@@ -12,7 +12,7 @@ use super::port::{
 };
 use super::state::BootModeChoice;
 use super::steps::BiosSetting;
-use crate::bios::{Bios, BiosError, Profile};
+use crate::bios::{AttributeStatus, Bios, BiosError, Profile};
 use crate::redfish::{
     BootMode, BootOverride, BootOverrideEnabled, BootSource, Error as RedfishError, Inventory,
     RedfishClient, ResetType, Resource, System, Vendor,
@@ -327,10 +327,35 @@ impl BmcPort for RedfishPort {
 
     async fn bios_status(&self, settings: &[BiosSetting]) -> Result<BiosStatus, PortError> {
         let profile = Self::profile(settings)?;
-        let (_, plan) = Bios::new(&self.system)
+        let (snapshot, plan) = Bios::new(&self.system)
             .plan(&profile)
             .await
             .map_err(|err| bios_error(&err))?;
+        // The BMC's verdict on the last apply names the attributes it refused (quirk
+        // `bios_rejected_at_apply`: firmware that checks a value only at POST).
+        let rejected = crate::bios::apply::verify(
+            &plan.diff.changes,
+            &snapshot.current,
+            &snapshot.pending,
+            &snapshot.settings.messages,
+            None,
+            snapshot.quirks.pending_lists_all_attributes,
+        )
+        .into_iter()
+        .filter_map(|outcome| match outcome.status {
+            AttributeStatus::Rejected {
+                message_id,
+                message,
+            } => Some(format!(
+                "{}: {}",
+                outcome.name,
+                message
+                    .or(message_id)
+                    .unwrap_or_else(|| "refused".to_owned())
+            )),
+            _ => None,
+        })
+        .collect();
         // Still to send, or sent and still pending (Dell-style pending objects list only
         // changes; `Diff` already ignores pending where it lists every attribute).
         let not_applied = plan
@@ -340,7 +365,10 @@ impl BmcPort for RedfishPort {
             .map(|c| c.name.clone())
             .chain(plan.diff.already_pending.iter().cloned())
             .collect();
-        Ok(BiosStatus { not_applied })
+        Ok(BiosStatus {
+            not_applied,
+            rejected,
+        })
     }
 
     async fn bios_factory_reset(&self) -> Result<(), PortError> {

@@ -127,7 +127,7 @@ impl ProvisionState {
     }
 
     /// The events this state accepts. `abort` is listed for the transitional states that
-    /// accept it only while waiting ([`ProvisionState::accepts`] checks the phase).
+    /// accept it only while waiting (`handle_event` checks the phase).
     pub fn allowed_events(self) -> &'static [EventKind] {
         use EventKind as E;
         match self {

@@ -51,6 +51,16 @@ async fn inspect_json_reports_the_inventory_the_mock_was_built_with() {
     assert_eq!(inventory["nics"].as_array().map(Vec::len), Some(6));
     assert_eq!(inventory["pcie_devices"].as_array().map(Vec::len), Some(2));
     assert_eq!(inventory["volumes"].as_array().map(Vec::len), Some(2));
+    // Who the BMC is: the mock's iDRAC, as its Manager names it, and the quirks Dell brings.
+    let bmc = &inventory["bmc"];
+    assert_eq!(bmc["vendor"], "Dell", "{bmc}");
+    assert_eq!(bmc["model"], "16G Monolithic", "{bmc}");
+    assert_eq!(bmc["firmware"], "6.00.30.00", "{bmc}");
+    assert_eq!(bmc["quirks"]["max_sessions"], 8, "{bmc}");
+    assert!(
+        bmc["quirks"].get("session_auth").is_none(),
+        "only what differs from DMTF behaviour: {bmc}"
+    );
     // The session it opened is closed again: a leaked one would count against the BMC's cap.
     assert_eq!(node.count("POST", "/redfish/v1/SessionService/Sessions"), 1);
     assert_eq!(node.view().sessions, 0, "inspect left a session open");
@@ -73,8 +83,19 @@ async fn inspect_with_a_system_path_prints_only_that_system_as_a_table() {
         "inspect failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // Who the BMC is, then the one system.
     assert!(
-        stdout.starts_with("/redfish/v1/Systems/System.Embedded.1\n"),
+        stdout.starts_with("BMC  Dell  model 16G Monolithic  firmware 6.00.30.00\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("max_sessions=8"), "{stdout}");
+    assert_eq!(
+        stdout.matches("/redfish/v1/Systems/").count(),
+        1,
+        "only the system named: {stdout}"
+    );
+    assert!(
+        stdout.contains("\n/redfish/v1/Systems/System.Embedded.1\n"),
         "{stdout}"
     );
     assert!(stdout.contains("disks (2)"), "{stdout}");

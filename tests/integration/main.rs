@@ -17,6 +17,10 @@ mod pg_cluster;
 #[cfg(feature = "ipmi")]
 mod power_example;
 #[cfg(feature = "provision")]
+mod provision_bios_scenarios;
+#[cfg(feature = "provision")]
+mod provision_bmc;
+#[cfg(feature = "provision")]
 mod provision_fleet;
 #[cfg(feature = "provision")]
 mod provision_happy;

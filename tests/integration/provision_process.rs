@@ -321,11 +321,60 @@ async fn without_bmc_or_store_the_example_provisions_an_embedded_mock_fleet() {
     );
     // Plain progress lines (stderr is not a terminal here), one per change.
     assert!(stderr.contains("node-2: active"), "{stderr}");
+    assert!(
+        stderr.contains("3 auto-discovered at http://127.0.0.1:"),
+        "{stderr}"
+    );
     let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
     assert_eq!(summary["reached_goal"], 3, "{summary:#}");
+    // Enrolled by auto-discovery, so the seed's Dell rule (the default rules here) fired.
+    assert_eq!(summary["auto_discovered"], 3, "{summary:#}");
+    assert_eq!(summary["rule_secrets_held_in_memory"], 3, "{summary:#}");
     for node in summary["nodes"].as_array().unwrap() {
         assert_eq!(node["state"], "active");
         assert!(node["last_error"].is_null(), "{node}");
+        assert_eq!(node["auto_discovered"], true, "{node}");
+        assert_eq!(node["driver"], "idrac", "{node}");
+        assert!(
+            node["driver_info"]["drac_address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("127.0.0.1:")),
+            "{node}"
+        );
+        assert_eq!(
+            node["driver_info"]["drac_password"],
+            "secret://rules/driver_info/drac_password"
+        );
+        assert_eq!(node["traits"], json!(["CUSTOM_AUTO_DISCOVERED"]), "{node}");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("calvin") && !stderr.contains("calvin"));
+
+    // A rules file whose rule fails: every node is inspect_failed with the rule's message.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"[{"description": "stop", "conditions": [{"op": "eq", "field": "data://auto_discovered", "value": true}],
+             "actions": [{"action": "fail", "message": "not on this site"}]}]"#,
+    )
+    .unwrap();
+    let out = crate::support::run_example(
+        "provision",
+        &["--nodes", "2", "--rules", rules.to_str().unwrap(), "--json"],
+        "unused",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    for node in summary["nodes"].as_array().unwrap() {
+        assert_eq!(node["state"], "inspect_failed", "{node}");
+        assert!(
+            node["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("not on this site")),
+            "{node}"
+        );
     }
 
     // Bad input is refused before anything runs, exit code 2.

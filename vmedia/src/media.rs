@@ -114,11 +114,19 @@ impl VirtualMedia {
     pub(crate) async fn discover(&self, levels: Levels) -> Result<Discovery, Error> {
         let client = self.system.client();
         let system: Resource<Value> = client.get(self.system.path()).await?;
-        let mut collections: Vec<(SlotLevel, String)> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut slots = Vec::new();
         if let Some(path) = odata_id(system.value.get("VirtualMedia")) {
-            collections.push((SlotLevel::System, path));
+            seen.insert(path.clone());
+            // One GET where the BMC expands collections.
+            let members: Vec<Value> = client.collection(&path).await?;
+            slots.extend(
+                members
+                    .iter()
+                    .filter_map(|member| Slot::from_json(SlotLevel::System, member)),
+            );
         }
-        if levels == Levels::All || collections.is_empty() {
+        if levels == Levels::All || seen.is_empty() {
             let managers = system
                 .value
                 .pointer("/Links/ManagedBy")
@@ -129,25 +137,15 @@ impl VirtualMedia {
                 let Some(path) = odata_id(Some(&manager)) else {
                     continue;
                 };
-                let manager: Resource<Value> = client.get(&path).await?;
-                if let Some(path) = odata_id(manager.value.get("VirtualMedia")) {
-                    collections.push((SlotLevel::Manager, path));
-                }
+                let Some(members) = manager_slots(client, &path, &mut seen).await? else {
+                    continue;
+                };
+                slots.extend(
+                    members
+                        .iter()
+                        .filter_map(|member| Slot::from_json(SlotLevel::Manager, member)),
+                );
             }
-        }
-        let mut seen = HashSet::new();
-        let mut slots = Vec::new();
-        for (level, path) in collections {
-            if !seen.insert(path.clone()) {
-                continue;
-            }
-            // One GET where the BMC expands collections.
-            let members: Vec<Value> = client.collection(&path).await?;
-            slots.extend(
-                members
-                    .iter()
-                    .filter_map(|member| Slot::from_json(level, member)),
-            );
         }
         Ok(Discovery {
             system,
@@ -437,6 +435,38 @@ pub(crate) struct Discovery {
 
 fn odata_id(link: Option<&Value>) -> Option<String> {
     link?.get("@odata.id")?.as_str().map(str::to_owned)
+}
+
+/// The members of a Manager's virtual-media collection: read at the URI the Redfish schema
+/// gives it (`{manager}/VirtualMedia`), which saves reading the Manager for its link; a
+/// Manager that keeps it elsewhere (a 4xx or another resource there) is read for the link. `None` when the
+/// Manager has no virtual media, or its collection was listed already.
+async fn manager_slots(
+    client: &ferrofish_redfish_core::RedfishClient,
+    manager: &str,
+    seen: &mut HashSet<String>,
+) -> Result<Option<Vec<Value>>, Error> {
+    let schema_path = format!("{}/VirtualMedia", manager.trim_end_matches('/'));
+    if seen.contains(&schema_path) {
+        return Ok(None);
+    }
+    match client.collection::<Value>(&schema_path).await {
+        Ok(members) => {
+            seen.insert(schema_path);
+            return Ok(Some(members));
+        }
+        // Elsewhere, or something else there: the Manager's own link decides.
+        Err(err) if err.is_decode() || err.status().is_some_and(|s| (400..500).contains(&s)) => {}
+        Err(err) => return Err(err.into()),
+    }
+    let manager: Resource<Value> = client.get(manager).await?;
+    let Some(path) = odata_id(manager.value.get("VirtualMedia")) else {
+        return Ok(None);
+    };
+    if !seen.insert(path.clone()) {
+        return Ok(None);
+    }
+    Ok(Some(client.collection(&path).await?))
 }
 
 #[cfg(test)]

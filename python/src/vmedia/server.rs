@@ -69,7 +69,7 @@ pub(crate) struct PyImageServer {
 }
 
 impl PyImageServer {
-    fn server(&self) -> PyResult<Arc<ImageServer>> {
+    pub(crate) fn server(&self) -> PyResult<Arc<ImageServer>> {
         lock(&self.server)
             .clone()
             .ok_or_else(|| ImageServerError::new_err("the image server was stopped"))

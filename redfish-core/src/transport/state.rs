@@ -178,6 +178,8 @@ pub(crate) struct Inner {
     pub(super) auth: Mutex<AuthState>,
     pub(crate) service_root: OnceCell<ServiceRoot>,
     pub(crate) vendor_quirks: OnceCell<(Vendor, Quirks)>,
+    /// The first Manager, once read (for vendor and firmware detection, or the identity).
+    pub(crate) first_manager: OnceCell<Option<crate::models::Manager>>,
     /// The firmware-independent quirks of a vendor the service root names, kept until the
     /// firmware is read (so reads retry on that vendor's transient messages meanwhile).
     pub(crate) root_quirks: std::sync::OnceLock<Quirks>,
@@ -237,6 +239,7 @@ impl Inner {
             }),
             service_root: OnceCell::new(),
             vendor_quirks: OnceCell::new(),
+            first_manager: OnceCell::new(),
             root_quirks: std::sync::OnceLock::new(),
             quirks_override: config.quirks_override,
             early_quirks,
