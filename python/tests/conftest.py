@@ -68,6 +68,17 @@ class MockBmc:
     username: str
     password: str
 
+    @classmethod
+    def from_ready(cls, ready: Dict[str, Any]) -> "MockBmc":
+        """The mock as its ready line describes it (``ca_pem_path`` empty over plain HTTP)."""
+        return cls(
+            urls=[node["url"] for node in ready["nodes"]],
+            ca_pem_path=ready["ca_pem_path"] or "",
+            admin_url=ready["admin"],
+            username=USERNAME,
+            password=PASSWORD,
+        )
+
     def url(self, node: int) -> str:
         return self.urls[node]
 
@@ -170,54 +181,12 @@ def _read_ready_line(process: subprocess.Popen, log_path: Path) -> Dict[str, Any
 
 @pytest.fixture(scope="session")
 def mock_bmc() -> Iterator[MockBmc]:
-    binary = _mock_bmc_binary()
-    with tempfile.TemporaryDirectory(prefix="ferrofish-pytest-") as scratch:
-        log_path = Path(scratch) / "mock-bmc.stderr"
-        pem_path = Path(scratch) / "mock-bmc-ca.pem"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [
-                    str(binary),
-                    "--nodes",
-                    str(NODE_COUNT),
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--tls",
-                    "--tls-pem-path",
-                    str(pem_path),
-                    "--user",
-                    USERNAME,
-                    # Short transitions: tests poll for the state, they never sleep for it.
-                    "--power-on-ms",
-                    "300",
-                    "--force-off-ms",
-                    "100",
-                ],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                # The password goes through the environment, not the command line.
-                env={**os.environ, "FERROFISH_MOCK_BMC_PASSWORD": PASSWORD},
-            )
-            try:
-                ready = _read_ready_line(process, log_path)
-                assert ready["tls"] is True, ready
-                yield MockBmc(
-                    urls=[node["url"] for node in ready["nodes"]],
-                    ca_pem_path=ready["ca_pem_path"],
-                    admin_url=ready["admin"],
-                    username=USERNAME,
-                    password=PASSWORD,
-                )
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
-                if process.stdout is not None:
-                    process.stdout.close()
+    # Short transitions: tests poll for the state, they never sleep for it.
+    with spawn_mock_bmc(
+        "--nodes", str(NODE_COUNT), "--power-on-ms", "300", "--force-off-ms", "100", tls=True
+    ) as ready:
+        assert ready["tls"] is True, ready
+        yield MockBmc.from_ready(ready)
 
 
 @pytest.fixture
@@ -228,13 +197,17 @@ def client(mock_bmc: MockBmc) -> Iterator[ferrofish.RedfishClient]:
 
 
 @contextlib.contextmanager
-def spawn_mock_bmc(*args: str, password: str = PASSWORD) -> Iterator[Dict[str, Any]]:
-    """A mock BMC process with these extra arguments (plain HTTP unless ``--tls`` is among
-    them), yielding its ready line (``nodes``, ``admin``); stopped at the end. The password goes
-    through the environment."""
+def spawn_mock_bmc(
+    *args: str, password: str = PASSWORD, tls: bool = False
+) -> Iterator[Dict[str, Any]]:
+    """A mock BMC process with these extra arguments, over HTTPS with its CA written to a
+    scratch file when ``tls``, yielding its ready line (``nodes``, ``admin``,
+    ``ca_pem_path``); stopped at the end. The password goes through the environment."""
     binary = _mock_bmc_binary()
     with tempfile.TemporaryDirectory(prefix="ferrofish-pytest-mock-") as scratch:
         log_path = Path(scratch) / "mock-bmc.stderr"
+        if tls:
+            args = (*args, "--tls", "--tls-pem-path", str(Path(scratch) / "mock-bmc-ca.pem"))
         with log_path.open("w") as log:
             process = subprocess.Popen(
                 [str(binary), "--listen", "127.0.0.1:0", "--user", USERNAME, *args],

@@ -5,17 +5,13 @@ forms (dict, Ironic's settings list, NAME=VALUE strings)."""
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
 import ferrofish
-from conftest import PASSWORD, USERNAME, MockBmc, _mock_bmc_binary, _read_ready_line
+from conftest import PASSWORD, USERNAME, MockBmc, spawn_mock_bmc
 
 # Node indexes of each personality's mock.
 NODE_READ = 0
@@ -28,45 +24,10 @@ FAST = {"timeout": 30.0, "poll_interval": 0.2}
 @pytest.fixture(scope="module", params=["generic", "dell", "supermicro"])
 def bmc(request: pytest.FixtureRequest) -> Iterator[MockBmc]:
     """A mock BMC process of one personality, three nodes, plain HTTP on loopback."""
-    binary = _mock_bmc_binary()
-    with tempfile.TemporaryDirectory(prefix="ferrofish-pytest-bios-") as scratch:
-        log_path = Path(scratch) / "mock-bmc.stderr"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [
-                    str(binary),
-                    "--nodes",
-                    "3",
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--personality",
-                    request.param,
-                    "--user",
-                    USERNAME,
-                    "--power-on-ms",
-                    "100",
-                    "--force-off-ms",
-                    "50",
-                ],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                env={**os.environ, "FERROFISH_MOCK_BMC_PASSWORD": PASSWORD},
-            )
-            try:
-                ready = _read_ready_line(process, log_path)
-                yield MockBmc(
-                    urls=[node["url"] for node in ready["nodes"]],
-                    ca_pem_path="",
-                    admin_url=ready["admin"],
-                    username=USERNAME,
-                    password=PASSWORD,
-                )
-            finally:
-                process.terminate()
-                process.wait(timeout=10)
-                if process.stdout is not None:
-                    process.stdout.close()
+    with spawn_mock_bmc(
+        "--nodes", "3", "--personality", request.param, "--power-on-ms", "100", "--force-off-ms", "50"
+    ) as ready:
+        yield MockBmc.from_ready(ready)
 
 
 def client(bmc: MockBmc, node: int) -> ferrofish.RedfishClient:

@@ -4,19 +4,15 @@ state: addresses, capabilities, power and boot device, the fallback to IPMI, and
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
 import ferrofish
-from conftest import USERNAME, _mock_bmc_binary, _read_ready_line
+from conftest import USERNAME, spawn_mock_bmc
 
 NODE_COUNT = 4
 #: IPMI passwords have at most 20 bytes, so not the session mock's.
@@ -54,47 +50,15 @@ class CombinedMock:
 
 @pytest.fixture(scope="module")
 def combined() -> Iterator[CombinedMock]:
-    binary = _mock_bmc_binary()
-    with tempfile.TemporaryDirectory(prefix="ferrofish-pytest-bmc-") as scratch:
-        log_path = Path(scratch) / "mock-bmc.stderr"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [
-                    str(binary),
-                    "--nodes",
-                    str(NODE_COUNT),
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--ipmi",
-                    "127.0.0.1:0",
-                    "--user",
-                    USERNAME,
-                    "--power-on-ms",
-                    "300",
-                    "--force-off-ms",
-                    "100",
-                ],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                env={**os.environ, "FERROFISH_MOCK_BMC_PASSWORD": PASSWORD},
-            )
-            try:
-                ready = _read_ready_line(process, log_path)
-                yield CombinedMock(
-                    urls=[node["url"] for node in ready["nodes"]],
-                    ipmi_ports=[int(node["ipmi"].rsplit(":", 1)[1]) for node in ready["nodes"]],
-                    admin_url=ready["admin"],
-                )
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
-                if process.stdout is not None:
-                    process.stdout.close()
+    with spawn_mock_bmc(
+        "--nodes", str(NODE_COUNT), "--ipmi", "127.0.0.1:0", "--power-on-ms", "300", "--force-off-ms", "100",
+        password=PASSWORD,
+    ) as ready:
+        yield CombinedMock(
+            urls=[node["url"] for node in ready["nodes"]],
+            ipmi_ports=[int(node["ipmi"].rsplit(":", 1)[1]) for node in ready["nodes"]],
+            admin_url=ready["admin"],
+        )
 
 
 def test_capabilities_follow_the_address_and_ipmi_port(combined: CombinedMock) -> None:

@@ -4,7 +4,6 @@ server, and against OpenIPMI's ``ipmi_sim`` when it is installed."""
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 import socket
@@ -19,7 +18,7 @@ from typing import Any, Iterator, List
 import pytest
 
 import ferrofish
-from conftest import USERNAME, _mock_bmc_binary, _read_ready_line
+from conftest import USERNAME, spawn_mock_bmc
 
 #: IPMI passwords have at most 20 bytes.
 PASSWORD = "s3cret-Ipmi-Pa55"
@@ -48,33 +47,14 @@ class IpmiMock:
 
 @pytest.fixture(scope="module")
 def ipmi_mock() -> Iterator[IpmiMock]:
-    binary = _mock_bmc_binary()
-    with tempfile.TemporaryDirectory(prefix="ferrofish-pytest-ipmi-") as scratch:
-        log_path = Path(scratch) / "mock-bmc.stderr"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [str(binary), "--nodes", str(NODE_COUNT), "--listen", "127.0.0.1:0", "--ipmi", "127.0.0.1:0",
-                 "--user", USERNAME, "--power-on-ms", "100", "--force-off-ms", "100"],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                env={**os.environ, "FERROFISH_MOCK_BMC_PASSWORD": PASSWORD},
-            )
-            try:
-                ready = _read_ready_line(process, log_path)
-                yield IpmiMock(
-                    ipmi_ports=[int(node["ipmi"].rsplit(":", 1)[1]) for node in ready["nodes"]],
-                    admin_url=ready["admin"],
-                )
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
-                if process.stdout is not None:
-                    process.stdout.close()
+    with spawn_mock_bmc(
+        "--nodes", str(NODE_COUNT), "--ipmi", "127.0.0.1:0", "--power-on-ms", "100", "--force-off-ms", "100",
+        password=PASSWORD,
+    ) as ready:
+        yield IpmiMock(
+            ipmi_ports=[int(node["ipmi"].rsplit(":", 1)[1]) for node in ready["nodes"]],
+            admin_url=ready["admin"],
+        )
 
 
 def wait_for_power(client: ferrofish.IpmiClient, wanted: str, timeout: float = 10.0) -> None:

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import pickle
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -33,7 +31,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 import ferrofish
-from conftest import PASSWORD, USERNAME, MockBmc, _mock_bmc_binary, _read_ready_line
+from conftest import PASSWORD, MockBmc, spawn_mock_bmc
 
 pytestmark = pytest.mark.mock_bmc
 
@@ -64,52 +62,18 @@ NODE_COUNT = 4
 @contextlib.contextmanager
 def running_mock(personality: str) -> Iterator[MockBmc]:
     """A mock BMC process of `personality`, as conftest starts the generic one."""
-    binary = _mock_bmc_binary()
-    with tempfile.TemporaryDirectory(prefix=f"ferrofish-vmedia-{personality}-") as scratch:
-        log_path = Path(scratch) / "mock-bmc.stderr"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [
-                    str(binary),
-                    "--nodes",
-                    str(NODE_COUNT),
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--tls",
-                    "--tls-pem-path",
-                    str(Path(scratch) / "ca.pem"),
-                    "--personality",
-                    personality,
-                    "--user",
-                    USERNAME,
-                    "--power-on-ms",
-                    "300",
-                    "--force-off-ms",
-                    "100",
-                ],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                env={**os.environ, "FERROFISH_MOCK_BMC_PASSWORD": PASSWORD},
-            )
-            try:
-                ready = _read_ready_line(process, log_path)
-                yield MockBmc(
-                    urls=[node["url"] for node in ready["nodes"]],
-                    ca_pem_path=ready["ca_pem_path"],
-                    admin_url=ready["admin"],
-                    username=USERNAME,
-                    password=PASSWORD,
-                )
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
-                if process.stdout is not None:
-                    process.stdout.close()
+    with spawn_mock_bmc(
+        "--nodes",
+        str(NODE_COUNT),
+        "--personality",
+        personality,
+        "--power-on-ms",
+        "300",
+        "--force-off-ms",
+        "100",
+        tls=True,
+    ) as ready:
+        yield MockBmc.from_ready(ready)
 
 
 @pytest.fixture(scope="module", params=["generic", "dell"])
