@@ -918,7 +918,7 @@ impl RedfishClient {
             let quirks = self
                 .inner
                 .root_quirks
-                .get_or_init(|| resolve_quirks(root, &named, None, &self.inner.quirks_override));
+                .get_or_init(|| self.inner.quirks_from_root(root));
             return Ok(quirks.clone());
         }
         Ok(self.vendor_and_quirks().await?.1.clone())

@@ -47,12 +47,7 @@ impl RedfishClient {
         // vendor it names), so a vendor detection that needs the Manager runs beside the
         // listing instead of before it; a member the expansion left incomplete is fetched.
         let root = self.inner.service_root().await?;
-        let root_decides = crate::quirks::resolve_quirks(
-            root,
-            &crate::vendor::detect_vendor(root, None),
-            None,
-            &self.inner.quirks_override,
-        );
+        let root_decides = self.inner.quirks_from_root(root);
         if !root_decides.expand_collections {
             return self
                 .system_ids()

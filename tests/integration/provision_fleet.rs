@@ -347,17 +347,7 @@ async fn a_process_killed_mid_clean_has_its_nodes_taken_over_on_postgres() {
     };
     example_binary("provision");
     let nodes = 6;
-    let mock = MockBmc::builder()
-        .nodes(nodes)
-        .power_delays(PowerDelays {
-            on: Duration::from_millis(400),
-            force_off: Duration::from_millis(150),
-            graceful_shutdown: Duration::from_millis(300),
-        })
-        .spawn()
-        .await
-        .expect("mock");
-    let env = Env::with_mock(mock).await;
+    let env = super::provision_process::slow_env(nodes).await;
     let url = cluster.url();
     enroll_through_the_example(&env, &url).await;
 

@@ -16,7 +16,7 @@ use crate::support::example_binary;
 const PASSWORD_VAR: &str = "FERROFISH_PROVISION_TEST_PASSWORD";
 
 /// A mock fleet with power delays long enough to kill a run in the middle.
-async fn slow_env(nodes: usize) -> Env {
+pub(crate) async fn slow_env(nodes: usize) -> Env {
     let mock = MockBmc::builder()
         .nodes(nodes)
         .power_delays(PowerDelays {

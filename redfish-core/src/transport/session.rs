@@ -195,9 +195,7 @@ impl Inner {
         if let Some((_, quirks)) = self.vendor_quirks.get() {
             return quirks.max_sessions;
         }
-        let root = self.service_root.get()?;
-        let vendor = crate::vendor::detect_vendor(root, None);
-        crate::quirks::resolve_quirks(root, &vendor, None, &self.quirks_override).max_sessions
+        self.quirks_from_root(self.service_root.get()?).max_sessions
     }
 
     /// Reads the service root and logs in at the same time: every operation on a system

@@ -269,6 +269,13 @@ impl Inner {
         }
     }
 
+    /// What the service root alone decides: the firmware-independent quirks of the vendor it
+    /// names, what it advertises, and the user's override. Pure given the root.
+    pub(crate) fn quirks_from_root(&self, root: &ServiceRoot) -> Quirks {
+        let named = crate::vendor::detect_vendor(root, None);
+        crate::quirks::resolve_quirks(root, &named, None, &self.quirks_override)
+    }
+
     /// The last ETag seen for a resource.
     pub(crate) fn etag_for(&self, url: &Url) -> Option<ETag> {
         self.etags.lock().ok()?.get(&resource_key(url)).cloned()
