@@ -869,4 +869,9 @@ async fn full_power_cycle_applies_bios() {
         time.len() == 25 && time.ends_with("+00:00") && time.starts_with("20"),
         "{settings}"
     );
+    // The same apply keeps its Time: read again across a second boundary it must not move,
+    // or a client comparing Times would take it for a new apply.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again = bmc.get_json("/redfish/v1/Systems/1/Bios").await;
+    assert_eq!(again["@Redfish.Settings"]["Time"], time, "{again}");
 }

@@ -104,7 +104,13 @@ fn bios_resource(node: &Node, st: &NodeState, now: Instant) -> Value {
     }
     // After an apply: when, its outcome, and an ETag naming that apply (DSP0266 settings).
     if let Some((at, count)) = st.bios_last_applied {
-        let unix = unix_now().saturating_sub(now.saturating_duration_since(at).as_secs());
+        // From the wall clock at full precision, then whole seconds: subtracting whole
+        // elapsed seconds from whole current seconds would move the same apply's Time by a
+        // second between two reads, and a client would take that for a new apply.
+        let unix = std::time::SystemTime::now()
+            .checked_sub(now.saturating_duration_since(at))
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
         settings["Time"] = json!(iso_time(unix));
         settings["ETag"] = json!(format!("W/\"bios-apply-{count}\""));
         settings["Messages"] = json!(st.bios_messages);
