@@ -8,6 +8,7 @@
 //! `{id}` anything (captured in [`Params::ids`], in order; the area decides whether it names a
 //! member).
 
+use crate::areas::dell::DellRes;
 use crate::node::Node;
 use crate::reply::Allow;
 
@@ -117,6 +118,8 @@ pub(crate) enum Resource {
     Tasks(TasksRes),
     Inventory(InventoryRes),
     Managers(ManagersRes),
+    /// Dell OEM services (`areas::dell`).
+    Dell(crate::areas::dell::DellRes),
 }
 
 impl Resource {
@@ -216,6 +219,10 @@ fn vmedia_actions_at_manager(node: &Node) -> bool {
 
 fn dell_jobs(node: &Node) -> bool {
     node.profile().bios_patch_creates_job
+}
+
+fn dell_oem(node: &Node) -> bool {
+    node.profile().oem_key == Some("Dell")
 }
 
 use Allow::{Get, GetDelete, GetPatch, GetPost, Post};
@@ -375,6 +382,44 @@ pub(crate) static ROUTES: &[Route] = &[
         R::Tasks(TasksRes::DellJob),
         Get,
         dell_jobs,
+    ),
+    // Dell OEM services and the DMTF view of the Dell job queue.
+    route_when(
+        "Managers/{manager}/Oem/Dell/DellLCService",
+        R::Dell(DellRes::LcService),
+        Get,
+        dell_oem,
+    ),
+    route_when(
+        "Managers/{manager}/Oem/Dell/DellLCService/Actions/DellLCService.GetRemoteServicesAPIStatus",
+        R::Dell(DellRes::LcStatus),
+        Post,
+        dell_oem,
+    ),
+    route_when(
+        "Managers/{manager}/Oem/Dell/DellJobService",
+        R::Dell(DellRes::JobService),
+        Get,
+        dell_oem,
+    ),
+    route_when(
+        "Managers/{manager}/Oem/Dell/DellJobService/Actions/DellJobService.DeleteJobQueue",
+        R::Dell(DellRes::DeleteJobQueue),
+        Post,
+        dell_oem,
+    ),
+    route_when(
+        "JobService",
+        R::Dell(DellRes::DmtfJobService),
+        Get,
+        dell_oem,
+    ),
+    route_when("JobService/Jobs", R::Dell(DellRes::DmtfJobs), Get, dell_oem),
+    route_when(
+        "JobService/Jobs/{id}",
+        R::Dell(DellRes::DmtfJob),
+        Get,
+        dell_oem,
     ),
     // Inventory.
     route(

@@ -366,6 +366,8 @@ pub struct NodeState {
     /// own power, boot override and boot record; sessions, tasks, media and BIOS jobs are the
     /// BMC's and live here, on the first.
     other_systems: Vec<NodeState>,
+    /// Dell OEM switches (LC readiness, purged jobs).
+    pub(crate) dell: crate::areas::dell::DellState,
 }
 
 impl NodeState {
@@ -397,6 +399,7 @@ impl NodeState {
             asset_tag: String::new(),
             last_boot: None,
             other_systems: Vec::new(),
+            dell: crate::areas::dell::DellState::default(),
         }
     }
 

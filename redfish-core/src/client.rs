@@ -642,7 +642,10 @@ impl RedfishClient {
 
     /// The first manager, for vendor and firmware detection. A manager that cannot be read
     /// (missing, forbidden, malformed) only weakens detection.
-    async fn first_manager(&self, root: &ServiceRoot) -> Result<&Option<Manager>, Error> {
+    pub(crate) async fn first_manager(
+        &self,
+        root: &ServiceRoot,
+    ) -> Result<&Option<Manager>, Error> {
         self.inner
             .first_manager
             .get_or_try_init(|| self.read_first_manager(root))

@@ -102,6 +102,10 @@ declare_quirks! {
     /// How many sessions the BMC allows (quirk `session_cap`: iDRAC 8, XCC 16).
     /// Informational.
     max_sessions: Option<u32> = None,
+    /// Ask the Lifecycle Controller whether it is ready before configuration work (a BIOS
+    /// change) and wait until it is (quirk `lc_busy_refuses_config`, Dell): an iDRAC refuses
+    /// new configuration while its LC is busy. See `oem::dell`.
+    lc_ready_before_config: bool = false,
 }
 
 impl Quirks {
@@ -165,6 +169,7 @@ pub fn resolve_quirks(
             }
             q.redundant_power_action_conflicts = true;
             q.max_sessions = Some(8);
+            q.lc_ready_before_config = true;
         }
         Vendor::Hpe => {
             transient("InvalidOperationForSystemState");
@@ -355,6 +360,13 @@ mod tests {
             !dell.contains_key("session_auth"),
             "unchanged from DMTF: {dell:?}"
         );
+    }
+
+    #[test]
+    fn lc_busy_refuses_config_check_on_dell_only() {
+        assert!(resolve(&Vendor::Dell, None).lc_ready_before_config);
+        assert!(!resolve(&Vendor::Hpe, None).lc_ready_before_config);
+        assert!(!resolve(&Vendor::Generic, None).lc_ready_before_config);
     }
 
     #[test]

@@ -42,8 +42,11 @@ pub(crate) fn get(cx: &Cx<'_>, r: ManagersRes) -> Value {
             }
             if p.bios_patch_creates_job {
                 // iDRAC links its job queue from the Manager's OEM links.
-                m["Links"]["Oem"] =
-                    json!({"Dell": {"Jobs": link(&format!("{}/Jobs", ps.manager))}});
+                m["Links"]["Oem"] = json!({"Dell": {
+                    "Jobs": link(&format!("{}/Jobs", ps.manager)),
+                    "DellLCService": link(&format!("{}/Oem/Dell/DellLCService", ps.manager)),
+                    "DellJobService": link(&format!("{}/Oem/Dell/DellJobService", ps.manager)),
+                }});
             }
             m
         }

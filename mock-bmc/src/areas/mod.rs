@@ -13,9 +13,11 @@
 //! | tasks and jobs | [`tasks`] | `TaskService`, tasks, task monitors (DELETE cancels), Dell jobs |
 //! | inventory | [`inventory`] | processors, memory, storage, NICs, chassis, `PCIe` devices |
 //! | managers | [`managers`] | the Manager |
+//! | Dell OEM | [`dell`] | `DellLCService`, `DellJobService`, `JobService/Jobs` (Dell personality) |
 
 pub(crate) mod bios;
 mod common;
+pub(crate) mod dell;
 pub(crate) mod inventory;
 pub(crate) mod managers;
 pub(crate) mod root;
@@ -49,6 +51,7 @@ pub(crate) fn get(
         Resource::Tasks(r) => tasks::get(cx, st, r, p),
         Resource::Inventory(r) => inventory::get(cx, st, r, p).map(Answer::Resource),
         Resource::Managers(r) => Some(Answer::Resource(managers::get(cx, r))),
+        Resource::Dell(r) => dell::get(cx, st, r, p),
     }
 }
 
@@ -75,6 +78,7 @@ pub(crate) async fn post(cx: &Cx<'_>, resource: Resource, p: &Params<'_>, body: 
         Resource::Systems(r) => systems::post(cx, r, p, body),
         Resource::Bios(r) => bios::post(cx, r, p, body),
         Resource::Vmedia(r) => vmedia::post(cx, r, p, body).await,
+        Resource::Dell(r) => dell::post(cx, r, body),
         _ => messages::not_found(""),
     }
 }

@@ -60,6 +60,9 @@ fn service_root(node: &crate::node::Node) -> Value {
     if let Some((k, v)) = oem(node, json!({})) {
         root["Oem"] = json!({ k: v });
     }
+    if p.oem_key == Some("Dell") {
+        root["JobService"] = link("/redfish/v1/JobService");
+    }
     if node.basic_auth_only() {
         if let Some(m) = root.as_object_mut() {
             m.remove("SessionService");
@@ -107,6 +110,9 @@ pub(crate) const SCHEMAS: &[(&str, &str)] = &[
     ("TaskService", "v1_3_0"),
     ("Task", "v1_7_4"),
     ("TaskCollection", ""),
+    ("JobService", "v1_0_4"),
+    ("Job", "v1_0_7"),
+    ("JobCollection", ""),
     ("MessageRegistryFile", "v1_1_5"),
     ("MessageRegistryFileCollection", ""),
     ("AttributeRegistry", "v1_3_8"),

@@ -57,6 +57,9 @@ pub(crate) fn get(cx: &Cx<'_>, st: &mut NodeState, r: TasksRes, p: &Params<'_>) 
             })
         }
         TasksRes::DellJob => {
+            if super::dell::purged_on_read(node, st, p.id(0)) {
+                return None;
+            }
             let t = st
                 .tasks
                 .iter()
@@ -174,11 +177,22 @@ pub(crate) fn task_body(node: &Node, t: &Task) -> Value {
         TaskState::Cancelled => ("Cancelled", "Warning", 0),
         TaskState::Exception => ("Exception", "Critical", 100),
     };
-    let messages: Vec<Value> = t
+    let mut messages: Vec<Value> = t
         .message
         .iter()
         .map(|m| messages::task_failure(m))
         .collect();
+    if node.profile().bios_patch_creates_job && t.name == BIOS_JOB_NAME {
+        // iDRAC: the task of a configuration change turned into a Dell job (quirk
+        // `task_transitioned_to_job`); the message names the job.
+        let job = dell_job_path(node, t.id);
+        messages.push(json!({
+            "MessageId": "Base.1.18.OperationTransitionedToJob",
+            "Message": format!("The requested operation is transitioned to a job at URI '{job}'."),
+            "MessageArgs": [job],
+            "MessageSeverity": "OK",
+        }));
+    }
     json!({
         "@odata.id": format!("/redfish/v1/TaskService/Tasks/{id}"),
         "@odata.type": "#Task.v1_7_4.Task",
