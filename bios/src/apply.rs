@@ -3,8 +3,10 @@
 //! by polling (deadline, backoff, progress events), then a per-attribute verification:
 //! applied, still pending, rejected (with the BMC's `MessageId` and text), or not applied.
 //! "Accepted but not applied" is an error. The decisions ([`reset_for`], [`settled`],
-//! [`verify`], [`job_state`]) are pure.
+//! [`verify`]) are pure; a Dell job is followed with redfish-core's typed Dell client
+//! ([`ferrofish_redfish_core::oem::dell`]), which decides its terminal and failed states.
 
+use ferrofish_redfish_core::oem::dell::{DellOem, JobEnd};
 use ferrofish_redfish_core::{
     PowerState, RedfishMessage, ResetType, Resource, TaskWait, next_poll_delay,
 };
@@ -53,6 +55,13 @@ pub enum ApplyEvent {
         /// Changes still to show up as current.
         outstanding: usize,
     },
+    /// The Dell job answered 404 before it was seen to end (quirk `dell_job_vanished`): its
+    /// outcome is unknown, so the attributes decide (as Ironic does when a task it follows
+    /// is gone).
+    JobVanished {
+        /// The job's URL.
+        job: String,
+    },
 }
 
 /// The reset that applies pending BIOS: `On` when the system is off, else `ForceRestart`
@@ -62,38 +71,6 @@ pub fn reset_for(power: Option<&PowerState>) -> ResetType {
         Some(PowerState::Off) => ResetType::On,
         _ => ResetType::ForceRestart,
     }
-}
-
-/// A Dell job's state: `(JobState, PercentComplete, finished, failed, message)`. Pure.
-pub fn job_state(job: &Value) -> (String, Option<u64>, bool, bool, Option<RedfishMessage>) {
-    let state = job
-        .get("JobState")
-        .and_then(Value::as_str)
-        .unwrap_or("Unknown")
-        .to_owned();
-    let finished = matches!(
-        state.as_str(),
-        "Completed" | "Failed" | "CompletedWithErrors" | "Cancelled"
-    );
-    let failed = finished && state != "Completed";
-    let message = failed.then(|| RedfishMessage {
-        message_id: job
-            .get("MessageId")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        message: job
-            .get("Message")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        ..RedfishMessage::default()
-    });
-    (
-        state,
-        job.get("PercentComplete").and_then(Value::as_u64),
-        finished,
-        failed,
-        message,
-    )
 }
 
 /// Whether the BMC is done with the changes: all current, or it reports a new apply
@@ -333,42 +310,27 @@ impl Bios {
         }
     }
 
-    /// Polls a Dell job until it ends; its failure message when it failed.
+    /// Follows the Dell job the settings PATCH scheduled (quirk `settings_patch_schedules_job`)
+    /// with the typed Dell client: its failure message when it failed; `None` when it
+    /// completed or vanished (then the attributes decide).
     async fn wait_job(
         &self,
         job: &str,
         options: &ApplyOptions,
         on_progress: &mut (dyn FnMut(&ApplyEvent) + Send),
     ) -> Result<Option<RedfishMessage>, BiosError> {
-        let client = self.system().client();
-        let started = tokio::time::Instant::now();
-        let deadline = started + options.wait.timeout;
-        let mut delay = None;
-        loop {
-            let body: Resource<Value> = client.get(job).await?;
-            let (state, percent, finished, _failed, message) = job_state(&body.value);
+        let dell = DellOem::new(self.system().client());
+        let mut forward = |j: &ferrofish_redfish_core::oem::dell::DellJob| {
             on_progress(&ApplyEvent::Job {
-                state: state.clone(),
-                percent,
+                state: j.state.to_string(),
+                percent: j.percent,
             });
-            if finished {
-                return Ok(message);
-            }
-            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if remaining.is_zero() {
-                return Err(ferrofish_redfish_core::Error::WaitTimeout {
-                    url: job.to_owned(),
-                    what: "JobState",
-                    wanted: "Completed".into(),
-                    last: Some(state),
-                    after: started.elapsed(),
-                }
-                .into());
-            }
-            let pause = next_poll_delay(delay, None, &options.wait, remaining);
-            delay = Some(pause);
-            tokio::time::sleep(pause).await;
+        };
+        let end = dell.wait_job_at(job, &options.wait, &mut forward).await?;
+        if let JobEnd::Vanished { url, .. } = &end {
+            on_progress(&ApplyEvent::JobVanished { job: url.clone() });
         }
+        Ok(end.failure())
     }
 
     /// Resets every BIOS attribute to its default (`#Bios.ResetBios`, posted with `{}`: some

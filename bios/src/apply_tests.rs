@@ -1,3 +1,4 @@
+use ferrofish_redfish_core::oem::dell::DellJob;
 use secrecy::SecretString;
 
 use super::*;
@@ -67,8 +68,9 @@ fn each_outcome_is_told_apart() {
 #[test]
 fn a_failed_job_rejects_what_no_message_names() {
     let job = serde_json::json!({"JobState": "Failed", "Message": "Invalid attribute value.", "MessageId": "SYS011"});
-    let (state, _, finished, failed, message) = job_state(&job);
-    assert_eq!((state.as_str(), finished, failed), ("Failed", true, true));
+    let end = JobEnd::Finished(DellJob::from_body(&job));
+    let message = end.failure();
+    assert!(message.is_some());
     let out = verify(
         &[change("A", AttributeValue::Enum("On".into()))],
         &attrs(&[("A", "Off")]),
@@ -80,8 +82,8 @@ fn a_failed_job_rejects_what_no_message_names() {
     assert!(
         matches!(&out[0].status, AttributeStatus::Rejected { message_id: Some(id), .. } if id == "SYS011")
     );
-    let (_, _, finished, failed, _) = job_state(&serde_json::json!({"JobState": "Scheduled"}));
-    assert!(!finished && !failed);
+    let scheduled = DellJob::from_body(&serde_json::json!({"JobState": "Scheduled"}));
+    assert!(!scheduled.state.is_terminal() && !scheduled.state.is_failure());
 }
 
 #[test]

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use ferrofish_redfish_core::{ApplyTime, RedfishMessage, Resource, System, Vendor};
+use ferrofish_redfish_core::oem::dell::{DellOem, LcStatus};
+use ferrofish_redfish_core::{ApplyTime, RedfishMessage, Resource, System, TaskWait, Vendor};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -161,7 +162,16 @@ pub struct StageOutcome {
 #[derive(Clone, Debug)]
 pub struct Bios {
     system: System,
+    lc_wait: TaskWait,
 }
+
+/// How long staging waits for a busy Dell Lifecycle Controller by default (quirk
+/// `lc_busy_refuses_config`): ten minutes, polled from 1 s doubling to 15 s.
+pub const DEFAULT_LC_WAIT: TaskWait = TaskWait {
+    timeout: std::time::Duration::from_secs(600),
+    initial_delay: std::time::Duration::from_secs(1),
+    max_delay: std::time::Duration::from_secs(15),
+};
 
 /// The resource type of Bios resources and settings objects.
 const BIOS: &str = "Bios";
@@ -171,7 +181,16 @@ impl Bios {
     pub fn new(system: &System) -> Bios {
         Bios {
             system: system.clone(),
+            lc_wait: DEFAULT_LC_WAIT,
         }
+    }
+
+    /// How long and how often [`Bios::stage`] waits for a busy Dell Lifecycle Controller
+    /// (default [`DEFAULT_LC_WAIT`]).
+    #[must_use]
+    pub fn with_lc_wait(mut self, wait: TaskWait) -> Bios {
+        self.lc_wait = wait;
+        self
     }
 
     /// The system.
@@ -279,7 +298,11 @@ impl Bios {
     /// Validates `profile` and stages what it changes with one PATCH of the settings object
     /// (`If-Match` from the read just before; `@Redfish.SettingsApplyTime: OnReset` only where
     /// the service advertises it). A profile with any problem sends nothing
-    /// ([`BiosError::Invalid`]); an empty diff sends nothing either (`sent == false`).
+    /// ([`BiosError::Invalid`]); an empty diff sends nothing either (`sent == false`). On a
+    /// Dell iDRAC the Lifecycle Controller is asked first whether it is ready, and waited for
+    /// when it is not (quirk `lc_busy_refuses_config`, switch `lc_ready_before_config`): one
+    /// request when it is ready (the first stage on a client also reads the `DellLCService`
+    /// resource once).
     pub async fn stage(&self, profile: &Profile) -> Result<StageOutcome, BiosError> {
         let (snapshot, plan) = self.plan(profile).await?;
         self.stage_plan(&snapshot, plan).await
@@ -302,6 +325,16 @@ impl Bios {
                 apply_time: None,
                 job: None,
             });
+        }
+        let client = self.system.client();
+        if client.quirks().await?.lc_ready_before_config {
+            let dell = DellOem::new(client);
+            let mut seen = |status: &LcStatus| {
+                if !status.is_ready() {
+                    tracing::info!(%status, "the Lifecycle Controller is busy; waiting before the BIOS change");
+                }
+            };
+            dell.wait_until_ready(&self.lc_wait, &mut seen).await?;
         }
         let apply_time = apply_time_for(&snapshot.settings, &snapshot.quirks);
         let body = patch_body(&plan.diff.patch_attributes(), apply_time.as_ref());

@@ -64,7 +64,9 @@ pub mod value;
 pub use apply::{
     ApplyEvent, ApplyOptions, ApplyReport, AttributeOutcome, AttributeStatus, FactoryResetReport,
 };
-pub use bios::{Bios, BiosQuirks, BiosSnapshot, Plan, RegistryInfo, SettingsInfo, StageOutcome};
+pub use bios::{
+    Bios, BiosQuirks, BiosSnapshot, DEFAULT_LC_WAIT, Plan, RegistryInfo, SettingsInfo, StageOutcome,
+};
 pub use diff::{Change, Diff};
 pub use error::BiosError;
 pub use portable::{PORTABLE_SETTINGS, PortableSetting, VendorRow};

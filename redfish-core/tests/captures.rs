@@ -420,3 +420,68 @@ async fn hpe_ilo5_capture() {
     // (39 before).
     check_capture("hpe", Vendor::Hpe, Cost { get: 27, total: 28 }).await;
 }
+
+/// The Dell OEM client on the iDRAC9 capture: the job queue is where the Manager's
+/// `Links.Oem.Dell.Jobs` says (6.x: `…/Oem/Dell/Jobs`), its captured job decodes, the LC
+/// status action is the one the captured `DellLCService` lists, and the DMTF `JobService`
+/// view of the same job decodes alike.
+#[tokio::test]
+async fn dell_capture_job_queue_and_lc_service_decode() {
+    use ferrofish_redfish_core::oem::dell::{DellJob, DellOem, JobState};
+    use wiremock::matchers::{method, path};
+
+    let Some(dir) = capture_dir("dell") else {
+        return;
+    };
+    let server = MockServer::start().await;
+    let lc_action = "/redfish/v1/Managers/iDRAC.Embedded.1/Oem/Dell/DellLCService/Actions/DellLCService.GetRemoteServicesAPIStatus";
+    Mock::given(method("POST"))
+        .and(path(lc_action))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "LCStatus": "Ready", "RTStatus": "Ready", "ServerStatus": "OutOfPOST", "Status": "Ready"
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(CaptureServer { root: dir.clone() })
+        .mount(&server)
+        .await;
+    let client = RedfishClient::builder(server.uri())
+        .credentials("root", SecretString::from("capture"))
+        .build()
+        .unwrap();
+    let dell = DellOem::new(&client);
+    assert_eq!(
+        dell.jobs_path().await.unwrap(),
+        "/redfish/v1/Managers/iDRAC.Embedded.1/Oem/Dell/Jobs"
+    );
+    let jobs = dell.jobs().await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    let job = dell.job("JID_102241909559").await.unwrap();
+    assert_eq!(job, jobs[0]);
+    assert_eq!(job.state, JobState::Completed);
+    assert_eq!(job.job_type.as_deref(), Some("BIOSConfiguration"));
+    assert_eq!(job.percent, Some(100));
+    assert_eq!(
+        job.end_time.as_deref(),
+        Some("2024-03-26T22:17:44"),
+        "EndTime is TIME_NA"
+    );
+    assert!(dell.remote_services_status().await.unwrap().is_ready());
+    let posts = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == lc_action)
+        .count();
+    assert_eq!(posts, 1, "the target the captured DellLCService lists");
+    let dmtf = client
+        .get_json("/redfish/v1/JobService/Jobs/JID_102241909559")
+        .await
+        .unwrap();
+    let dmtf = DellJob::from_body(dmtf.body());
+    assert_eq!(dmtf.state, JobState::Completed);
+    assert_eq!(dmtf.message_id.as_deref(), Some("IDRAC.2.7.PR19"));
+}

@@ -34,6 +34,7 @@
 //! | `transfer_method_required` | OCPBUGS-12703 | `TransferMethod: Stream` when the error asks |
 //! | `credentials_required` | NVIDIA DGX | placeholder `UserName`/`Password` when the error asks |
 //! | `hpe_boot_on_next_reset` | iLO | a slot with `Oem.Hpe.BootOnNextServerReset` is set instead of the System override |
+//! | `lc_busy_refuses_config` | iDRAC | not asked before an insert, by choice: a standard `InsertMedia` is not a Lifecycle Controller job, no field report ties a refused insert to a busy LC, and asking would cost a request on every insert (the insert budget stays at 7). A refusal surfaces as the BMC's error with its `MessageId`; `ferrofish_redfish_core::oem::dell::DellOem::wait_until_ready` is there for callers who want to wait first |
 
 pub mod boot;
 mod config_drive;
