@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use ferrofish_bios::{ApplyEvent, ApplyOptions, Bios, BiosError, Profile};
-use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, MockBmcHandle, Personality};
+use ferrofish_mock_bmc::{
+    DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, MockBmcHandle, Personality, PowerState,
+};
 use ferrofish_redfish_core::oem::dell::{DellOem, Followed, JobEnd, JobState, Readiness};
 use ferrofish_redfish_core::{
     Error, QuirksOverride, RedfishClient, ResetType, SecretString, System, TaskWait,
@@ -27,6 +29,12 @@ async fn start(overrides: QuirksOverride) -> (MockBmcHandle, RedfishClient, Syst
         .expect("client");
     let system = client.systems().await.expect("systems").remove(0);
     mock.node(0).set_power(true);
+    // Booted before anything is staged, so no boot applies a job a test means to watch.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while mock.node(0).view().power != PowerState::On {
+        assert!(std::time::Instant::now() < deadline, "the node did not power on");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     (mock, client, system)
 }
 
