@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{SESSION_1, TOKEN, client, get_json, mount_session};
+use common::{SESSION_1, TOKEN, client, mount_session};
 use ferrofish_redfish_core::Error;
 use ferrofish_redfish_core::oem::dell::DellOem;
 use serde_json::json;
@@ -11,6 +11,15 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const MANAGER: &str = "/redfish/v1/Managers/iDRAC.Embedded.1";
+
+/// A JSON GET, with or without the session token (the root is read before login).
+async fn get_json(server: &MockServer, at: &str, body: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path(at))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
 
 async fn idrac(lc_service: serde_json::Value) -> MockServer {
     let server = MockServer::start().await;

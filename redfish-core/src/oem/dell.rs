@@ -365,7 +365,7 @@ pub fn on_missing_job(seen: bool, misses: u32) -> MissingJob {
     }
 }
 
-/// Where the Dell resources of one iDRAC are.
+/// Where the Dell resources of one iDRAC are, as the BMC linked them (not yet resolved).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct DellPaths {
     manager: String,
@@ -448,25 +448,30 @@ impl DellOem {
                         missing: "the Manager's @odata.id",
                     });
                 };
-                let (jobs, lc, js) = dell_links(&manager_path, manager.links.as_ref());
-                let path = |link: &str| -> Result<String, Error> {
-                    Ok(client.resolve_link(link)?.path().to_owned())
-                };
+                let (jobs, lc_service, job_service) =
+                    dell_links(&manager_path, manager.links.as_ref());
+                // Kept as the BMC wrote them: each is resolved (origin checked) when used, so
+                // one bad link does not block the others.
                 Ok(DellPaths {
-                    manager: path(&manager_path)?,
-                    jobs: path(&jobs)?,
-                    lc_service: path(&lc)?,
-                    job_service: path(&js)?,
+                    manager: manager_path,
+                    jobs,
+                    lc_service,
+                    job_service,
                 })
             })
             .await
+    }
+
+    /// A link the BMC gave, resolved with the origin check, as a path.
+    fn local(&self, link: &str) -> Result<String, Error> {
+        Ok(self.client.resolve_link(link)?.path().to_owned())
     }
 
     /// An action's target on an OEM service resource, read once per client; the known URI when
     /// the resource is missing or does not list the action.
     async fn target(&self, service: &str, ty: &'static str, action: &str) -> Result<String, Error> {
         let client = self.client.clone();
-        let service = service.to_owned();
+        let service = self.local(service)?;
         let action = action.to_owned();
         let key = format!("ferrofish-oem-dell/action/{action}");
         self.client
@@ -484,7 +489,7 @@ impl DellOem {
 
     /// The Manager this client's Dell resources hang under.
     pub async fn manager_path(&self) -> Result<String, Error> {
-        Ok(self.paths().await?.manager)
+        self.local(&self.paths().await?.manager)
     }
 
     /// Asks the Lifecycle Controller whether it is ready: one POST of
@@ -528,7 +533,7 @@ impl DellOem {
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             if remaining.is_zero() {
                 return Err(Error::WaitTimeout {
-                    url: self.paths().await?.lc_service,
+                    url: self.local(&self.paths().await?.lc_service)?,
                     what: "LCStatus",
                     wanted: Readiness::Ready.to_string(),
                     last: Some(status.to_string()),
@@ -543,7 +548,7 @@ impl DellOem {
 
     /// The path of the job queue collection.
     pub async fn jobs_path(&self) -> Result<String, Error> {
-        Ok(self.paths().await?.jobs)
+        self.local(&self.paths().await?.jobs)
     }
 
     /// Every job in the queue, through the client's bounded collection reader.
