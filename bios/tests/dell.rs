@@ -32,7 +32,10 @@ async fn start(overrides: QuirksOverride) -> (MockBmcHandle, RedfishClient, Syst
     // Booted before anything is staged, so no boot applies a job a test means to watch.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while mock.node(0).view().power != PowerState::On {
-        assert!(std::time::Instant::now() < deadline, "the node did not power on");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the node did not power on"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     (mock, client, system)
@@ -274,7 +277,7 @@ async fn task_transitioned_to_job_is_followed_to_the_end() {
     Bios::new(&system).stage(&turbo_off()).await.expect("stage");
     let id = dell.jobs().await.expect("jobs").remove(0).id;
     let task = format!("/redfish/v1/TaskService/Tasks/{id}");
-    let follower = {
+    let following = {
         let dell = dell.clone();
         tokio::spawn(async move {
             dell.follow_task(&task, &fast(Duration::from_secs(20)), &mut |_| {})
@@ -286,7 +289,7 @@ async fn task_transitioned_to_job_is_followed_to_the_end() {
         .reset(ResetType::ForceRestart)
         .await
         .expect("the reset that runs the job");
-    let followed = follower.await.expect("join").expect("followed");
+    let followed = following.await.expect("join").expect("followed");
     let Followed::Job(JobEnd::Finished(job)) = &followed else {
         panic!("{followed:?}")
     };

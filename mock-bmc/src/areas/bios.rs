@@ -207,10 +207,10 @@ fn patch_settings(node: &Node, patch: &Map<String, Value>, now: Instant) -> Repl
     };
     let mut st = node.state_at(now);
     // Quirk `lc_busy_refuses_config`: a busy Lifecycle Controller takes no configuration.
-    if p.oem_key == Some("Dell") {
-        if let Some(refusal) = super::dell::lc_refuses(&st, now) {
-            return refusal;
-        }
+    if p.oem_key == Some("Dell")
+        && let Some(refusal) = super::dell::lc_refuses(&st, now)
+    {
+        return refusal;
     }
     // Quirk `bios_suffixed_names`: the firmware knows only its own spelling of each name.
     let mut attrs_by_registry_name = Map::new();

@@ -72,7 +72,7 @@ impl NodeHandle {
     }
 
     /// Dell: the Lifecycle Controller is not ready for `how_long` from now (status answers
-    /// and BIOS settings PATCHes as with [`NodeHandle::dell_lc_not_ready_calls`]).
+    /// and BIOS settings changes as with [`NodeHandle::dell_lc_not_ready_calls`]).
     pub fn dell_lc_not_ready_for(&self, how_long: Duration) {
         lock(&self.node.state).dell.lc_not_ready_until = Some(Instant::now() + how_long);
     }

@@ -294,7 +294,7 @@ impl JobEnd {
 #[non_exhaustive]
 pub enum Followed {
     /// The task ended as a task (no job).
-    Task(Box<Task>),
+    Task(Task),
     /// The task turned into a job, followed to its end.
     Job(JobEnd),
 }
@@ -683,7 +683,7 @@ impl DellOem {
             match &parsed.task_state {
                 Some(state) if state.is_terminal() => {
                     if matches!(state, crate::models::TaskState::Completed) {
-                        return Ok(Followed::Task(Box::new(parsed)));
+                        return Ok(Followed::Task(parsed));
                     }
                     return Err(Error::TaskFailed {
                         url: url.to_string(),
