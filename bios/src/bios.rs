@@ -302,7 +302,8 @@ impl Bios {
     /// Dell iDRAC the Lifecycle Controller is asked first whether it is ready, and waited for
     /// when it is not (quirk `lc_busy_refuses_config`, switch `lc_ready_before_config`): one
     /// request when it is ready (the first stage on a client also reads the `DellLCService`
-    /// resource once).
+    /// resource once). An iDRAC that does not offer the action (404, 405, 501) is staged as
+    /// before, with a warning.
     pub async fn stage(&self, profile: &Profile) -> Result<StageOutcome, BiosError> {
         let (snapshot, plan) = self.plan(profile).await?;
         self.stage_plan(&snapshot, plan).await
@@ -334,7 +335,15 @@ impl Bios {
                     tracing::info!(%status, "the Lifecycle Controller is busy; waiting before the BIOS change");
                 }
             };
-            dell.wait_until_ready(&self.lc_wait, &mut seen).await?;
+            match dell.wait_until_ready(&self.lc_wait, &mut seen).await {
+                Ok(_) => {}
+                // An iDRAC without the OEM action (older firmware) cannot say: go ahead, as
+                // before this check existed; a busy LC then refuses the PATCH itself.
+                Err(err) if lc_status_unavailable(&err) => {
+                    tracing::warn!(error = %err, "cannot ask the Lifecycle Controller whether it is ready; staging anyway");
+                }
+                Err(err) => return Err(err.into()),
+            }
         }
         let apply_time = apply_time_for(&snapshot.settings, &snapshot.quirks);
         let body = patch_body(&plan.diff.patch_attributes(), apply_time.as_ref());
@@ -360,6 +369,13 @@ impl Bios {
             job,
         })
     }
+}
+
+/// Whether an error from the LC status action means the BMC does not offer it (404, 405,
+/// 501, or an answer without its fields), rather than that the LC is busy. Pure.
+fn lc_status_unavailable(err: &ferrofish_redfish_core::Error) -> bool {
+    matches!(err.status(), Some(404 | 405 | 501))
+        || matches!(err, ferrofish_redfish_core::Error::Unsupported { .. })
 }
 
 /// `@Redfish.SettingsApplyTime` to send: `OnReset` where the service advertises it and does
@@ -601,6 +617,25 @@ mod tests {
                 settings_apply_time_refused: false,
             }
         );
+    }
+
+    #[test]
+    fn an_lc_status_action_the_bmc_lacks_does_not_block_staging_but_a_busy_lc_does() {
+        use ferrofish_redfish_core::Error;
+        let missing = Error::Unsupported {
+            operation: "remote_services_status",
+            url: "u".into(),
+            missing: "LCStatus in the answer",
+        };
+        assert!(lc_status_unavailable(&missing));
+        let busy = Error::WaitTimeout {
+            url: "u".into(),
+            what: "LCStatus",
+            wanted: "Ready".into(),
+            last: Some("NotReady".into()),
+            after: std::time::Duration::from_secs(1),
+        };
+        assert!(!lc_status_unavailable(&busy));
     }
 
     #[test]
