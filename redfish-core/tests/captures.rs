@@ -472,7 +472,12 @@ async fn check_identity(vendor_dir: &str, vendor: Vendor, manager: &str) {
 
 #[tokio::test]
 async fn dell_capture_is_detected_as_an_idrac9_with_its_firmware() {
-    check_identity("dell", Vendor::Dell, "/redfish/v1/Managers/iDRAC.Embedded.1").await;
+    check_identity(
+        "dell",
+        Vendor::Dell,
+        "/redfish/v1/Managers/iDRAC.Embedded.1",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -227,7 +227,11 @@ fn every_quirk_not_handled_has_a_decision_and_a_reason() {
     ];
     for cells in &decided {
         let name = name_of(cells);
-        assert_eq!(cells.len(), 5, "{name}: name, vendor, where seen, decision, reason");
+        assert_eq!(
+            cells.len(),
+            5,
+            "{name}: name, vendor, where seen, decision, reason"
+        );
         assert!(
             !cells[1].is_empty() && !cells[2].is_empty(),
             "{name}: vendor and where it was seen"

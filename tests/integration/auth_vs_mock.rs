@@ -181,7 +181,10 @@ async fn the_process_never_opens_more_sessions_than_the_known_cap() {
     let mut holders = Vec::new();
     for _ in 0..8 {
         let holder = unshared_client(&node.url(), AuthMode::Auto);
-        holder.system_ids().await.expect("a session while under the cap");
+        holder
+            .system_ids()
+            .await
+            .expect("a session while under the cap");
         holders.push(holder);
     }
     assert_eq!(node.view().sessions, 8);
@@ -190,7 +193,14 @@ async fn the_process_never_opens_more_sessions_than_the_known_cap() {
     let strict = unshared_client(&node.url(), AuthMode::Session);
     let err = strict.system_ids().await.expect_err("the cap is reached");
     assert!(
-        matches!(&err, Error::SessionCapReached { cap: 8, held: 8, .. }),
+        matches!(
+            &err,
+            Error::SessionCapReached {
+                cap: 8,
+                held: 8,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.is_session_limit());
@@ -207,7 +217,12 @@ async fn the_process_never_opens_more_sessions_than_the_known_cap() {
     auto.close().await.expect("close");
 
     // One place freed: the next login is sent and succeeds.
-    holders.pop().expect("a holder").close().await.expect("close");
+    holders
+        .pop()
+        .expect("a holder")
+        .close()
+        .await
+        .expect("close");
     let next = unshared_client(&node.url(), AuthMode::Session);
     next.system_ids().await.expect("a session again");
     assert_eq!(node.count("POST", "/redfish/v1/SessionService/Sessions"), 1);
@@ -261,7 +276,10 @@ async fn clients_of_one_bmc_and_account_share_one_session() {
 
     first.close().await.expect("close first");
     assert_eq!(session_deletes(&node), 0);
-    second.system_ids().await.expect("the second still has the session");
+    second
+        .system_ids()
+        .await
+        .expect("the second still has the session");
     assert_eq!(node.view().sessions, 1);
     assert!(matches!(
         first.system_ids().await.expect_err("closed"),

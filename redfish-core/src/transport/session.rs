@@ -260,20 +260,23 @@ impl Inner {
     /// is `replacing` one this process holds, nothing is sent when the process already holds
     /// as many sessions on this BMC as its known cap (quirk `session_cap`):
     /// [`Error::SessionCapReached`].
-    pub(super) async fn create_session(&self, url: &Url, replacing: bool) -> Result<Session, Error> {
+    pub(super) async fn create_session(
+        &self,
+        url: &Url,
+        replacing: bool,
+    ) -> Result<Session, Error> {
         let credentials = self.credentials.as_ref().ok_or(Error::MissingCredentials)?;
         let cap = if replacing {
             None
         } else {
             self.known_session_cap()
         };
-        let place = CapPlace::take(self.endpoint.url(), cap).map_err(|held| {
-            Error::SessionCapReached {
+        let place =
+            CapPlace::take(self.endpoint.url(), cap).map_err(|held| Error::SessionCapReached {
                 url: url.to_string(),
                 cap: cap.unwrap_or_default(),
                 held,
-            }
-        })?;
+            })?;
         let body = serde_json::json!({
             "UserName": credentials.username,
             "Password": credentials.password.expose_secret(),
@@ -427,7 +430,8 @@ impl Drop for Inner {
         let Ok(mut state) = self.shared.state.try_lock() else {
             return;
         };
-        let ActiveAuth::Session(session) = std::mem::replace(&mut state.active, ActiveAuth::Pending)
+        let ActiveAuth::Session(session) =
+            std::mem::replace(&mut state.active, ActiveAuth::Pending)
         else {
             return;
         };

@@ -273,7 +273,10 @@ mod tests {
             "auto",
         );
         let shown = format!("{shared:?}");
-        assert!(shown.contains("admin") && shown.contains("debug-test"), "{shown}");
+        assert!(
+            shown.contains("admin") && shown.contains("debug-test"),
+            "{shown}"
+        );
         assert!(!shown.contains("Pw-debug-SECRET"), "{shown}");
     }
 

@@ -202,10 +202,8 @@ impl Inner {
     pub(crate) fn new(config: InnerConfig) -> Inner {
         let mut early_quirks = Quirks::default();
         config.quirks_override.apply(&mut early_quirks);
-    let shared = match (&config.credentials, config.auth_mode) {
-            (Some(credentials), AuthMode::Auto | AuthMode::Session)
-                if config.share_session =>
-            {
+        let shared = match (&config.credentials, config.auth_mode) {
+            (Some(credentials), AuthMode::Auto | AuthMode::Session) if config.share_session => {
                 SharedAuth::join(
                     config.endpoint.url(),
                     &credentials.username,
