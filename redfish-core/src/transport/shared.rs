@@ -10,6 +10,12 @@
 //! client's, in time independent of where they differ; nothing here is logged or shown by
 //! `Debug`.
 //!
+//! The cap comes from the vendor, so from the service root: the process's first session on a
+//! BMC is requested while the root is read (one session never exceeds a cap), and a login
+//! while others are held waits for the root first. Logins of several accounts that start at
+//! the same instant, before any root is read, are not held back; the BMC's own refusal
+//! (`Error::SessionLimit`) covers that case.
+//!
 //! After a `fork`, the child inherits the parent's registry and its session tokens: the child
 //! may use the session, but never deletes one its parent opened (see
 //! [`deletes_on_close`]); the parent, which owns it, does.
