@@ -314,7 +314,8 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
                 ("messages", Field::Messages(messages.clone())),
             ],
         ),
-        Error::SessionTokenMissing { .. } => {
+        // `SessionCapReached`: no login was sent, the process holds the BMC's known cap.
+        Error::SessionTokenMissing { .. } | Error::SessionCapReached { .. } => {
             spec(ExceptionClass::Authentication, vec![("url", url())])
         }
         Error::Decode { path, .. } => ExceptionSpec {

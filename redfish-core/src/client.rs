@@ -79,6 +79,7 @@ pub struct ClientBuilder {
     quirks_override: QuirksOverride,
     max_response_bytes: u64,
     max_collection_members: usize,
+    share_session: bool,
 }
 
 impl ClientBuilder {
@@ -102,6 +103,7 @@ impl ClientBuilder {
             quirks_override: QuirksOverride::default(),
             max_response_bytes: 16 * 1024 * 1024,
             max_collection_members: 10_000,
+            share_session: true,
         }
     }
 
@@ -199,6 +201,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether this client shares its session with the other clients of this process built
+    /// for the same endpoint, user name, password and authentication mode (default: yes).
+    /// BMCs allow a handful of sessions (quirk `session_cap`), so one is opened per BMC and
+    /// account, re-created once for all on a 401, and deleted when the last of those clients
+    /// closes. `false` gives this client a session of its own (still counted against the
+    /// BMC's known cap).
+    #[must_use]
+    pub fn share_session(mut self, share: bool) -> Self {
+        self.share_session = share;
+        self
+    }
+
     /// Builds the client. Validates the endpoint and TLS material; sends nothing.
     pub fn build(self) -> Result<RedfishClient, Error> {
         let endpoint = Endpoint::parse(&self.endpoint)?;
@@ -238,6 +252,7 @@ impl ClientBuilder {
             quirks_override: self.quirks_override,
             max_response_bytes: self.max_response_bytes,
             max_collection_members: self.max_collection_members,
+            share_session: self.share_session,
         });
         Ok(RedfishClient {
             inner: Arc::new(inner),
@@ -247,9 +262,16 @@ impl ClientBuilder {
 
 /// A Redfish client for one BMC. Cheap to clone; clones share the session, caches and counters.
 ///
-/// Call [`RedfishClient::close`] when done so the BMC session is deleted. Dropping the last
-/// clone without closing deletes it in the background (with a warning) when a tokio runtime
-/// is available.
+/// Separate clients of this process built for the same endpoint, user name, password and
+/// authentication mode share one session too (quirk `session_cap`; see
+/// [`ClientBuilder::share_session`]): the first to need it logs in, a 401 on any re-logs in
+/// once for all, and the process never opens more sessions on one BMC than the cap it knows
+/// ([`Error::SessionCapReached`]).
+///
+/// Call [`RedfishClient::close`] when done: the session is deleted when the last client
+/// sharing it closes. Dropping the last clone without closing deletes it in the background
+/// (with a warning) when a tokio runtime is available. A child process forked from one
+/// holding a session may use that session but never deletes it: its parent owns it.
 #[derive(Clone)]
 pub struct RedfishClient {
     pub(crate) inner: Arc<Inner>,

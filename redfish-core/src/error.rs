@@ -274,6 +274,24 @@ pub enum Error {
         /// The parsed `@Message.ExtendedInfo`.
         messages: Vec<RedfishMessage>,
     },
+    /// No session was requested: this process already holds as many sessions on the BMC as
+    /// the cap ferrofish knows for it (quirk `session_cap`: iDRAC 8, XCC 16, or the user's
+    /// `max_sessions` override). Clients of the same endpoint and account share one session,
+    /// so this takes clients of several accounts, or clients built with
+    /// `share_session(false)`. With [`crate::AuthMode::Auto`] the client uses HTTP Basic
+    /// instead; this error is what [`crate::AuthMode::Session`] reports. Nothing was sent.
+    #[error(
+        "no new session opened at {url}: this process already holds {held} sessions on the \
+         BMC, its session limit ({cap}); close other clients or share their session"
+    )]
+    SessionCapReached {
+        /// The sessions collection URL.
+        url: String,
+        /// The cap in force.
+        cap: u32,
+        /// How many sessions this process holds on the BMC.
+        held: usize,
+    },
     /// The session was created but the BMC sent no `X-Auth-Token`.
     #[error("session created at {url} but the BMC sent no X-Auth-Token header")]
     SessionTokenMissing {
@@ -414,6 +432,7 @@ impl Error {
             | Error::Http { url, .. }
             | Error::Authentication { url, .. }
             | Error::SessionLimit { url, .. }
+            | Error::SessionCapReached { url, .. }
             | Error::SessionTokenMissing { url }
             | Error::Decode { url, .. }
             | Error::Unsupported { url, .. }
@@ -474,7 +493,10 @@ impl Error {
 
     /// The BMC refused a new session because its session limit is reached.
     pub fn is_session_limit(&self) -> bool {
-        matches!(self, Error::SessionLimit { .. })
+        matches!(
+            self,
+            Error::SessionLimit { .. } | Error::SessionCapReached { .. }
+        )
     }
 
     /// `404 Not Found`.

@@ -421,6 +421,70 @@ async fn hpe_ilo5_capture() {
     check_capture("hpe", Vendor::Hpe, Cost { get: 27, total: 28 }).await;
 }
 
+/// Detection on the captures: the vendor, the Manager's model and firmware as the capture's
+/// files hold them, and the quirks that firmware brings (the Dell capture's 6.00 is an
+/// iDRAC9: quirk `idrac10_version_restart` must not take it for an iDRAC10).
+async fn check_identity(vendor_dir: &str, vendor: Vendor, manager: &str) {
+    let Some(dir) = capture_dir(vendor_dir) else {
+        return;
+    };
+    let manager_json = read_json(&dir.join(manager.trim_matches('/')).join("index.json"));
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(CaptureServer { root: dir.clone() })
+        .mount(&server)
+        .await;
+    let client = RedfishClient::builder(server.uri())
+        .credentials("root", SecretString::from("capture"))
+        .build()
+        .unwrap();
+    let identity = client.identity().await.unwrap();
+    assert_eq!(identity.vendor, vendor, "{vendor_dir}");
+    assert_eq!(
+        identity.model.as_deref(),
+        manager_json["Model"].as_str(),
+        "{vendor_dir}: model"
+    );
+    assert_eq!(
+        identity.firmware.as_deref(),
+        manager_json["FirmwareVersion"].as_str(),
+        "{vendor_dir}: firmware"
+    );
+    let quirks = client.quirks().await.unwrap();
+    match vendor {
+        Vendor::Dell => {
+            assert_eq!(quirks.max_sessions, Some(8));
+            assert!(quirks.redundant_power_action_conflicts);
+            assert_eq!(quirks.transient_post_message_ids, vec!["SYS518"]);
+        }
+        Vendor::Hpe => {
+            assert!(quirks.close_connections);
+            assert!(
+                quirks
+                    .transient_post_message_ids
+                    .contains(&"UnableToModifyDuringSystemPOST".to_owned())
+            );
+        }
+        _ => {}
+    }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn dell_capture_is_detected_as_an_idrac9_with_its_firmware() {
+    check_identity(
+        "dell",
+        Vendor::Dell,
+        "/redfish/v1/Managers/iDRAC.Embedded.1",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn hpe_capture_is_detected_as_an_ilo5_with_its_firmware() {
+    check_identity("hpe", Vendor::Hpe, "/redfish/v1/Managers/1").await;
+}
+
 /// The Dell OEM client on the iDRAC9 capture: the job queue is where the Manager's
 /// `Links.Oem.Dell.Jobs` says (6.x: `…/Oem/Dell/Jobs`), its captured job decodes, the LC
 /// status action is the one the captured `DellLCService` lists, and the DMTF `JobService`

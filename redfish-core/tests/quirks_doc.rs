@@ -1,5 +1,6 @@
 //! `docs/quirks.md` stays in step with the code: every quirk named in redfish-core's sources
-//! and tests has a row, and every test a row names exists.
+//! and tests has a row, every test a row names exists, every name is unique, and every quirk
+//! in "Quirks not handled, and why" has a decision and a reason.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -59,14 +60,46 @@ fn quirk_names(text: &str) -> BTreeSet<String> {
     names
 }
 
-/// (name, tests) of every row of the doc's tables.
-fn doc_rows() -> Vec<(String, Vec<String>)> {
-    let doc = std::fs::read_to_string(crate_dir().join("../docs/quirks.md")).unwrap();
-    doc.lines()
+/// The heading of the section of decisions not to handle a quirk.
+const NOT_HANDLED: &str = "## Quirks not handled, and why";
+
+fn doc_text() -> String {
+    std::fs::read_to_string(crate_dir().join("../docs/quirks.md")).unwrap()
+}
+
+/// The cells of every quirk row (`| `name` | ...`) of `text`.
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
         .filter(|line| line.starts_with("| `"))
         .map(|line| {
-            let cells: Vec<&str> = line.trim_matches('|').split(" | ").collect();
-            let name = cells[0].trim().trim_matches('`').to_owned();
+            line.trim()
+                .trim_matches('|')
+                .split(" | ")
+                .map(|cell| cell.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// (handled rows, not-handled rows) of the doc: the tables before and after [`NOT_HANDLED`].
+fn sections() -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let doc = doc_text();
+    let (handled, decided) = doc
+        .split_once(NOT_HANDLED)
+        .expect("docs/quirks.md has the section of quirks not handled");
+    (rows(handled), rows(decided))
+}
+
+fn name_of(cells: &[String]) -> String {
+    cells[0].trim_matches('`').to_owned()
+}
+
+/// (name, tests) of every handled row.
+fn doc_rows() -> Vec<(String, Vec<String>)> {
+    sections()
+        .0
+        .into_iter()
+        .map(|cells| {
             let tests = cells
                 .last()
                 .unwrap()
@@ -74,9 +107,15 @@ fn doc_rows() -> Vec<(String, Vec<String>)> {
                 .map(|t| t.trim().trim_matches('`').to_owned())
                 .filter(|t| !t.is_empty() && t != "—")
                 .collect();
-            (name, tests)
+            (name_of(&cells), tests)
         })
         .collect()
+}
+
+/// Every quirk name the doc lists, handled or not.
+fn all_names() -> Vec<String> {
+    let (handled, decided) = sections();
+    handled.iter().chain(&decided).map(|c| name_of(c)).collect()
 }
 
 #[test]
@@ -84,7 +123,7 @@ fn every_quirk_named_in_the_code_has_a_row() {
     let mut files = Vec::new();
     rust_files(&crate_dir().join("src"), &mut files);
     rust_files(&crate_dir().join("tests"), &mut files);
-    let documented: BTreeSet<String> = doc_rows().into_iter().map(|(name, _)| name).collect();
+    let documented: BTreeSet<String> = all_names().into_iter().collect();
     assert!(documented.len() >= 30, "{documented:?}");
     let mut missing = Vec::new();
     let mut named = BTreeSet::new();
@@ -108,9 +147,8 @@ fn every_quirk_named_in_the_code_has_a_row() {
     assert!(named.len() >= 25, "{named:?}");
 }
 
-#[test]
-fn every_test_a_row_names_exists() {
-    // Quirks live in the crate that owns the capability: their tests too.
+/// The sources of the crates where quirks and their tests live.
+fn test_sources() -> Vec<String> {
     let mut files = Vec::new();
     for dir in ["redfish-core", "bios", "vmedia", "tests"] {
         let root = crate_dir().join("..").join(dir);
@@ -124,10 +162,16 @@ fn every_test_a_row_names_exists() {
             }
         }
     }
-    let sources: Vec<String> = files
+    files
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn every_test_a_row_names_exists() {
+    // Quirks live in the crate that owns the capability: their tests too.
+    let sources = test_sources();
     let mut missing = Vec::new();
     for (name, tests) in doc_rows() {
         for test in tests {
@@ -150,4 +194,91 @@ fn the_name_finder_reads_lists_and_wrapped_comments() {
     );
     let names: Vec<String> = quirk_names(&text).into_iter().collect();
     assert_eq!(names, ["a_b", "c", "d1", "wrapped", "x_y"]);
+}
+
+#[test]
+fn every_quirk_name_is_unique_and_a_plain_name() {
+    let names = all_names();
+    assert!(names.len() >= 90, "{}", names.len());
+    let mut seen = BTreeSet::new();
+    let repeated: Vec<&String> = names.iter().filter(|n| !seen.insert(*n)).collect();
+    assert!(repeated.is_empty(), "names listed twice: {repeated:?}");
+    let odd: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            n.is_empty()
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+        .collect();
+    assert!(odd.is_empty(), "names that are not snake_case: {odd:?}");
+}
+
+#[test]
+fn every_quirk_not_handled_has_a_decision_and_a_reason() {
+    let (_, decided) = sections();
+    assert!(decided.len() >= 20, "{}", decided.len());
+    let decisions = [
+        "not handled",
+        "not applicable",
+        "left to the Dell OEM client",
+        "left to the vendor OEM clients",
+    ];
+    for cells in &decided {
+        let name = name_of(cells);
+        assert_eq!(
+            cells.len(),
+            5,
+            "{name}: name, vendor, where seen, decision, reason"
+        );
+        assert!(
+            !cells[1].is_empty() && !cells[2].is_empty(),
+            "{name}: vendor and where it was seen"
+        );
+        assert!(
+            decisions.contains(&cells[3].as_str()),
+            "{name}: decision {:?} is not one of {decisions:?}",
+            cells[3]
+        );
+        // A reason is a sentence, not a placeholder.
+        let reason = &cells[4];
+        assert!(
+            reason.len() >= 40 && reason.ends_with('.'),
+            "{name}: reason {reason:?}"
+        );
+    }
+}
+
+#[test]
+fn every_name_in_the_vendor_matrix_is_a_quirk_a_switch_or_a_test() {
+    let matrix = std::fs::read_to_string(crate_dir().join("../docs/vendors.md")).unwrap();
+    let quirks: BTreeSet<String> = all_names().into_iter().collect();
+    let sources = test_sources();
+    let mut unknown = Vec::new();
+    let mut tests = 0;
+    for (index, chunk) in matrix.split('`').enumerate() {
+        // Odd chunks are inside backticks; only snake_case names are quirks or tests.
+        let is_name = index % 2 == 1
+            && chunk.contains('_')
+            && chunk
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !is_name
+            || quirks.contains(chunk)
+            || ferrofish_redfish_core::QUIRK_FIELDS.contains(&chunk)
+        {
+            continue;
+        }
+        tests += 1;
+        let signature = format!("fn {chunk}(");
+        if !sources.iter().any(|s| s.contains(&signature)) {
+            unknown.push(chunk.to_owned());
+        }
+    }
+    assert!(tests >= 50, "the matrix names tests: {tests}");
+    assert!(
+        unknown.is_empty(),
+        "names in docs/vendors.md that are neither a quirk, a switch nor a test: {unknown:?}"
+    );
 }

@@ -1,14 +1,16 @@
 //! The thin HTTP layer, by concern: `state` (settings, counters, auth state, ETag cache),
 //! `send` (one logical request with retries; one HTTP exchange), `session` (authentication
-//! and the session lifecycle) and `read` (GET, decode, ETag). Every decision is delegated to
+//! and the session lifecycle), `read` (GET, decode, ETag) and `shared` (the authentication
+//! state clients of one BMC and account share, and the process's session count per BMC). Every decision is delegated to
 //! the pure functions in `retry`, `etag`, `decode` and `endpoint`.
 //!
 //! The submodules import `state` and each other only downwards (`session` → `send` →
-//! `state`), never this module, so there is no import loop.
+//! `state` → `shared`), never this module, so there is no import loop.
 
 mod read;
 mod send;
 mod session;
+mod shared;
 mod state;
 
 pub use state::{AuthMode, RequestCounts};

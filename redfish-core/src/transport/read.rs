@@ -65,8 +65,8 @@ impl Inner {
     /// session token there must not get it into an error.
     fn scrubbed_decode(&self, mut err: Error) -> Error {
         self.scrub_credentials(&mut err);
-        if let Ok(state) = self.auth.try_lock()
-            && let super::state::ActiveAuth::Session(session) = &state.active
+        if let Ok(state) = self.shared.state.try_lock()
+            && let super::shared::ActiveAuth::Session(session) = &state.active
         {
             err.scrub_messages(secrecy::ExposeSecret::expose_secret(&session.token));
         }

@@ -10,7 +10,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::send::SendFailure;
-use super::state::{ActiveAuth, AuthHeader, AuthMode, Inner, RequestOptions, Session};
+use super::shared::{ActiveAuth, CapPlace, Session, deletes_on_close};
+use super::state::{AuthHeader, AuthMode, Inner, RequestOptions};
 use crate::Error;
 use crate::decode::decode;
 use crate::error::HttpMethod;
@@ -19,7 +20,7 @@ use crate::models::{ServiceRoot, parse_error_messages};
 impl Inner {
     /// The authentication to use, logging in first when nothing is decided yet.
     pub(super) async fn current_auth(&self) -> Result<(u64, AuthHeader), Error> {
-        let mut state = self.auth.lock().await;
+        let mut state = self.shared.state.lock().await;
         // Checked under the lock `close` takes: a close that ran meanwhile has taken the
         // session away, and logging in now would leave a session nobody deletes.
         if self.closed.load(Ordering::Acquire) {
@@ -43,7 +44,9 @@ impl Inner {
     /// Replaces the session after a 401, unless another task already did.
     pub(super) async fn relogin(&self, seen_generation: u64) -> Result<(), Error> {
         let (old_uri, new_token) = {
-            let mut state = self.auth.lock().await;
+            // The state is shared by every client of this BMC and account: the first to see
+            // the 401 logs in again, for all of them.
+            let mut state = self.shared.state.lock().await;
             if self.closed.load(Ordering::Acquire) {
                 return Err(Error::Closed);
             }
@@ -51,7 +54,7 @@ impl Inner {
                 return Ok(());
             }
             let sessions_url = Box::pin(self.sessions_url()).await?;
-            let session = Box::pin(self.create_session(&sessions_url)).await?;
+            let session = Box::pin(self.create_session(&sessions_url, true)).await?;
             let new_token = session.token.clone();
             let new_uri = session.uri.clone();
             let old = std::mem::replace(&mut state.active, ActiveAuth::Session(session));
@@ -119,25 +122,30 @@ impl Inner {
             return Ok(ActiveAuth::Basic);
         }
         let standard = self.endpoint.resolve(STANDARD_SESSIONS_PATH)?;
+        if CapPlace::held(self.endpoint.url()) > 0 && self.service_root.get().is_none() {
+            // Other sessions of this process are open on this BMC: its cap (which the
+            // vendor tells) matters now, so the login waits for the service root.
+            self.service_root().await?;
+        }
         let first_try = if let Some(root) = self.service_root.get() {
             if self.auth_mode == AuthMode::Auto
                 && (!root.has_session_service() || !self.quirks_now().session_auth)
             {
                 return Ok(ActiveAuth::Basic);
             }
-            self.create_session(&self.advertised_sessions_url(root)?)
+            self.create_session(&self.advertised_sessions_url(root)?, false)
                 .await
                 .map_err(|err| (err, true))
         } else {
             let (root, session) =
-                futures::join!(self.service_root(), self.create_session(&standard));
+                futures::join!(self.service_root(), self.create_session(&standard, false));
             match (session, root) {
                 (Ok(session), _) => Ok(session),
                 (Err(err), Ok(root)) => {
                     let advertised = self.advertised_sessions_url(root)?;
                     if advertised != standard && session_refused(&err) {
                         // A service that keeps its sessions elsewhere: try there.
-                        self.create_session(&advertised)
+                        self.create_session(&advertised, false)
                             .await
                             .map_err(|err| (err, root.has_session_service()))
                     } else {
@@ -195,7 +203,11 @@ impl Inner {
         if let Some((_, quirks)) = self.vendor_quirks.get() {
             return quirks.max_sessions;
         }
-        self.quirks_from_root(self.service_root.get()?).max_sessions
+        match self.service_root.get() {
+            Some(root) => self.quirks_from_root(root).max_sessions,
+            // Before the root is read, only the user's override can name it.
+            None => self.early_quirks.max_sessions,
+        }
     }
 
     /// Reads the service root and logs in at the same time: every operation on a system
@@ -244,9 +256,27 @@ impl Inner {
             .await
     }
 
-    /// POSTs the credentials to the sessions collection at `url`.
-    pub(super) async fn create_session(&self, url: &Url) -> Result<Session, Error> {
+    /// POSTs the credentials to the sessions collection at `url`. Unless the new session
+    /// is `replacing` one this process holds, nothing is sent when the process already holds
+    /// as many sessions on this BMC as its known cap (quirk `session_cap`):
+    /// [`Error::SessionCapReached`].
+    pub(super) async fn create_session(
+        &self,
+        url: &Url,
+        replacing: bool,
+    ) -> Result<Session, Error> {
         let credentials = self.credentials.as_ref().ok_or(Error::MissingCredentials)?;
+        let cap = if replacing {
+            None
+        } else {
+            self.known_session_cap()
+        };
+        let place =
+            CapPlace::take(self.endpoint.url(), cap).map_err(|held| Error::SessionCapReached {
+                url: url.to_string(),
+                cap: cap.unwrap_or_default(),
+                held,
+            })?;
         let body = serde_json::json!({
             "UserName": credentials.username,
             "Password": credentials.password.expose_secret(),
@@ -319,7 +349,12 @@ impl Inner {
                 "the BMC sent no usable session URI; the session cannot be deleted and will time out"
             );
         }
-        Ok(Session { token, uri })
+        Ok(Session {
+            token,
+            uri,
+            owner_pid: std::process::id(),
+            _place: place,
+        })
     }
 
     /// Deletes the session, if any, and refuses further requests.
@@ -327,8 +362,13 @@ impl Inner {
         let session = {
             // Under the auth lock, so that no login can start after this point (see
             // `current_auth`) and a login in progress finishes first and is deleted here.
-            let mut state = self.auth.lock().await;
+            let mut state = self.shared.state.lock().await;
             if self.closed.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
+            if !self.shared.leave() {
+                // Other clients of this BMC and account still use the session: the last
+                // one deletes it.
                 return Ok(());
             }
             match std::mem::replace(&mut state.active, ActiveAuth::Pending) {
@@ -339,10 +379,16 @@ impl Inner {
         let Some(Session {
             token,
             uri: Some(uri),
+            owner_pid,
+            ..
         }) = session
         else {
             return Ok(());
         };
+        if !deletes_on_close(owner_pid, std::process::id()) {
+            tracing::debug!(path = %uri.path(), "the session belongs to the parent process; not deleted");
+            return Ok(());
+        }
         let auth = AuthHeader::Token(token.clone());
         let delete = || self.send_once(&Method::DELETE, &uri, None, None, Some(&auth), true);
         let mut result = delete().await;
@@ -375,16 +421,28 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if *self.closed.get_mut() {
+        if *self.closed.get_mut() || !self.shared.leave() {
+            // Closed already, or other clients still use the session.
             return;
         }
-        let ActiveAuth::Session(Session {
-            token,
-            uri: Some(uri),
-        }) = std::mem::replace(&mut self.auth.get_mut().active, ActiveAuth::Pending)
+        // The last user: nobody else holds the lock but a client that is about to learn it
+        // was closed.
+        let Ok(mut state) = self.shared.state.try_lock() else {
+            return;
+        };
+        let ActiveAuth::Session(session) =
+            std::mem::replace(&mut state.active, ActiveAuth::Pending)
         else {
             return;
         };
+        drop(state);
+        let (Some(uri), true) = (
+            session.uri.clone(),
+            deletes_on_close(session.owner_pid, std::process::id()),
+        ) else {
+            return;
+        };
+        let token = session.token.clone();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(
                 path = %uri.path(),
@@ -411,6 +469,8 @@ impl Drop for Inner {
             if let Err(err) = result {
                 tracing::warn!(path = %uri.path(), error = %err, "background session delete failed");
             }
+            // Its place in the process's count is given back once the delete is done.
+            drop(session);
         });
     }
 }

@@ -10,9 +10,10 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, OnceCell, Semaphore};
+use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
+use super::shared::SharedAuth;
 use crate::endpoint::{Endpoint, resource_key};
 use crate::etag::ETag;
 use crate::models::ServiceRoot;
@@ -51,29 +52,6 @@ impl std::fmt::Debug for Credentials {
             .field("password", &"[redacted]")
             .finish()
     }
-}
-
-/// An open Redfish session.
-pub(super) struct Session {
-    pub(super) token: SecretString,
-    /// Where to DELETE it; `None` when the BMC gave neither `Location` nor `@odata.id`.
-    pub(super) uri: Option<Url>,
-}
-
-/// How requests are authenticated right now.
-pub(super) enum ActiveAuth {
-    /// Nothing decided yet: the first authenticated request logs in.
-    Pending,
-    /// HTTP Basic on every request.
-    Basic,
-    /// A session token.
-    Session(Session),
-}
-
-pub(super) struct AuthState {
-    pub(super) active: ActiveAuth,
-    /// Bumped on every login, so that concurrent 401s re-login only once.
-    pub(super) generation: u64,
 }
 
 /// Requests sent, by method.
@@ -175,7 +153,9 @@ pub(crate) struct Inner {
     pub(super) retry: RetryPolicy,
     pub(super) limiter: Semaphore,
     pub(super) counters: Counters,
-    pub(super) auth: Mutex<AuthState>,
+    /// The authentication state, shared with the other clients of this process on the same
+    /// endpoint, user and password (see `shared`).
+    pub(super) shared: std::sync::Arc<SharedAuth>,
     pub(crate) service_root: OnceCell<ServiceRoot>,
     pub(crate) vendor_quirks: OnceCell<(Vendor, Quirks)>,
     /// The first Manager, once read (for vendor and firmware detection, or the identity).
@@ -214,12 +194,29 @@ pub(crate) struct InnerConfig {
     pub(crate) quirks_override: QuirksOverride,
     pub(crate) max_response_bytes: u64,
     pub(crate) max_collection_members: usize,
+    /// Share the session with the process's other clients of the same endpoint and account.
+    pub(crate) share_session: bool,
 }
 
 impl Inner {
     pub(crate) fn new(config: InnerConfig) -> Inner {
         let mut early_quirks = Quirks::default();
         config.quirks_override.apply(&mut early_quirks);
+        let shared = match (&config.credentials, config.auth_mode) {
+            (Some(credentials), AuthMode::Auto | AuthMode::Session) if config.share_session => {
+                SharedAuth::join(
+                    config.endpoint.url(),
+                    &credentials.username,
+                    &credentials.password,
+                    if config.auth_mode == AuthMode::Auto {
+                        "auto"
+                    } else {
+                        "session"
+                    },
+                )
+            }
+            _ => SharedAuth::private(),
+        };
         Inner {
             endpoint: config.endpoint,
             http: config.http,
@@ -233,10 +230,7 @@ impl Inner {
                     .clamp(1, Semaphore::MAX_PERMITS),
             ),
             counters: Counters::default(),
-            auth: Mutex::new(AuthState {
-                active: ActiveAuth::Pending,
-                generation: 0,
-            }),
+            shared,
             service_root: OnceCell::new(),
             vendor_quirks: OnceCell::new(),
             first_manager: OnceCell::new(),
