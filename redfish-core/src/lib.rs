@@ -80,6 +80,7 @@ mod http;
 mod inventory;
 pub mod models;
 mod odata;
+pub mod oem;
 mod quirks;
 mod resource;
 mod retry;

@@ -102,6 +102,10 @@ declare_quirks! {
     /// How many sessions the BMC allows (quirk `session_cap`: iDRAC 8, XCC 16).
     /// Informational.
     max_sessions: Option<u32> = None,
+    /// A reset to `On` that the BMC does not offer, where it offers `PushPowerButton`, is
+    /// sent as a button press while the system is off, and is nothing to do while it is on
+    /// (quirk `irmc_power_on_is_a_button_press`: iRMC lists no `On`).
+    power_on_by_push_button: bool = false,
 }
 
 impl Quirks {
@@ -185,7 +189,8 @@ pub fn resolve_quirks(
             q.expand_collections = false;
             q.if_match_required = true;
         }
-        Vendor::Cisco | Vendor::Fujitsu | Vendor::Other(_) | Vendor::Generic => {}
+        Vendor::Fujitsu => q.power_on_by_push_button = true,
+        Vendor::Cisco | Vendor::Other(_) | Vendor::Generic => {}
     }
 
     // 4. User override.
@@ -355,6 +360,14 @@ mod tests {
             !dell.contains_key("session_auth"),
             "unchanged from DMTF: {dell:?}"
         );
+    }
+
+    #[test]
+    fn irmc_power_on_is_a_button_press_on_fujitsu_only() {
+        assert!(resolve(&Vendor::Fujitsu, None).power_on_by_push_button);
+        for vendor in [Vendor::Hpe, Vendor::Ami, Vendor::Generic] {
+            assert!(!resolve(&vendor, None).power_on_by_push_button, "{vendor:?}");
+        }
     }
 
     #[test]
