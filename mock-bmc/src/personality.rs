@@ -799,12 +799,7 @@ static IRMC: Profile = Profile {
     boot_enabled_values: &["Disabled", "Once", "Continuous"],
     override_needs_enabled: false,
     override_mode_needs_resend: false,
-    reset_types: &[
-        "ForceOff",
-        "ForceRestart",
-        "Nmi",
-        "PushPowerButton",
-    ],
+    reset_types: &["ForceOff", "ForceRestart", "Nmi", "PushPowerButton"],
     bios_settings_segment: "Settings",
     settings_apply_times: &["OnReset"],
     rejects_settings_apply_time: false,

@@ -579,8 +579,14 @@ async fn ami_self_ids_and_patch_requires_if_match() {
     let sys = "/redfish/v1/Systems/Self";
     let system = bmc.get_json(sys).await;
     assert_eq!(system["Manufacturer"], "NVIDIA");
-    assert_eq!(system["Links"]["ManagedBy"][0]["@odata.id"], "/redfish/v1/Managers/Self");
-    assert_eq!(system["Links"]["Chassis"][0]["@odata.id"], "/redfish/v1/Chassis/Self");
+    assert_eq!(
+        system["Links"]["ManagedBy"][0]["@odata.id"],
+        "/redfish/v1/Managers/Self"
+    );
+    assert_eq!(
+        system["Links"]["Chassis"][0]["@odata.id"],
+        "/redfish/v1/Chassis/Self"
+    );
     let body = json!({"AssetTag": "rack-7"});
     let r = bmc.patch(sys, body.clone()).await;
     assert_eq!(r.status(), 428);
@@ -588,7 +594,11 @@ async fn ami_self_ids_and_patch_requires_if_match() {
         message_ids(&r.json().await.unwrap()),
         vec!["Base.1.18.PreconditionRequired"]
     );
-    assert_ne!(bmc.get_json(sys).await["AssetTag"], "rack-7", "nothing changed");
+    assert_ne!(
+        bmc.get_json(sys).await["AssetTag"],
+        "rack-7",
+        "nothing changed"
+    );
     let star = bmc
         .http
         .patch(bmc.url(sys))
@@ -615,7 +625,10 @@ async fn ami_expand_drops_required_properties_of_members() {
     let member = &expanded["Members"][0];
     assert_eq!(member["@odata.id"], "/redfish/v1/Chassis/Self");
     for required in ["Id", "Name", "ChassisType"] {
-        assert!(member.get(required).is_none(), "{required} inlined: {member}");
+        assert!(
+            member.get(required).is_none(),
+            "{required} inlined: {member}"
+        );
     }
     let direct = bmc.get_json("/redfish/v1/Chassis/Self").await;
     assert_eq!(direct["Id"], "Self");
@@ -692,14 +705,20 @@ async fn ami_boot_patch_loses_what_it_does_not_resend() {
     assert_eq!(patch(full).await.unwrap().status(), 200);
     let boot = bmc.get_json(sys).await["Boot"].clone();
     assert_eq!(
-        (&boot["BootSourceOverrideEnabled"], &boot["BootSourceOverrideMode"]),
+        (
+            &boot["BootSourceOverrideEnabled"],
+            &boot["BootSourceOverrideMode"]
+        ),
         (&json!("Once"), &json!("UEFI"))
     );
     let target_only = json!({"Boot": {"BootSourceOverrideTarget": "Hdd"}});
     assert_eq!(patch(target_only).await.unwrap().status(), 200);
     let boot = bmc.get_json(sys).await["Boot"].clone();
     assert_eq!(
-        (&boot["BootSourceOverrideEnabled"], &boot["BootSourceOverrideMode"]),
+        (
+            &boot["BootSourceOverrideEnabled"],
+            &boot["BootSourceOverrideMode"]
+        ),
         (&json!("Disabled"), &json!("Legacy"))
     );
 }
@@ -716,7 +735,10 @@ async fn irmc_ids_oem_and_power_on_by_button_only() {
     let sys = "/redfish/v1/Systems/0";
     let system = bmc.get_json(sys).await;
     assert!(system["Oem"]["ts_fujitsu"].is_object());
-    assert_eq!(system["Links"]["ManagedBy"][0]["@odata.id"], "/redfish/v1/Managers/iRMC");
+    assert_eq!(
+        system["Links"]["ManagedBy"][0]["@odata.id"],
+        "/redfish/v1/Managers/iRMC"
+    );
     let allowed = system["Actions"]["#ComputerSystem.Reset"]["ResetType@Redfish.AllowableValues"]
         .as_array()
         .unwrap()
@@ -756,13 +778,17 @@ async fn hpe_oem_power_button_and_system_reset() {
     mock.node(0).set_power(true);
     tokio::time::sleep(Duration::from_millis(1_100)).await; // iLO's busy window
     assert_eq!(
-        bmc.post(&button, json!({"PushType": "PressAndHold"})).await.status(),
+        bmc.post(&button, json!({"PushType": "PressAndHold"}))
+            .await
+            .status(),
         204
     );
     bmc.wait_power(sys, "Off").await;
     tokio::time::sleep(Duration::from_millis(1_100)).await; // iLO's busy window
     assert_eq!(
-        bmc.post(&system_reset, json!({"ResetType": "ColdBoot"})).await.status(),
+        bmc.post(&system_reset, json!({"ResetType": "ColdBoot"}))
+            .await
+            .status(),
         204
     );
     bmc.wait_power(sys, "On").await;
@@ -771,7 +797,9 @@ async fn hpe_oem_power_button_and_system_reset() {
     let g = spawn(Personality::Generic).await;
     let gb = Bmc::new(g.node(0));
     assert_eq!(
-        gb.post(&button, json!({"PushType": "Press"})).await.status(),
+        gb.post(&button, json!({"PushType": "Press"}))
+            .await
+            .status(),
         404
     );
 }

@@ -366,7 +366,10 @@ mod tests {
     fn irmc_power_on_is_a_button_press_on_fujitsu_only() {
         assert!(resolve(&Vendor::Fujitsu, None).power_on_by_push_button);
         for vendor in [Vendor::Hpe, Vendor::Ami, Vendor::Generic] {
-            assert!(!resolve(&vendor, None).power_on_by_push_button, "{vendor:?}");
+            assert!(
+                !resolve(&vendor, None).power_on_by_push_button,
+                "{vendor:?}"
+            );
         }
     }
 

@@ -103,7 +103,10 @@ impl HpePowerAction {
 /// Where the System advertises `action` and which values it allows (empty: not listed):
 /// `Oem.Hpe.Actions.<key>`, its `target` and `<parameter>@Redfish.AllowableValues`. `None`
 /// when the System does not advertise it (another vendor, an older iLO). Pure.
-pub fn advertised(system: &ComputerSystem, action: HpePowerAction) -> Option<(String, Vec<String>)> {
+pub fn advertised(
+    system: &ComputerSystem,
+    action: HpePowerAction,
+) -> Option<(String, Vec<String>)> {
     let entry = system
         .oem
         .as_ref()?
@@ -130,18 +133,21 @@ impl RedfishClient {
     /// [`RedfishClient::reset`] takes it): checked against the action's allowable values
     /// first, nothing sent when the System does not advertise it ([`Error::Unsupported`]) or
     /// does not allow the value ([`Error::NotAllowed`]).
-    pub async fn hpe_power_action(&self, system: &str, action: HpePowerAction) -> Result<(), Error> {
+    pub async fn hpe_power_action(
+        &self,
+        system: &str,
+        action: HpePowerAction,
+    ) -> Result<(), Error> {
         let system_url = self.system_url(system).await?;
         let current: ComputerSystem = self
             .inner
             .get_resource(&system_url, crate::client::COMPUTER_SYSTEM)
             .await?;
-        let (target, allowed) =
-            advertised(&current, action).ok_or_else(|| Error::Unsupported {
-                operation: "HPE power action",
-                url: system_url.to_string(),
-                missing: action.action_key(),
-            })?;
+        let (target, allowed) = advertised(&current, action).ok_or_else(|| Error::Unsupported {
+            operation: "HPE power action",
+            url: system_url.to_string(),
+            missing: action.action_key(),
+        })?;
         if !allowed.is_empty() && !allowed.iter().any(|v| v == action.value()) {
             return Err(Error::NotAllowed {
                 property: action.parameter(),
@@ -225,7 +231,10 @@ mod tests {
     #[test]
     fn parameters_values_and_standard_equivalents() {
         let hold = HpePowerAction::PowerButton(HpePushType::PressAndHold);
-        assert_eq!((hold.parameter(), hold.value()), ("PushType", "PressAndHold"));
+        assert_eq!(
+            (hold.parameter(), hold.value()),
+            ("PushType", "PressAndHold")
+        );
         assert_eq!(hold.standard_equivalent(), None);
         assert_eq!(
             HpePowerAction::PowerButton(HpePushType::Press).standard_equivalent(),
