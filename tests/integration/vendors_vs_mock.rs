@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use ferrofish::redfish::oem::hpe::{HpePowerAction, HpePushType, HpeSystemResetType};
 use ferrofish::redfish::{
-    BootMode, BootOverride, BootOverrideEnabled, BootSource, Error, PowerState, QuirksOverride,
-    RedfishClient, ResetType, Vendor,
+    BootMode, BootOverride, BootOverrideEnabled, BootOverrideOutcome, BootSource, Error,
+    PowerState, QuirksOverride, RedfishClient, ResetType, Vendor,
 };
 use ferrofish_mock_bmc::{
     DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, MockBmcHandle, Personality, PowerDelays,
@@ -98,7 +98,7 @@ async fn the_quirks_in_force_name_what_ami_and_irmc_change() {
     assert!(q.power_on_by_push_button);
 }
 
-/// Quirk `patch_requires_if_match` (AMI): a PATCH with no ETag known carries `If-Match: *`;
+/// Quirk `patch_requires_if_match` (AMI): a PATCH with no entity tag known carries `If-Match: *`;
 /// switched off, it carries none and the BMC refuses it with 428.
 #[tokio::test]
 async fn patch_requires_if_match_on_ami_and_the_refusal_without_the_quirk() {
@@ -163,10 +163,15 @@ async fn ami_and_supermicro_boot_override_keeps_the_mode_only_when_every_field_i
                 ..QuirksOverride::default()
             },
         );
-        client
+        let outcome = client
             .set_boot_override(personality.profile().system_id, wanted.clone())
             .await
             .expect("the PATCH is accepted either way");
+        assert_eq!(
+            outcome,
+            BootOverrideOutcome::Applied,
+            "the mode was not asked for"
+        );
         let view = mock.node(0).view();
         assert_eq!(
             (view.boot_target.as_str(), view.boot_enabled.as_str()),
@@ -186,10 +191,11 @@ async fn supermicro_virtual_cd_is_usb_cd_and_refused_as_cd_without_the_quirk() {
         mode: Some(BootMode::Uefi),
     };
     let mock = spawn(Personality::Supermicro).await;
-    client(&mock, QuirksOverride::default())
+    let outcome = client(&mock, QuirksOverride::default())
         .set_boot_override("1", wanted.clone())
         .await
         .expect("UsbCd");
+    assert_eq!(outcome, BootOverrideOutcome::Applied);
     assert_eq!(mock.node(0).view().boot_target, "UsbCd");
 
     let mock = spawn(Personality::Supermicro).await;
