@@ -147,7 +147,8 @@ struct Args {
     /// Nodes of the embedded mock fleet.
     #[arg(long, default_value_t = 4)]
     nodes: usize,
-    /// Vendor personality of the embedded mock fleet (generic, dell, hpe, lenovo, supermicro).
+    /// Vendor personality of the embedded mock fleet (generic, dell, hpe, lenovo, supermicro, ami,
+    /// irmc).
     #[arg(long, default_value = "generic")]
     personality: String,
     /// Inspection rules (Ironic's rules JSON) run in the inspect step.

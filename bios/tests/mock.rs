@@ -124,11 +124,17 @@ async fn stage_and_restage(
         "{personality:?}: an empty diff sends no PATCH"
     );
 
-    // One real change, staged with one PATCH carrying If-Match.
+    // One real change, staged with one PATCH carrying If-Match. AMI's `Bios/SD` refuses its
+    // own tag (quirk `bios_settings_if_match_star`): there the tag's 412 comes first, then
+    // `If-Match: *` is accepted.
     let change = Profile::parse(r#"[{"name": "BootSeqRetryCount", "value": 5}, {"name": "hyper-threading", "value": "off"}]"#).unwrap();
     let outcome = bios.stage(&change).await.expect("stage");
     assert!(outcome.sent, "{personality:?}");
-    let sent = patches(mock);
+    let mut sent = patches(mock);
+    let refused = sent.iter().filter(|e| e.status == 412).count();
+    let expected_refusals = usize::from(personality == Personality::Ami);
+    assert_eq!(refused, expected_refusals, "{personality:?}: {sent:?}");
+    sent.retain(|e| e.status != 412);
     assert_eq!(sent.len(), 1, "{personality:?}");
     assert_eq!(sent[0].path, snapshot.settings.url.path());
     assert!(
@@ -171,7 +177,7 @@ async fn stage_and_restage(
     let again = bios.stage(&change).await.expect("stage again");
     assert!(!again.sent, "{personality:?}");
     assert_eq!(again.plan.diff.already_pending.len(), 2, "{personality:?}");
-    assert_eq!(patches(mock).len(), 1);
+    assert_eq!(patches(mock).len(), 1 + expected_refusals);
 }
 
 #[tokio::test]

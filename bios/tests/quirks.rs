@@ -262,6 +262,42 @@ async fn bios_settings_if_match_star_failure_mode_without_the_switch() {
     );
 }
 
+/// The AMI personality (DGX H100) as it comes: `Bios/SD` takes `If-Match: *` only, and the
+/// vendor's quirk `patch_requires_if_match` ends the sequence with `*`; with that quirk
+/// switched off the sequence ends without `If-Match` and the BMC refuses it (428).
+#[tokio::test]
+async fn ami_bios_sd_is_staged_with_if_match_star_and_refused_without_the_quirk() {
+    for (if_match_required, staged) in [(None, true), (Some(false), false)] {
+        let (mock, system) = start(
+            MockBmc::builder().personality(Personality::Ami),
+            QuirksOverride {
+                if_match_required,
+                ..QuirksOverride::default()
+            },
+        )
+        .await;
+        let result = Bios::new(&system)
+            .stage(&Profile::new().set("BootSeqRetryCount", 5))
+            .await;
+        assert_eq!(result.is_ok(), staged, "{if_match_required:?}: {result:?}");
+        let last = patches(&mock).pop().unwrap();
+        assert!(
+            last.path.ends_with("/Systems/Self/Bios/SD"),
+            "{}",
+            last.path
+        );
+        assert_eq!(last.status, if staged { 204 } else { 428 });
+        assert_eq!(
+            mock.node(0)
+                .view()
+                .bios_pending
+                .get("BootSeqRetryCount")
+                .is_some(),
+            staged
+        );
+    }
+}
+
 #[tokio::test]
 async fn reset_bios_needs_body_factory_reset_posts_an_empty_object() {
     let (mock, system) = start(

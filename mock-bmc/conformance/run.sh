@@ -25,7 +25,7 @@ done
 cargo build -q -p ferrofish-mock-bmc --bin ferrofish-mock-bmc --manifest-path "$repo/Cargo.toml" || exit 1
 bin="${CARGO_TARGET_DIR:-$repo/target}/debug/ferrofish-mock-bmc"
 personalities=("$@")
-[ ${#personalities[@]} -eq 0 ] && personalities=(generic dell hpe lenovo supermicro)
+[ ${#personalities[@]} -eq 0 ] && personalities=(generic dell hpe lenovo supermicro ami irmc)
 failed=0
 for p in "${personalities[@]}"; do
     out="$repo/reports/conformance/$p"

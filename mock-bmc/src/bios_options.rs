@@ -40,11 +40,12 @@ pub struct BiosOptions {
 }
 
 impl BiosOptions {
-    /// The defaults of a personality: Supermicro names its attributes with suffixes; every
-    /// other switch is off.
+    /// The defaults of a personality: Supermicro names its attributes with suffixes, AMI's
+    /// `Bios/SD` takes `If-Match: *` only; every other switch is off.
     pub fn for_personality(personality: Personality) -> BiosOptions {
         BiosOptions {
             suffixed_names: personality == Personality::Supermicro,
+            settings_if_match_star: personality == Personality::Ami,
             ..BiosOptions::default()
         }
     }

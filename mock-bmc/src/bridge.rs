@@ -123,6 +123,9 @@ pub(crate) fn device_identity_of(personality: Personality) -> DeviceIdentity {
         Personality::Hpe => 47_196,
         Personality::Lenovo => 19_046,
         Personality::Supermicro => 10_876,
+        // American Megatrends (the DGX BMC firmware's maker) and Fujitsu (Siemens).
+        Personality::Ami => 20_974,
+        Personality::Irmc => 10_368,
         // 32473: the IANA number reserved for documentation (RFC 5612).
         _ => 32_473,
     };

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 #[non_exhaustive]
 pub enum MockBmcError {
     /// A personality name that none of [`crate::Personality::ALL`] carries.
-    #[error("unknown personality {0:?} (expected generic, dell, hpe, lenovo or supermicro)")]
+    #[error(
+        "unknown personality {0:?} (expected generic, dell, hpe, lenovo, supermicro, ami or irmc)"
+    )]
     UnknownPersonality(String),
     /// A virtual-media quirk name that none of [`crate::VmediaQuirk::ALL`] carries.
     #[error(

@@ -47,7 +47,7 @@
 //! # Binary
 //!
 //! ```text
-//! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro]
+//! ferrofish-mock-bmc --nodes N --listen 127.0.0.1:8000 [--tls] [--personality generic|dell|hpe|lenovo|supermicro|ami|irmc]
 //!                    [--user U --password P] [--admin-listen 127.0.0.1:0] [--faults JSON] [--insert-returns-task]
 //!                    [--basic-auth-only] [--systems-per-node N] [--bios-options JSON]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
@@ -113,7 +113,7 @@
 //! | Get Chassis Status "power on" | `PowerState` other than `Off` (the rail is on in POST and during an orderly shutdown) |
 //! | boot flags valid / persistent / EFI | `BootSourceOverrideEnabled` `Disabled` when not valid, else `Continuous` (persistent) or `Once` (`Once` on Lenovo, which has no `Continuous`); `BootSourceOverrideMode` `UEFI` / `Legacy` |
 //! | device PXE / disk / CD-DVD / BIOS setup / diagnostic / floppy-removable / none | `Pxe` / `Hdd` / `Cd` (Supermicro `UsbCd`) / `BiosSetup` / `Diags` or `Utilities` / `Floppy`, `Usb` or `UsbHdd` (the first the personality offers; none: the override is dropped) / `None` + `Disabled`; Redfish targets IPMI cannot name (`UefiHttp`, `UefiTarget`) read as "no override" |
-//! | Get Device ID | the personality's IANA manufacturer number (Dell 674, HPE 47196, Lenovo 19046, Supermicro 10876, generic 32473) |
+//! | Get Device ID | the personality's IANA manufacturer number (Dell 674, HPE 47196, Lenovo 19046, Supermicro 10876, AMI 20974, Fujitsu 10368, generic 32473) |
 //! | Get System GUID | the System's Redfish `UUID`, least significant byte first |
 //!
 //! IPMI commands go into the node's request log with Redfish requests, in one sequence (method

@@ -2,6 +2,9 @@
 //!
 //! The quirks come from field reports collected in the project's Redfish anchors (§2); each field
 //! names the behaviour it reproduces and has a test in `tests/personalities.rs`.
+//!
+//! Over 600 lines because it is a table: seven personalities of some forty fields each, kept
+//! side by side so a reader compares vendors in one place; the logic lives elsewhere.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,19 +26,27 @@ pub enum Personality {
     Lenovo,
     /// Supermicro X12 BMC.
     Supermicro,
+    /// An AMI `MegaRAC` host BMC, shaped like NVIDIA DGX H100 ("Viking"): `Self` ids,
+    /// `If-Match` required on every PATCH, `$expand` answers that lose required properties.
+    Ami,
+    /// Fujitsu iRMC S5 (PRIMERGY): `Systems/0`, `Managers/iRMC`, `Oem.ts_fujitsu`, no `On`
+    /// reset type (power on is `PushPowerButton`).
+    Irmc,
 }
 
 impl Personality {
     /// Every personality, in a stable order.
-    pub const ALL: [Personality; 5] = [
+    pub const ALL: [Personality; 7] = [
         Personality::Generic,
         Personality::Dell,
         Personality::Hpe,
         Personality::Lenovo,
         Personality::Supermicro,
+        Personality::Ami,
+        Personality::Irmc,
     ];
 
-    /// The command-line name (`generic`, `dell`, `hpe`, `lenovo`, `supermicro`).
+    /// The command-line name (`generic`, `dell`, `hpe`, `lenovo`, `supermicro`, `ami`, `irmc`).
     pub fn name(self) -> &'static str {
         self.profile().name
     }
@@ -48,6 +59,8 @@ impl Personality {
             Personality::Hpe => &HPE,
             Personality::Lenovo => &LENOVO,
             Personality::Supermicro => &SUPERMICRO,
+            Personality::Ami => &AMI,
+            Personality::Irmc => &IRMC,
         }
     }
 }
@@ -175,6 +188,9 @@ pub struct Profile {
     pub name: &'static str,
     /// `Manufacturer` of the System and Chassis.
     pub manufacturer: &'static str,
+    /// `Vendor` of the service root: who made the BMC's Redfish service (AMI on an NVIDIA
+    /// DGX, whose System says NVIDIA).
+    pub service_vendor: &'static str,
     /// `Model` of the System.
     pub model: &'static str,
     /// `Model` of the Manager (BMC).
@@ -258,6 +274,14 @@ pub struct Profile {
     pub session_limit_error: VendorError,
     /// Name of the BIOS attribute registry.
     pub bios_registry: &'static str,
+    /// Quirk `patch_requires_if_match`: a PATCH without `If-Match` is refused with 428
+    /// `PreconditionRequired`; `If-Match: *` or the current tag passes (AMI `MegaRAC`: DGX H100
+    /// "Viking", Lenovo SR655; anchors §2d row 56).
+    pub patch_requires_if_match: bool,
+    /// Quirk `expand_drops_required_properties`: members inlined by `$expand` lose `Id`,
+    /// `Name` and `ChassisType` (AMI host BMCs, anchors §2e row 63); a GET of the member
+    /// itself is whole.
+    pub expand_drops_required_properties: bool,
 }
 
 const CD_USB_SLOTS: &[SlotDef] = &[
@@ -306,6 +330,7 @@ const BASE_SESSION_LIMIT: VendorError = VendorError {
 static GENERIC: Profile = Profile {
     name: "generic",
     manufacturer: "Ferrofish",
+    service_vendor: "Ferrofish",
     model: "Mock Rack Server 1U",
     manager_model: "Mock BMC",
     firmware_version: "1.0.0",
@@ -338,11 +363,14 @@ static GENERIC: Profile = Profile {
     transient_error: BASE_SERVICE_UNAVAILABLE,
     session_limit_error: BASE_SESSION_LIMIT,
     bios_registry: "BiosAttributeRegistry.v1_0_0",
+    patch_requires_if_match: false,
+    expand_drops_required_properties: false,
 };
 
 static DELL: Profile = Profile {
     name: "dell",
     manufacturer: "Dell Inc.",
+    service_vendor: "Dell Inc.",
     model: "PowerEdge R750",
     manager_model: "16G Monolithic",
     firmware_version: "6.00.30.00",
@@ -433,11 +461,14 @@ static DELL: Profile = Profile {
         retry_after_secs: None,
     },
     bios_registry: "BiosAttributeRegistry.v1_0_0",
+    patch_requires_if_match: false,
+    expand_drops_required_properties: false,
 };
 
 static HPE: Profile = Profile {
     name: "hpe",
     manufacturer: "HPE",
+    service_vendor: "HPE",
     model: "ProLiant DL385 Gen10 Plus v2",
     manager_model: "iLO 5",
     firmware_version: "iLO 5 v2.72",
@@ -506,11 +537,14 @@ static HPE: Profile = Profile {
     },
     session_limit_error: BASE_SESSION_LIMIT,
     bios_registry: "BiosAttributeRegistryU46.v1_0_0",
+    patch_requires_if_match: false,
+    expand_drops_required_properties: false,
 };
 
 static LENOVO: Profile = Profile {
     name: "lenovo",
     manufacturer: "Lenovo",
+    service_vendor: "Lenovo",
     model: "ThinkSystem SR650 V2",
     manager_model: "XClarity Controller",
     firmware_version: "TEI3-5.10",
@@ -573,11 +607,14 @@ static LENOVO: Profile = Profile {
     transient_error: BASE_SERVICE_UNAVAILABLE,
     session_limit_error: BASE_SESSION_LIMIT,
     bios_registry: "BiosAttributeRegistry.v1_0_0",
+    patch_requires_if_match: false,
+    expand_drops_required_properties: false,
 };
 
 static SUPERMICRO: Profile = Profile {
     name: "supermicro",
     manufacturer: "Supermicro",
+    service_vendor: "Supermicro",
     model: "SYS-1029P-WTR",
     manager_model: "X12 BMC",
     firmware_version: "01.01.06",
@@ -640,6 +677,144 @@ static SUPERMICRO: Profile = Profile {
     transient_error: BASE_SERVICE_UNAVAILABLE,
     session_limit_error: BASE_SESSION_LIMIT,
     bios_registry: "BiosAttributeRegistry.v1_0_0",
+    patch_requires_if_match: false,
+    expand_drops_required_properties: false,
+};
+
+/// NVIDIA DGX H100 ("Viking"): an AMI `MegaRAC` host BMC. The root's `Vendor` is AMI, the
+/// System's manufacturer NVIDIA; ids are `Self`; the BIOS settings object is `Bios/SD` and
+/// takes `If-Match: *` only (quirk `bios_settings_if_match_star`, on by default here). The
+/// insert's `credentials_required` is DGX B200's, not reported for H100: it stays a switch
+/// (`--vmedia-quirk credentials_required`) to turn on with this personality.
+static AMI: Profile = Profile {
+    name: "ami",
+    manufacturer: "NVIDIA",
+    service_vendor: "AMI",
+    model: "DGXH100",
+    manager_model: "AMI Redfish Server",
+    firmware_version: "24.09.17",
+    oem_key: Some("Ami"),
+    system_id: "Self",
+    manager_id: "Self",
+    chassis_id: "Self",
+    vmedia_location: VmediaLocation::Manager,
+    vmedia_slots: &[
+        SlotDef {
+            at: VmediaLocation::Manager,
+            id: "CD1",
+            name: "Virtual Media CD1",
+            media_types: &["CD", "DVD"],
+        },
+        SlotDef {
+            at: VmediaLocation::Manager,
+            id: "USBStick1",
+            name: "Virtual Media USBStick1",
+            media_types: &["USBStick"],
+        },
+    ],
+    vmedia_patch_only: false,
+    insert_rejects_readonly_fields: false,
+    eject_requires_body: false,
+    session_cap: 64,
+    cd_boot_target: "Cd",
+    boot_targets: &[
+        "None",
+        "Pxe",
+        "Cd",
+        "Usb",
+        "Hdd",
+        "BiosSetup",
+        "UefiShell",
+        "UefiHttp",
+    ],
+    boot_enabled_values: &["Disabled", "Once", "Continuous"],
+    // Quirk `override_mode_needs_resend` (AMI / ASRockRack want every boot field in every
+    // request, anchors §2b row 23): a PATCH missing Enabled or Mode loses them, as on
+    // Supermicro.
+    override_needs_enabled: true,
+    override_mode_needs_resend: true,
+    reset_types: &[
+        "On",
+        "ForceOff",
+        "GracefulShutdown",
+        "GracefulRestart",
+        "ForceRestart",
+        "PowerCycle",
+        "Nmi",
+    ],
+    bios_settings_segment: "SD",
+    settings_apply_times: &["OnReset"],
+    rejects_settings_apply_time: false,
+    bios_patch_creates_job: false,
+    bios_apply_needs_job: false,
+    graceful_restart_applies_bios: true,
+    pending_lists_all_attributes: false,
+    settings_omit_empty_attributes: false,
+    busy_after_power_change_ms: None,
+    redundant_power_conflict: false,
+    transient_error: BASE_SERVICE_UNAVAILABLE,
+    session_limit_error: BASE_SESSION_LIMIT,
+    bios_registry: "BiosAttributeRegistry.v1_0_0",
+    patch_requires_if_match: true,
+    expand_drops_required_properties: true,
+};
+
+/// Fujitsu PRIMERGY RX2540 M5 with iRMC S5. Ids `0` / `iRMC` / `0` and `Oem.ts_fujitsu` as on
+/// every iRMC; the standard reset offers no `On` (a TX1320 M3 capture lists `ForceOff`,
+/// `ForceRestart`, `Nmi`, `PushPowerButton`; iRMC's own `FTSComputerSystem.Reset` OEM action
+/// is where `PowerOn` lives), so a power-on is a button press (quirk
+/// `irmc_power_on_is_a_button_press`).
+static IRMC: Profile = Profile {
+    name: "irmc",
+    manufacturer: "FUJITSU",
+    service_vendor: "Fujitsu",
+    model: "PRIMERGY RX2540 M5",
+    manager_model: "iRMC S5",
+    firmware_version: "3.05P",
+    oem_key: Some("ts_fujitsu"),
+    system_id: "0",
+    manager_id: "iRMC",
+    chassis_id: "0",
+    vmedia_location: VmediaLocation::Manager,
+    vmedia_slots: &[
+        SlotDef {
+            at: VmediaLocation::Manager,
+            id: "0",
+            name: "Virtual CD/DVD",
+            media_types: &["CD", "DVD"],
+        },
+        SlotDef {
+            at: VmediaLocation::Manager,
+            id: "1",
+            name: "Virtual Removable Media",
+            media_types: &["USBStick"],
+        },
+    ],
+    vmedia_patch_only: false,
+    insert_rejects_readonly_fields: false,
+    eject_requires_body: false,
+    session_cap: 64,
+    cd_boot_target: "Cd",
+    boot_targets: &["None", "Pxe", "Floppy", "Cd", "Hdd", "BiosSetup"],
+    boot_enabled_values: &["Disabled", "Once", "Continuous"],
+    override_needs_enabled: false,
+    override_mode_needs_resend: false,
+    reset_types: &["ForceOff", "ForceRestart", "Nmi", "PushPowerButton"],
+    bios_settings_segment: "Settings",
+    settings_apply_times: &["OnReset"],
+    rejects_settings_apply_time: false,
+    bios_patch_creates_job: false,
+    bios_apply_needs_job: false,
+    graceful_restart_applies_bios: true,
+    pending_lists_all_attributes: false,
+    settings_omit_empty_attributes: false,
+    busy_after_power_change_ms: None,
+    redundant_power_conflict: false,
+    transient_error: BASE_SERVICE_UNAVAILABLE,
+    session_limit_error: BASE_SESSION_LIMIT,
+    bios_registry: "BiosAttributeRegistry.v1_0_0",
+    patch_requires_if_match: false,
+    expand_drops_required_properties: false,
 };
 
 #[cfg(test)]

@@ -44,6 +44,10 @@ pub(crate) enum SystemsRes {
     System,
     ResetActionInfo,
     Reset,
+    /// iLO's `Oem/Hpe/HpeComputerSystemExt.PowerButton` (`PushType` `Press`, `PressAndHold`).
+    HpePowerButton,
+    /// iLO's `Oem/Hpe/HpeComputerSystemExt.SystemReset` (`ResetType` `ColdBoot`, `AuxCycle`).
+    HpeSystemReset,
 }
 
 /// BIOS and its attribute registry (`areas::bios`).
@@ -217,6 +221,10 @@ fn vmedia_actions_at_manager(node: &Node) -> bool {
     vmedia_at_manager(node) && !node.profile().vmedia_patch_only
 }
 
+fn hpe_oem_actions(node: &Node) -> bool {
+    node.profile().oem_key == Some("Hpe")
+}
+
 fn dell_jobs(node: &Node) -> bool {
     node.profile().bios_patch_creates_job
 }
@@ -293,6 +301,18 @@ pub(crate) static ROUTES: &[Route] = &[
         "Systems/{system}/Actions/ComputerSystem.Reset",
         R::Systems(SystemsRes::Reset),
         Post,
+    ),
+    route_when(
+        "Systems/{system}/Actions/Oem/Hpe/HpeComputerSystemExt.PowerButton",
+        R::Systems(SystemsRes::HpePowerButton),
+        Post,
+        hpe_oem_actions,
+    ),
+    route_when(
+        "Systems/{system}/Actions/Oem/Hpe/HpeComputerSystemExt.SystemReset",
+        R::Systems(SystemsRes::HpeSystemReset),
+        Post,
+        hpe_oem_actions,
     ),
     // BIOS.
     route("Systems/{system}/Bios", R::Bios(BiosRes::Bios), Get),

@@ -348,3 +348,45 @@ fn logs_go_to_stderr_filtered_by_rust_log() {
     let quiet = run(Some("error"));
     assert!(!quiet.contains("INFO"), "{quiet}");
 }
+
+#[test]
+fn ami_and_irmc_personalities_from_the_command_line() {
+    for (name, system) in [
+        ("ami", "/redfish/v1/Systems/Self"),
+        ("irmc", "/redfish/v1/Systems/0"),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+            .args(["--listen", "127.0.0.1:0", "--personality", name])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("one line");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+        assert_eq!(v["personality"], name);
+        let url = format!("{}{system}", v["nodes"][0]["url"].as_str().unwrap());
+        let status = tokio::runtime::Runtime::new().unwrap().block_on(async {
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .get(url)
+                .basic_auth("admin", Some("password"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(status, 200, "{name}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args(["--personality", "fujitsu"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ami or irmc"));
+}

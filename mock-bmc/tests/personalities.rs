@@ -566,3 +566,240 @@ async fn supermicro_sd_omits_attributes_when_nothing_pending_and_insert_rejects_
         vec!["Base.1.18.PropertyNotWritable"]
     );
 }
+
+/// AMI `MegaRAC` (DGX H100): `Self` ids, the root names AMI while the System names NVIDIA.
+/// Quirk `patch_requires_if_match`: no PATCH without `If-Match` (428), `*` or the tag passes;
+/// Generic takes a PATCH without it.
+#[tokio::test]
+async fn ami_self_ids_and_patch_requires_if_match() {
+    let mock = spawn(Personality::Ami).await;
+    let bmc = Bmc::new(mock.node(0));
+    let root = bmc.get_json("/redfish/v1").await;
+    assert_eq!(root["Vendor"], "AMI");
+    let sys = "/redfish/v1/Systems/Self";
+    let system = bmc.get_json(sys).await;
+    assert_eq!(system["Manufacturer"], "NVIDIA");
+    assert_eq!(
+        system["Links"]["ManagedBy"][0]["@odata.id"],
+        "/redfish/v1/Managers/Self"
+    );
+    assert_eq!(
+        system["Links"]["Chassis"][0]["@odata.id"],
+        "/redfish/v1/Chassis/Self"
+    );
+    let body = json!({"AssetTag": "rack-7"});
+    let r = bmc.patch(sys, body.clone()).await;
+    assert_eq!(r.status(), 428);
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.PreconditionRequired"]
+    );
+    assert_ne!(
+        bmc.get_json(sys).await["AssetTag"],
+        "rack-7",
+        "nothing changed"
+    );
+    let star = bmc
+        .http
+        .patch(bmc.url(sys))
+        .basic_auth(USER, Some(PASS))
+        .header("If-Match", "*")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(star.status(), 200);
+    assert_eq!(bmc.get_json(sys).await["AssetTag"], "rack-7");
+    let g = spawn(Personality::Generic).await;
+    let gb = Bmc::new(g.node(0));
+    assert_eq!(gb.patch("/redfish/v1/Systems/1", body).await.status(), 200);
+}
+
+/// Quirk `expand_drops_required_properties` (AMI): members inlined by `$expand` lack `Id` and
+/// `Name` (and a chassis its `ChassisType`); the member's own GET has them. Generic keeps them.
+#[tokio::test]
+async fn ami_expand_drops_required_properties_of_members() {
+    let mock = spawn(Personality::Ami).await;
+    let bmc = Bmc::new(mock.node(0));
+    let expanded = bmc.get_json("/redfish/v1/Chassis?$expand=.").await;
+    let member = &expanded["Members"][0];
+    assert_eq!(member["@odata.id"], "/redfish/v1/Chassis/Self");
+    for required in ["Id", "Name", "ChassisType"] {
+        assert!(
+            member.get(required).is_none(),
+            "{required} inlined: {member}"
+        );
+    }
+    let direct = bmc.get_json("/redfish/v1/Chassis/Self").await;
+    assert_eq!(direct["Id"], "Self");
+    assert!(direct["ChassisType"].is_string());
+    let g = spawn(Personality::Generic).await;
+    let gb = Bmc::new(g.node(0));
+    let expanded = gb.get_json("/redfish/v1/Chassis?$expand=.").await;
+    assert!(expanded["Members"][0]["Id"].is_string());
+}
+
+/// AMI's BIOS settings object is `Bios/SD` and takes `If-Match: *` only (quirk
+/// `bios_settings_if_match_star`, on by default for this personality).
+#[tokio::test]
+async fn ami_bios_sd_takes_if_match_star_only() {
+    let mock = spawn(Personality::Ami).await;
+    let bmc = Bmc::new(mock.node(0));
+    let bios = bmc.get_json("/redfish/v1/Systems/Self/Bios").await;
+    let settings = bios["@Redfish.Settings"]["SettingsObject"]["@odata.id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(settings, "/redfish/v1/Systems/Self/Bios/SD");
+    let etag = bmc
+        .get(&settings)
+        .await
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"Attributes": {"BootSeqRetryCount": 4}});
+    let with = |tag: &'static str| {
+        bmc.http
+            .patch(bmc.url(&settings))
+            .basic_auth(USER, Some(PASS))
+            .header("If-Match", tag)
+            .json(&body)
+            .send()
+    };
+    let own = bmc
+        .http
+        .patch(bmc.url(&settings))
+        .basic_auth(USER, Some(PASS))
+        .header("If-Match", etag.as_str())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 412, "its own tag is refused");
+    assert!(with("*").await.unwrap().status().is_success());
+    assert_eq!(
+        bmc.node.view().bios_pending.get("BootSeqRetryCount"),
+        Some(&json!(4))
+    );
+}
+
+/// Quirk `override_mode_needs_resend` on AMI (every boot field in every request): a target
+/// alone loses Enabled and the mode.
+#[tokio::test]
+async fn ami_boot_patch_loses_what_it_does_not_resend() {
+    let mock = spawn(Personality::Ami).await;
+    let bmc = Bmc::new(mock.node(0));
+    let sys = "/redfish/v1/Systems/Self";
+    let patch = |body: serde_json::Value| {
+        bmc.http
+            .patch(bmc.url(sys))
+            .basic_auth(USER, Some(PASS))
+            .header("If-Match", "*")
+            .json(&body)
+            .send()
+    };
+    let full = json!({"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once", "BootSourceOverrideMode": "UEFI"}});
+    assert_eq!(patch(full).await.unwrap().status(), 200);
+    let boot = bmc.get_json(sys).await["Boot"].clone();
+    assert_eq!(
+        (
+            &boot["BootSourceOverrideEnabled"],
+            &boot["BootSourceOverrideMode"]
+        ),
+        (&json!("Once"), &json!("UEFI"))
+    );
+    let target_only = json!({"Boot": {"BootSourceOverrideTarget": "Hdd"}});
+    assert_eq!(patch(target_only).await.unwrap().status(), 200);
+    let boot = bmc.get_json(sys).await["Boot"].clone();
+    assert_eq!(
+        (
+            &boot["BootSourceOverrideEnabled"],
+            &boot["BootSourceOverrideMode"]
+        ),
+        (&json!("Disabled"), &json!("Legacy"))
+    );
+}
+
+/// Fujitsu iRMC: ids `0` and `iRMC`, `Oem.ts_fujitsu`, and no `On` among the reset types
+/// (quirk `irmc_power_on_is_a_button_press`): `On` is refused, a button press powers on.
+#[tokio::test]
+async fn irmc_ids_oem_and_power_on_by_button_only() {
+    let mock = spawn(Personality::Irmc).await;
+    let bmc = Bmc::new(mock.node(0));
+    let root = bmc.get_json("/redfish/v1").await;
+    assert_eq!(root["Vendor"], "Fujitsu");
+    assert!(root["Oem"]["ts_fujitsu"].is_object());
+    let sys = "/redfish/v1/Systems/0";
+    let system = bmc.get_json(sys).await;
+    assert!(system["Oem"]["ts_fujitsu"].is_object());
+    assert_eq!(
+        system["Links"]["ManagedBy"][0]["@odata.id"],
+        "/redfish/v1/Managers/iRMC"
+    );
+    let allowed = system["Actions"]["#ComputerSystem.Reset"]["ResetType@Redfish.AllowableValues"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(!allowed.contains(&json!("On")), "{allowed:?}");
+    let r = bmc.reset(sys, "On").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        vec!["Base.1.18.ActionParameterNotSupported"]
+    );
+    assert!(!bmc.node.power_is_on());
+    assert_eq!(bmc.reset(sys, "PushPowerButton").await.status(), 204);
+    bmc.wait_power(sys, "On").await;
+}
+
+/// iLO 5's OEM power actions: `PressAndHold` forces the power off, `ColdBoot` cycles it; a
+/// value outside the action's own list is refused. Another personality has no such route.
+#[tokio::test]
+async fn hpe_oem_power_button_and_system_reset() {
+    let mock = spawn(Personality::Hpe).await;
+    let bmc = Bmc::new(mock.node(0));
+    let sys = "/redfish/v1/Systems/1";
+    let actions = bmc.get_json(sys).await["Oem"]["Hpe"]["Actions"].clone();
+    let button = actions["#HpeComputerSystemExt.PowerButton"]["target"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let system_reset = actions["#HpeComputerSystemExt.SystemReset"]["target"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        actions["#HpeComputerSystemExt.SystemReset"]["ResetType@Redfish.AllowableValues"],
+        json!(["ColdBoot", "AuxCycle"])
+    );
+    mock.node(0).set_power(true);
+    tokio::time::sleep(Duration::from_millis(1_100)).await; // iLO's busy window
+    assert_eq!(
+        bmc.post(&button, json!({"PushType": "PressAndHold"}))
+            .await
+            .status(),
+        204
+    );
+    bmc.wait_power(sys, "Off").await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await; // iLO's busy window
+    assert_eq!(
+        bmc.post(&system_reset, json!({"ResetType": "ColdBoot"}))
+            .await
+            .status(),
+        204
+    );
+    bmc.wait_power(sys, "On").await;
+    let r = bmc.post(&button, json!({"PushType": "Hold"})).await;
+    assert_eq!(r.status(), 400);
+    let g = spawn(Personality::Generic).await;
+    let gb = Bmc::new(g.node(0));
+    assert_eq!(
+        gb.post(&button, json!({"PushType": "Press"}))
+            .await
+            .status(),
+        404
+    );
+}

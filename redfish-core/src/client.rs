@@ -370,6 +370,14 @@ impl RedfishClient {
         {
             allowed = self.action_info_allowable(info, "ResetType").await?;
         }
+        let mut reset_type = reset_type;
+        if !allowed.is_empty() && !allowed.contains(&reset_type) {
+            match on_by_button(&quirks, &allowed, &reset_type, current.power_state.as_ref()) {
+                Some(ButtonPress::NothingToDo) => return Ok(()),
+                Some(ButtonPress::Press) => reset_type = ResetType::PushPowerButton,
+                None => {}
+            }
+        }
         if !allowed.is_empty() && !allowed.contains(&reset_type) {
             return Err(Error::NotAllowed {
                 property: "ResetType",
@@ -987,6 +995,39 @@ fn reset_fallback_url(system_url: &Url) -> Option<Url> {
     Some(url)
 }
 
+/// How a power-on the BMC does not offer is done instead (quirk
+/// `irmc_power_on_is_a_button_press`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ButtonPress {
+    /// The system is on already: pressing would turn it off.
+    NothingToDo,
+    /// Press the power button.
+    Press,
+}
+
+/// Whether a refused `On` becomes a button press: only with the quirk, only for `On`, only
+/// where `PushPowerButton` is offered, and never while the system is on or on its way (a
+/// press there would turn it off). `None` leaves the refusal as it is. Pure.
+fn on_by_button(
+    quirks: &Quirks,
+    allowed: &[ResetType],
+    requested: &ResetType,
+    current: Option<&PowerState>,
+) -> Option<ButtonPress> {
+    if !quirks.power_on_by_push_button
+        || *requested != ResetType::On
+        || !allowed.contains(&ResetType::PushPowerButton)
+    {
+        return None;
+    }
+    match current {
+        Some(PowerState::On | PowerState::PoweringOn) => Some(ButtonPress::NothingToDo),
+        Some(PowerState::Off) => Some(ButtonPress::Press),
+        // Powering off, paused or unknown: a press could do either; leave the refusal.
+        _ => None,
+    }
+}
+
 /// Whether a reset would leave the system where it is (quirk `redundant_power_conflict`).
 fn already_in_state(current: Option<&PowerState>, reset: &ResetType) -> bool {
     match reset {
@@ -999,6 +1040,49 @@ fn already_in_state(current: Option<&PowerState>, reset: &ResetType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn irmc_power_on_is_a_button_press_only_from_off_and_only_with_the_quirk() {
+        let irmc = [
+            ResetType::ForceOff,
+            ResetType::ForceRestart,
+            ResetType::Nmi,
+            ResetType::PushPowerButton,
+        ];
+        let on = Quirks {
+            power_on_by_push_button: true,
+            ..Quirks::default()
+        };
+        let off = Some(&PowerState::Off);
+        assert_eq!(
+            on_by_button(&on, &irmc, &ResetType::On, off),
+            Some(ButtonPress::Press)
+        );
+        assert_eq!(
+            on_by_button(&on, &irmc, &ResetType::On, Some(&PowerState::On)),
+            Some(ButtonPress::NothingToDo)
+        );
+        assert_eq!(
+            on_by_button(&on, &irmc, &ResetType::On, Some(&PowerState::PoweringOff)),
+            None
+        );
+        assert_eq!(on_by_button(&on, &irmc, &ResetType::On, None), None);
+        assert_eq!(
+            on_by_button(&on, &irmc, &ResetType::PowerCycle, off),
+            None,
+            "only On"
+        );
+        assert_eq!(
+            on_by_button(&on, &irmc[..3], &ResetType::On, off),
+            None,
+            "no button offered"
+        );
+        assert_eq!(
+            on_by_button(&Quirks::default(), &irmc, &ResetType::On, off),
+            None,
+            "quirk off"
+        );
+    }
 
     #[test]
     fn redundant_power_actions() {

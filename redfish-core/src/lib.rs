@@ -62,6 +62,9 @@
 //!   is not retried;
 //! - boot override quirks (settings object, refused mode, Supermicro `UsbCd`, ...) are pure
 //!   decisions with named tests, applied by [`RedfishClient::set_boot_override`].
+//!
+//! What only a vendor's own API does is typed in [`oem`]: HPE iLO's power button hold and
+//! cold boot ([`oem::hpe`], [`RedfishClient::hpe_power_action`]).
 
 // Redfish names (ETag, OData, PCIe, EthernetInterface, ...) read as prose in these docs.
 #![allow(clippy::doc_markdown)]

@@ -106,6 +106,10 @@ declare_quirks! {
     /// change) and wait until it is (quirk `lc_busy_refuses_config`, Dell): an iDRAC refuses
     /// new configuration while its LC is busy. See `oem::dell`.
     lc_ready_before_config: bool = false,
+    /// A reset to `On` that the BMC does not offer, where it offers `PushPowerButton`, is
+    /// sent as a button press while the system is off, and is nothing to do while it is on
+    /// (quirk `irmc_power_on_is_a_button_press`: iRMC lists no `On`).
+    power_on_by_push_button: bool = false,
 }
 
 impl Quirks {
@@ -190,7 +194,8 @@ pub fn resolve_quirks(
             q.expand_collections = false;
             q.if_match_required = true;
         }
-        Vendor::Cisco | Vendor::Fujitsu | Vendor::Other(_) | Vendor::Generic => {}
+        Vendor::Fujitsu => q.power_on_by_push_button = true,
+        Vendor::Cisco | Vendor::Other(_) | Vendor::Generic => {}
     }
 
     // 4. User override.
@@ -367,6 +372,17 @@ mod tests {
         assert!(resolve(&Vendor::Dell, None).lc_ready_before_config);
         assert!(!resolve(&Vendor::Hpe, None).lc_ready_before_config);
         assert!(!resolve(&Vendor::Generic, None).lc_ready_before_config);
+    }
+
+    #[test]
+    fn irmc_power_on_is_a_button_press_on_fujitsu_only() {
+        assert!(resolve(&Vendor::Fujitsu, None).power_on_by_push_button);
+        for vendor in [Vendor::Hpe, Vendor::Ami, Vendor::Generic] {
+            assert!(
+                !resolve(&vendor, None).power_on_by_push_button,
+                "{vendor:?}"
+            );
+        }
     }
 
     #[test]

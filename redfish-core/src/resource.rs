@@ -200,7 +200,9 @@ impl RedfishClient {
     }
 
     pub(crate) async fn patch_at(&self, url: &Url, body: &Value) -> Result<Response, Error> {
-        let quirks = self.inner.quirks_now().clone();
+        // The `If-Match` rules are vendor data (quirk `patch_requires_if_match`): a PATCH that
+        // is a client's first request must not go out under the DMTF default.
+        let quirks = self.vendor_and_quirks().await?.1.clone();
         let known = self.inner.etag_for(url);
         let mut sequence = etag::if_match_sequence(known.as_ref(), quirks.if_match_required)
             .into_iter()

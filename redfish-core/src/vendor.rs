@@ -88,6 +88,9 @@ impl Vendor {
             Some(Vendor::Fujitsu)
         } else if lower.contains("cimc") {
             Some(Vendor::Cisco)
+        } else if lower.starts_with("ami ") || lower.contains("megarac") {
+            // AMI's Redfish service names itself "AMI Redfish Server"; MegaRAC is its BMC.
+            Some(Vendor::Ami)
         } else {
             None
         }
@@ -192,6 +195,18 @@ mod tests {
                 json!({}),
                 Some(json!({"Manufacturer": "Lenovo"})),
                 Vendor::Lenovo,
+            ),
+            (json!({"Vendor": "Fujitsu"}), None, Vendor::Fujitsu),
+            (
+                json!({}),
+                Some(json!({"Model": "iRMC S5"})),
+                Vendor::Fujitsu,
+            ),
+            (json!({"Product": "AMI Redfish Server"}), None, Vendor::Ami),
+            (
+                json!({}),
+                Some(json!({"Model": "MegaRAC SP-X"})),
+                Vendor::Ami,
             ),
             (json!({}), None, Vendor::Generic),
         ];

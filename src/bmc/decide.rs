@@ -210,14 +210,29 @@ pub enum Effect {
 
 /// Why a failed Redfish attempt warrants trying IPMI, or `None` when it does not: only when
 /// Redfish is unreachable or broken (connection refused, 5xx, a timeout of a read, an answer
-/// that does not decode, a missing action), never for a refusal that IPMI would repeat (bad
-/// credentials, 4xx, a value outside the allowed ones) nor for a refused certificate (a
-/// configuration problem the operator must see). A change whose answer was lost is retried
-/// over IPMI only when repeating it is harmless.
+/// that does not decode, a missing action) or does not offer the reset asked for, never for a
+/// refusal that IPMI would repeat (bad credentials, 4xx, any other value outside the allowed
+/// ones) nor for a refused certificate (a configuration problem the operator must see). A
+/// change whose answer was lost is retried over IPMI only when repeating it is harmless.
+///
+/// A `ResetType` the System does not list was refused before anything was sent, and IPMI's
+/// chassis control has its own on, off, soft-off, cycle and reset: Fujitsu iRMC lists neither
+/// `On` (redfish-core presses the button instead, quirk `irmc_power_on_is_a_button_press`) nor
+/// `PowerCycle` nor `GracefulShutdown`, which IPMI then does.
 pub fn fallback_reason(error: &Error, effect: Effect) -> Option<String> {
     let Error::Redfish(err) = error else {
         return None;
     };
+    if let redfish::Error::NotAllowed {
+        property: "ResetType",
+        requested,
+        ..
+    } = err
+    {
+        return Some(format!(
+            "Redfish does not offer ResetType {requested} (nothing was sent)"
+        ));
+    }
     if err.is_tls_rejected() || err.is_unauthorized() || err.is_invalid_input() {
         return None;
     }
@@ -288,11 +303,29 @@ mod tests {
     }
 
     #[test]
-    fn validation_auth_and_facade_errors_never_fall_back() {
-        let not_allowed = Error::Redfish(redfish::Error::NotAllowed {
+    fn a_reset_type_redfish_does_not_offer_goes_over_ipmi_whatever_the_effect() {
+        let not_offered = Error::Redfish(redfish::Error::NotAllowed {
             property: "ResetType",
             requested: "PowerCycle".into(),
-            allowed: vec!["On".into()],
+            allowed: vec!["ForceOff".into(), "PushPowerButton".into()],
+        });
+        for effect in [Effect::Idempotent, Effect::NotIdempotent] {
+            let reason = fallback_reason(&not_offered, effect);
+            assert!(
+                reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("PowerCycle") && r.contains("nothing was sent")),
+                "{reason:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn validation_auth_and_facade_errors_never_fall_back() {
+        let not_allowed = Error::Redfish(redfish::Error::NotAllowed {
+            property: "BootSourceOverrideTarget",
+            requested: "UefiHttp".into(),
+            allowed: vec!["Pxe".into()],
         });
         let auth = Error::Redfish(redfish::Error::Authentication {
             url: "https://bmc/redfish/v1/SessionService/Sessions".into(),

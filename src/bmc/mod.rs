@@ -2,7 +2,8 @@
 //!
 //! The address picks the protocol ([`crate::BmcAddress`]); [`BmcOptions::ipmi`] adds IPMI on
 //! the same host beside a Redfish address. Power and boot device go to Redfish first and fall
-//! back to IPMI when Redfish is unreachable or broken ([`decide::fallback_reason`]); every
+//! back to IPMI when Redfish is unreachable or broken, or does not offer the reset asked for
+//! (Fujitsu iRMC lists no `PowerCycle`; [`decide::fallback_reason`]); every
 //! answer says which protocol did it ([`Outcome`]). BIOS, virtual media and the inventory need
 //! Redfish: over IPMI alone they are [`Error::Unsupported`], never a silent no-op.
 //!

@@ -244,3 +244,42 @@ async fn bios_and_virtual_media_come_from_the_redfish_side() {
     let media = bmc.virtual_media().await.unwrap();
     assert!(!media.slots().await.unwrap().is_empty());
 }
+
+/// Fujitsu iRMC lists no `On`, `PowerCycle` nor `GracefulShutdown` among its reset types:
+/// power-on stays on Redfish (a button press, quirk `irmc_power_on_is_a_button_press`), while
+/// a cycle and a graceful off, refused before anything is sent, go over IPMI with the reason.
+#[tokio::test]
+async fn irmc_powers_on_over_redfish_and_cycles_over_ipmi() {
+    let mock = MockBmc::builder()
+        .personality(ferrofish_mock_bmc::Personality::Irmc)
+        .ipmi(true)
+        .spawn()
+        .await
+        .unwrap();
+    let bmc = connect_combined(&mock, "/redfish/v1/Systems/0");
+    let on = bmc.power(PowerAction::On).await.unwrap();
+    assert_eq!((on.via, on.fallback_reason), (Protocol::Redfish, None));
+    bmc.wait_for_power_state(PowerState::On, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(ipmi_commands(&mock, "/ipmi/chassis/control"), 0);
+
+    let cycle = bmc.power(PowerAction::Cycle).await.unwrap();
+    assert_eq!(cycle.via, Protocol::Ipmi);
+    assert!(
+        cycle
+            .fallback_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("PowerCycle") && r.contains("nothing was sent")),
+        "{cycle:?}"
+    );
+    assert_eq!(ipmi_commands(&mock, "/ipmi/chassis/control"), 1);
+    let redfish_posts = mock
+        .node(0)
+        .requests()
+        .iter()
+        .filter(|e| e.method == "POST" && e.path.ends_with("ComputerSystem.Reset"))
+        .count();
+    assert_eq!(redfish_posts, 1, "only the power-on's button press");
+    bmc.close().await.unwrap();
+}

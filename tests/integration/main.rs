@@ -34,5 +34,6 @@ mod rules_vs_mock;
 mod support;
 mod sushy;
 mod sushy_support;
+mod vendors_vs_mock;
 #[cfg(feature = "vmedia")]
 mod vmedia_example;

@@ -75,14 +75,8 @@ fn bootable_config_drive() -> Vec<u8> {
     ferrofish_mock_bmc::iso9660::build_bootable_iso("config-2", &files)
 }
 
-fn all_personalities() -> [Personality; 5] {
-    [
-        Personality::Generic,
-        Personality::Dell,
-        Personality::Hpe,
-        Personality::Lenovo,
-        Personality::Supermicro,
-    ]
+fn all_personalities() -> [Personality; 7] {
+    Personality::ALL
 }
 
 /// (method, path, body) of every Redfish write the node saw, in order.

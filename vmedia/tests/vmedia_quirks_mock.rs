@@ -147,6 +147,30 @@ async fn credentials_are_added_when_the_mock_asks_for_them() {
     .await;
 }
 
+/// Quirk `credentials_required` on the AMI (DGX) personality, the BMC family that reports it:
+/// the insert lands in the Manager's `CD1` slot after one refusal, with placeholders.
+#[tokio::test]
+async fn credentials_required_on_the_ami_personality() {
+    let rig = rig(Personality::Ami, &[VmediaQuirk::CredentialsRequired], false).await;
+    let url = rig
+        .server
+        .serve_bytes("config-2.iso", bootable_config_drive())
+        .await
+        .unwrap();
+    let slot = VirtualMedia::new(&rig.system)
+        .insert(url.as_str(), MediaKind::Cd)
+        .await
+        .unwrap();
+    assert_eq!(slot.id, "CD1");
+    let statuses: Vec<u16> = insert_bodies(&rig.mock).iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, [400, 204]);
+    assert_eq!(
+        insert_bodies(&rig.mock)[1].1["UserName"],
+        json!("none"),
+        "placeholder added only after the refusal"
+    );
+}
+
 /// All three at once: one field more per refusal, in the order the BMC asks.
 #[tokio::test]
 async fn every_body_quirk_at_once_grows_the_body_one_field_per_refusal() {

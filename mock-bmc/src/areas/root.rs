@@ -39,7 +39,7 @@ fn service_root(node: &crate::node::Node) -> Value {
         "Name": "Root Service",
         "RedfishVersion": "1.20.0",
         "UUID": uuid_for(seed ^ 0xb3c),
-        "Vendor": p.manufacturer,
+        "Vendor": p.service_vendor,
         "Product": p.manager_model,
         "ProtocolFeaturesSupported": {
             "ExpandQuery": {"ExpandAll": true, "Levels": true, "MaxLevels": MAX_EXPAND_LEVELS, "Links": true, "NoLinks": true},

@@ -37,7 +37,7 @@ pub(crate) fn get(cx: &Cx<'_>, st: &mut NodeState, r: SystemsRes, p: &Params<'_>
                 "Parameters": [{"Name": "ResetType", "Required": true, "DataType": "String", "AllowableValues": cx.node.profile().reset_types}],
             }))
         }
-        SystemsRes::Reset => None,
+        SystemsRes::Reset | SystemsRes::HpePowerButton | SystemsRes::HpeSystemReset => None,
     }
 }
 
@@ -115,7 +115,21 @@ fn system(cx: &Cx<'_>, st: &mut NodeState, index: usize) -> Value {
     if let Some(k) = p.oem_key {
         let body = match k {
             "Hpe" => {
-                json!({"PostState": if power == PowerState::On { "FinishedPost" } else { "PowerOff" }, "Bios": {"Current": {"VersionString": "A42 v2.90"}}})
+                json!({
+                    "PostState": if power == PowerState::On { "FinishedPost" } else { "PowerOff" },
+                    "Bios": {"Current": {"VersionString": "A42 v2.90"}},
+                    // iLO 5's power button and cold boot live here, not in the standard reset.
+                    "Actions": {
+                        "#HpeComputerSystemExt.PowerButton": {
+                            "PushType@Redfish.AllowableValues": HPE_PUSH_TYPES,
+                            "target": format!("{path}/Actions/Oem/Hpe/HpeComputerSystemExt.PowerButton/"),
+                        },
+                        "#HpeComputerSystemExt.SystemReset": {
+                            "ResetType@Redfish.AllowableValues": HPE_SYSTEM_RESET_TYPES,
+                            "target": format!("{path}/Actions/Oem/Hpe/HpeComputerSystemExt.SystemReset/"),
+                        },
+                    },
+                })
             }
             "Dell" => {
                 json!({"DellSystem": {"Id": ps.system_ids[index], "SystemGeneration": "16G Monolithic", "ChassisServiceTag": format!("FF{:05}", node.index)}})
@@ -127,40 +141,93 @@ fn system(cx: &Cx<'_>, st: &mut NodeState, index: usize) -> Value {
     sys
 }
 
-/// POST: `ComputerSystem.Reset`.
+/// iLO 5's `PushType` values of `HpeComputerSystemExt.PowerButton`.
+const HPE_PUSH_TYPES: &[&str] = &["Press", "PressAndHold"];
+/// iLO 5's `ResetType` values of `HpeComputerSystemExt.SystemReset`.
+const HPE_SYSTEM_RESET_TYPES: &[&str] = &["ColdBoot", "AuxCycle"];
+
+/// POST: `ComputerSystem.Reset`, and on HPE iLO's power button and system reset.
 pub(crate) fn post(cx: &Cx<'_>, r: SystemsRes, p: &Params<'_>, bytes: &[u8]) -> Reply {
-    if r != SystemsRes::Reset {
-        return messages::not_found("");
-    }
-    match parse_body(bytes, false) {
-        Ok(body) => reset(cx, p.system, &body),
+    let body = match parse_body(bytes, false) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let profile = cx.node.profile();
+    // What each action's parameter means as a standard reset: iLO's press is the standard
+    // button push, press-and-hold a forced off, a cold boot an off-and-on.
+    let parsed = match r {
+        SystemsRes::Reset => one_parameter(
+            &body,
+            "ComputerSystem.Reset",
+            "ResetType",
+            profile.reset_types,
+            ResetType::parse,
+        ),
+        SystemsRes::HpePowerButton => one_parameter(
+            &body,
+            "HpeComputerSystemExt.PowerButton",
+            "PushType",
+            HPE_PUSH_TYPES,
+            |v| match v {
+                "Press" => Some(ResetType::PushPowerButton),
+                "PressAndHold" => Some(ResetType::ForceOff),
+                _ => None,
+            },
+        ),
+        SystemsRes::HpeSystemReset => one_parameter(
+            &body,
+            "HpeComputerSystemExt.SystemReset",
+            "ResetType",
+            HPE_SYSTEM_RESET_TYPES,
+            |v| match v {
+                "ColdBoot" => Some(ResetType::PowerCycle),
+                "AuxCycle" => Some(ResetType::FullPowerCycle),
+                _ => None,
+            },
+        ),
+        _ => return messages::not_found(""),
+    };
+    match parsed {
+        Ok((kind, name)) => reset(cx, p.system, kind, name),
         Err(reply) => reply,
     }
 }
 
-fn reset(cx: &Cx<'_>, system: usize, body: &Map<String, Value>) -> Reply {
+/// The one parameter of a reset action: present, alone, among `allowed`, and what it means.
+fn one_parameter<'b>(
+    body: &'b Map<String, Value>,
+    action: &str,
+    parameter: &str,
+    allowed: &[&str],
+    meaning: impl Fn(&str) -> Option<ResetType>,
+) -> Result<(ResetType, &'b str), Reply> {
+    let Some(value) = body.get(parameter).and_then(Value::as_str) else {
+        return Err(messages::bad_request(vec![
+            messages::action_parameter_missing(action, parameter),
+        ]));
+    };
+    if let Some(unknown) = body.keys().find(|k| *k != parameter) {
+        return Err(messages::bad_request(vec![
+            messages::action_parameter_unknown(action, unknown),
+        ]));
+    }
+    match meaning(value).filter(|_| allowed.contains(&value)) {
+        Some(kind) => Ok((kind, value)),
+        None => Err(messages::bad_request(vec![
+            messages::action_parameter_not_supported(
+                value,
+                action,
+                parameter,
+                "Remove the parameter supplied and resubmit the request if the operation failed.",
+            ),
+        ])),
+    }
+}
+
+fn reset(cx: &Cx<'_>, system: usize, kind: ResetType, kind_str: &str) -> Reply {
     let node = cx.node;
     let now = cx.now;
     let p = node.profile();
-    let action = "ComputerSystem.Reset";
-    let Some(kind_str) = body.get("ResetType").and_then(Value::as_str) else {
-        return messages::bad_request(vec![messages::action_parameter_missing(
-            action,
-            "ResetType",
-        )]);
-    };
-    if let Some(unknown) = body.keys().find(|k| *k != "ResetType") {
-        return messages::bad_request(vec![messages::action_parameter_unknown(action, unknown)]);
-    }
-    let kind = ResetType::parse(kind_str).filter(|_| p.reset_types.contains(&kind_str));
-    let Some(kind) = kind else {
-        return messages::bad_request(vec![messages::action_parameter_not_supported(
-            kind_str,
-            action,
-            "ResetType",
-            "Remove the parameter supplied and resubmit the request if the operation failed.",
-        )]);
-    };
     let delays = node.delays();
     let mut guard = node.state_at(now);
     let Some(st) = guard.system_mut(system) else {

@@ -213,8 +213,10 @@ async fn patch(
         (etag, star_only)
     };
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
+    // Quirk `patch_requires_if_match` (AMI): no PATCH without the header.
+    let required = star_only || cx.node.profile().patch_requires_if_match;
     match if_match {
-        None if star_only => return messages::precondition_required(),
+        None if required => return messages::precondition_required(),
         Some(im) if star_only && im.trim() != "*" => return messages::etag_mismatch(),
         Some(im) if !etag_matches(im, &etag) => return messages::etag_mismatch(),
         _ => {}

@@ -158,6 +158,15 @@ fn expand_one(
     };
     if let Some(Answer::Resource(mut body)) = areas::get(cx, st, m.resource, &m.params) {
         expand(cx, st, &mut body, (kind, levels - 1), false);
+        // Quirk `expand_drops_required_properties` (AMI host BMCs): inlined members lose
+        // required properties that a GET of the member carries.
+        if cx.node.profile().expand_drops_required_properties
+            && let Some(member) = body.as_object_mut()
+        {
+            for required in ["Id", "Name", "ChassisType"] {
+                member.remove(required);
+            }
+        }
         *slot = body;
     }
 }
