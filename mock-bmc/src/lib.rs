@@ -77,6 +77,11 @@
 //! `--systems-per-node N` serves N Systems on each node ([`MockBmcBuilder::systems_per_node`]).
 //! `--bios-options JSON` sets the BIOS quirk switches ([`BiosOptionsChange`]; also the builder's
 //! `bios_*` methods, [`NodeHandle::set_bios_options`] and the admin API's options).
+//! The power, boot and Manager identity switches ([`SystemOptions`]: `power_on_conflicts`,
+//! `continuous_boot_refused`, `manager_firmware`, `manager_model`) are set through the
+//! builder ([`MockBmcBuilder::power_on_conflicts`], [`MockBmcBuilder::continuous_boot_refused`],
+//! [`MockBmcBuilder::manager_identity`]), [`NodeHandle::set_system_options`] and the admin
+//! API's options (`"system": {...}`).
 //! The binary logs to stderr, filtered by `RUST_LOG` (default `info`; `debug` adds a line per
 //! request, path without query, never credentials).
 //!

@@ -212,7 +212,7 @@ impl Decision {
 
 /// Whether the override `reading` shows is the remembered device, still armed (`Once` or
 /// `Continuous` to that target; a virtual CD may read `UsbCd`). Pure.
-fn shows_override(reading: &SystemReading, remembered: &RememberedBoot) -> bool {
+fn shows_override(reading: &SystemReading, remembered: RememberedBoot) -> bool {
     let armed = matches!(
         reading.override_enabled.as_deref(),
         Some("Once" | "Continuous")
@@ -231,7 +231,7 @@ fn shows_override(reading: &SystemReading, remembered: &RememberedBoot) -> bool 
 /// entered again, so the next call reads the override and sends the `On`. Pure.
 fn restore_boot_first(node: &Node, op: &Operation, sys: &SystemReading) -> Option<Decision> {
     let remembered = node.remembered_boot?;
-    if op.scratch.boot_restored || shows_override(sys, &remembered) {
+    if op.scratch.boot_restored || shows_override(sys, remembered) {
         return None;
     }
     Some(

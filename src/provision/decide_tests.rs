@@ -249,12 +249,13 @@ proptest! {
             let sys = observation.system.as_ref().and_then(|s| s.as_ref().ok());
             if decision.action == Some(Action::PowerOn) {
                 prop_assert!(
-                    op.scratch.boot_restored || sys.is_some_and(|s| shows_override(s, remembered)),
+                    op.scratch.boot_restored || sys.is_some_and(|s| shows_override(s, *remembered)),
                     "On without the remembered device: {:?}", sys
                 );
             }
             if op.scratch.boot_restored {
-                prop_assert!(!matches!(decision.action, Some(Action::SetBootOverride { .. })));
+                let overrides = matches!(decision.action, Some(Action::SetBootOverride { .. }));
+                prop_assert!(!overrides, "a second override in {:?}", op.phase);
             }
             if let Some(Action::SetBootOverride { device, persistent, .. }) = &decision.action {
                 prop_assert_eq!(*device, remembered.device);

@@ -58,7 +58,7 @@ fn resets(mock: &MockBmcHandle) -> Vec<(String, u16)> {
         .collect()
 }
 
-/// Resets and boot-override PATCHes of node 0, in order: `ForceOff`, `On`, `Boot Cd Once`.
+/// Resets and boot-override requests of node 0, in order: `ForceOff`, `On`, `Boot Cd Once`.
 fn power_and_boot_writes(mock: &MockBmcHandle) -> Vec<String> {
     mock.node(0)
         .requests()
@@ -218,7 +218,11 @@ async fn s06_a_transient_409_on_power_on_is_retried_on_idrac10_only() {
     });
     let err = port.power(PowerAction::On).await.unwrap_err();
     assert_eq!(err.status(), Some(409), "{err}");
-    assert!(err.redfish().is_some_and(|e| e.is_conflict()), "{err:?}");
+    assert!(
+        err.redfish()
+            .is_some_and(ferrofish::redfish::Error::is_conflict),
+        "{err:?}"
+    );
 }
 
 /// 7, first half: the BMC refuses `Continuous` (400 with its message), so the deploy's

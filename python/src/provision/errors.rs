@@ -177,10 +177,4 @@ mod tests {
             ]
         );
     }
-
-    #[test]
-    fn allowed_lists_split_and_none_is_empty() {
-        assert_eq!(allowed_list("deploy, manage"), ["deploy", "manage"]);
-        assert!(allowed_list("none").is_empty());
-    }
 }

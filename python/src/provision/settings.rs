@@ -119,12 +119,11 @@ impl Connections {
         // Two calls racing for one key: the first stored wins, the other's is closed.
         let (kept, spare) = {
             let mut open = lock(&self.open);
-            match open.get(&key) {
-                Some(existing) => (existing.clone(), Some(bmc)),
-                None => {
-                    open.insert(key, bmc.clone());
-                    (bmc, None)
-                }
+            if let Some(existing) = open.get(&key) {
+                (existing.clone(), Some(bmc))
+            } else {
+                open.insert(key, bmc.clone());
+                (bmc, None)
             }
         };
         if let Some(spare) = spare {
