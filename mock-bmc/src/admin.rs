@@ -139,6 +139,10 @@ struct OptionsBody {
     /// The BIOS quirk switches ([`crate::BiosOptionsChange`]); absent fields: unchanged.
     #[serde(default)]
     bios: Option<crate::BiosOptionsChange>,
+    /// The power, boot and Manager identity switches ([`crate::SystemOptionsChange`]);
+    /// absent fields: unchanged.
+    #[serde(default)]
+    system: Option<crate::SystemOptionsChange>,
 }
 
 impl OptionsBody {
@@ -148,11 +152,13 @@ impl OptionsBody {
             basic_auth_only: Some(n.basic_auth_only()),
             bios: Some(crate::BiosOptionsChange {
                 rejected_at_apply: Some(b.rejected_at_apply),
+                rejected_at_patch: Some(b.rejected_at_patch),
                 never_applies: Some(b.never_applies),
                 suffixed_names: Some(b.suffixed_names),
                 settings_if_match_star: Some(b.settings_if_match_star),
                 reset_bios_needs_body: Some(b.reset_bios_needs_body),
             }),
+            system: Some(crate::SystemOptionsChange::of(&n.system_options())),
         }
     }
 
@@ -162,6 +168,9 @@ impl OptionsBody {
         }
         if let Some(change) = &self.bios {
             n.set_bios_options(change);
+        }
+        if let Some(change) = &self.system {
+            n.set_system_options(change);
         }
     }
 }

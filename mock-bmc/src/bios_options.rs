@@ -20,6 +20,11 @@ pub struct BiosOptions {
     /// the attribute (`MessageArgs`, `RelatedProperties`), as firmware that checks a value
     /// only at POST reports it.
     pub rejected_at_apply: Vec<String>,
+    /// Quirk `bios_rejected_at_patch`: a settings PATCH naming one of these attributes
+    /// (registry names, without suffix) is refused with 400 and one
+    /// `Base.1.18.PropertyValueNotInList` message per such attribute (its name and value in
+    /// `MessageArgs`, `/Attributes/<name>` in `RelatedProperties`); nothing is staged.
+    pub rejected_at_patch: Vec<String>,
     /// Quirk `bios_never_applies`: the settings PATCH is accepted (and a Dell job completes)
     /// but no reset applies the values: they stay pending, `@Redfish.Settings.Time` does not
     /// move and no message says why.
@@ -57,6 +62,8 @@ impl BiosOptions {
 pub struct BiosOptionsChange {
     /// [`BiosOptions::rejected_at_apply`].
     pub rejected_at_apply: Option<Vec<String>>,
+    /// [`BiosOptions::rejected_at_patch`].
+    pub rejected_at_patch: Option<Vec<String>>,
     /// [`BiosOptions::never_applies`].
     pub never_applies: Option<bool>,
     /// [`BiosOptions::suffixed_names`].
@@ -72,6 +79,9 @@ impl BiosOptionsChange {
     pub fn apply_to(&self, options: &mut BiosOptions) {
         if let Some(names) = &self.rejected_at_apply {
             options.rejected_at_apply.clone_from(names);
+        }
+        if let Some(names) = &self.rejected_at_patch {
+            options.rejected_at_patch.clone_from(names);
         }
         if let Some(on) = self.never_applies {
             options.never_applies = on;

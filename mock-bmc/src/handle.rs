@@ -126,6 +126,18 @@ impl NodeHandle {
         change.apply_to(&mut lock(&self.node.state).bios_options);
     }
 
+    /// The node's power, boot and Manager identity switches ([`crate::SystemOptions`]).
+    pub fn system_options(&self) -> crate::SystemOptions {
+        lock(&self.node.state).system_options.clone()
+    }
+
+    /// Changes the node's power, boot and Manager identity switches at run time (also `POST
+    /// /nodes/{i}/options` on the admin API, `"system": {...}`); fields left `None` keep their
+    /// setting.
+    pub fn set_system_options(&self, change: &crate::SystemOptionsChange) {
+        change.apply_to(&mut lock(&self.node.state).system_options);
+    }
+
     /// Personality of the node.
     pub fn personality(&self) -> Personality {
         self.node.shared.personality

@@ -77,6 +77,11 @@
 //! `--systems-per-node N` serves N Systems on each node ([`MockBmcBuilder::systems_per_node`]).
 //! `--bios-options JSON` sets the BIOS quirk switches ([`BiosOptionsChange`]; also the builder's
 //! `bios_*` methods, [`NodeHandle::set_bios_options`] and the admin API's options).
+//! The power, boot and Manager identity switches ([`SystemOptions`]: `power_on_conflicts`,
+//! `continuous_boot_refused`, `manager_firmware`, `manager_model`) are set through the
+//! builder ([`MockBmcBuilder::power_on_conflicts`], [`MockBmcBuilder::continuous_boot_refused`],
+//! [`MockBmcBuilder::manager_identity`]), [`NodeHandle::set_system_options`] and the admin
+//! API's options (`"system": {...}`).
 //! The binary logs to stderr, filtered by `RUST_LOG` (default `info`; `debug` adds a line per
 //! request, path without query, never credentials).
 //!
@@ -99,7 +104,7 @@
 //! | `GET /nodes/{i}/ipmi/faults` | the node's IPMI faults: `{"drop_every_nth_reply": N or null, "reply_delay_ms": M, "refused_suites": [17]}` |
 //! | `POST /nodes/{i}/ipmi/faults` | replace them (same body, every field optional; 404 without IPMI) |
 //! | `DELETE /nodes/{i}/ipmi/faults` | clear them |
-//! | `GET /nodes/{i}/options` | the node's run-time options: `{"basic_auth_only": false, "bios": {...}}` ([`BiosOptionsChange`], every field shown) |
+//! | `GET /nodes/{i}/options` | the node's run-time options: `{"basic_auth_only": false, "bios": {...}, "system": {...}}` ([`BiosOptionsChange`], [`SystemOptionsChange`], every field shown) |
 //! | `POST /nodes/{i}/options` | change them (every field optional), answers the new options |
 //! | `POST /options` | change them on every node |
 //!
@@ -204,6 +209,7 @@ mod reply;
 mod routes;
 mod service;
 pub mod state;
+pub mod system_options;
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -221,6 +227,7 @@ pub use handle::{Faults, NodeHandle, NodeView};
 pub use node::{FailNext, FaultSpec, InventorySize, LogEntry};
 pub use personality::{Personality, Profile, VmediaQuirk};
 pub use state::{OverrideEnabled, PowerDelays, PowerState};
+pub use system_options::{SystemOptions, SystemOptionsChange};
 
 /// Default user name.
 pub const DEFAULT_USER: &str = "admin";
@@ -259,6 +266,7 @@ pub struct MockBmcBuilder {
     vmedia_quirks: Vec<VmediaQuirk>,
     basic_auth_only: bool,
     bios: BiosOptionsChange,
+    system: SystemOptionsChange,
     systems_per_node: u8,
     ipmi: bool,
     ipmi_listen: Option<SocketAddr>,
@@ -301,6 +309,7 @@ impl Default for MockBmcBuilder {
             vmedia_quirks: Vec::new(),
             basic_auth_only: false,
             bios: BiosOptionsChange::default(),
+            system: SystemOptionsChange::default(),
             systems_per_node: 1,
             ipmi: false,
             ipmi_listen: None,
@@ -445,6 +454,18 @@ impl MockBmcBuilder {
         self
     }
 
+    /// Quirk `bios_rejected_at_patch` on every node ([`BiosOptions::rejected_at_patch`]): a
+    /// settings PATCH naming one of these attributes is refused with 400 and a message naming
+    /// it. Switchable at run time ([`NodeHandle::set_bios_options`]).
+    #[must_use]
+    pub fn bios_rejected_at_patch<S: Into<String>>(
+        mut self,
+        attributes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.bios.rejected_at_patch = Some(attributes.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Quirk `bios_never_applies` ([`BiosOptions::never_applies`]): BIOS changes are accepted
     /// and stay pending across every reset, without a message. Switchable at run time.
     #[must_use]
@@ -475,6 +496,34 @@ impl MockBmcBuilder {
     #[must_use]
     pub fn reset_bios_needs_body(mut self, on: bool) -> Self {
         self.bios.reset_bios_needs_body = Some(on);
+        self
+    }
+
+    /// Quirk `idrac10_power_on_conflict` on every node ([`SystemOptions::power_on_conflicts`]):
+    /// the next `count` `On`/`ForceOn` resets are answered 409
+    /// `ActionParameterValueConflict`; reads and other resets are not. Switchable at run time
+    /// ([`NodeHandle::set_system_options`], admin `POST /nodes/{i}/options`).
+    #[must_use]
+    pub fn power_on_conflicts(mut self, count: u32) -> Self {
+        self.system.power_on_conflicts = Some(count);
+        self
+    }
+
+    /// Quirk `continuous_boot_refused` ([`SystemOptions::continuous_boot_refused`]): a
+    /// `Continuous` boot override is refused with 400. Switchable at run time.
+    #[must_use]
+    pub fn continuous_boot_refused(mut self, on: bool) -> Self {
+        self.system.continuous_boot_refused = Some(on);
+        self
+    }
+
+    /// The Manager's `FirmwareVersion` and `Model` instead of the personality's
+    /// ([`SystemOptions::manager_firmware`]): `("1.20.25.00", "17G Monolithic")` on
+    /// [`Personality::Dell`] is an iDRAC10. Switchable at run time.
+    #[must_use]
+    pub fn manager_identity(mut self, firmware: &str, model: &str) -> Self {
+        self.system.manager_firmware = Some(firmware.to_owned());
+        self.system.manager_model = Some(model.to_owned());
         self
     }
 
@@ -637,6 +686,7 @@ impl MockBmcBuilder {
                 .with_systems(usize::from(self.systems_per_node), shared.profile);
             node_state.bios_options = BiosOptions::for_personality(self.personality);
             self.bios.apply_to(&mut node_state.bios_options);
+            self.system.apply_to(&mut node_state.system_options);
             let node = Arc::new(node::Node {
                 index,
                 shared: shared.clone(),

@@ -69,7 +69,7 @@ struct Args {
     #[arg(long)]
     basic_auth_only: bool,
     /// BIOS quirk switches of every node, as JSON (`{"suffixed_names": false,
-    /// "rejected_at_apply": ["ProcTurboMode"], "never_applies": true,
+    /// "rejected_at_apply": ["ProcTurboMode"], "rejected_at_patch": ["BootMode"], "never_applies": true,
     /// "settings_if_match_star": true, "reset_bios_needs_body": true}`, every field optional;
     /// the personality gives the rest).
     #[arg(long, value_name = "JSON")]
@@ -140,6 +140,9 @@ fn with_bios_options(
         .map_err(|_| MockBmcError::InvalidConfig("--bios-options is not a BIOS options object"))?;
     if let Some(names) = change.rejected_at_apply {
         builder = builder.bios_rejected_at_apply(names);
+    }
+    if let Some(names) = change.rejected_at_patch {
+        builder = builder.bios_rejected_at_patch(names);
     }
     if let Some(on) = change.never_applies {
         builder = builder.bios_never_applies(on);

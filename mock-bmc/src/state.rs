@@ -342,6 +342,8 @@ pub struct NodeState {
     pub bios_messages: Vec<Value>,
     /// The node's BIOS quirk switches.
     pub bios_options: crate::bios_options::BiosOptions,
+    /// The node's power, boot and Manager identity switches.
+    pub system_options: crate::system_options::SystemOptions,
     /// Virtual-media slots, in the personality's slot order.
     pub media: Vec<MediaSlot>,
     /// Last boot.
@@ -388,6 +390,7 @@ impl NodeState {
             bios_last_applied: None,
             bios_messages: Vec::new(),
             bios_options: crate::bios_options::BiosOptions::default(),
+            system_options: crate::system_options::SystemOptions::default(),
             media: vec![MediaSlot::default(); profile.vmedia_slots.len()],
             booted: None,
             boot_count: 0,

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{Bmc, fast_delays};
-use ferrofish_mock_bmc::{MockBmc, MockBmcError, Personality};
+use common::{Bmc, fast_delays, message_ids};
+use ferrofish_mock_bmc::{MockBmc, MockBmcError, Personality, SystemOptionsChange};
 use serde_json::json;
 
 const S1: &str = "/redfish/v1/Systems/System.Embedded.1";
@@ -139,4 +139,102 @@ async fn one_system_is_the_default_and_the_count_is_checked() {
         .unwrap();
     let bmc = Bmc::new(mock.node(0));
     assert_eq!(bmc.get_json("/redfish/v1/Systems/2").await["Id"], "2");
+}
+
+/// Quirk `idrac10_power_on_conflict`: the next N `On`/`ForceOn` resets answer 409
+/// `ActionParameterValueConflict` and change nothing; reads and other resets are served.
+/// Quirk `continuous_boot_refused`: a `Continuous` override is refused with 400, `Once` is
+/// taken. The Manager's identity switches. Set by the builder, the handle and the admin API.
+#[tokio::test]
+async fn power_on_conflicts_refused_continuous_and_manager_identity_switches() {
+    let mock = MockBmc::builder()
+        .personality(Personality::Dell)
+        .power_delays(fast_delays())
+        .power_on_conflicts(2)
+        .manager_identity("1.20.25.00", "17G Monolithic")
+        .admin_api("127.0.0.1:0".parse().unwrap())
+        .spawn()
+        .await
+        .unwrap();
+    let bmc = Bmc::new(mock.node(0));
+    let manager = bmc.get_json("/redfish/v1/Managers/iDRAC.Embedded.1").await;
+    assert_eq!(manager["FirmwareVersion"], "1.20.25.00");
+    assert_eq!(manager["Model"], "17G Monolithic");
+    for left in [1, 0] {
+        let r = bmc.reset(S1, "On").await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(
+            message_ids(&r.json().await.unwrap()),
+            ["Base.1.18.ActionParameterValueConflict"]
+        );
+        assert_eq!(bmc.node.system_options().power_on_conflicts, left);
+        assert_eq!(
+            bmc.get_json(S1).await["PowerState"],
+            "Off",
+            "nothing changed"
+        );
+    }
+    assert_eq!(
+        bmc.reset(S1, "On").await.status(),
+        204,
+        "the third is taken"
+    );
+    bmc.wait_power(S1, "On").await;
+    // Only power-on resets are counted down: a ForceOff goes through while armed. (iDRAC
+    // offers no `ForceOn`; the switch counts it too where a personality does.)
+    bmc.node.set_system_options(&SystemOptionsChange {
+        power_on_conflicts: Some(1),
+        ..SystemOptionsChange::default()
+    });
+    assert_eq!(bmc.reset(S1, "ForceOff").await.status(), 204);
+    bmc.wait_power(S1, "Off").await;
+    assert_eq!(
+        bmc.node.system_options().power_on_conflicts,
+        1,
+        "not counted down"
+    );
+    assert_eq!(bmc.reset(S1, "On").await.status(), 409);
+    assert_eq!(bmc.reset(S1, "On").await.status(), 204);
+
+    // Continuous refused, switched on through the admin API; Once still taken.
+    let admin = format!("http://{}/nodes/0/options", mock.admin_addr().unwrap());
+    let shown: serde_json::Value = bmc
+        .http
+        .post(&admin)
+        .json(&json!({"system": {"continuous_boot_refused": true, "manager_firmware": ""}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["system"]["continuous_boot_refused"], true);
+    assert_eq!(shown["system"]["manager_model"], "17G Monolithic");
+    let manager = bmc.get_json("/redfish/v1/Managers/iDRAC.Embedded.1").await;
+    assert_eq!(
+        manager["FirmwareVersion"], "6.00.30.00",
+        "the personality's again"
+    );
+    let system = bmc.get_json(S1).await;
+    assert!(
+        system["Boot"]["BootSourceOverrideEnabled@Redfish.AllowableValues"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Continuous")),
+        "still advertised"
+    );
+    let r = bmc
+        .patch(S1, json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Continuous"}}))
+        .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        message_ids(&r.json().await.unwrap()),
+        ["Base.1.18.PropertyValueNotInList"]
+    );
+    assert_eq!(bmc.node.boot_override().0, "None", "nothing changed");
+    let r = bmc
+        .patch(S1, json!({"Boot": {"BootSourceOverrideTarget": "Cd", "BootSourceOverrideEnabled": "Once"}}))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(bmc.node.boot_override().0, "Cd");
 }

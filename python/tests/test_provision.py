@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
+import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 
 import ferrofish
-from conftest import PASSWORD, USERNAME, spawn_mock_bmc
+from conftest import PASSWORD, USERNAME, MockBmc, spawn_mock_bmc
 from ferrofish.provision import (
     AlreadyEnrolledError,
     FleetEvent,
@@ -286,3 +289,114 @@ def test_an_exception_in_on_event_stops_the_run_and_propagates(store_url: str, b
         assert seen == ["claimed", "manage"]
     with pytest.raises(ferrofish.InvalidInputError, match="unknown key"):
         run_fleet(open_store(store_url), {"inspect": True, "deploy_now": True})
+
+
+# --- end to end, and one login for many advances ---------------------------------------------
+
+NETWORK_DATA = {
+    "links": [{"id": "eno1", "type": "phy", "ethernet_mac_address": "52:54:00:ab:cd:ef"}],
+    "networks": [
+        {
+            "id": "n0",
+            "type": "ipv4",
+            "link": "eno1",
+            "ip_address": "192.0.2.77",
+            "netmask": "255.255.255.0",
+            "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": "192.0.2.1"}],
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def own_mock() -> Iterator[MockBmc]:
+    """A mock of its own (two nodes), for request counts no other test disturbs."""
+    previous = os.environ.get(PASSWORD_ENV)
+    os.environ[PASSWORD_ENV] = PASSWORD
+    try:
+        with spawn_mock_bmc("--nodes", "2", "--power-on-ms", "50", "--force-off-ms", "20") as ready:
+            yield MockBmc.from_ready(ready)
+    finally:
+        if previous is None:
+            os.environ.pop(PASSWORD_ENV, None)
+        else:
+            os.environ[PASSWORD_ENV] = previous
+
+
+def deploy_image(directory: Path) -> Path:
+    """A small El Torito bootable ISO (the mock boots only what is bootable)."""
+    tool = shutil.which("xorriso") or shutil.which("genisoimage") or shutil.which("mkisofs")
+    if tool is None:
+        pytest.skip("neither xorriso nor genisoimage is installed: cannot build a bootable ISO")
+    tree = directory / "tree"
+    tree.mkdir()
+    (tree / "README.TXT").write_bytes(b"a deploy image")
+    (tree / "boot.img").write_bytes(b"\0" * 2048)
+    output = directory / "deploy.iso"
+    prefix = [tool, "-as", "mkisofs"] if tool.endswith("xorriso") else [tool]
+    subprocess.run(
+        prefix + ["-quiet", "-V", "DEPLOY", "-b", "boot.img", "-no-emul-boot", "-o", str(output), str(tree)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return output
+
+
+def logins(mock: MockBmc, node: int) -> int:
+    entries = mock.admin("GET", f"/nodes/{node}/requests")["entries"]
+    return sum(1 for e in entries if e["method"] == "POST" and e["path"] == "/redfish/v1/SessionService/Sessions")
+
+
+def test_a_node_deploys_end_to_end_from_python(own_mock: MockBmc, store_url: str, tmp_path: Path) -> None:
+    image = deploy_image(tmp_path)
+    with open_store(store_url) as store, ferrofish.ImageServer("127.0.0.1:0") as server:
+        url = server.add_file("deploy.iso", image)
+        enroll(store, "e2e", own_mock.url(0))
+        states = []
+        for event, options in [
+            ("manage", {}),
+            ("inspect", {}),
+            ("clean", {"steps": [{"interface": "bios", "step": "apply_configuration",
+                                  "args": {"settings": [{"name": "ProcTurboMode", "value": "Disabled"}]}}]}),
+            ("provide", {}),
+            ("deploy", {"image": url, "network_data": NETWORK_DATA}),
+        ]:
+            store.send("e2e", event, **options)
+            last = drive(store, "e2e", image_server=server)[-1]
+            assert last.kind == "done", (event, last.error, last.node["last_error"])
+            states.append(last.node["state"])
+        assert states == ["manageable", "manageable", "manageable", "available", "active"]
+        node = store.node("e2e")
+        assert node["fields"]["properties"]["memory_mb"] > 0
+        assert node["completed"] == ["verify", "inspect", "clean", "provide", "deploy"]
+        view = own_mock.node_view(0)
+        assert view["bios_changed"]["ProcTurboMode"] == "Disabled"
+        assert view["booted"]["image"] == url, view["booted"]
+        # The config drive with the network data was published on this server and fetched by
+        # the BMC (the mock reads an address only from a booted CD, so not checked there).
+        fetched = {f.image for f in server.fetches() if f.status in (200, 206)}
+        assert {"deploy.iso", "e2e-config-2.img"} <= fetched, fetched
+        assert (view["boot_target"], view["boot_enabled"]) == ("Hdd", "Continuous")
+        assert view["inserted_media"] == [], "ejected after the boot"
+
+
+def test_advance_logs_in_once_for_many_calls_and_out_on_close(own_mock: MockBmc, store_url: str) -> None:
+    own_mock.admin("DELETE", "/nodes/1/requests")
+    store = open_store(store_url)
+    with store:
+        enroll(store, "once", own_mock.url(1))
+        calls = 0
+        for event in ["manage", "inspect"]:
+            store.send("once", event)
+            calls += len(drive(store, "once"))
+        store.send("once", "clean", steps=[{"step": "power_on"}, {"step": "power_off"}])
+        calls += len(drive(store, "once"))
+        assert calls >= 4
+        assert logins(own_mock, 1) == 1, "one session for every advance"
+        assert store.open_connections == 1
+        assert own_mock.node_view(1)["sessions"] == 1
+    # Closed: logged out of the BMC.
+    assert own_mock.node_view(1)["sessions"] == 0
+    entries = own_mock.admin("GET", "/nodes/1/requests")["entries"]
+    assert any(e["method"] == "DELETE" and e["path"].startswith("/redfish/v1/SessionService/Sessions/") for e in entries)

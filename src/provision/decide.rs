@@ -11,9 +11,12 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::inspect::properties_from_inventory;
-use super::node::{Node, Operation, OperationKind, Phase, Resume, Scratch, Timestamp};
+use super::node::{
+    Node, Operation, OperationKind, Phase, RememberedBoot, Resume, Scratch, Timestamp,
+};
 use super::port::{
-    BiosPlan, BiosStatus, BootDevice, MediaSlot, MediaStatus, PortError, Power, SystemReading,
+    BiosPlan, BiosStatus, BootDevice, MediaSlot, MediaStatus, PortError, PortErrorKind, Power,
+    SystemReading,
 };
 use super::state::{BootModeChoice, ProvisionState};
 use super::steps::{BiosSetting, StepKind};
@@ -157,6 +160,18 @@ pub struct Decision {
     pub vendor: Option<String>,
     /// Inspection: properties to merge before the rules run.
     pub inspected: Option<Map<String, Value>>,
+    /// What becomes of [`Node::remembered_boot`] once the action succeeded (`None`: unchanged).
+    pub boot_memory: Option<BootMemory>,
+}
+
+/// A change to the remembered boot device ([`Node::remembered_boot`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootMemory {
+    /// The BMC refused this device persistently; it was set once: remember it.
+    Remember(RememberedBoot),
+    /// Another boot device was set, or the override cleared: forget it (as Ironic pops
+    /// `redfish_boot_device` whenever a boot device is set).
+    Forget,
 }
 
 impl Decision {
@@ -168,6 +183,7 @@ impl Decision {
             power: None,
             vendor: None,
             inspected: None,
+            boot_memory: None,
         }
     }
 
@@ -186,6 +202,70 @@ impl Decision {
     fn with_scratch(mut self, scratch: Scratch) -> Decision {
         self.scratch = Some(scratch);
         self
+    }
+
+    fn with_boot_memory(mut self, memory: BootMemory) -> Decision {
+        self.boot_memory = Some(memory);
+        self
+    }
+}
+
+/// Whether the override `reading` shows is the remembered device, still armed (`Once` or
+/// `Continuous` to that target; a virtual CD may read `UsbCd`). Pure.
+fn shows_override(reading: &SystemReading, remembered: RememberedBoot) -> bool {
+    let armed = matches!(
+        reading.override_enabled.as_deref(),
+        Some("Once" | "Continuous")
+    );
+    let target = reading.override_target.as_deref();
+    armed
+        && match remembered.device {
+            BootDevice::Cd => matches!(target, Some("Cd" | "UsbCd")),
+            BootDevice::Disk => target == Some("Hdd"),
+            BootDevice::Pxe => target == Some("Pxe"),
+        }
+}
+
+/// Before a power-on: the remembered boot device again, when the BMC has consumed or dropped
+/// it and this phase has not re-applied it yet (Ironic's `restore_boot_device`). The phase is
+/// entered again, so the next call reads the override and sends the `On`. Pure.
+fn restore_boot_first(node: &Node, op: &Operation, sys: &SystemReading) -> Option<Decision> {
+    let remembered = node.remembered_boot?;
+    if op.scratch.boot_restored || shows_override(sys, remembered) {
+        return None;
+    }
+    Some(
+        Decision::act(
+            Action::SetBootOverride {
+                device: remembered.device,
+                persistent: false,
+                mode: remembered.mode,
+            },
+            phase_outcome(op.phase),
+        )
+        .with_scratch(Scratch {
+            boot_restored: true,
+            ..op.scratch.clone()
+        }),
+    )
+}
+
+/// What a failed mutating request means, when it is not simply the operation's failure:
+/// a persistent boot override the BMC refused (4xx, or a value it does not offer) is set once
+/// instead on the next call, and remembered (Ironic's fallback from `Continuous` to `Once`).
+/// `None`: the operation fails with the error. Pure.
+pub fn after_failed_action(node: &Node, action: &Action, err: &PortError) -> Option<Decision> {
+    let op = node.operation.as_ref()?;
+    match action {
+        Action::SetBootOverride {
+            persistent: true, ..
+        } if err.kind == PortErrorKind::Rejected && op.scratch.continuous_refused.is_none() => {
+            Some(Decision::to(phase_outcome(op.phase)).with_scratch(Scratch {
+                continuous_refused: Some(err.to_string()),
+                ..op.scratch.clone()
+            }))
+        }
+        _ => None,
     }
 }
 
@@ -388,6 +468,13 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                 )
             };
             let deadline = Some(now.plus(policy.power_timeout));
+            let stays_off = !matches!(sys.power, Some(p) if p == wanted || p == moving);
+            if on
+                && stays_off
+                && let Some(restore) = restore_boot_first(node, op, sys)
+            {
+                return restore.with_power(sys.power);
+            }
             match sys.power {
                 // Already there: nothing is sent (Ironic skips it too).
                 Some(p) if p == wanted => Decision::to(Outcome::NextStep).with_power(sys.power),
@@ -469,14 +556,18 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                 Some(Power::PoweringOff) => {
                     wait_or_timeout(op, now, policy, "powering off").with_power(sys.power)
                 }
-                _ => Decision::act(
-                    Action::PowerOn,
-                    Outcome::Phase {
-                        phase: Phase::RebootOnWait,
-                        deadline,
-                    },
-                )
-                .with_power(sys.power),
+                _ => match restore_boot_first(node, op, sys) {
+                    // The remembered device first (Ironic: off, restore, on).
+                    Some(restore) => restore.with_power(sys.power),
+                    None => Decision::act(
+                        Action::PowerOn,
+                        Outcome::Phase {
+                            phase: Phase::RebootOnWait,
+                            deadline,
+                        },
+                    )
+                    .with_power(sys.power),
+                },
             }
         }
         Phase::RebootOnWait => {
@@ -631,7 +722,8 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                 mode,
             },
             phase_outcome(Phase::DeployPowerOn),
-        ),
+        )
+        .with_boot_memory(BootMemory::Forget),
         Phase::DeployPowerOn => {
             let sys = read!(system());
             let deadline = Some(now.plus(policy.boot_timeout));
@@ -707,15 +799,30 @@ pub fn decide(node: &Node, observation: &Observation, now: Timestamp, policy: &P
                 )),
             }
         }
-        Phase::DeployBootDisk => Decision::act(
-            Action::SetBootOverride {
-                device: BootDevice::Disk,
-                persistent: true,
-                mode,
-            },
-            Outcome::Finish,
-        ),
-        Phase::UndeployClearOverride => Decision::act(Action::ClearBootOverride, Outcome::Finish),
+        // Persistent, unless the BMC refused that (`after_failed_action`): then once, and
+        // remembered for the power-ons to come.
+        Phase::DeployBootDisk => {
+            let refused = op.scratch.continuous_refused.is_some();
+            let memory = if refused {
+                BootMemory::Remember(RememberedBoot {
+                    device: BootDevice::Disk,
+                    mode,
+                })
+            } else {
+                BootMemory::Forget
+            };
+            Decision::act(
+                Action::SetBootOverride {
+                    device: BootDevice::Disk,
+                    persistent: !refused,
+                    mode,
+                },
+                Outcome::Finish,
+            )
+            .with_boot_memory(memory)
+        }
+        Phase::UndeployClearOverride => Decision::act(Action::ClearBootOverride, Outcome::Finish)
+            .with_boot_memory(BootMemory::Forget),
     }
 }
 
@@ -762,6 +869,11 @@ pub fn apply(node: &mut Node, decision: Decision, now: Timestamp) {
         for (key, value) in properties {
             target.insert(key, value);
         }
+    }
+    match decision.boot_memory {
+        Some(BootMemory::Remember(remembered)) => node.remembered_boot = Some(remembered),
+        Some(BootMemory::Forget) => node.remembered_boot = None,
+        None => {}
     }
     let Some(op) = node.operation.as_mut() else {
         return;

@@ -181,8 +181,14 @@ prop_compose! {
         reboot_requested in any::<bool>(),
         deadline in proptest::option::of(0_u64..20_000),
         network in any::<bool>(),
+        remembered in any::<bool>(),
+        boot_restored in any::<bool>(),
     ) -> Node {
         let mut node = Node::new("n", BmcRef::default());
+        node.remembered_boot = remembered.then_some(RememberedBoot {
+            device: BootDevice::Cd,
+            mode: None,
+        });
         node.state = state_of(kind);
         let steps = steps();
         node.operation = Some(Operation {
@@ -200,6 +206,7 @@ prop_compose! {
             scratch: Scratch {
                 reboot_requested,
                 requested_attrs: vec![BiosSetting { name: "ProcTurboMode".into(), value: json!("Disabled") }],
+                boot_restored,
                 ..Scratch::default()
             },
         });
@@ -232,6 +239,28 @@ proptest! {
             && matches!(power, Some(Power::On | Power::PoweringOn))
         {
             prop_assert_ne!(&decision.action, &Some(Action::PowerOn));
+        }
+        // A remembered boot device is armed before any power-on of a reboot or `power_on`
+        // step (the On goes out only once the BMC shows it, or once it was re-applied), and
+        // re-applied at most once per phase.
+        if matches!(op.phase, Phase::RebootOn | Phase::PowerOnRequest)
+            && let Some(remembered) = &node.remembered_boot
+        {
+            let sys = observation.system.as_ref().and_then(|s| s.as_ref().ok());
+            if decision.action == Some(Action::PowerOn) {
+                prop_assert!(
+                    op.scratch.boot_restored || sys.is_some_and(|s| shows_override(s, *remembered)),
+                    "On without the remembered device: {:?}", sys
+                );
+            }
+            if op.scratch.boot_restored {
+                let overrides = matches!(decision.action, Some(Action::SetBootOverride { .. }));
+                prop_assert!(!overrides, "a second override in {:?}", op.phase);
+            }
+            if let Some(Action::SetBootOverride { device, persistent, .. }) = &decision.action {
+                prop_assert_eq!(*device, remembered.device);
+                prop_assert!(!persistent);
+            }
         }
         // A requested reboot means the BIOS was staged: never PATCH or POST again.
         if op.scratch.reboot_requested {
@@ -307,4 +336,77 @@ proptest! {
             }
         }
     }
+}
+
+/// A refused persistent override is set once on the next call and remembered; a refused
+/// one-time override, or an unreachable BMC, fails the operation.
+#[test]
+fn a_refused_continuous_override_falls_back_to_once_and_is_remembered() {
+    let mut node = Node::new("n", BmcRef::default());
+    node.state = ProvisionState::Deploying;
+    node.operation = Some(Operation {
+        kind: OperationKind::Deploy,
+        steps: Vec::new(),
+        index: 0,
+        phase: Phase::DeployBootDisk,
+        phase_entered_at: Timestamp(1),
+        deadline: None,
+        deploy: None,
+        scratch: Scratch::default(),
+    });
+    let first = decide(
+        &node,
+        &Observation::default(),
+        Timestamp(2),
+        &Policy::default(),
+    );
+    let persistent = Action::SetBootOverride {
+        device: BootDevice::Disk,
+        persistent: true,
+        mode: None,
+    };
+    assert_eq!(first.action, Some(persistent.clone()));
+    assert_eq!(first.boot_memory, Some(BootMemory::Forget));
+    let refused = PortError::new(PortErrorKind::Rejected, "400 PropertyValueNotInList");
+    let unreachable = PortError::new(PortErrorKind::Unreachable, "connection refused");
+    assert_eq!(after_failed_action(&node, &persistent, &unreachable), None);
+    let fallback = after_failed_action(&node, &persistent, &refused).expect("a fallback");
+    assert_eq!(fallback.action, None);
+    apply(&mut node, fallback, Timestamp(3));
+    let op = node.operation.as_ref().unwrap();
+    assert_eq!(op.phase, Phase::DeployBootDisk);
+    assert!(
+        op.scratch
+            .continuous_refused
+            .as_deref()
+            .unwrap()
+            .contains("PropertyValueNotInList")
+    );
+
+    let second = decide(
+        &node,
+        &Observation::default(),
+        Timestamp(4),
+        &Policy::default(),
+    );
+    let once = Action::SetBootOverride {
+        device: BootDevice::Disk,
+        persistent: false,
+        mode: None,
+    };
+    assert_eq!(second.action, Some(once.clone()));
+    assert_eq!(
+        after_failed_action(&node, &once, &refused),
+        None,
+        "Once refused: fail"
+    );
+    apply(&mut node, second, Timestamp(5));
+    assert_eq!(node.state, ProvisionState::Active);
+    assert_eq!(
+        node.remembered_boot,
+        Some(RememberedBoot {
+            device: BootDevice::Disk,
+            mode: None
+        })
+    );
 }

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use super::ProvisionError;
 use super::decide::{
-    Action, Decision, Needs, Observation, Outcome, Policy, apply, decide, needs,
-    resume_after_takeover,
+    Action, Decision, Needs, Observation, Outcome, Policy, after_failed_action, apply, decide,
+    needs, resume_after_takeover,
 };
 use super::events::handle_event;
 use super::node::{Node, Timestamp};
@@ -236,12 +236,22 @@ impl<S: StateStore> Driver<S> {
                     None => op.describe(),
                 }
             });
-            if let Err(err) = self.execute(&updated, port, action, &mut decision).await {
+            if let Err(err) = self
+                .execute(&updated, port, action.clone(), &mut decision)
+                .await
+            {
                 tracing::warn!(node = %node.name, error = %err, "BMC request failed");
-                decision.scratch = None;
-                decision.outcome = Outcome::Fail {
-                    error: format!("{described}: {err}"),
-                };
+                let power = decision.power;
+                decision =
+                    after_failed_action(&updated, &action, &err).unwrap_or_else(|| Decision {
+                        scratch: None,
+                        boot_memory: None,
+                        outcome: Outcome::Fail {
+                            error: format!("{described}: {err}"),
+                        },
+                        ..decision
+                    });
+                decision.power = decision.power.or(power);
             }
         }
         if let Outcome::Wait {

@@ -10,7 +10,7 @@ use super::state::{EventKind, ProvisionState};
 #[non_exhaustive]
 pub enum ProvisionError {
     /// The event is not allowed in the node's state (nothing changed).
-    #[error("node {node}: {event} is not allowed in state {state} (allowed: {allowed}){}", reason.as_ref().map(|r| format!("; {r}")).unwrap_or_default())]
+    #[error("node {node}: {event} is not allowed in state {state} (allowed: {}){}", super::state::list_events(allowed), reason.as_ref().map(|r| format!("; {r}")).unwrap_or_default())]
     InvalidEvent {
         /// The node.
         node: String,
@@ -18,8 +18,9 @@ pub enum ProvisionError {
         state: ProvisionState,
         /// The event refused.
         event: EventKind,
-        /// The events the state accepts, comma-separated (`none` when it accepts none).
-        allowed: String,
+        /// The events the state accepts (empty when it accepts none; the message then says
+        /// `none`).
+        allowed: Vec<EventKind>,
         /// More detail (an operation under way).
         reason: Option<String>,
     },

@@ -3,7 +3,7 @@
 use super::ProvisionError;
 use super::decide::{fail_node, target_of};
 use super::node::{Node, Operation, OperationKind, Phase, Scratch, Timestamp};
-use super::state::{DeploySpec, Event, EventKind, ProvisionState, list_events};
+use super::state::{DeploySpec, Event, EventKind, ProvisionState};
 
 fn start(node: &mut Node, state: ProvisionState, op: Operation) {
     node.state = state;
@@ -55,7 +55,7 @@ pub fn handle_event(node: &mut Node, event: Event, now: Timestamp) -> Result<(),
         node: node.name.clone(),
         state: node.state,
         event: event.kind(),
-        allowed: list_events(node.state.allowed_events()),
+        allowed: node.state.allowed_events().to_vec(),
         reason,
     };
     if !node.accepts(&event) {

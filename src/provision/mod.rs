@@ -79,8 +79,8 @@ use std::time::Duration;
 
 pub use bmc_port::BmcConnector;
 pub use decide::{
-    Action, Decision, Needs, Observation, Outcome, Policy, apply, decide, fail_node, needs,
-    resume_after_takeover, target_of,
+    Action, BootMemory, Decision, Needs, Observation, Outcome, Policy, after_failed_action, apply,
+    decide, fail_node, needs, resume_after_takeover, target_of,
 };
 pub use driver::{Advance, Driver, InspectionHook, observe};
 pub use error::ProvisionError;
@@ -91,7 +91,7 @@ pub use fleet::{
 pub use inspect::properties_from_inventory;
 pub use node::{
     BmcRef, HISTORY_CAP, HistoryEntry, Lease, NODE_SCHEMA, Node, Operation, OperationKind, Phase,
-    REDACTED, Resume, Scratch, Timestamp, scrub_secrets,
+    REDACTED, RememberedBoot, Resume, Scratch, Timestamp, scrub_secrets,
 };
 pub use port::{
     BiosPlan, BiosStatus, BmcPort, BootDevice, MediaSlot, MediaStatus, PortError, PortErrorKind,

@@ -289,6 +289,26 @@ pub struct Scratch {
     /// Why the operation fails, while its clean-up phases run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// The BMC refused a persistent (`Continuous`) boot override with this error: the phase
+    /// sets it once instead and remembers the device ([`Node::remembered_boot`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuous_refused: Option<String>,
+    /// The remembered boot device was re-applied in this phase: the power-on goes out next,
+    /// whatever the BMC shows (never a second override for one power-on).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub boot_restored: bool,
+}
+
+/// A boot device the BMC would not keep persistently, set once instead and re-applied before
+/// every later power-on or reboot while the BMC has consumed or dropped it (Ironic's
+/// `driver_internal_info.redfish_boot_device`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedBoot {
+    /// The device.
+    pub device: super::port::BootDevice,
+    /// The boot mode it was set with (`None`: left as it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<super::state::BootModeChoice>,
 }
 
 // serde's `skip_serializing_if` passes a reference.
@@ -395,6 +415,11 @@ pub struct Node {
     /// (what inspection and the rules write).
     #[serde(default)]
     pub fields: Map<String, Value>,
+    /// A boot device set once because the BMC refused it persistently, re-applied before each
+    /// later power-on while the BMC no longer shows it; forgotten when another boot device is
+    /// set or the override is cleared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remembered_boot: Option<RememberedBoot>,
 }
 
 impl Node {
@@ -417,6 +442,7 @@ impl Node {
             lease: None,
             history: VecDeque::new(),
             fields: Map::new(),
+            remembered_boot: None,
         }
     }
 

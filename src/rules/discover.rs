@@ -1,7 +1,10 @@
 //! Auto-discovery, the seed's "just power on the nodes": probe a list of BMC addresses (hosts,
-//! URLs, CIDRs), enroll every one that answers Redfish with its inventory and inspection data
-//! marked `auto_discovered`, and report the others. The expansion and validation of the input
-//! are pure and happen before anything is sent.
+//! URLs in the Metal3 schemes, CIDRs), enroll every one that answers Redfish with its
+//! inventory and inspection data marked `auto_discovered`, and report the others. Each
+//! address is opened as a [`Bmc`], so `redfish://`, `redfish-virtualmedia://`,
+//! `idrac-virtualmedia://`, `ilo5-redfish://`, `+http`/`+https` and a system path mean what
+//! they mean everywhere else; plain `http(s)://` URLs and bare hosts keep working. The
+//! expansion and validation of the input are pure and happen before anything is sent.
 //!
 //! Credentials are never invented: the discovered node names its driver and address only, as
 //! Ironic's auto-discovery does; rules (like the seed's Dell rule) set the rest, and the
@@ -11,7 +14,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use ferrofish_redfish_core::{
-    Endpoint, Error as RedfishError, Inventory, RedfishClient, RetryPolicy, TlsVerification,
+    Error as RedfishError, Inventory, RedfishClient, RetryPolicy, TlsVerification,
 };
 use futures::stream::{self, StreamExt};
 use secrecy::SecretString;
@@ -19,6 +22,8 @@ use serde_json::{Map, Value, json};
 
 use super::data::{bmc_host, inspection_data};
 use super::error::RuleError;
+use crate::address::{BmcAddress, Protocol, VendorHint};
+use crate::bmc::{Bmc, BmcOptions, Credentials};
 
 /// The default cap on how many addresses one call may probe.
 pub const DEFAULT_MAX_ADDRESSES: usize = 4096;
@@ -63,7 +68,8 @@ pub struct DiscoverOptions {
     /// Retries per request. None by default: an address that does not answer is reported,
     /// and probing a range should not wait on each dead host.
     pub retry: RetryPolicy,
-    /// The node's `driver` before rules run (Ironic's `[auto_discovery]driver`).
+    /// The node's `driver` before rules run (Ironic's `[auto_discovery]driver`), for
+    /// addresses whose scheme names no vendor (`idrac-*` gives `idrac`, `ilo5-*` `ilo5`).
     pub driver: String,
 }
 
@@ -88,8 +94,11 @@ impl Default for DiscoverOptions {
 pub struct Discovered {
     /// The address as given, or the member of a CIDR.
     pub address: String,
-    /// The Redfish service URL probed.
+    /// The Redfish service URL probed (`https://10.0.0.5`, whatever the address's scheme).
     pub endpoint: String,
+    /// The BMC address to enroll the node with: the address as given when it has a scheme
+    /// (`idrac-virtualmedia://10.0.0.5`), else the endpoint.
+    pub bmc_address: String,
     /// One node per system the BMC manages, or why none.
     pub outcome: Result<Vec<DiscoveredNode>, DiscoveryFailure>,
 }
@@ -260,9 +269,10 @@ fn nth(first: IpAddr, offset: u128) -> IpAddr {
     }
 }
 
-/// The service URL for an address: URLs as they are; bare hosts with the options' scheme
-/// and port.
-fn endpoint_for(address: &str, options: &DiscoverOptions) -> String {
+/// The address to open for an input: an address with a scheme as it is (a Metal3 scheme or
+/// `http(s)://`); a bare host as an `http(s)://` URL with the options' scheme and port (a
+/// bare host probes Redfish here, not IPMI as [`BmcAddress`] reads it).
+fn address_for(address: &str, options: &DiscoverOptions) -> String {
     if address.contains("://") {
         return address.to_owned();
     }
@@ -280,33 +290,63 @@ fn endpoint_for(address: &str, options: &DiscoverOptions) -> String {
     }
 }
 
+/// Parses the address to open; one that does not speak Redfish (`ipmi://`) cannot be
+/// inventoried out of band and is refused before anything is sent. Pure.
+fn parse_target(input: &str, options: &DiscoverOptions) -> Result<BmcAddress, RuleError> {
+    let bad = |message: String| RuleError::BadAddress {
+        input: input.to_owned(),
+        message,
+    };
+    let parsed = BmcAddress::parse(&address_for(input, options)).map_err(|e| bad(e.to_string()))?;
+    if parsed.protocol() != Protocol::Redfish {
+        return Err(bad(
+            "discovery reads the inventory over Redfish; an IPMI address cannot be probed"
+                .to_owned(),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The driver a discovered node starts with: the vendor's when the scheme names one.
+fn driver_for(address: &BmcAddress, options: &DiscoverOptions) -> String {
+    match address.vendor_hint() {
+        Some(VendorHint::Idrac) => "idrac".to_owned(),
+        Some(VendorHint::Ilo5) => "ilo5".to_owned(),
+        None => options.driver.clone(),
+    }
+}
+
 /// Probes every address (CIDRs expanded, at most `options.concurrency` at once) and enrolls
 /// each BMC that answers Redfish. Results come in input order. Invalid input (a malformed
-/// address or CIDR, too many addresses) is an error before anything is sent; an address
-/// that does not answer is an entry with a [`DiscoveryFailure`], not an error.
+/// address or CIDR, an `ipmi://` address, too many addresses) is an error before anything is
+/// sent; an address that does not answer is an entry with a [`DiscoveryFailure`], not an
+/// error.
 pub async fn discover<S: AsRef<str>>(
     addresses: &[S],
     credentials: &DiscoveryCredentials,
     options: &DiscoverOptions,
 ) -> Result<Vec<Discovered>, RuleError> {
     let expanded = expand_addresses(addresses, options.max_addresses)?;
-    let targets: Vec<(String, String)> = expanded
+    let targets: Vec<(String, BmcAddress)> = expanded
         .into_iter()
         .map(|address| {
-            let endpoint = endpoint_for(&address, options);
-            Endpoint::parse(&endpoint).map_err(|e| RuleError::BadAddress {
-                input: address.clone(),
-                message: e.to_string(),
-            })?;
-            Ok((address, endpoint))
+            let parsed = parse_target(&address, options)?;
+            Ok((address, parsed))
         })
         .collect::<Result<_, RuleError>>()?;
     let results = stream::iter(targets)
-        .map(|(address, endpoint)| async move {
-            let outcome = probe(&endpoint, credentials, options).await;
+        .map(|(address, parsed)| async move {
+            let endpoint = parsed.redfish_endpoint().unwrap_or_default();
+            let bmc_address = if address.contains("://") {
+                address.clone()
+            } else {
+                endpoint.clone()
+            };
+            let outcome = probe(parsed, credentials, options).await;
             Discovered {
                 address,
                 endpoint,
+                bmc_address,
                 outcome,
             }
         })
@@ -317,31 +357,51 @@ pub async fn discover<S: AsRef<str>>(
 }
 
 async fn probe(
-    endpoint: &str,
+    address: BmcAddress,
     credentials: &DiscoveryCredentials,
     options: &DiscoverOptions,
 ) -> Result<Vec<DiscoveredNode>, DiscoveryFailure> {
-    let client = RedfishClient::builder(endpoint)
-        .credentials(credentials.username.clone(), credentials.password.clone())
-        .tls(options.tls.clone())
-        .connect_timeout(options.connect_timeout)
-        .request_timeout(options.request_timeout)
-        .retry_policy(options.retry.clone())
-        .build()
-        .map_err(|e| failure(&e))?;
-    let outcome = enroll(&client, endpoint, options).await;
+    let driver = driver_for(&address, options);
+    let bmc = Bmc::connect(
+        address,
+        Credentials::new(credentials.username.clone(), credentials.password.clone()),
+        BmcOptions {
+            tls: options.tls.clone(),
+            connect_timeout: options.connect_timeout,
+            request_timeout: options.request_timeout,
+            redfish_retry: options.retry.clone(),
+            ..BmcOptions::default()
+        },
+    )
+    .map_err(|err| DiscoveryFailure {
+        kind: FailureKind::Failed,
+        message: err.to_string(),
+    })?;
+    let outcome = match bmc.redfish_client() {
+        Some(client) => enroll(&bmc, client, &driver).await,
+        None => Err(DiscoveryFailure {
+            kind: FailureKind::NotRedfish,
+            message: "the address does not speak Redfish".to_owned(),
+        }),
+    };
     // A session left open would hold one of the BMC's few session slots; a failed close
     // changes nothing about what was found.
-    let _ = client.close().await;
+    let _ = bmc.close().await;
     outcome
 }
 
 async fn enroll(
+    bmc: &Bmc,
     client: &RedfishClient,
-    endpoint: &str,
-    options: &DiscoverOptions,
+    driver: &str,
 ) -> Result<Vec<DiscoveredNode>, DiscoveryFailure> {
-    let systems = client.system_ids().await.map_err(|e| failure(&e))?;
+    let endpoint = bmc.address().redfish_endpoint().unwrap_or_default();
+    let endpoint = endpoint.as_str();
+    // A system path in the address names the one system to enroll.
+    let systems = match bmc.address().system_path() {
+        Some(path) => vec![path.to_owned()],
+        None => client.system_ids().await.map_err(|e| failure(&e))?,
+    };
     if systems.is_empty() {
         return Err(DiscoveryFailure {
             kind: FailureKind::NotRedfish,
@@ -353,7 +413,7 @@ async fn enroll(
     for system in systems {
         let inventory = client.inventory(&system).await.map_err(|e| failure(&e))?;
         let data = inspection_data(&inventory, Some(&bmc), true);
-        let node = enrolled_node(&options.driver, endpoint, &system);
+        let node = enrolled_node(driver, endpoint, &system);
         nodes.push(DiscoveredNode {
             system,
             inventory,
@@ -479,6 +539,13 @@ mod tests {
         }
     }
 
+    fn endpoint_for(address: &str, options: &DiscoverOptions) -> String {
+        parse_target(address, options)
+            .unwrap()
+            .redfish_endpoint()
+            .unwrap()
+    }
+
     #[test]
     fn endpoints_follow_the_options() {
         let https = DiscoverOptions::default();
@@ -496,6 +563,40 @@ mod tests {
         assert_eq!(endpoint_for("10.0.0.5", &http), "http://10.0.0.5:8000");
         assert_eq!(endpoint_for("10.0.0.5:9000", &http), "http://10.0.0.5:9000");
         assert_eq!(endpoint_for("fd00::1", &http), "http://[fd00::1]:8000");
+    }
+
+    #[test]
+    fn metal3_schemes_are_opened_as_bmc_addresses() {
+        let options = DiscoverOptions::default();
+        assert_eq!(
+            endpoint_for("idrac-virtualmedia://10.0.0.5", &options),
+            "https://10.0.0.5"
+        );
+        assert_eq!(
+            endpoint_for("redfish+http://127.0.0.1:8000", &options),
+            "http://127.0.0.1:8000"
+        );
+        let with_path = parse_target(
+            "redfish-virtualmedia://10.0.0.6/redfish/v1/Systems/1",
+            &options,
+        )
+        .unwrap();
+        assert_eq!(with_path.system_path(), Some("/redfish/v1/Systems/1"));
+        let idrac = parse_target("idrac-redfish://10.0.0.7", &options).unwrap();
+        assert_eq!(driver_for(&idrac, &options), "idrac");
+        let ilo = parse_target("ilo5-virtualmedia://10.0.0.8", &options).unwrap();
+        assert_eq!(driver_for(&ilo, &options), "ilo5");
+        assert_eq!(driver_for(&with_path, &options), "redfish");
+    }
+
+    #[tokio::test]
+    async fn an_ipmi_address_is_refused_before_probing() {
+        let creds = DiscoveryCredentials::new("root", SecretString::from("calvin"));
+        let err = discover(&["ipmi://10.0.0.1"], &creds, &DiscoverOptions::default())
+            .await
+            .unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        assert!(err.to_string().contains("IPMI"), "{err}");
     }
 
     #[tokio::test]

@@ -25,6 +25,8 @@ mod provision_fleet;
 #[cfg(feature = "provision")]
 mod provision_happy;
 #[cfg(feature = "provision")]
+mod provision_power_boot;
+#[cfg(feature = "provision")]
 mod provision_process;
 #[cfg(feature = "provision")]
 mod provision_scenarios;

@@ -83,6 +83,56 @@ async fn s15_bios_attribute_rejected_by_the_bmc_fails_with_its_message() {
     );
 }
 
+/// 15, the PATCH variant: the settings PATCH itself is answered 400 with a Redfish error
+/// naming the attribute (`bios_rejected_at_patch`): the step fails at once with the BMC's
+/// message, `clean_failed` with maintenance, and nothing else is sent (no reset, no second
+/// PATCH).
+#[tokio::test]
+async fn s15_bios_patch_refused_with_400_fails_with_the_bmc_message_and_sends_nothing_else() {
+    let mock = MockBmc::builder()
+        .bios_rejected_at_patch(["ProcTurboMode"])
+        .spawn()
+        .await
+        .expect("mock");
+    let (env, node, end) = clean(
+        mock,
+        Policy {
+            bios_timeout: Duration::from_secs(60),
+            ..fast_policy()
+        },
+        &json!([{"name": "ProcTurboMode", "value": "Disabled"}]),
+    )
+    .await;
+    assert!(matches!(end, Advance::Failed { .. }), "{end:?}");
+    assert_eq!(node.state, ProvisionState::CleanFailed, "{node:#?}");
+    assert!(node.maintenance);
+    assert_eq!(node.fault.as_deref(), Some("clean failure"));
+    let error = node.last_error.clone().unwrap_or_default();
+    assert!(error.contains("400"), "{error}");
+    assert!(
+        error.contains("The value 'Disabled' for the property ProcTurboMode is not in the list"),
+        "the BMC's message: {error}"
+    );
+    assert!(error.contains("bios_stage"), "names the phase: {error}");
+    let log = writes(&env.mock, 0);
+    assert_eq!(
+        log,
+        ["PATCH /redfish/v1/Systems/1/Bios/Settings"],
+        "one refused PATCH and nothing else"
+    );
+    let patch = env
+        .mock
+        .node(0)
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH")
+        .expect("the PATCH");
+    assert_eq!(patch.status, 400);
+    let view = env.mock.node(0).view();
+    assert_eq!(view.boot_count, 0, "no reboot");
+    assert!(view.bios_pending.is_empty(), "nothing staged: {view:?}");
+}
+
 /// 16: the PATCH is accepted and a reboot done, but the value never applies (it stays
 /// pending in a settings object that holds only changes): at the deadline the step fails
 /// with "attributes … are not updated", `clean_failed`; never a second PATCH or reboot.

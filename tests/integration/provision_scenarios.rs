@@ -424,6 +424,18 @@ async fn an_event_not_allowed_is_refused_with_the_allowed_ones() {
         "{text}"
     );
     assert!(text.contains("allowed: deploy, manage"), "{text}");
+    let ferrofish::provision::ProvisionError::InvalidEvent { allowed, event, .. } = &err else {
+        panic!("not InvalidEvent: {err:?}");
+    };
+    assert_eq!(*event, ferrofish::provision::EventKind::Clean);
+    assert_eq!(
+        allowed,
+        &[
+            ferrofish::provision::EventKind::Deploy,
+            ferrofish::provision::EventKind::Manage
+        ],
+        "a typed list"
+    );
     assert_eq!(node.revision, revision);
     assert_eq!(
         env.store.load("node-0").await.unwrap().unwrap().revision,

@@ -189,10 +189,10 @@ pub async fn port(mock: &MockBmcHandle, i: usize) -> RedfishPort {
 }
 
 /// Calls `advance` until the operation ends or `stop` says so; returns the last result.
-pub async fn drive_until(
+pub async fn drive_until<P: ferrofish::provision::BmcPort>(
     driver: &Driver<SqliteStore>,
     node: &mut Node,
-    port: &RedfishPort,
+    port: &P,
     stop: impl Fn(&Node) -> bool,
 ) -> ferrofish::provision::Advance {
     use ferrofish::provision::{Advance, Timestamp};
@@ -225,7 +225,11 @@ pub fn bios_clean(settings: &Value) -> ferrofish::provision::Event {
 }
 
 /// Enrolls node 0, claims it for `driver` and takes it to `manageable`.
-pub async fn manageable(env: &Env, driver: &Driver<SqliteStore>, port: &RedfishPort) -> Node {
+pub async fn manageable<P: ferrofish::provision::BmcPort>(
+    env: &Env,
+    driver: &Driver<SqliteStore>,
+    port: &P,
+) -> Node {
     use ferrofish::provision::{Event, ProvisionState, Timestamp};
     env.enroll_all().await;
     let mut node = driver

@@ -203,3 +203,43 @@ async fn invalid_input_sends_nothing() {
     }
     assert_eq!(bmc.request_count(), 0);
 }
+
+/// Discovery opens each address as a `Bmc`: Metal3 schemes with `+http` and a system path,
+/// beside plain URLs; the scheme's vendor names the driver; a system path enrolls that system
+/// alone.
+#[tokio::test]
+async fn metal3_addresses_are_discovered_through_bmc() {
+    let mock = MockBmc::builder()
+        .personality(Personality::Dell)
+        .systems_per_node(2)
+        .spawn()
+        .await
+        .expect("mock");
+    let host = format!("127.0.0.1:{}", mock.node(0).addr().port());
+    let one = format!("idrac-virtualmedia+http://{host}/redfish/v1/Systems/System.Embedded.2");
+    let all = format!("redfish+http://{host}");
+    let found = discover(
+        &[one.clone(), all.clone()],
+        &credentials(DEFAULT_PASSWORD),
+        &options(),
+    )
+    .await
+    .expect("valid input");
+    assert_eq!(found[0].bmc_address, one);
+    assert_eq!(found[0].endpoint, format!("http://{host}"));
+    let named = found[0].outcome.as_ref().expect("enrolled");
+    assert_eq!(named.len(), 1, "the system the address names, alone");
+    assert_eq!(named[0].system, "/redfish/v1/Systems/System.Embedded.2");
+    assert_eq!(named[0].node["driver"], "idrac", "the scheme's vendor");
+    assert_eq!(
+        named[0].node["driver_info"]["redfish_system_id"],
+        "/redfish/v1/Systems/System.Embedded.2"
+    );
+    let every = found[1].outcome.as_ref().expect("enrolled");
+    assert_eq!(every.len(), 2, "both systems");
+    assert_eq!(every[1].node["driver"], "redfish");
+    assert_eq!(found[1].bmc_address, all);
+    // Each probe logged in once and out again.
+    let node = mock.node(0);
+    assert_eq!(node.count("POST", "/redfish/v1/SessionService/Sessions"), 2);
+}

@@ -222,6 +222,14 @@ fn patch_settings(node: &Node, patch: &Map<String, Value>, now: Instant) -> Repl
             None => infos.push(messages::property_unknown(wire, "/Attributes/")),
         }
     }
+    // Quirk `bios_rejected_at_patch`: the firmware refuses the value in the PATCH itself.
+    for (wire, v) in attrs {
+        if registry_name(&st.bios_options, wire)
+            .is_some_and(|name| st.bios_options.rejected_at_patch.iter().any(|r| r == name))
+        {
+            infos.push(messages::value_not_in_list(wire, v, "/Attributes/"));
+        }
+    }
     if !infos.is_empty() {
         return messages::bad_request(infos);
     }

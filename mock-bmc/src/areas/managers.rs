@@ -7,8 +7,9 @@ use super::common::{Cx, collection, link, oem, status_ok};
 use crate::ids::uuid_for;
 use crate::personality::VmediaLocation;
 use crate::routes::ManagersRes;
+use crate::state::NodeState;
 
-pub(crate) fn get(cx: &Cx<'_>, r: ManagersRes) -> Value {
+pub(crate) fn get(cx: &Cx<'_>, st: &NodeState, r: ManagersRes) -> Value {
     let node = cx.node;
     let p = node.profile();
     let ps = &node.shared.paths;
@@ -22,13 +23,25 @@ pub(crate) fn get(cx: &Cx<'_>, r: ManagersRes) -> Value {
         ),
         ManagersRes::Manager => {
             let servers: Vec<Value> = ps.systems.iter().map(|s| link(s)).collect();
+            // The identity switches ([`crate::SystemOptions`]) stand in for another firmware.
+            let (model, firmware) = {
+                let o = &st.system_options;
+                (
+                    o.manager_model
+                        .clone()
+                        .unwrap_or_else(|| p.manager_model.into()),
+                    o.manager_firmware
+                        .clone()
+                        .unwrap_or_else(|| p.firmware_version.into()),
+                )
+            };
             let mut m = json!({
                 "@odata.id": ps.manager,
                 "@odata.type": "#Manager.v1_24_0.Manager",
                 "Id": p.manager_id, "Name": "Manager",
                 "ManagerType": "BMC",
-                "Manufacturer": p.manufacturer, "Model": p.manager_model,
-                "FirmwareVersion": p.firmware_version,
+                "Manufacturer": p.manufacturer, "Model": model,
+                "FirmwareVersion": firmware,
                 "UUID": uuid_for(seed ^ 0x3a3),
                 "PowerState": "On",
                 "Status": status_ok(),

@@ -50,7 +50,7 @@ pub(crate) fn get(
         Resource::Vmedia(r) => vmedia::get(cx, st, r, p).map(Answer::Resource),
         Resource::Tasks(r) => tasks::get(cx, st, r, p),
         Resource::Inventory(r) => inventory::get(cx, st, r, p).map(Answer::Resource),
-        Resource::Managers(r) => Some(Answer::Resource(managers::get(cx, r))),
+        Resource::Managers(r) => Some(Answer::Resource(managers::get(cx, st, r))),
         Resource::Dell(r) => dell::get(cx, st, r, p),
     }
 }

@@ -230,6 +230,21 @@ fn reset(cx: &Cx<'_>, system: usize, kind: ResetType, kind_str: &str) -> Reply {
     let p = node.profile();
     let delays = node.delays();
     let mut guard = node.state_at(now);
+    // Quirk `idrac10_power_on_conflict`: the switch is the node's, counted on any System.
+    if matches!(kind, ResetType::On | ResetType::ForceOn)
+        && guard.system_options.power_on_conflicts > 0
+        && system < guard.system_count()
+    {
+        guard.system_options.power_on_conflicts -= 1;
+        drop(guard);
+        return messages::error(
+            StatusCode::CONFLICT,
+            vec![messages::reset_conflict(
+                kind_str,
+                "the server was powered off a moment ago",
+            )],
+        );
+    }
     let Some(st) = guard.system_mut(system) else {
         return messages::not_found("");
     };
@@ -300,6 +315,7 @@ pub(crate) fn patch(
         }
     }
     let mut guard = cx.node.state_at(cx.now);
+    let refuse_continuous = guard.system_options.continuous_boot_refused;
     let Some(st) = guard.system_mut(params.system) else {
         return messages::not_found("");
     };
@@ -313,6 +329,12 @@ pub(crate) fn patch(
             match (k.as_str(), text) {
                 ("BootSourceOverrideTarget", Some(t)) if p.boot_targets.contains(&t) => {
                     t.clone_into(&mut boot.target);
+                }
+                // Quirk `continuous_boot_refused`: listed as allowable, refused when asked.
+                ("BootSourceOverrideEnabled", Some("Continuous"))
+                    if refuse_continuous && p.boot_enabled_values.contains(&"Continuous") =>
+                {
+                    infos.push(messages::value_not_in_list(k, v, "/Boot/"));
                 }
                 ("BootSourceOverrideEnabled", Some(e)) if p.boot_enabled_values.contains(&e) => {
                     boot.enabled = OverrideEnabled::parse(e).unwrap_or(OverrideEnabled::Disabled);

@@ -29,7 +29,10 @@ pub(crate) fn provision_exception_spec(error: &ProvisionError) -> ExceptionSpec 
                 node(name),
                 ("state", Field::Text(Some(state.as_str().to_owned()))),
                 ("event", Field::Text(Some(event.as_str().to_owned()))),
-                ("allowed", Field::TextList(allowed_list(allowed))),
+                (
+                    "allowed",
+                    Field::TextList(allowed.iter().map(|e| e.as_str().to_owned()).collect()),
+                ),
                 ("reason", Field::Text(reason.clone())),
             ],
         ),
@@ -98,16 +101,6 @@ pub(crate) fn provision_exception_spec(error: &ProvisionError) -> ExceptionSpec 
     }
 }
 
-/// `"deploy, manage"` as the events it lists (`"none"`: none).
-fn allowed_list(allowed: &str) -> Vec<String> {
-    allowed
-        .split(',')
-        .map(str::trim)
-        .filter(|name| !name.is_empty() && *name != "none")
-        .map(str::to_owned)
-        .collect()
-}
-
 pub(crate) fn provision_to_pyerr(py: Python<'_>, error: &ProvisionError) -> PyErr {
     build_exception(py, &provision_exception_spec(error)).unwrap_or_else(|failure| failure)
 }
@@ -123,7 +116,7 @@ mod tests {
             node: "node-0".into(),
             state: ProvisionState::Available,
             event: EventKind::Clean,
-            allowed: "deploy, manage".into(),
+            allowed: vec![EventKind::Deploy, EventKind::Manage],
             reason: None,
         });
         assert_eq!(refused.class, ExceptionClass::InvalidEvent);
@@ -140,7 +133,7 @@ mod tests {
             node: "n".into(),
             state: ProvisionState::Verifying,
             event: EventKind::Manage,
-            allowed: "none".into(),
+            allowed: Vec::new(),
             reason: None,
         });
         assert!(
@@ -183,11 +176,5 @@ mod tests {
                 ("index", Field::MaybeCount(Some(1)))
             ]
         );
-    }
-
-    #[test]
-    fn allowed_lists_split_and_none_is_empty() {
-        assert_eq!(allowed_list("deploy, manage"), ["deploy", "manage"]);
-        assert!(allowed_list("none").is_empty());
     }
 }

@@ -1,11 +1,13 @@
 //! What every provisioning call shares: the driver's settings, node documents as dicts, the
 //! deploy arguments and the rules hook.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use ferrofish::Bmc;
 use ferrofish::provision::{
-    BmcConnector, BootModeChoice, DeploySpec, Driver, InspectionRules, Node, Policy,
+    BmcConnector, BootModeChoice, Connector, DeploySpec, Driver, InspectionRules, Node, Policy,
     ProvisionError, SqliteStore, StateStore, Timestamp,
 };
 use ferrofish::rules::RuleSet;
@@ -72,6 +74,86 @@ pub(crate) fn deploy_spec(
     })
 }
 
+/// Which connection a node uses: its BMC address and the reference to its credentials (never
+/// the password itself). Two nodes on one BMC with one login share it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ConnectionKey {
+    address: String,
+    username: Option<String>,
+    password_env: Option<String>,
+    credentials_ref: Option<String>,
+}
+
+impl ConnectionKey {
+    fn of(node: &Node) -> ConnectionKey {
+        ConnectionKey {
+            address: node.bmc.address.clone(),
+            username: node.bmc.username.clone(),
+            password_env: node.bmc.password_env.clone(),
+            credentials_ref: node.bmc.credentials_ref.clone(),
+        }
+    }
+}
+
+/// The connected BMCs of one `StateStore`, so successive `advance` calls reuse one login
+/// (Ironic caches its sessions the same way). A connection is dropped (and logged out) when a
+/// step fails or errs, so a changed password or a rebooted BMC gets a fresh one, and all of
+/// them on `close()`.
+#[derive(Clone, Default)]
+pub(crate) struct Connections {
+    open: Arc<Mutex<HashMap<ConnectionKey, Bmc>>>,
+}
+
+impl Connections {
+    /// The node's connection: the open one, or a new one from `connector`.
+    pub(crate) async fn get(
+        &self,
+        connector: &BmcConnector,
+        node: &Node,
+    ) -> Result<Bmc, ProvisionError> {
+        let key = ConnectionKey::of(node);
+        if let Some(bmc) = lock(&self.open).get(&key) {
+            return Ok(bmc.clone());
+        }
+        let bmc = connector.connect(node).await?;
+        // Two calls racing for one key: the first stored wins, the other's is closed.
+        let (kept, spare) = {
+            let mut open = lock(&self.open);
+            if let Some(existing) = open.get(&key) {
+                (existing.clone(), Some(bmc))
+            } else {
+                open.insert(key, bmc.clone());
+                (bmc, None)
+            }
+        };
+        if let Some(spare) = spare {
+            connector.disconnect(spare).await;
+        }
+        Ok(kept)
+    }
+
+    /// Forgets and logs out of the node's connection.
+    pub(crate) async fn drop_for(&self, connector: &BmcConnector, node: &Node) {
+        let removed = lock(&self.open).remove(&ConnectionKey::of(node));
+        if let Some(bmc) = removed {
+            connector.disconnect(bmc).await;
+        }
+    }
+
+    /// Logs out of every connection.
+    pub(crate) async fn close_all(&self, connector: &BmcConnector) {
+        let all: Vec<Bmc> = lock(&self.open).drain().map(|(_, bmc)| bmc).collect();
+        for bmc in all {
+            connector.disconnect(bmc).await;
+        }
+    }
+
+    /// How many are open.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.open).len()
+    }
+}
+
 /// The driver's settings, cloned into each call's task.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -80,6 +162,7 @@ pub(crate) struct Settings {
     pub(crate) lease_ttl: Duration,
     pub(crate) policy: Policy,
     pub(crate) connector: BmcConnector,
+    pub(crate) connections: Connections,
 }
 
 impl Settings {

@@ -4,8 +4,8 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use ferrofish::provision::{
-    Advance, BmcConnector, BmcRef, Connector, Event, Node, Policy, ProvisionError, SqliteStore,
-    StateStore, Timestamp, handle_event,
+    Advance, BmcConnector, BmcRef, Event, Node, Policy, ProvisionError, SqliteStore, StateStore,
+    Timestamp, handle_event,
 };
 use ferrofish::{BmcAddress, BmcOptions};
 use pyo3::exceptions::PyRuntimeError;
@@ -249,6 +249,7 @@ impl PyStateStore {
                 lease_ttl,
                 policy,
                 connector,
+                connections: super::settings::Connections::default(),
             }),
             url,
             claimed: Mutex::new(HashSet::new()),
@@ -445,7 +446,9 @@ impl PyStateStore {
 
     /// One bounded step of the node's operation: reads what its phase needs, makes at most
     /// one mutating BMC request, writes the node. Connects to the BMC only when an operation
-    /// is under way (password from the node's `password_env`).
+    /// is under way (password from the node's `password_env`), and keeps the connection for
+    /// the next calls (one login per BMC and credentials reference, until `close()`; dropped
+    /// after a failed step).
     ///
     /// Args:
     ///     rules: a `RuleSet` run after out-of-band inspection on the node's fields (with
@@ -473,6 +476,7 @@ impl PyStateStore {
         let keep = self.holds(&name);
         let (advance, node) = self.run(py, move |settings| async move {
             let connector = settings.connector.clone();
+            let connections = settings.connections.clone();
             let base = settings.clone();
             settings
                 .with_node(name, keep, move |_driver, mut node| async move {
@@ -480,12 +484,17 @@ impl PyStateStore {
                         return (node, Ok(Advance::Done));
                     }
                     let driver = base.driver(rules, images);
-                    let port = match connector.connect(&node).await {
+                    // One login for every advance of this store (closed on close()).
+                    let port = match connections.get(&connector, &node).await {
                         Ok(port) => port,
                         Err(err) => return (node, Err(err)),
                     };
                     let result = driver.advance(&mut node, &port, Timestamp::now()).await;
-                    connector.disconnect(port).await;
+                    if matches!(result, Err(_) | Ok(Advance::Failed { .. })) {
+                        // A failure may be the session's (a changed password, a rebooted
+                        // BMC): the next call logs in afresh.
+                        connections.drop_for(&connector, &node).await;
+                    }
                     (node, result)
                 })
                 .await
@@ -493,12 +502,20 @@ impl PyStateStore {
         PyAdvance::new(py, &advance, &node)
     }
 
-    /// Closes the database connections.
+    /// Logs out of the BMCs `advance` kept connected and closes the database connections.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         self.run(py, move |settings| async move {
+            settings.connections.close_all(&settings.connector).await;
             settings.store.close().await;
             Ok(())
         })
+    }
+
+    /// How many BMC connections `advance` keeps open (one per BMC address and credentials
+    /// reference; logged out by `close()`).
+    #[getter]
+    fn open_connections(&self) -> PyResult<usize> {
+        Ok(self.settings()?.connections.len())
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

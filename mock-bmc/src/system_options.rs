@@ -1,0 +1,100 @@
+//! Power, boot and BMC-identity behaviours a node can be switched into, each a named quirk of
+//! real firmware, so a provisioning flow's retry and fallback branches run against the mock.
+//! Set at start ([`crate::MockBmcBuilder::power_on_conflicts`] and the other builder methods
+//! named below), changed at run time ([`crate::NodeHandle::set_system_options`], admin `POST
+//! /nodes/{i}/options` with `"system": {...}`).
+
+use serde::{Deserialize, Serialize};
+
+/// The power, boot and identity switches of one node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemOptions {
+    /// Quirk `idrac10_power_on_conflict`: the next this-many `On` or `ForceOn` resets are
+    /// answered 409 with `Base.1.18.ActionParameterValueConflict` and change nothing (iDRAC10
+    /// shortly after a power-off). Each refused reset counts one down; other resets and every
+    /// read are served as usual.
+    pub power_on_conflicts: u32,
+    /// Quirk `continuous_boot_refused`: a boot override PATCH asking for
+    /// `BootSourceOverrideEnabled: Continuous` is refused with 400
+    /// `PropertyValueNotInList`, though `Continuous` is listed as allowable (firmware that
+    /// keeps only one-time overrides). `Once` and `Disabled` are accepted.
+    pub continuous_boot_refused: bool,
+    /// The Manager's `FirmwareVersion` instead of the personality's (`1.20.25.00` makes a
+    /// Dell node an iDRAC10, whose version numbers restarted at 1.x).
+    pub manager_firmware: Option<String>,
+    /// The Manager's `Model` instead of the personality's (`17G Monolithic`: iDRAC10).
+    pub manager_model: Option<String>,
+}
+
+/// Changes to [`SystemOptions`]: a `None` field leaves the setting as it is (builder, admin
+/// API). For the Manager's firmware and model, `Some("")` goes back to the personality's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SystemOptionsChange {
+    /// [`SystemOptions::power_on_conflicts`].
+    pub power_on_conflicts: Option<u32>,
+    /// [`SystemOptions::continuous_boot_refused`].
+    pub continuous_boot_refused: Option<bool>,
+    /// [`SystemOptions::manager_firmware`].
+    pub manager_firmware: Option<String>,
+    /// [`SystemOptions::manager_model`].
+    pub manager_model: Option<String>,
+}
+
+impl SystemOptionsChange {
+    /// Applies the change.
+    pub fn apply_to(&self, options: &mut SystemOptions) {
+        if let Some(count) = self.power_on_conflicts {
+            options.power_on_conflicts = count;
+        }
+        if let Some(on) = self.continuous_boot_refused {
+            options.continuous_boot_refused = on;
+        }
+        let text = |value: &String| (!value.is_empty()).then(|| value.clone());
+        if let Some(version) = &self.manager_firmware {
+            options.manager_firmware = text(version);
+        }
+        if let Some(model) = &self.manager_model {
+            options.manager_model = text(model);
+        }
+    }
+
+    /// Every field of `options`, as a change (what the admin API shows).
+    pub fn of(options: &SystemOptions) -> SystemOptionsChange {
+        SystemOptionsChange {
+            power_on_conflicts: Some(options.power_on_conflicts),
+            continuous_boot_refused: Some(options.continuous_boot_refused),
+            manager_firmware: Some(options.manager_firmware.clone().unwrap_or_default()),
+            manager_model: Some(options.manager_model.clone().unwrap_or_default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_sets_only_what_it_names_and_an_empty_identity_restores_the_personality() {
+        let mut o = SystemOptions::default();
+        let change: SystemOptionsChange =
+            serde_json::from_str(r#"{"power_on_conflicts": 2, "manager_firmware": "1.20.25.00"}"#)
+                .unwrap();
+        change.apply_to(&mut o);
+        assert_eq!(o.power_on_conflicts, 2);
+        assert_eq!(o.manager_firmware.as_deref(), Some("1.20.25.00"));
+        assert!(!o.continuous_boot_refused && o.manager_model.is_none());
+        SystemOptionsChange {
+            manager_firmware: Some(String::new()),
+            continuous_boot_refused: Some(true),
+            ..SystemOptionsChange::default()
+        }
+        .apply_to(&mut o);
+        assert_eq!(o.manager_firmware, None);
+        assert!(o.continuous_boot_refused);
+        assert_eq!(o.power_on_conflicts, 2);
+        assert_eq!(SystemOptionsChange::of(&o).power_on_conflicts, Some(2));
+        assert!(serde_json::from_str::<SystemOptionsChange>(r#"{"nope": 1}"#).is_err());
+    }
+}
