@@ -458,6 +458,11 @@ impl PyBmc {
     ///     InvalidInputError: the address or an option is unusable (the message lists the
     ///         accepted schemes).
     #[staticmethod]
+    // Spelled out: pyo3 cannot render `verify`'s default, and stubtest compares it.
+    #[pyo3(
+        text_signature = "(address, *, username, password, verify=True, timeout=60.0, \
+        ipmi_port=None, ipmi_cipher_suite=None, ipmi_kg=None, pin=None)"
+    )]
     #[pyo3(signature = (
         address,
         *,
@@ -602,6 +607,11 @@ impl PyAsyncBmc {
     /// Parses the address and builds the clients; nothing is sent until the first call (so
     /// this is not awaited). The arguments are `Bmc.connect`'s.
     #[staticmethod]
+    // Spelled out: pyo3 cannot render `verify`'s default, and stubtest compares it.
+    #[pyo3(
+        text_signature = "(address, *, username, password, verify=True, timeout=60.0, \
+        ipmi_port=None, ipmi_cipher_suite=None, ipmi_kg=None, pin=None)"
+    )]
     #[pyo3(signature = (
         address,
         *,

@@ -158,6 +158,8 @@ def test_errors_are_the_blocking_clients_classes_without_the_password(mock_bmc: 
 
     error = run(main)
     assert wrong not in str(error) and wrong not in repr(error)
+    bmc = ferrofish.AsyncBmc.connect("redfish+" + mock_bmc.url(NODE_READ_ONLY), username=USERNAME, password=wrong)
+    assert wrong not in repr(bmc) and repr(bmc).startswith("AsyncBmc(address='redfish://127.0.0.1:")
 
 
 def test_a_cancelled_task_still_deletes_its_session(mock_bmc: MockBmc) -> None:
@@ -209,6 +211,26 @@ def test_cancelling_the_close_itself_does_not_stop_the_deletion(mock_bmc: MockBm
         assert wait_for_sessions(mock_bmc, NODE_FAULTS, before) == before
     finally:
         mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
+
+
+def test_the_event_loop_keeps_running_while_a_call_waits_for_the_bmc(mock_bmc: MockBmc) -> None:
+    async def main() -> int:
+        async with async_client(mock_bmc, NODE_FAULTS, auth="basic", retries=0) as client:
+            mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 1_000})
+            call = asyncio.ensure_future(client.get_json("/redfish/v1"))
+            ticks = 0
+            while not call.done():
+                ticks += 1
+                await asyncio.sleep(0)
+            assert (await call)["Id"] == "RootService"
+            return ticks
+
+    try:
+        ticks = run(main)
+    finally:
+        mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
+    # The loop turned over and over during the second the BMC held the request.
+    assert ticks > 1_000, ticks
 
 
 def test_awaitables_need_a_running_event_loop(mock_bmc: MockBmc) -> None:
