@@ -225,3 +225,17 @@ def test_methods_return_the_member_or_the_invented_string(mock_bmc: MockBmc) -> 
         assert isinstance(state, PowerState) and state in {"On", "Off"}
         # Arguments take members as strings.
         client.wait_for_power_state(state, timeout=5.0)
+
+
+def test_record_fields_and_boot_phases_hold_enum_members(mock_bmc: MockBmc) -> None:
+    # Issue 15: fields that were plain str are the enums now (unknown values stay str).
+    with mock_bmc.client(NODE_READ_ONLY) as client:
+        inventory = client.inventory()
+        raw = mock_bmc.raw_members(NODE_READ_ONLY, "/redfish/v1/Systems")[0]
+    assert inventory.system.power_state == raw["PowerState"]
+    assert isinstance(inventory.system.power_state, PowerState)
+    if inventory.boot_mode is not None:
+        assert isinstance(inventory.boot_mode, BootMode)
+        assert inventory.boot_mode == raw["Boot"]["BootSourceOverrideMode"]
+    # The serde form keeps plain strings.
+    assert type(inventory.to_dict()["system"]["power_state"]) is str
