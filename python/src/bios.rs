@@ -523,7 +523,8 @@ impl PyBios {
         reset: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = wait_options(timeout, poll_interval, reset)?;
-        self.core.apply_and_verify(py, Face::Blocking, profile, options)
+        self.core
+            .apply_and_verify(py, Face::Blocking, profile, options)
     }
 
     /// Resets every attribute to its default (`#Bios.ResetBios` with `{}`), applies it with a

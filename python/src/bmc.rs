@@ -799,7 +799,11 @@ mod tests {
             }),
         });
         assert_eq!(fallback.class, ExceptionClass::OutcomeUnknown);
-        assert!(fallback.message.starts_with("over Redfish: "), "{}", fallback.message);
+        assert!(
+            fallback.message.starts_with("over Redfish: "),
+            "{}",
+            fallback.message
+        );
     }
 
     #[test]

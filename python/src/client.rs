@@ -348,7 +348,11 @@ impl ClientCore {
         &self.username
     }
 
-    pub(crate) fn system_ids<'py>(&self, py: Python<'py>, face: Face) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn system_ids<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.call(
             py,
             face,

@@ -170,7 +170,12 @@ impl MediaCore {
         )
     }
 
-    fn eject<'py>(&self, py: Python<'py>, face: Face, slot: SlotArg) -> PyResult<Bound<'py, PyAny>> {
+    fn eject<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        slot: SlotArg,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let convert = |py: Python<'_>, outcome: Result<bool, String>| match outcome {
             Ok(ejected) => Ok(ejected.into_pyobject(py)?.to_owned().into_any().unbind()),
             Err(reason) => Err(InvalidInputError::new_err(reason)),
@@ -282,7 +287,9 @@ impl MediaCore {
                         Ok(())
                     },
                 )?;
-                Ok(Py::new(py, PyBootReport::new(py, report, phases)?)?.into_bound(py).into_any())
+                Ok(Py::new(py, PyBootReport::new(py, report, phases)?)?
+                    .into_bound(py)
+                    .into_any())
             }
             Face::Awaitable => {
                 let callback = on_progress.map(|callback| callback.clone().unbind());
@@ -293,7 +300,9 @@ impl MediaCore {
                         ReportedError::Media(error) => vmedia_to_pyerr(py, &error),
                         ReportedError::Callback(error) => error,
                     },
-                    |py, (report, phases)| Ok(Py::new(py, PyBootReport::new(py, report, phases)?)?.into_any()),
+                    |py, (report, phases)| {
+                        Ok(Py::new(py, PyBootReport::new(py, report, phases)?)?.into_any())
+                    },
                 )
             }
         }
@@ -450,7 +459,12 @@ impl PyVirtualMedia {
     ///     NoSlotError, SlotBusyError, ImageUnreachableError (with the BMC's message),
     ///     ImageRejectedError, InsertFailedError, NotInsertedError.
     #[pyo3(signature = (image, *, media = "cd"))]
-    fn insert<'py>(&self, py: Python<'py>, image: String, media: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn insert<'py>(
+        &self,
+        py: Python<'py>,
+        image: String,
+        media: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.core.insert(py, Face::Blocking, image, media)
     }
 
@@ -555,7 +569,12 @@ impl PyAsyncVirtualMedia {
 
     /// Awaitable `VirtualMedia.insert(image, media=...)`.
     #[pyo3(signature = (image, *, media = "cd"))]
-    fn insert<'py>(&self, py: Python<'py>, image: String, media: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn insert<'py>(
+        &self,
+        py: Python<'py>,
+        image: String,
+        media: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.core.insert(py, Face::Awaitable, image, media)
     }
 

@@ -239,7 +239,12 @@ mod backend_tests {
         assert!(shown.starts_with("sha256:00:07:0E:"), "{shown}");
         let bare_hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         let openssl_style = shown.trim_start_matches("sha256:").to_owned();
-        for text in [shown.clone(), bare_hex.clone(), openssl_style, format!("SHA256:{bare_hex}")] {
+        for text in [
+            shown.clone(),
+            bare_hex.clone(),
+            openssl_style,
+            format!("SHA256:{bare_hex}"),
+        ] {
             assert_eq!(parse_sha256_pins(&text).unwrap(), vec![digest], "{text}");
         }
         let other = [0xAB_u8; 32];
@@ -260,7 +265,11 @@ mod backend_tests {
             &format!("{}é", "a".repeat(63)),
         ] {
             let err = parse_sha256_pins(bad).unwrap_err();
-            assert!(err.reason.contains("not a SHA-256 fingerprint"), "{bad:?}: {}", err.reason);
+            assert!(
+                err.reason.contains("not a SHA-256 fingerprint"),
+                "{bad:?}: {}",
+                err.reason
+            );
         }
     }
 
@@ -355,7 +364,11 @@ mod pinning {
                     } else {
                         Err(PinMismatch::Fingerprint {
                             presented: format_sha256(&presented),
-                            pinned: pinned.iter().map(format_sha256).collect::<Vec<_>>().join(", "),
+                            pinned: pinned
+                                .iter()
+                                .map(format_sha256)
+                                .collect::<Vec<_>>()
+                                .join(", "),
                         })
                     }
                 }
@@ -412,7 +425,9 @@ mod pinning {
         Certificate,
         /// A fingerprint pin: both fingerprints, so the operator can tell a rotation from an
         /// attack.
-        #[error("the BMC's certificate has SHA-256 fingerprint {presented}, not the pinned {pinned}")]
+        #[error(
+            "the BMC's certificate has SHA-256 fingerprint {presented}, not the pinned {pinned}"
+        )]
         Fingerprint {
             /// The fingerprint of the certificate the BMC presented.
             presented: String,
@@ -524,7 +539,11 @@ mod pinning {
             };
             let name = ServerName::try_from("bmc.example").unwrap();
             let now = UnixTime::now();
-            assert!(verifier.verify_server_cert(&leaf, &[], &name, &[], now).is_ok());
+            assert!(
+                verifier
+                    .verify_server_cert(&leaf, &[], &name, &[], now)
+                    .is_ok()
+            );
             // The pinned certificate as an intermediate does not make another leaf acceptable.
             let other = CertificateDer::from(vec![9_u8]);
             let err = verifier

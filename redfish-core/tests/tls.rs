@@ -31,7 +31,10 @@ fn key() -> KeyPair {
 /// The SHA-256 fingerprint of a DER certificate, as `sha256:AB:CD:…`.
 fn fingerprint(der: &[u8]) -> String {
     use sha2::Digest as _;
-    let hex: Vec<String> = sha2::Sha256::digest(der).iter().map(|b| format!("{b:02X}")).collect();
+    let hex: Vec<String> = sha2::Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
     format!("sha256:{}", hex.join(":"))
 }
 
@@ -219,8 +222,14 @@ async fn a_fingerprint_pin_is_accepted_whatever_the_name_and_dates() {
         .replace(':', "")
         .to_ascii_lowercase();
     let other = format!("sha256:{}", "AB:".repeat(31) + "AB");
-    let client = client(&server, TlsVerification::PinnedSha256(format!("{other}, {bare}")));
-    let root = client.service_root().await.expect("pinned fingerprint accepted");
+    let client = client(
+        &server,
+        TlsVerification::PinnedSha256(format!("{other}, {bare}")),
+    );
+    let root = client
+        .service_root()
+        .await
+        .expect("pinned fingerprint accepted");
     assert_eq!(root.id.as_deref(), Some("RootService"));
     assert_eq!(server.requests(), 1);
 }
@@ -251,7 +260,10 @@ fn a_fingerprint_pin_that_is_no_fingerprint_is_refused_at_build() {
         .unwrap_err();
     assert!(matches!(err, Error::TlsConfig { .. }), "{err}");
     assert!(err.is_invalid_input());
-    assert!(err.to_string().contains("not a SHA-256 fingerprint"), "{err}");
+    assert!(
+        err.to_string().contains("not a SHA-256 fingerprint"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
