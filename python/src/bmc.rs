@@ -709,7 +709,7 @@ impl PyAsyncBmc {
     }
 
     /// `async with` returns the BMC itself.
-    fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
         let py = slf.py();
         crate::client::ready(py, slf.into_any())
     }

@@ -1056,7 +1056,7 @@ impl PyAsyncRedfishClient {
     }
 
     /// `async with` returns the client itself.
-    fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
         let py = slf.py();
         ready(py, slf.into_any())
     }

@@ -265,8 +265,8 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
                 fields.push(("reason", Field::Text(reason)));
             }
             ExceptionSpec {
-                cause,
                 message,
+                cause,
                 ..spec(class, fields)
             }
         }

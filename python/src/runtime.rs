@@ -154,7 +154,12 @@ impl ContextExt for SharedRuntime {
 
 /// A result turned into a Python object only once the GIL is held (pyo3-async-runtimes
 /// converts on a blocking thread, never on a runtime worker).
-struct Deferred(Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>);
+struct Deferred(Box<dyn ConvertOnce>);
+
+/// What [`Deferred`] holds: the conversion of a finished call's result.
+trait ConvertOnce: FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send {}
+
+impl<F: FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send> ConvertOnce for F {}
 
 impl<'py> IntoPyObject<'py> for Deferred {
     type Target = PyAny;
@@ -169,12 +174,12 @@ impl<'py> IntoPyObject<'py> for Deferred {
 /// The awaitable twin of [`block_on`]: an asyncio awaitable of the future built by
 /// `make_future` (built inside the runtime), its value converted by `convert` and its error
 /// by `map_err`, both with the GIL held. Cancelling the awaiting task drops the future.
-pub(crate) fn awaitable<'py, T, E, Fut, Make>(
-    py: Python<'py>,
+pub(crate) fn awaitable<T, E, Fut, Make>(
+    py: Python<'_>,
     make_future: Make,
     map_err: impl FnOnce(Python<'_>, E) -> PyErr + Send + 'static,
     convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-) -> PyResult<Bound<'py, PyAny>>
+) -> PyResult<Bound<'_, PyAny>>
 where
     Make: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
@@ -194,12 +199,12 @@ where
 /// [`awaitable`] for work that must finish even when the awaiting task is cancelled (deleting
 /// a session): it runs in a task of its own, so cancelling stops the wait, never the work.
 /// `map_err` gets `None` when the runtime cancelled the task.
-pub(crate) fn awaitable_detached<'py, T, E, Fut, Make>(
-    py: Python<'py>,
+pub(crate) fn awaitable_detached<T, E, Fut, Make>(
+    py: Python<'_>,
     make_future: Make,
     map_err: impl FnOnce(Python<'_>, Option<E>) -> PyErr + Send + 'static,
     convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-) -> PyResult<Bound<'py, PyAny>>
+) -> PyResult<Bound<'_, PyAny>>
 where
     Make: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
@@ -281,13 +286,13 @@ pub(crate) enum Face {
 
 /// Runs the future built by `make_future` through `face`: its value (converted by `convert`)
 /// for [`Face::Blocking`], an awaitable of it for [`Face::Awaitable`].
-pub(crate) fn run<'py, T, E, Fut, Make>(
-    py: Python<'py>,
+pub(crate) fn run<T, E, Fut, Make>(
+    py: Python<'_>,
     face: Face,
     make_future: Make,
     map_err: impl FnOnce(Python<'_>, E) -> PyErr + Send + 'static,
     convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-) -> PyResult<Bound<'py, PyAny>>
+) -> PyResult<Bound<'_, PyAny>>
 where
     Make: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
@@ -305,13 +310,13 @@ where
 
 /// [`run`] for work that must finish even when the caller stops waiting (Ctrl-C, a cancelled
 /// task): deleting a session.
-pub(crate) fn run_detached<'py, T, E, Fut, Make>(
-    py: Python<'py>,
+pub(crate) fn run_detached<T, E, Fut, Make>(
+    py: Python<'_>,
     face: Face,
     make_future: Make,
     map_err: impl FnOnce(Python<'_>, Option<E>) -> PyErr + Send + 'static,
     convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-) -> PyResult<Bound<'py, PyAny>>
+) -> PyResult<Bound<'_, PyAny>>
 where
     Make: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
@@ -328,6 +333,10 @@ where
 }
 
 /// `convert` for calls that return nothing.
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the signature every `convert` has"
+)]
 pub(crate) fn to_none(py: Python<'_>, (): ()) -> PyResult<Py<PyAny>> {
     Ok(py.None())
 }

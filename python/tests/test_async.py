@@ -9,6 +9,9 @@ No pytest plugin: each test runs its coroutine with ``asyncio.run``.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
 import time
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, TypeVar
 
@@ -23,6 +26,7 @@ from conftest import (
     PASSWORD,
     USERNAME,
     MockBmc,
+    keyboard_interrupt_on_sigint,
     spawn_mock_bmc,
 )
 
@@ -231,6 +235,32 @@ def test_the_event_loop_keeps_running_while_a_call_waits_for_the_bmc(mock_bmc: M
         mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
     # The loop turned over and over during the second the BMC held the request.
     assert ticks > 1_000, ticks
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to its own process")
+def test_ctrl_c_interrupts_an_awaited_call(mock_bmc: MockBmc) -> None:
+    # Each request is held 20 s by the BMC; SIGINT after 0.3 s must end asyncio.run long before.
+    mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 20_000})
+    try:
+
+        async def main() -> None:
+            client = async_client(mock_bmc, NODE_FAULTS, auth="basic", retries=0)
+            await client.get_json("/redfish/v1")
+
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        started = time.monotonic()
+        with keyboard_interrupt_on_sigint():
+            timer.start()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    run(main)
+            finally:
+                timer.cancel()
+        waited = time.monotonic() - started
+    finally:
+        mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
+    # Not a speed assertion: 10 s is half the BMC's delay, far above any scheduling noise.
+    assert waited < 10, waited
 
 
 def test_awaitables_need_a_running_event_loop(mock_bmc: MockBmc) -> None:
