@@ -1,6 +1,8 @@
 //! `ferrofish.Bios`: BIOS attributes of one system from Python: read (current and pending as
 //! Python values), the registry, validate (raising `BiosValidationError` with every problem),
 //! diff, stage, apply and verify (the per-attribute report), and factory reset.
+//! `ferrofish.AsyncBios` is the asyncio face of the same `BiosCore`; over 600 lines because of
+//! the two faces' `#[pymethods]`.
 //!
 //! Profiles come as a `dict` (`{"BootMode": "Uefi"}`), Ironic's settings list
 //! (`[{"name": ..., "value": ...}]`), a list of `"NAME=VALUE"` strings, or one `str` (JSON or

@@ -1,5 +1,9 @@
-//! `ferrofish.Bmc`: one BMC over Redfish, IPMI or both, addressed as Metal3 addresses it, and
-//! the mapping of the facade's `ferrofish::Error` onto the Python exception classes.
+//! `ferrofish.Bmc` and `ferrofish.AsyncBmc`: one BMC over Redfish, IPMI or both, addressed as
+//! Metal3 addresses it, and the mapping of the facade's `ferrofish::Error` onto the Python
+//! exception classes.
+//!
+//! Over 600 lines because both faces' `#[pymethods]` (signatures and docstrings) sit next to
+//! the `BmcCore` they share and the error mapping's unit tests.
 
 use std::time::Duration;
 

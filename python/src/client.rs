@@ -1,4 +1,9 @@
-//! `ferrofish.RedfishClient`: the blocking Python face of `ferrofish::redfish::RedfishClient`.
+//! `ferrofish.RedfishClient` and `ferrofish.AsyncRedfishClient`: the blocking and the asyncio
+//! faces of `ferrofish::redfish::RedfishClient`, both over one `ClientCore`.
+//!
+//! Over 600 lines because the two classes' `#[pymethods]` blocks carry the Python signatures
+//! and docstrings of every method twice (pyo3 needs each face spelled out), next to the one
+//! implementation they share.
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -7,8 +7,9 @@
 //! image server's URLs carry an access token. Attributes give the URL whole, as the caller
 //! handed it over.
 //!
-//! Over 600 lines because it holds the four classes of one API (`VirtualMedia` and the three
-//! records it returns), whose doc comments are the Python help text.
+//! Over 600 lines because it holds the classes of one API (`VirtualMedia`, its asyncio face
+//! `AsyncVirtualMedia` over the shared `MediaCore`, and the three records they return), whose
+//! doc comments are the Python help text.
 
 mod config_drive;
 pub(crate) mod server;
