@@ -44,6 +44,10 @@ struct Args {
     /// Accept any certificate. Dangerous: anyone on the path can read the BMC password.
     #[arg(long)]
     danger_accept_invalid_certs: bool,
+    /// Trust only the BMC's own certificate: a PEM file, or its SHA-256 fingerprint
+    /// (`sha256:AB:CD:…` or 64 hex digits).
+    #[arg(long, value_name = "PEM_OR_FINGERPRINT", conflicts_with_all = ["ca_file", "danger_accept_invalid_certs"])]
+    pin_cert: Option<String>,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
@@ -66,6 +70,8 @@ async fn inspect(
         .request_timeout(Duration::from_secs(args.timeout));
     if args.danger_accept_invalid_certs {
         builder = builder.tls(TlsVerification::DangerAcceptInvalidCerts);
+    } else if let Some(pin) = &args.pin_cert {
+        builder = builder.tls(support::pinned_tls(pin)?);
     } else if let Some(path) = &args.ca_file {
         let pem = std::fs::read_to_string(path)
             .map_err(|err| format!("cannot read {}: {err}", path.display()))?;

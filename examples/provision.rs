@@ -113,6 +113,10 @@ struct Args {
     /// User name on the --bmc BMCs (the password: `FERROFISH_PASSWORD` or a prompt).
     #[arg(long)]
     user: Option<String>,
+    /// Trust only this certificate for every --bmc: a PEM file, or its SHA-256 fingerprint
+    /// (`sha256:AB:CD:…` or 64 hex digits; several, comma-separated).
+    #[arg(long, value_name = "PEM_OR_FINGERPRINT")]
+    pin_cert: Option<String>,
     /// The node store, `sqlite:PATH` or `postgres://USER@HOST[:PORT]/DB` (the password in
     /// `PGPASSWORD`); several processes may share either.
     #[arg(long, value_name = "URL")]
@@ -697,9 +701,13 @@ async fn in_memory(args: &Args) -> Result<(String, bool), (u8, String)> {
         }
         let password = support::password_from_env_or_prompt(&user).map_err(input)?;
         let nodes = args.bmc.iter().map(|b| (b.clone(), Map::new())).collect();
+        let mut options = BmcOptions::default();
+        if let Some(pin) = &args.pin_cert {
+            options.tls = support::pinned_tls(pin).map_err(input)?;
+        }
         (
             nodes,
-            BmcConnector::default().with_credentials(Credentials::new(user, password)),
+            BmcConnector::new(options).with_credentials(Credentials::new(user, password)),
         )
     };
     let store = SqliteStore::connect("sqlite::memory:")
@@ -781,6 +789,9 @@ async fn with_store(args: &Args, url: &str) -> Result<(String, bool), (u8, Strin
     // Each node's password comes from the variable its `password_env` names, read now.
     // The holder names itself to the BMCs, so their logs tell the processes apart.
     let mut options = BmcOptions::default();
+    if let Some(pin) = &args.pin_cert {
+        options.tls = support::pinned_tls(pin).map_err(input)?;
+    }
     options.user_agent = Some(format!(
         "ferrofish/{} ({})",
         env!("CARGO_PKG_VERSION"),

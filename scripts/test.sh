@@ -11,11 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # First, so the Rust interop tests find sushy-tools' emulator in .venv/bin.
-echo "== python venv with maturin, pytest, DMTF's validators and sushy-tools"
+echo "== python venv with maturin, pytest, mypy (stubtest), DMTF's validators and sushy-tools"
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python - <<'PY' || .venv/bin/pip install -q maturin pytest redfish-service-validator redfish-protocol-validator sushy-tools
+.venv/bin/python - <<'PY' || .venv/bin/pip install -q maturin pytest mypy redfish-service-validator redfish-protocol-validator sushy-tools
 import importlib.util, sys
-need = ["maturin", "pytest", "redfish_service_validator", "redfish_protocol_validator", "sushy_tools"]
+need = ["maturin", "pytest", "mypy", "redfish_service_validator", "redfish_protocol_validator", "sushy_tools"]
 sys.exit(0 if all(importlib.util.find_spec(m) for m in need) else 1)
 PY
 

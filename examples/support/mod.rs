@@ -37,9 +37,40 @@ pub struct BmcArgs {
     /// Accept any certificate. Dangerous: anyone on the path can read the BMC password.
     #[arg(long)]
     pub danger_accept_invalid_certs: bool,
+    /// Trust only the BMC's own certificate: a PEM file, or its SHA-256 fingerprint
+    /// (`sha256:AB:CD:…` or 64 hex digits). The usual answer to a factory self-signed
+    /// certificate; its name, issuer and dates are not checked.
+    #[arg(long, value_name = "PEM_OR_FINGERPRINT", conflicts_with_all = ["ca_file", "danger_accept_invalid_certs"])]
+    pub pin_cert: Option<String>,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 30)]
     pub request_timeout: u64,
+}
+
+/// The TLS check of `--pin-cert`: the PEM file it names, else the SHA-256 fingerprint it is
+/// (checked when the client is built, before anything is sent).
+pub fn pinned_tls(pin_cert: &str) -> Result<TlsVerification, String> {
+    let path = std::path::Path::new(pin_cert);
+    if path.is_file() {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+        return Ok(TlsVerification::PinnedCertificatePem(pem));
+    }
+    let hex: String = pin_cert
+        .trim()
+        .trim_start_matches("sha256:")
+        .trim_start_matches("SHA256:")
+        .chars()
+        .filter(|c| *c != ':')
+        .collect();
+    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(TlsVerification::PinnedSha256(pin_cert.trim().to_owned()))
+    } else {
+        Err(format!(
+            "--pin-cert {pin_cert}: neither a readable PEM file nor a SHA-256 fingerprint \
+             (sha256:AB:CD:… or 64 hex digits)"
+        ))
+    }
 }
 
 /// A connected BMC; the embedded mock, when there is one, lives as long as this.
@@ -112,6 +143,8 @@ pub fn bmc_options(args: &BmcArgs) -> Result<BmcOptions, String> {
     options.request_timeout = Duration::from_secs(args.request_timeout);
     if args.danger_accept_invalid_certs {
         options.tls = TlsVerification::DangerAcceptInvalidCerts;
+    } else if let Some(pin) = &args.pin_cert {
+        options.tls = pinned_tls(pin)?;
     } else if let Some(path) = &args.ca_file {
         let pem = std::fs::read_to_string(path)
             .map_err(|err| format!("cannot read {}: {err}", path.display()))?;

@@ -56,6 +56,12 @@ from ferrofish.exceptions import (  # IPMI (issue 15).
     IpmiError,
     OutcomeUnknown,
 )
+from ferrofish._ferrofish import (  # asyncio twins (issue 15).
+    AsyncBios,
+    AsyncBmc,
+    AsyncRedfishClient,
+    AsyncVirtualMedia,
+)
 from ferrofish._ferrofish import (  # Inspection rules and provisioning.
     Advance,
     FleetEvent,
@@ -199,6 +205,11 @@ __all__ = [
     "OutcomeUnknown",
     "PowerState",
     "ResetType",
+    # asyncio twins (issue 15).
+    "AsyncBios",
+    "AsyncBmc",
+    "AsyncRedfishClient",
+    "AsyncVirtualMedia",
     # Inspection rules and provisioning.
     "Advance",
     "AlreadyEnrolledError",

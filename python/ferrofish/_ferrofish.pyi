@@ -4,6 +4,7 @@ import os
 from types import TracebackType
 from typing import (
     Any,
+    Awaitable,
     Callable,
     Dict,
     List,
@@ -21,6 +22,9 @@ from typing_extensions import Self, TypeAlias
 
 # Issue 15: str enums returned by power_state().
 from ferrofish.enums import PowerState
+
+# Issue 15: str enums of record fields (boot mode, reset sent).
+from ferrofish.enums import BootMode, ResetType
 
 from ferrofish.rules import Explanation
 
@@ -58,6 +62,11 @@ __all__ = [
     "IpmiClient",
     "ChassisStatus",
     "DeviceId",
+    # asyncio twins (issue 15).
+    "AsyncRedfishClient",
+    "AsyncBmc",
+    "AsyncBios",
+    "AsyncVirtualMedia",
     # Inspection rules and provisioning.
     "RuleSet",
     "RulesApplied",
@@ -164,6 +173,7 @@ class Bmc:
         persistent: bool = False,
         mode: Optional[_BootMode] = None,
     ) -> BmcOutcome: ...
+    def inventory(self) -> Inventory: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -246,7 +256,7 @@ class Inventory:
     """What a system is made of."""
 
     @property
-    def boot_mode(self) -> Optional[Union[_BootMode, str]]: ...
+    def boot_mode(self) -> Optional[Union[BootMode, str]]: ...
     @property
     def system(self) -> SystemIdentity: ...
     @property
@@ -321,7 +331,7 @@ class SystemIdentity:
     @property
     def bios_version(self) -> Optional[str]: ...
     @property
-    def power_state(self) -> Optional[Union[_PowerState, str]]: ...
+    def power_state(self) -> Optional[Union[PowerState, str]]: ...
     def to_dict(self) -> Dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -607,7 +617,7 @@ class BootPhase:
     @property
     def monitor(self) -> Optional[str]: ...
     @property
-    def reset(self) -> Optional[Union[_ResetType, str]]: ...
+    def reset(self) -> Optional[Union[ResetType, str]]: ...
     @property
     def last_state(self) -> Optional[str]: ...
     @property
@@ -626,7 +636,7 @@ class BootReport:
     @property
     def hpe_boot_on_next_reset(self) -> bool: ...
     @property
-    def reset(self) -> Union[_ResetType, str]: ...
+    def reset(self) -> Union[ResetType, str]: ...
     @property
     def boot_progress(self) -> Optional[str]: ...
     @property
@@ -948,3 +958,162 @@ def run_fleet(
     rules: Optional[RuleSet] = None,
     image_server: Optional[ImageServer] = None,
 ) -> Dict[str, Any]: ...
+
+# --- asyncio twins (issue 15) --------------------------------------------------------------
+# Each method returns an awaitable of what the blocking class's method returns; the
+# constructors take the same arguments and send nothing.
+
+@final
+class AsyncRedfishClient:
+    """The asyncio twin of ``RedfishClient``; ``async with`` deletes the session."""
+
+    def __new__(
+        cls,
+        url: str,
+        *,
+        username: str,
+        password: str,
+        verify: Union[bool, str, "os.PathLike[str]"] = True,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        auth: _AuthMode = "auto",
+        max_concurrent_requests: int = 5,
+        retries: int = 4,
+        pin: Optional[Union[str, "os.PathLike[str]"]] = None,
+    ) -> Self: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    def system_ids(self) -> Awaitable[list[str]]: ...
+    def power_state(
+        self, system: Optional[str] = None
+    ) -> Awaitable[Optional[Union[PowerState, str]]]: ...
+    def reset(
+        self, reset_type: Union[_ResetType, str], system: Optional[str] = None
+    ) -> Awaitable[None]: ...
+    def wait_for_power_state(
+        self,
+        state: Union[_PowerState, str],
+        *,
+        timeout: float = 300.0,
+        system: Optional[str] = None,
+    ) -> Awaitable[None]: ...
+    def set_boot_override(
+        self,
+        target: Union[_BootSource, str],
+        *,
+        enabled: Union[_BootOverrideEnabled, str] = "Once",
+        mode: Optional[Union[_BootMode, str]] = None,
+        system: Optional[str] = None,
+    ) -> Awaitable[BootOverrideOutcome]: ...
+    def inventory(self, system: Optional[str] = None) -> Awaitable[Inventory]: ...
+    def virtual_media(self, system: Optional[str] = None) -> Awaitable[AsyncVirtualMedia]: ...
+    def get_json(self, path: str) -> Awaitable[_JsonValue]: ...
+    def patch_json(self, path: str, body: _JsonValue) -> Awaitable[_JsonValue]: ...
+    def post_json(self, path: str, body: _JsonValue) -> Awaitable[_JsonValue]: ...
+    def delete(self, path: str) -> Awaitable[None]: ...
+    def request_counts(self) -> Dict[str, int]: ...
+    def reset_request_counts(self) -> None: ...
+    def close(self) -> Awaitable[None]: ...
+    def __aenter__(self) -> Awaitable[Self]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> Awaitable[None]: ...
+
+@final
+class AsyncBmc:
+    """The asyncio twin of ``Bmc``; ``async with`` closes the sessions."""
+
+    @staticmethod
+    def connect(
+        address: str,
+        *,
+        username: str,
+        password: str,
+        verify: Union[bool, str, "os.PathLike[str]"] = True,
+        timeout: float = 60.0,
+        ipmi_port: Optional[int] = None,
+        ipmi_cipher_suite: Optional[int] = None,
+        ipmi_kg: Optional[bytes] = None,
+        pin: Optional[Union[str, "os.PathLike[str]"]] = None,
+    ) -> AsyncBmc: ...
+    @property
+    def address(self) -> str: ...
+    def capabilities(self) -> Dict[Literal["redfish", "ipmi"], list[str]]: ...
+    def power_state(self) -> Awaitable[BmcOutcome]: ...
+    def power(self, action: _PowerAction) -> Awaitable[BmcOutcome]: ...
+    def wait_for_power_state(
+        self, state: Union[_PowerState, str], *, timeout: float = 300.0
+    ) -> Awaitable[BmcOutcome]: ...
+    def set_boot_device(
+        self,
+        device: _BootDevice,
+        *,
+        persistent: bool = False,
+        mode: Optional[_BootMode] = None,
+    ) -> Awaitable[BmcOutcome]: ...
+    def inventory(self) -> Awaitable[Inventory]: ...
+    def close(self) -> Awaitable[None]: ...
+    def __aenter__(self) -> Awaitable[Self]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> Awaitable[None]: ...
+
+@final
+class AsyncBios:
+    """The asyncio twin of ``Bios``."""
+
+    def __new__(cls, client: AsyncRedfishClient, system: Optional[str] = None) -> Self: ...
+    def read(self) -> Awaitable[Dict[str, Any]]: ...
+    def registry(self) -> Awaitable[Dict[str, Any]]: ...
+    def validate(self, profile: _BiosProfile) -> Awaitable[List[Dict[str, Any]]]: ...
+    def diff(self, profile: _BiosProfile) -> Awaitable[Dict[str, Any]]: ...
+    def stage(self, profile: _BiosProfile) -> Awaitable[BiosStaged]: ...
+    def apply(
+        self,
+        staged: BiosStaged,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 15.0,
+        reset: bool = True,
+    ) -> Awaitable[List[Dict[str, Any]]]: ...
+    def apply_and_verify(
+        self,
+        profile: _BiosProfile,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 15.0,
+        reset: bool = True,
+    ) -> Awaitable[List[Dict[str, Any]]]: ...
+    def factory_reset(
+        self, *, timeout: float = 1800.0, poll_interval: float = 15.0, reset: bool = True
+    ) -> Awaitable[Dict[str, Any]]: ...
+
+@final
+class AsyncVirtualMedia:
+    """The asyncio twin of ``VirtualMedia``; from ``AsyncRedfishClient.virtual_media()``."""
+
+    @property
+    def system(self) -> str: ...
+    def slots(self) -> Awaitable[Tuple[VirtualMediaSlot, ...]]: ...
+    def insert(self, image: str, *, media: _Media = "cd") -> Awaitable[VirtualMediaSlot]: ...
+    def eject(self, slot: Union[VirtualMediaSlot, str]) -> Awaitable[bool]: ...
+    def eject_all(
+        self, media: Optional[_Media] = None
+    ) -> Awaitable[Tuple[VirtualMediaSlot, ...]]: ...
+    def boot_from_iso(
+        self,
+        image: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        eject_after: bool = False,
+        on_progress: Optional[Callable[[BootPhase], object]] = None,
+    ) -> Awaitable[BootReport]: ...

@@ -208,6 +208,21 @@ class BmcTlsError(BmcConnectionError):
     Pass ``verify="bmc-ca.pem"`` with the BMC's CA or self-signed certificate.
     """
 
+    _fields: ClassVar[Tuple[str, ...]] = ("method", "url", "reason")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: Optional[str] = None,
+        url: Optional[str] = None,
+        reason: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        #: Why the certificate was refused, in a few words; a fingerprint pin's mismatch
+        #: names both fingerprints (issue 15).
+        self.reason = reason
+
 
 class BmcTimeoutError(FerrofishError, TimeoutError):
     """The BMC did not answer, or a wait did not finish, in the allowed time."""

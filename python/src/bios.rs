@@ -1,6 +1,8 @@
 //! `ferrofish.Bios`: BIOS attributes of one system from Python: read (current and pending as
 //! Python values), the registry, validate (raising `BiosValidationError` with every problem),
 //! diff, stage, apply and verify (the per-attribute report), and factory reset.
+//! `ferrofish.AsyncBios` is the asyncio face of the same `BiosCore`; over 600 lines because of
+//! the two faces' `#[pymethods]`.
 //!
 //! Profiles come as a `dict` (`{"BootMode": "Uefi"}`), Ironic's settings list
 //! (`[{"name": ..., "value": ...}]`), a list of `"NAME=VALUE"` strings, or one `str` (JSON or
@@ -18,11 +20,12 @@ use pyo3::types::{PyList, PyString};
 use serde_json::{Value, json};
 
 use crate::client::{
-    CallError, DefaultSystem, PyRedfishClient, call_error_to_pyerr, resolve_system,
+    CallError, ClientCore, DefaultSystem, PyAsyncRedfishClient, PyRedfishClient,
+    call_error_to_pyerr, resolve_system,
 };
 use crate::convert::{json_to_py, py_to_json};
-use crate::errors::{InvalidInputError, bios_to_pyerr};
-use crate::runtime::block_on;
+use crate::errors::{ClientClosedError, InvalidInputError, bios_to_pyerr};
+use crate::runtime::{Face, check_same_process, drop_in_runtime, run};
 
 /// An error of a BIOS call: choosing the system, or the BIOS operation.
 enum BiosCallError {
@@ -222,39 +225,218 @@ impl PyBiosStaged {
     }
 }
 
-/// BIOS settings of one system: `Bios(client, system=None)` (the only system when `None`).
-/// Nothing is sent until a method is called; the registry is read once per client.
-#[pyclass(frozen, module = "ferrofish._ferrofish", name = "Bios")]
-pub(crate) struct PyBios {
-    client: RedfishClient,
+/// What `Bios` and `AsyncBios` share: the system and the calls, each written once and run
+/// through either face (`runtime::Face`).
+struct BiosCore {
+    /// `None` only while the object is being dropped.
+    client: Option<RedfishClient>,
     system: Option<String>,
     default_system: DefaultSystem,
+    /// The process that built it (see `runtime` on fork safety).
+    pid: u32,
 }
 
-impl PyBios {
-    /// Runs one BIOS operation with the GIL released.
-    fn run<T, Fut>(
+impl Drop for BiosCore {
+    fn drop(&mut self) {
+        // It may hold the last clone of the client, whose drop deletes the session in the
+        // background (or, in a forked child, must not).
+        if let Some(client) = self.client.take() {
+            drop_in_runtime(self.pid, client);
+        }
+    }
+}
+
+fn json_value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
+    Ok(json_to_py(py, value)?.unbind())
+}
+
+impl BiosCore {
+    fn new(client: &ClientCore, system: Option<String>) -> PyResult<BiosCore> {
+        Ok(BiosCore {
+            client: Some(client.client()?.clone()),
+            system,
+            default_system: client.default_system(),
+            pid: std::process::id(),
+        })
+    }
+
+    /// Runs one BIOS operation through `face`.
+    fn run<'py, T, Fut>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
+        face: Face,
         operation: impl FnOnce(Bios) -> Fut + Send + 'static,
-    ) -> PyResult<T>
+        convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
         Fut: Future<Output = Result<T, BiosError>> + Send + 'static,
         T: Send + 'static,
     {
-        let client = self.client.clone();
+        check_same_process(self.pid, "Bios")?;
+        let client = self
+            .client
+            .clone()
+            .ok_or_else(|| ClientClosedError::new_err("the Bios is being dropped"))?;
         let system = self.system.clone();
         let default = Arc::clone(&self.default_system);
-        block_on(
+        run(
             py,
+            face,
             move || async move {
                 let id = resolve_system(&client, system, &default).await?;
                 let handle = client.system(&id).await?;
                 Ok::<T, BiosCallError>(operation(Bios::new(&handle)).await?)
             },
             to_pyerr,
+            convert,
         )
     }
+
+    fn read<'py>(&self, py: Python<'py>, face: Face) -> PyResult<Bound<'py, PyAny>> {
+        self.run(
+            py,
+            face,
+            |bios| async move {
+                let s = bios.read().await?;
+                Ok(json!({
+                    "url": s.url.as_str(),
+                    "attribute_registry": s.attribute_registry,
+                    "current": s.current,
+                    "pending": s.pending,
+                    "settings_url": s.settings.url.as_str(),
+                    "supported_apply_times": s.settings.supported_apply_times.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "messages": s.settings.messages,
+                    "registry_url": s.registry.url,
+                    "registry_note": s.registry.note,
+                    "registry_missing": s.registry.registry.is_none(),
+                }))
+            },
+            |py, value| json_value_to_py(py, &value),
+        )
+    }
+
+    fn registry<'py>(&self, py: Python<'py>, face: Face) -> PyResult<Bound<'py, PyAny>> {
+        self.run(
+            py,
+            face,
+            |bios| async move { Ok(registry_json(&bios.registry().await?)) },
+            |py, value| json_value_to_py(py, &value),
+        )
+    }
+
+    fn validate<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile = profile_from_py(profile)?;
+        self.run(
+            py,
+            face,
+            |bios| async move { Ok(bios.plan(&profile).await?.1) },
+            |py, plan| json_value_to_py(py, &plan_json(&plan)["settings"]),
+        )
+    }
+
+    fn diff<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile = profile_from_py(profile)?;
+        self.run(
+            py,
+            face,
+            |bios| async move { Ok(bios.plan(&profile).await?.1) },
+            |py, plan| json_value_to_py(py, &plan_json(&plan)),
+        )
+    }
+
+    fn stage<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile = profile_from_py(profile)?;
+        self.run(
+            py,
+            face,
+            |bios| async move { bios.stage(&profile).await },
+            |py, staged| Ok(Py::new(py, PyBiosStaged { staged })?.into_any()),
+        )
+    }
+
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        staged: &Bound<'py, PyBiosStaged>,
+        options: ApplyOptions,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let staged = staged.get().staged.clone();
+        self.run(
+            py,
+            face,
+            move |bios| async move { bios.apply(&staged, &options, &mut |_| {}).await },
+            |py, report| json_value_to_py(py, &json!(report.attributes)),
+        )
+    }
+
+    fn apply_and_verify<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        profile: &Bound<'py, PyAny>,
+        options: ApplyOptions,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile = profile_from_py(profile)?;
+        self.run(
+            py,
+            face,
+            move |bios| async move {
+                let staged = bios.stage(&profile).await?;
+                bios.apply(&staged, &options, &mut |_| {}).await
+            },
+            |py, report| json_value_to_py(py, &json!(report.attributes)),
+        )
+    }
+
+    fn factory_reset<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        options: ApplyOptions,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.run(
+            py,
+            face,
+            move |bios| async move { bios.factory_reset(&options, &mut |_| {}).await },
+            |py, report| json_value_to_py(py, &json!(report)),
+        )
+    }
+
+    fn repr(&self, class: &str) -> String {
+        let system = self
+            .system
+            .as_deref()
+            .map_or_else(|| "None".to_owned(), |s| format!("'{s}'"));
+        let url = self
+            .client
+            .as_ref()
+            .map_or("", |client| client.endpoint().as_str());
+        format!("{class}(url='{url}', system={system})")
+    }
+}
+
+/// BIOS settings of one system: `Bios(client, system=None)` (the only system when `None`).
+/// Nothing is sent until a method is called; the registry is read once per client.
+/// `AsyncBios` is the asyncio twin.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "Bios")]
+pub(crate) struct PyBios {
+    core: BiosCore,
 }
 
 #[pymethods]
@@ -262,42 +444,21 @@ impl PyBios {
     #[new]
     #[pyo3(signature = (client, system = None))]
     fn new(client: &Bound<'_, PyRedfishClient>, system: Option<String>) -> PyResult<PyBios> {
-        let client = client.get();
         Ok(PyBios {
-            client: client.client()?.clone(),
-            system,
-            default_system: client.default_system(),
+            core: BiosCore::new(client.get().core(), system)?,
         })
     }
 
     /// Current and pending values (`dict`s of Python values; passwords never appear), where
     /// changes go, the registry's id and URL, and the BMC's messages on the last apply.
     fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let value = self.run(py, |bios| async move {
-            let s = bios.read().await?;
-            Ok(json!({
-                "url": s.url.as_str(),
-                "attribute_registry": s.attribute_registry,
-                "current": s.current,
-                "pending": s.pending,
-                "settings_url": s.settings.url.as_str(),
-                "supported_apply_times": s.settings.supported_apply_times.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "messages": s.settings.messages,
-                "registry_url": s.registry.url,
-                "registry_note": s.registry.note,
-                "registry_missing": s.registry.registry.is_none(),
-            }))
-        })?;
-        json_to_py(py, &value)
+        self.core.read(py, Face::Blocking)
     }
 
     /// The attribute registry: `id`, `url`, `note` (why it is missing, or a version
     /// mismatch), `missing`, and `attributes` (name, type, read_only, allowed values, bounds).
     fn registry<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let value = self.run(py, |bios| async move {
-            Ok(registry_json(&bios.registry().await?))
-        })?;
-        json_to_py(py, &value)
+        self.core.registry(py, Face::Blocking)
     }
 
     /// Validates `profile` against the registry and current values; sends nothing. Returns
@@ -310,9 +471,7 @@ impl PyBios {
         py: Python<'py>,
         profile: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let profile = profile_from_py(profile)?;
-        let plan = self.run(py, |bios| async move { Ok(bios.plan(&profile).await?.1) })?;
-        json_to_py(py, &plan_json(&plan)["settings"])
+        self.core.validate(py, Face::Blocking, profile)
     }
 
     /// Validates `profile` and compares it with current and pending values; sends nothing.
@@ -322,17 +481,17 @@ impl PyBios {
         py: Python<'py>,
         profile: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let profile = profile_from_py(profile)?;
-        let plan = self.run(py, |bios| async move { Ok(bios.plan(&profile).await?.1) })?;
-        json_to_py(py, &plan_json(&plan))
+        self.core.diff(py, Face::Blocking, profile)
     }
 
     /// Validates, diffs and stages `profile` with one PATCH of the settings object (none when
     /// nothing changes).
-    fn stage(&self, py: Python<'_>, profile: &Bound<'_, PyAny>) -> PyResult<PyBiosStaged> {
-        let profile = profile_from_py(profile)?;
-        let staged = self.run(py, |bios| async move { bios.stage(&profile).await })?;
-        Ok(PyBiosStaged { staged })
+    fn stage<'py>(
+        &self,
+        py: Python<'py>,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.stage(py, Face::Blocking, profile)
     }
 
     /// Applies what `stage` staged (the reset that applies BIOS unless `reset=False`), waits
@@ -352,11 +511,7 @@ impl PyBios {
         reset: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = wait_options(timeout, poll_interval, reset)?;
-        let staged = staged.get().staged.clone();
-        let report = self.run(py, move |bios| async move {
-            bios.apply(&staged, &options, &mut |_| {}).await
-        })?;
-        json_to_py(py, &json!(report.attributes))
+        self.core.apply(py, Face::Blocking, staged, options)
     }
 
     /// `stage` then `apply`: validates, stages, applies and verifies `profile`.
@@ -369,13 +524,9 @@ impl PyBios {
         poll_interval: f64,
         reset: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let profile = profile_from_py(profile)?;
         let options = wait_options(timeout, poll_interval, reset)?;
-        let report = self.run(py, move |bios| async move {
-            let staged = bios.stage(&profile).await?;
-            bios.apply(&staged, &options, &mut |_| {}).await
-        })?;
-        json_to_py(py, &json!(report.attributes))
+        self.core
+            .apply_and_verify(py, Face::Blocking, profile, options)
     }
 
     /// Resets every attribute to its default (`#Bios.ResetBios` with `{}`), applies it with a
@@ -393,21 +544,115 @@ impl PyBios {
         reset: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = wait_options(timeout, poll_interval, reset)?;
-        let report = self.run(py, move |bios| async move {
-            bios.factory_reset(&options, &mut |_| {}).await
-        })?;
-        json_to_py(py, &json!(report))
+        self.core.factory_reset(py, Face::Blocking, options)
     }
 
     fn __repr__(&self) -> String {
-        let system = self
-            .system
-            .as_deref()
-            .map_or_else(|| "None".to_owned(), |s| format!("'{s}'"));
-        format!(
-            "Bios(url='{}', system={system})",
-            self.client.endpoint().as_str()
-        )
+        self.core.repr("Bios")
+    }
+}
+
+/// The asyncio twin of `Bios`: `AsyncBios(async_client, system=None)`; each method returns an
+/// awaitable of what the `Bios` method returns.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "AsyncBios")]
+pub(crate) struct PyAsyncBios {
+    core: BiosCore,
+}
+
+#[pymethods]
+impl PyAsyncBios {
+    #[new]
+    #[pyo3(signature = (client, system = None))]
+    fn new(
+        client: &Bound<'_, PyAsyncRedfishClient>,
+        system: Option<String>,
+    ) -> PyResult<PyAsyncBios> {
+        Ok(PyAsyncBios {
+            core: BiosCore::new(client.get().core(), system)?,
+        })
+    }
+
+    /// Awaitable `Bios.read()`.
+    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.read(py, Face::Awaitable)
+    }
+
+    /// Awaitable `Bios.registry()`.
+    fn registry<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.registry(py, Face::Awaitable)
+    }
+
+    /// Awaitable `Bios.validate(profile)`.
+    fn validate<'py>(
+        &self,
+        py: Python<'py>,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.validate(py, Face::Awaitable, profile)
+    }
+
+    /// Awaitable `Bios.diff(profile)`.
+    fn diff<'py>(
+        &self,
+        py: Python<'py>,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.diff(py, Face::Awaitable, profile)
+    }
+
+    /// Awaitable `Bios.stage(profile)`.
+    fn stage<'py>(
+        &self,
+        py: Python<'py>,
+        profile: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.stage(py, Face::Awaitable, profile)
+    }
+
+    /// Awaitable `Bios.apply(staged, ...)`.
+    #[pyo3(signature = (staged, *, timeout = 1800.0, poll_interval = 15.0, reset = true))]
+    fn apply<'py>(
+        &self,
+        py: Python<'py>,
+        staged: &Bound<'py, PyBiosStaged>,
+        timeout: f64,
+        poll_interval: f64,
+        reset: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = wait_options(timeout, poll_interval, reset)?;
+        self.core.apply(py, Face::Awaitable, staged, options)
+    }
+
+    /// Awaitable `Bios.apply_and_verify(profile, ...)`.
+    #[pyo3(signature = (profile, *, timeout = 1800.0, poll_interval = 15.0, reset = true))]
+    fn apply_and_verify<'py>(
+        &self,
+        py: Python<'py>,
+        profile: &Bound<'py, PyAny>,
+        timeout: f64,
+        poll_interval: f64,
+        reset: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = wait_options(timeout, poll_interval, reset)?;
+        self.core
+            .apply_and_verify(py, Face::Awaitable, profile, options)
+    }
+
+    /// Awaitable `Bios.factory_reset(...)`.
+    #[pyo3(signature = (*, timeout = 1800.0, poll_interval = 15.0, reset = true))]
+    fn factory_reset<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: f64,
+        poll_interval: f64,
+        reset: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = wait_options(timeout, poll_interval, reset)?;
+        self.core.factory_reset(py, Face::Awaitable, options)
+    }
+
+    fn __repr__(&self) -> String {
+        self.core.repr("AsyncBios")
     }
 }
 

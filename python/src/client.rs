@@ -1,4 +1,9 @@
-//! `ferrofish.RedfishClient`: the blocking Python face of `ferrofish::redfish::RedfishClient`.
+//! `ferrofish.RedfishClient` and `ferrofish.AsyncRedfishClient`: the blocking and the asyncio
+//! faces of `ferrofish::redfish::RedfishClient`, both over one `ClientCore`.
+//!
+//! Over 600 lines because the two classes' `#[pymethods]` blocks carry the Python signatures
+//! and docstrings of every method twice (pyo3 needs each face spelled out), next to the one
+//! implementation they share.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -13,7 +18,7 @@ use ferrofish::redfish::{
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyType};
 use secrecy::SecretString;
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -21,8 +26,8 @@ use tokio::sync::OnceCell;
 use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
-use crate::runtime::{block_on, block_on_detached};
-use crate::vmedia::PyVirtualMedia;
+use crate::runtime::{Face, check_same_process, drop_in_runtime, run, run_detached, to_none};
+use crate::vmedia::{PyAsyncVirtualMedia, PyVirtualMedia};
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
 const DEFAULT_RETRIES: u32 = 4;
@@ -142,21 +147,21 @@ fn looks_like_sha256_fingerprint(text: &str) -> bool {
     digits.len() == 64 && digits.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-/// The `pin=` argument: the BMC's own certificate as PEM text, or the path of a PEM file.
-///
-/// A SHA-256 fingerprint is recognised and refused with a message: redfish-core pins whole
-/// certificates (`TlsVerification::PinnedCertificatePem`) and has no fingerprint variant yet.
+/// The `pin=` argument: the BMC's own certificate as PEM text, the path of a PEM file, or its
+/// SHA-256 fingerprint (`sha256:AB:CD:…` or 64 hex digits; several, comma-separated, for a
+/// rotation), which the core checks (`TlsVerification::PinnedSha256`).
 pub(crate) fn pinned_tls(pin: &Bound<'_, PyAny>) -> PyResult<TlsVerification> {
     if let Ok(text) = pin.cast::<PyString>() {
         let text = text.to_cow()?;
         if text.contains("-----BEGIN") {
             return Ok(TlsVerification::PinnedCertificatePem(text.into_owned()));
         }
-        if looks_like_sha256_fingerprint(&text) {
-            return Err(InvalidInputError::new_err(
-                "pin= takes the BMC's certificate (a PEM file or PEM text); SHA-256 fingerprint \
-                 pins are not supported yet",
-            ));
+        let fingerprints = text.trim();
+        let looks_like_fingerprints = fingerprints
+            .split(',')
+            .all(|one| looks_like_sha256_fingerprint(one.trim().trim_start_matches("sha256:")));
+        if looks_like_fingerprints || fingerprints.to_ascii_lowercase().starts_with("sha256:") {
+            return Ok(TlsVerification::PinnedSha256(fingerprints.to_owned()));
         }
     }
     let path: PathBuf = pin.extract()?;
@@ -193,33 +198,94 @@ fn auth_mode(auth: &str) -> PyResult<AuthMode> {
     }
 }
 
-/// A Redfish client for one BMC.
-///
-/// Every method blocks until the BMC answers, with the GIL released so other Python threads
-/// keep running. Use it as a context manager, or call `close()`, so the BMC session is deleted.
-/// Enumeration values (power states, reset types, boot targets) are the Redfish strings.
-#[pyclass(frozen, module = "ferrofish._ferrofish", name = "RedfishClient")]
-pub(crate) struct PyRedfishClient {
+/// What `RedfishClient` and `AsyncRedfishClient` share: the client and the calls, each
+/// written once and run through either face (`runtime::Face`).
+pub(crate) struct ClientCore {
     /// `None` only while the object is being dropped.
     client: Option<RedfishClient>,
     url: String,
     username: String,
     default_system: DefaultSystem,
+    /// The process that built the client (see `runtime` on fork safety).
+    pid: u32,
 }
 
-impl Drop for PyRedfishClient {
+impl Drop for ClientCore {
     fn drop(&mut self) {
         // Python's garbage collector drops the client outside any tokio context; inside the
         // shared runtime the core can still delete an unclosed session in the background.
         if let Some(client) = self.client.take() {
-            let _context = pyo3_async_runtimes::tokio::get_runtime().enter();
-            drop(client);
+            drop_in_runtime(self.pid, client);
         }
     }
 }
 
-impl PyRedfishClient {
+/// Converts an optional power state to its `PowerState` member (or plain `str`), or `None`.
+fn power_state_to_py(py: Python<'_>, state: Option<PowerState>) -> PyResult<Py<PyAny>> {
+    match state {
+        // Enums (ferrofish.enums): the member when the value is known.
+        Some(state) => Ok(crate::enums::known_value(py, "PowerState", state.as_str())?.unbind()),
+        None => Ok(py.None()),
+    }
+}
+
+fn json_value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
+    Ok(json_to_py(py, value)?.unbind())
+}
+
+impl ClientCore {
+    /// Builds the client from the constructor's arguments; nothing is sent.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        py: Python<'_>,
+        url: &str,
+        username: String,
+        password: String,
+        verify: Verify,
+        timeout: f64,
+        connect_timeout: f64,
+        auth: &str,
+        max_concurrent_requests: usize,
+        retries: u32,
+        pin: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<ClientCore> {
+        if matches!(verify, Verify::Flag(false)) && pin.is_none() {
+            let category = py.get_type::<InsecureTlsWarning>();
+            PyErr::warn(
+                py,
+                &category,
+                c"TLS verification is disabled (verify=False): anyone on the path to the BMC can \
+                  read the credentials; pass verify=\"ca.pem\" with the BMC's certificate instead",
+                // The user's line: the caller of RedfishClient(...) or AsyncRedfishClient(...).
+                1,
+            )?;
+        }
+        let password = SecretString::from(password);
+        let client = RedfishClient::builder(url)
+            .credentials(username.clone(), password)
+            .auth(auth_mode(auth)?)
+            .tls(tls_of(verify, pin)?)
+            .request_timeout(seconds("timeout", timeout)?)
+            .connect_timeout(seconds("connect_timeout", connect_timeout)?)
+            .max_concurrent_requests(max_concurrent_requests)
+            .retry_policy(RetryPolicy {
+                max_retries: retries,
+                ..RetryPolicy::default()
+            })
+            .build()
+            .map_err(|error| to_pyerr(py, &error))?;
+        let url = client.endpoint().as_str().trim_end_matches('/').to_owned();
+        Ok(ClientCore {
+            client: Some(client),
+            url,
+            username,
+            default_system: Arc::default(),
+            pid: std::process::id(),
+        })
+    }
+
     pub(crate) fn client(&self) -> PyResult<&RedfishClient> {
+        check_same_process(self.pid, "client")?;
         self.client
             .as_ref()
             .ok_or_else(|| ClientClosedError::new_err("the client is being dropped"))
@@ -230,45 +296,306 @@ impl PyRedfishClient {
         Arc::clone(&self.default_system)
     }
 
-    /// Runs one operation on a system (the given one, or the only one), with the GIL released.
-    fn on_system<T, Fut>(
+    /// Runs one operation on a system (the given one, or the only one).
+    fn on_system<'py, T, Fut>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
+        face: Face,
         system: Option<String>,
         operation: impl FnOnce(RedfishClient, String) -> Fut + Send + 'static,
-    ) -> PyResult<T>
+        convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
         let client = self.client()?.clone();
         let default = Arc::clone(&self.default_system);
-        block_on(
+        run(
             py,
+            face,
             move || async move {
                 let system = resolve_system(&client, system, &default).await?;
                 Ok(operation(client, system).await?)
             },
             call_error_to_pyerr,
+            convert,
         )
     }
 
-    /// Runs one operation on the client, with the GIL released.
-    fn call<T, Fut>(
+    /// Runs one operation on the client.
+    fn call<'py, T, Fut>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
+        face: Face,
         operation: impl FnOnce(RedfishClient) -> Fut + Send + 'static,
-    ) -> PyResult<T>
+        convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
         let client = self.client()?.clone();
-        block_on(
+        run(
             py,
+            face,
             move || operation(client),
             |py, error: Error| to_pyerr(py, &error),
+            convert,
         )
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub(crate) fn system_ids<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(
+            py,
+            face,
+            |client| async move { client.system_ids().await },
+            |py, ids: Vec<String>| Ok(PyList::new(py, ids)?.into_any().unbind()),
+        )
+    }
+
+    pub(crate) fn power_state<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.on_system(
+            py,
+            face,
+            system,
+            |client, system| async move { client.system(&system).await?.power_state().await },
+            power_state_to_py,
+        )
+    }
+
+    pub(crate) fn reset<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        reset_type: &str,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let reset_type = ResetType::from(non_blank("reset_type", reset_type)?);
+        self.on_system(
+            py,
+            face,
+            system,
+            move |client, system| async move { client.reset(&system, reset_type).await },
+            to_none,
+        )
+    }
+
+    pub(crate) fn wait_for_power_state<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        state: &str,
+        timeout: f64,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let state = PowerState::from(non_blank("state", state)?);
+        let timeout = seconds("timeout", timeout)?;
+        self.on_system(
+            py,
+            face,
+            system,
+            move |client, system| async move {
+                client.wait_for_power_state(&system, state, timeout).await
+            },
+            to_none,
+        )
+    }
+
+    pub(crate) fn set_boot_override<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        target: &str,
+        enabled: &str,
+        mode: Option<&str>,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let wanted = BootOverride {
+            target: BootSource::from(non_blank("target", target)?),
+            enabled: BootOverrideEnabled::from(non_blank("enabled", enabled)?),
+            mode: mode
+                .map(|mode| non_blank("mode", mode).map(BootMode::from))
+                .transpose()?,
+        };
+        self.on_system(
+            py,
+            face,
+            system,
+            move |client, system| async move { client.set_boot_override(&system, wanted).await },
+            |py, outcome| Ok(Py::new(py, PyBootOverrideOutcome::from_rust(outcome))?.into_any()),
+        )
+    }
+
+    pub(crate) fn inventory<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.on_system(
+            py,
+            face,
+            system,
+            |client, system| async move {
+                // Boxed: the inventory future fetches many collections concurrently and is large.
+                Box::pin(client.inventory(&system)).await
+            },
+            |py, inventory| Ok(Py::new(py, PyInventory::from_rust(&inventory)?)?.into_any()),
+        )
+    }
+
+    pub(crate) fn virtual_media<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.on_system(
+            py,
+            face,
+            system,
+            |client, system| async move { client.system(&system).await },
+            move |py, system| match face {
+                Face::Blocking => Ok(Py::new(py, PyVirtualMedia::new(&system))?.into_any()),
+                Face::Awaitable => Ok(Py::new(py, PyAsyncVirtualMedia::new(&system))?.into_any()),
+            },
+        )
+    }
+
+    pub(crate) fn get_json<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        path: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(
+            py,
+            face,
+            |client| async move { client.get_json(&path).await },
+            |py, response| json_value_to_py(py, response.body()),
+        )
+    }
+
+    pub(crate) fn patch_json<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        path: String,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let body = py_to_json(body)?;
+        self.call(
+            py,
+            face,
+            |client| async move { client.patch_json(&path, &body).await },
+            |py, response| json_value_to_py(py, response.body()),
+        )
+    }
+
+    pub(crate) fn post_json<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        path: String,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let body = py_to_json(body)?;
+        self.call(
+            py,
+            face,
+            |client| async move { client.post_json(&path, &body).await },
+            |py, response| json_value_to_py(py, response.body()),
+        )
+    }
+
+    pub(crate) fn delete<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        path: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call(
+            py,
+            face,
+            |client| async move { client.delete(&path).await.map(|_| ()) },
+            to_none,
+        )
+    }
+
+    pub(crate) fn request_counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let counts = serde_json::to_value(self.client()?.request_counts()).unwrap_or(Value::Null);
+        match &counts {
+            Value::Object(map) => crate::convert::map_to_py(py, map),
+            _ => Ok(PyDict::new(py)),
+        }
+    }
+
+    pub(crate) fn reset_request_counts(&self) -> PyResult<()> {
+        self.client()?.reset_request_counts();
+        Ok(())
+    }
+
+    /// Deletes the session; the deletion runs on even when the caller stops waiting.
+    pub(crate) fn close<'py>(&self, py: Python<'py>, face: Face) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client()?.clone();
+        // Ctrl-C (or cancelling the task) aborts the wait, never the DELETE, so an interrupted
+        // close cannot leave the session open on the BMC (the core counts the client as closed
+        // from the start and would not retry).
+        run_detached(
+            py,
+            face,
+            move || async move { client.close().await },
+            |py, error: Option<Error>| match error {
+                Some(error) => to_pyerr(py, &error),
+                None => PyRuntimeError::new_err("the session deletion was cancelled"),
+            },
+            to_none,
+        )
+    }
+
+    fn repr(&self, py: Python<'_>, class: &str) -> PyResult<String> {
+        // Never the password or the session token: only what identifies the BMC and account.
+        Ok(format!(
+            "{class}(url={}, username={})",
+            PyString::new(py, &self.url).repr()?,
+            PyString::new(py, &self.username).repr()?
+        ))
+    }
+}
+
+/// A Redfish client for one BMC.
+///
+/// Every method blocks until the BMC answers, with the GIL released so other Python threads
+/// keep running. Use it as a context manager, or call `close()`, so the BMC session is deleted.
+/// Enumeration values (power states, reset types, boot targets) are the Redfish strings.
+/// `AsyncRedfishClient` is the asyncio twin.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "RedfishClient")]
+pub(crate) struct PyRedfishClient {
+    core: ClientCore,
+}
+
+impl PyRedfishClient {
+    /// What the areas built on this client (`Bios`) share with it.
+    pub(crate) fn core(&self) -> &ClientCore {
+        &self.core
     }
 }
 
@@ -291,9 +618,10 @@ impl PyRedfishClient {
     ///     max_concurrent_requests: requests in flight to this BMC at once.
     ///     retries: attempts after the first on connection errors and 429/502/503/504
     ///         answers, with exponential backoff; `0` disables retries.
-    ///     pin: the BMC's own certificate (a PEM file path, or PEM text): the BMC must present
-    ///         exactly it; host name, issuer and dates are not checked. The usual answer to a
-    ///         factory self-signed certificate that names no address. Replaces `verify`.
+    ///     pin: the BMC's own certificate: a PEM file path, PEM text, or its SHA-256
+    ///         fingerprint (`"sha256:AB:CD:…"` or 64 hex digits). The BMC must present exactly
+    ///         it; host name, issuer and dates are not checked. The usual answer to a factory
+    ///         self-signed certificate that names no address. Replaces `verify`.
     #[new]
     #[pyo3(
         text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
@@ -326,54 +654,37 @@ impl PyRedfishClient {
         retries: u32,
         pin: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        if matches!(verify, Verify::Flag(false)) && pin.is_none() {
-            let category = py.get_type::<InsecureTlsWarning>();
-            PyErr::warn(
-                py,
-                &category,
-                c"TLS verification is disabled (verify=False): anyone on the path to the BMC can \
-                  read the credentials; pass verify=\"ca.pem\" with the BMC's certificate instead",
-                1,
-            )?;
-        }
-        let password = SecretString::from(password);
-        let client = RedfishClient::builder(url)
-            .credentials(username.clone(), password)
-            .auth(auth_mode(auth)?)
-            .tls(tls_of(verify, pin)?)
-            .request_timeout(seconds("timeout", timeout)?)
-            .connect_timeout(seconds("connect_timeout", connect_timeout)?)
-            .max_concurrent_requests(max_concurrent_requests)
-            .retry_policy(RetryPolicy {
-                max_retries: retries,
-                ..RetryPolicy::default()
-            })
-            .build()
-            .map_err(|error| to_pyerr(py, &error))?;
-        let url = client.endpoint().as_str().trim_end_matches('/').to_owned();
-        Ok(PyRedfishClient {
-            client: Some(client),
+        let core = ClientCore::new(
+            py,
             url,
             username,
-            default_system: Arc::default(),
-        })
+            password,
+            verify,
+            timeout,
+            connect_timeout,
+            auth,
+            max_concurrent_requests,
+            retries,
+            pin,
+        )?;
+        Ok(PyRedfishClient { core })
     }
 
     /// The service address, `scheme://host:port`.
     #[getter]
     fn url(&self) -> &str {
-        &self.url
+        self.core.url()
     }
 
     /// The account the client logs in with.
     #[getter]
     fn username(&self) -> &str {
-        &self.username
+        self.core.username()
     }
 
     /// The `@odata.id` of every system, such as `["/redfish/v1/Systems/1"]`.
-    fn system_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        self.call(py, |client| async move { client.system_ids().await })
+    fn system_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.system_ids(py, Face::Blocking)
     }
 
     /// The system's `PowerState`: a `ferrofish.PowerState` member (equal to `"On"`, `"Off"`,
@@ -387,14 +698,8 @@ impl PyRedfishClient {
         &self,
         py: Python<'py>,
         system: Option<String>,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let state = self.on_system(py, system, |client, system| async move {
-            client.system(&system).await?.power_state().await
-        })?;
-        // Enums (ferrofish.enums): the member when the value is known.
-        state
-            .map(|state| crate::enums::known_value(py, "PowerState", state.as_str()))
-            .transpose()
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.power_state(py, Face::Blocking, system)
     }
 
     /// Resets the system, after checking `reset_type` against the values the BMC allows.
@@ -406,11 +711,13 @@ impl PyRedfishClient {
     /// Raises:
     ///     ValueNotAllowedError: the BMC does not allow this reset type (see `.allowed`).
     #[pyo3(signature = (reset_type, system = None))]
-    fn reset(&self, py: Python<'_>, reset_type: &str, system: Option<String>) -> PyResult<()> {
-        let reset_type = ResetType::from(non_blank("reset_type", reset_type)?);
-        self.on_system(py, system, move |client, system| async move {
-            client.reset(&system, reset_type).await
-        })
+    fn reset<'py>(
+        &self,
+        py: Python<'py>,
+        reset_type: &str,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.reset(py, Face::Blocking, reset_type, system)
     }
 
     /// Waits until the system's `PowerState` is `state`, polling with backoff.
@@ -418,18 +725,15 @@ impl PyRedfishClient {
     /// Raises:
     ///     WaitTimeoutError: the state was not reached within `timeout` seconds.
     #[pyo3(signature = (state, *, timeout = 300.0, system = None))]
-    fn wait_for_power_state(
+    fn wait_for_power_state<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         state: &str,
         timeout: f64,
         system: Option<String>,
-    ) -> PyResult<()> {
-        let state = PowerState::from(non_blank("state", state)?);
-        let timeout = seconds("timeout", timeout)?;
-        self.on_system(py, system, move |client, system| async move {
-            client.wait_for_power_state(&system, state, timeout).await
-        })
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core
+            .wait_for_power_state(py, Face::Blocking, state, timeout, system)
     }
 
     /// Sets the boot source override, then reads it back.
@@ -449,36 +753,27 @@ impl PyRedfishClient {
     ///     ValueNotAllowedError: a value is not among the BMC's allowable values.
     ///     NotAppliedError: the BMC accepted the change but reads back something else.
     #[pyo3(signature = (target, *, enabled = "Once", mode = None, system = None))]
-    fn set_boot_override(
+    fn set_boot_override<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         target: &str,
         enabled: &str,
         mode: Option<&str>,
         system: Option<String>,
-    ) -> PyResult<PyBootOverrideOutcome> {
-        let wanted = BootOverride {
-            target: BootSource::from(non_blank("target", target)?),
-            enabled: BootOverrideEnabled::from(non_blank("enabled", enabled)?),
-            mode: mode
-                .map(|mode| non_blank("mode", mode).map(BootMode::from))
-                .transpose()?,
-        };
-        let outcome = self.on_system(py, system, move |client, system| async move {
-            client.set_boot_override(&system, wanted).await
-        })?;
-        Ok(PyBootOverrideOutcome::from_rust(outcome))
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core
+            .set_boot_override(py, Face::Blocking, target, enabled, mode, system)
     }
 
     /// The system's hardware inventory: processors, memory, disks, NICs, PCIe devices, boot
     /// mode and secure boot, as one frozen `Inventory`.
     #[pyo3(signature = (system = None))]
-    fn inventory(&self, py: Python<'_>, system: Option<String>) -> PyResult<PyInventory> {
-        let inventory = self.on_system(py, system, |client, system| async move {
-            // Boxed: the inventory future fetches many collections concurrently and is large.
-            Box::pin(client.inventory(&system)).await
-        })?;
-        PyInventory::from_rust(&inventory)
+    fn inventory<'py>(
+        &self,
+        py: Python<'py>,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.inventory(py, Face::Blocking, system)
     }
 
     /// The system's virtual media: slots, insert and eject, boot once from an ISO. The
@@ -487,17 +782,17 @@ impl PyRedfishClient {
     /// Args:
     ///     system: a system path or `Id`; `None` picks the BMC's only system.
     #[pyo3(signature = (system = None))]
-    fn virtual_media(&self, py: Python<'_>, system: Option<String>) -> PyResult<PyVirtualMedia> {
-        let system = self.on_system(py, system, |client, system| async move {
-            client.system(&system).await
-        })?;
-        Ok(PyVirtualMedia::new(&system))
+    fn virtual_media<'py>(
+        &self,
+        py: Python<'py>,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.virtual_media(py, Face::Blocking, system)
     }
 
     /// GET any Redfish path (`/redfish/v1/...`) of this BMC; returns the JSON as `dict`/`list`.
     fn get_json<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
-        let value = self.call(py, |client| async move { client.get_json(&path).await })?;
-        json_to_py(py, value.body())
+        self.core.get_json(py, Face::Blocking, path)
     }
 
     /// PATCH any Redfish path with a JSON body (`If-Match` from the last GET of that path).
@@ -508,12 +803,7 @@ impl PyRedfishClient {
         path: String,
         body: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let body = py_to_json(body)?;
-        let value = self.call(
-            py,
-            |client| async move { client.patch_json(&path, &body).await },
-        )?;
-        json_to_py(py, value.body())
+        self.core.patch_json(py, Face::Blocking, path, body)
     }
 
     /// POST a JSON body to any Redfish path (an action, a collection). Returns the response
@@ -524,53 +814,30 @@ impl PyRedfishClient {
         path: String,
         body: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let body = py_to_json(body)?;
-        let value = self.call(
-            py,
-            |client| async move { client.post_json(&path, &body).await },
-        )?;
-        json_to_py(py, value.body())
+        self.core.post_json(py, Face::Blocking, path, body)
     }
 
     /// DELETE any Redfish path.
-    fn delete(&self, py: Python<'_>, path: String) -> PyResult<()> {
-        self.call(py, |client| async move {
-            client.delete(&path).await.map(|_| ())
-        })
+    fn delete<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
+        self.core.delete(py, Face::Blocking, path)
     }
 
     /// Requests sent so far, by method: `{"get": 3, "post": 1, ..., "total": 4}`. Logins and
     /// retries count.
     fn request_counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let counts = serde_json::to_value(self.client()?.request_counts()).unwrap_or(Value::Null);
-        match &counts {
-            Value::Object(map) => crate::convert::map_to_py(py, map),
-            _ => Ok(PyDict::new(py)),
-        }
+        self.core.request_counts(py)
     }
 
     /// Sets every request counter back to zero.
     fn reset_request_counts(&self) -> PyResult<()> {
-        self.client()?.reset_request_counts();
-        Ok(())
+        self.core.reset_request_counts()
     }
 
     /// Deletes the BMC session. Later calls raise `ClientClosedError`; closing twice is
     /// harmless. Ctrl-C while it waits raises `KeyboardInterrupt` but does not stop the
     /// deletion, which finishes in the background.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let client = self.client()?.clone();
-        // Ctrl-C aborts the wait, never the DELETE, so an interrupted close cannot leave the
-        // session open on the BMC (the core counts the client as closed from the start and
-        // would not retry).
-        block_on_detached(
-            py,
-            move || async move { client.close().await },
-            |py, error: Option<Error>| match error {
-                Some(error) => to_pyerr(py, &error),
-                None => PyRuntimeError::new_err("the session deletion was cancelled"),
-            },
-        )
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.close(py, Face::Blocking)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -585,18 +852,246 @@ impl PyRedfishClient {
         _exc_value: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        self.close(py)?;
+        self.core.close(py, Face::Blocking)?;
         Ok(false)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        // Never the password or the session token: only what identifies the BMC and account.
-        Ok(format!(
-            "RedfishClient(url={}, username={})",
-            PyString::new(py, &self.url).repr()?,
-            PyString::new(py, &self.username).repr()?
-        ))
+        self.core.repr(py, "RedfishClient")
     }
+}
+
+/// The asyncio twin of `RedfishClient`: the same constructor, and each method returns an
+/// awaitable of what the `RedfishClient` method returns. Use `async with` (or `await
+/// close()`) so the BMC session is deleted; the deletion runs to the end even when the task
+/// awaiting it is cancelled. Every client shares one tokio runtime with the blocking classes.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "AsyncRedfishClient")]
+pub(crate) struct PyAsyncRedfishClient {
+    core: ClientCore,
+}
+
+impl PyAsyncRedfishClient {
+    /// What the areas built on this client (`AsyncBios`) share with it.
+    pub(crate) fn core(&self) -> &ClientCore {
+        &self.core
+    }
+}
+
+#[pymethods]
+impl PyAsyncRedfishClient {
+    /// Creates a client; nothing is sent until the first call. The arguments are
+    /// `RedfishClient`'s.
+    #[new]
+    #[pyo3(
+        text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
+        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4, pin=None)"
+    )]
+    #[pyo3(signature = (
+        url,
+        *,
+        username,
+        password,
+        verify = Verify::Flag(true),
+        timeout = 60.0,
+        connect_timeout = 10.0,
+        auth = "auto",
+        max_concurrent_requests = 5,
+        retries = DEFAULT_RETRIES,
+        pin = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        url: &str,
+        username: String,
+        password: String,
+        verify: Verify,
+        timeout: f64,
+        connect_timeout: f64,
+        auth: &str,
+        max_concurrent_requests: usize,
+        retries: u32,
+        pin: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let core = ClientCore::new(
+            py,
+            url,
+            username,
+            password,
+            verify,
+            timeout,
+            connect_timeout,
+            auth,
+            max_concurrent_requests,
+            retries,
+            pin,
+        )?;
+        Ok(PyAsyncRedfishClient { core })
+    }
+
+    /// The service address, `scheme://host:port`.
+    #[getter]
+    fn url(&self) -> &str {
+        self.core.url()
+    }
+
+    /// The account the client logs in with.
+    #[getter]
+    fn username(&self) -> &str {
+        self.core.username()
+    }
+
+    /// Awaitable `RedfishClient.system_ids()`.
+    fn system_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.system_ids(py, Face::Awaitable)
+    }
+
+    /// Awaitable `RedfishClient.power_state(system)`.
+    #[pyo3(signature = (system = None))]
+    fn power_state<'py>(
+        &self,
+        py: Python<'py>,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.power_state(py, Face::Awaitable, system)
+    }
+
+    /// Awaitable `RedfishClient.reset(reset_type, system)`.
+    #[pyo3(signature = (reset_type, system = None))]
+    fn reset<'py>(
+        &self,
+        py: Python<'py>,
+        reset_type: &str,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.reset(py, Face::Awaitable, reset_type, system)
+    }
+
+    /// Awaitable `RedfishClient.wait_for_power_state(state, ...)`.
+    #[pyo3(signature = (state, *, timeout = 300.0, system = None))]
+    fn wait_for_power_state<'py>(
+        &self,
+        py: Python<'py>,
+        state: &str,
+        timeout: f64,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core
+            .wait_for_power_state(py, Face::Awaitable, state, timeout, system)
+    }
+
+    /// Awaitable `RedfishClient.set_boot_override(target, ...)`.
+    #[pyo3(signature = (target, *, enabled = "Once", mode = None, system = None))]
+    fn set_boot_override<'py>(
+        &self,
+        py: Python<'py>,
+        target: &str,
+        enabled: &str,
+        mode: Option<&str>,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core
+            .set_boot_override(py, Face::Awaitable, target, enabled, mode, system)
+    }
+
+    /// Awaitable `RedfishClient.inventory(system)`.
+    #[pyo3(signature = (system = None))]
+    fn inventory<'py>(
+        &self,
+        py: Python<'py>,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.inventory(py, Face::Awaitable, system)
+    }
+
+    /// Awaitable of the system's `AsyncVirtualMedia`.
+    #[pyo3(signature = (system = None))]
+    fn virtual_media<'py>(
+        &self,
+        py: Python<'py>,
+        system: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.virtual_media(py, Face::Awaitable, system)
+    }
+
+    /// Awaitable `RedfishClient.get_json(path)`.
+    fn get_json<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
+        self.core.get_json(py, Face::Awaitable, path)
+    }
+
+    /// Awaitable `RedfishClient.patch_json(path, body)`.
+    fn patch_json<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.patch_json(py, Face::Awaitable, path, body)
+    }
+
+    /// Awaitable `RedfishClient.post_json(path, body)`.
+    fn post_json<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        body: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.post_json(py, Face::Awaitable, path, body)
+    }
+
+    /// Awaitable `RedfishClient.delete(path)`.
+    fn delete<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
+        self.core.delete(py, Face::Awaitable, path)
+    }
+
+    /// Requests sent so far, by method (no I/O: not awaitable).
+    fn request_counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.core.request_counts(py)
+    }
+
+    /// Sets every request counter back to zero.
+    fn reset_request_counts(&self) -> PyResult<()> {
+        self.core.reset_request_counts()
+    }
+
+    /// Awaitable `RedfishClient.close()`: deletes the BMC session. Cancelling the awaiting
+    /// task does not stop the deletion, which finishes in the background.
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.close(py, Face::Awaitable)
+    }
+
+    /// `async with` returns the client itself.
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        let py = slf.py();
+        ready(py, slf.into_any())
+    }
+
+    /// Closes the client; an exception from the `async with` body keeps propagating.
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc_type: Option<&Bound<'py, PyAny>>,
+        _exc_value: Option<&Bound<'py, PyAny>>,
+        _traceback: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // Awaits None, which is false: the body's exception is not swallowed.
+        self.core.close(py, Face::Awaitable)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        self.core.repr(py, "AsyncRedfishClient")
+    }
+}
+
+/// An awaitable that is already done with `value` (what `__aenter__` returns).
+pub(crate) fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let value = value.unbind();
+    crate::runtime::awaitable(
+        py,
+        move || async move { Ok::<_, PyErr>(value) },
+        |_py, error| error,
+        |_py, value| Ok(value),
+    )
 }
 
 #[cfg(test)]

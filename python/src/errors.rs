@@ -253,9 +253,21 @@ pub(crate) fn exception_spec(error: &Error) -> ExceptionSpec {
             } else {
                 ExceptionClass::BmcConnection
             };
+            let mut fields = vec![("method", method()), ("url", url())];
+            let mut message = message.clone();
+            // Issue 15: why the certificate was refused (a pin mismatch names both
+            // fingerprints), as `BmcTlsError.reason` and in the message.
+            if class == ExceptionClass::BmcTls {
+                let reason = error.tls_rejection_reason();
+                if let Some(reason) = &reason {
+                    message = format!("{message}: {reason}");
+                }
+                fields.push(("reason", Field::Text(reason)));
+            }
             ExceptionSpec {
+                message,
                 cause,
-                ..spec(class, vec![("method", method()), ("url", url())])
+                ..spec(class, fields)
             }
         }
         Error::Timeout { after, .. } => spec(

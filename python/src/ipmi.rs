@@ -16,7 +16,7 @@ use crate::enums::known_value;
 use crate::errors::{
     ClientClosedError, ExceptionClass, ExceptionSpec, Field, InvalidInputError, build_exception,
 };
-use crate::runtime::{block_on, block_on_detached};
+use crate::runtime::{block_on, block_on_detached, check_same_process, drop_in_runtime};
 
 /// The name of a completion code: the Rust variant's (`"InvalidCommand"`), without the byte
 /// that `CommandSpecific(0x80)`, `Oem(..)` and `Reserved(..)` carry.
@@ -341,20 +341,23 @@ pub(crate) struct PyIpmiClient {
     /// `None` only while the object is being dropped.
     client: Option<IpmiClient>,
     username: String,
+    /// The process that built it (see `runtime` on fork safety).
+    pid: u32,
 }
 
 impl Drop for PyIpmiClient {
     fn drop(&mut self) {
-        // The client sends Close Session for an open session when dropped; give it the runtime.
+        // The client sends Close Session for an open session when dropped; give it the runtime
+        // (in a forked child, the session is the parent's: nothing is sent).
         if let Some(client) = self.client.take() {
-            let _context = pyo3_async_runtimes::tokio::get_runtime().enter();
-            drop(client);
+            drop_in_runtime(self.pid, client);
         }
     }
 }
 
 impl PyIpmiClient {
     fn client(&self) -> PyResult<IpmiClient> {
+        check_same_process(self.pid, "IpmiClient")?;
         self.client
             .clone()
             .ok_or_else(|| ClientClosedError::new_err("the IpmiClient is being dropped"))
@@ -444,6 +447,7 @@ impl PyIpmiClient {
         Ok(PyIpmiClient {
             client: Some(client),
             username,
+            pid: std::process::id(),
         })
     }
 

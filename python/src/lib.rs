@@ -40,6 +40,11 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     ipmi::register(module)?;
     enums::register(module)?;
     logging::install(module.py());
+    // Issue 15: the asyncio twins.
+    module.add_class::<client::PyAsyncRedfishClient>()?;
+    module.add_class::<bmc::PyAsyncBmc>()?;
+    module.add_class::<bios::PyAsyncBios>()?;
+    module.add_class::<vmedia::PyAsyncVirtualMedia>()?;
     // Inspection rules and provisioning (issue 13).
     rules::register(module)?;
     provision::register(module)?;

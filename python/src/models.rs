@@ -21,7 +21,22 @@ fn field<'py>(
     map: &Map<String, Value>,
     name: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    json_to_py(py, map.get(name).unwrap_or(&Value::Null))
+    let value = map.get(name).unwrap_or(&Value::Null);
+    // Enums (ferrofish.enums): the member when the value is known, else the plain `str`.
+    if let (Some(enum_name), Value::String(text)) = (enum_of_field(name), value) {
+        return crate::enums::known_value(py, enum_name, text);
+    }
+    json_to_py(py, value)
+}
+
+/// The `ferrofish.enums` enum a record field holds, by field name (the records use each of
+/// these names for that enum only).
+fn enum_of_field(name: &str) -> Option<&'static str> {
+    match name {
+        "power_state" => Some("PowerState"),
+        "boot_mode" => Some("BootMode"),
+        _ => None,
+    }
 }
 
 /// The object at `name`, or `None`.

@@ -4,15 +4,228 @@
 //! `pyo3_async_runtimes` with the GIL released, so other Python threads keep running. The wait is
 //! cut into short slices; between slices the thread re-attaches to check for signals, so Ctrl-C
 //! raises `KeyboardInterrupt` promptly instead of after the BMC's timeout.
+//!
+//! The async twins (`AsyncRedfishClient`, ...) return awaitables that run on the same runtime
+//! ([`awaitable`]), through pyo3-async-runtimes' generic layer, so there is one runtime for
+//! both faces.
+//!
+//! Fork safety: the runtime records the process it was built in. A forked child has none of
+//! the parent's worker threads, so its first call builds a runtime of its own (the parent's is
+//! left alone: tearing it down would wait for threads that do not exist in the child). Objects
+//! built before the fork refuse to be used in the child ([`check_same_process`]) and are
+//! forgotten, not dropped, there ([`forget_if_forked`]): dropping one would send on the
+//! parent's pooled connections or delete the parent's session.
 
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
+use tokio::runtime::Runtime;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use crate::errors::ClientClosedError;
+
+/// The shared runtime and the process that built it.
+struct ProcessRuntime {
+    pid: u32,
+    runtime: Runtime,
+}
+
+/// The current process's runtime, leaked on purpose: it lives as long as the process, and a
+/// forked child must never drop its parent's. Taken only on a thread's first call and in a
+/// forked child (see [`THREAD_CACHE`]), so the lock is almost never held when a fork happens.
+static RUNTIME: Mutex<Option<&'static ProcessRuntime>> = Mutex::new(None);
+
+thread_local! {
+    /// This thread's copy of [`RUNTIME`], so calls take no lock.
+    static THREAD_CACHE: Cell<Option<&'static ProcessRuntime>> = const { Cell::new(None) };
+}
+
+/// The shared tokio runtime of this process, built on first use and again in a forked child.
+pub(crate) fn runtime() -> &'static Runtime {
+    let pid = std::process::id();
+    if let Some(cached) = THREAD_CACHE.get()
+        && cached.pid == pid
+    {
+        return &cached.runtime;
+    }
+    let mut shared = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let current = match *shared {
+        Some(current) if current.pid == pid => current,
+        _ => {
+            let built: &'static ProcessRuntime = Box::leak(Box::new(ProcessRuntime {
+                pid,
+                runtime: build_runtime(),
+            }));
+            *shared = Some(built);
+            built
+        }
+    };
+    THREAD_CACHE.set(Some(current));
+    &current.runtime
+}
+
+fn build_runtime() -> Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .thread_name("ferrofish-tokio")
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        // Only resource exhaustion (no thread can be started) fails here; nothing can run.
+        Err(error) => panic!("cannot start the ferrofish tokio runtime: {error}"),
+    }
+}
+
+/// Refuses an object built in another process (before an `os.fork()`): its connections and
+/// session belong to the parent.
+pub(crate) fn check_same_process(built_in: u32, what: &str) -> PyResult<()> {
+    if built_in == std::process::id() {
+        Ok(())
+    } else {
+        Err(ClientClosedError::new_err(format!(
+            "this {what} was created before os.fork(), in the parent process; create a new one \
+             in the child (its connections and session belong to the parent)"
+        )))
+    }
+}
+
+/// Drops `value` inside the shared runtime (an unclosed session is deleted in the background),
+/// or, in a forked child, forgets it: its connections and session are the parent's.
+pub(crate) fn drop_in_runtime<T>(built_in: u32, value: T) {
+    if built_in == std::process::id() {
+        let _context = runtime().enter();
+        drop(value);
+    } else {
+        std::mem::forget(value);
+    }
+}
+
+/// pyo3-async-runtimes' view of [`runtime`]: where awaitables run.
+struct SharedRuntime;
+
+tokio::task_local! {
+    /// The asyncio event loop (and context) an awaitable was created from.
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+impl GenericRuntime for SharedRuntime {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        runtime().spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        runtime().spawn_blocking(f)
+    }
+}
+
+impl ContextExt for SharedRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS
+            .try_with(|cell| cell.get().cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// A result turned into a Python object only once the GIL is held (pyo3-async-runtimes
+/// converts on a blocking thread, never on a runtime worker).
+struct Deferred(Box<dyn ConvertOnce>);
+
+/// What [`Deferred`] holds: the conversion of a finished call's result.
+trait ConvertOnce: FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send {}
+
+impl<F: FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send> ConvertOnce for F {}
+
+impl<'py> IntoPyObject<'py> for Deferred {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (self.0)(py).map(|object| object.into_bound(py))
+    }
+}
+
+/// The awaitable twin of [`block_on`]: an asyncio awaitable of the future built by
+/// `make_future` (built inside the runtime), its value converted by `convert` and its error
+/// by `map_err`, both with the GIL held. Cancelling the awaiting task drops the future.
+pub(crate) fn awaitable<T, E, Fut, Make>(
+    py: Python<'_>,
+    make_future: Make,
+    map_err: impl FnOnce(Python<'_>, E) -> PyErr + Send + 'static,
+    convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+) -> PyResult<Bound<'_, PyAny>>
+where
+    Make: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    crate::logging::refresh(py);
+    pyo3_async_runtimes::generic::future_into_py::<SharedRuntime, _, _>(py, async move {
+        let result = make_future().await;
+        Ok(Deferred(Box::new(move |py| match result {
+            Ok(value) => convert(py, value),
+            Err(error) => Err(map_err(py, error)),
+        })))
+    })
+}
+
+/// [`awaitable`] for work that must finish even when the awaiting task is cancelled (deleting
+/// a session): it runs in a task of its own, so cancelling stops the wait, never the work.
+/// `map_err` gets `None` when the runtime cancelled the task.
+pub(crate) fn awaitable_detached<T, E, Fut, Make>(
+    py: Python<'_>,
+    make_future: Make,
+    map_err: impl FnOnce(Python<'_>, Option<E>) -> PyErr + Send + 'static,
+    convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+) -> PyResult<Bound<'_, PyAny>>
+where
+    Make: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    awaitable(
+        py,
+        move || async move {
+            match runtime().spawn(async move { make_future().await }).await {
+                Ok(result) => result.map_err(Some),
+                Err(join_error) if join_error.is_panic() => {
+                    std::panic::resume_unwind(join_error.into_panic())
+                }
+                Err(_cancelled) => Err(None),
+            }
+        },
+        map_err,
+        convert,
+    )
+}
 
 /// How long the thread waits with the GIL released before it checks for signals.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
@@ -35,7 +248,7 @@ where
 {
     // The log threshold follows the `ferrofish` logger's level from this call on.
     crate::logging::refresh(py);
-    let runtime = pyo3_async_runtimes::tokio::get_runtime();
+    let runtime = runtime();
     let mut task = runtime.spawn(async move { make_future().await });
     loop {
         let slice = py.detach(|| {
@@ -59,6 +272,73 @@ where
             }
         }
     }
+}
+
+/// Which face of the API a call is made through: a blocking class (`RedfishClient`) or its
+/// async twin (`AsyncRedfishClient`). One implementation serves both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Face {
+    /// Block the calling thread (GIL released) and return the value.
+    Blocking,
+    /// Return an asyncio awaitable of the value.
+    Awaitable,
+}
+
+/// Runs the future built by `make_future` through `face`: its value (converted by `convert`)
+/// for [`Face::Blocking`], an awaitable of it for [`Face::Awaitable`].
+pub(crate) fn run<T, E, Fut, Make>(
+    py: Python<'_>,
+    face: Face,
+    make_future: Make,
+    map_err: impl FnOnce(Python<'_>, E) -> PyErr + Send + 'static,
+    convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+) -> PyResult<Bound<'_, PyAny>>
+where
+    Make: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    match face {
+        Face::Blocking => {
+            let value = block_on(py, make_future, map_err)?;
+            convert(py, value).map(|object| object.into_bound(py))
+        }
+        Face::Awaitable => awaitable(py, make_future, map_err, convert),
+    }
+}
+
+/// [`run`] for work that must finish even when the caller stops waiting (Ctrl-C, a cancelled
+/// task): deleting a session.
+pub(crate) fn run_detached<T, E, Fut, Make>(
+    py: Python<'_>,
+    face: Face,
+    make_future: Make,
+    map_err: impl FnOnce(Python<'_>, Option<E>) -> PyErr + Send + 'static,
+    convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+) -> PyResult<Bound<'_, PyAny>>
+where
+    Make: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    match face {
+        Face::Blocking => {
+            let value = block_on_detached(py, make_future, map_err)?;
+            convert(py, value).map(|object| object.into_bound(py))
+        }
+        Face::Awaitable => awaitable_detached(py, make_future, map_err, convert),
+    }
+}
+
+/// `convert` for calls that return nothing.
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the signature every `convert` has"
+)]
+pub(crate) fn to_none(py: Python<'_>, (): ()) -> PyResult<Py<PyAny>> {
+    Ok(py.None())
 }
 
 /// What one wait of [`block_on_reporting`] ended with.
@@ -117,7 +397,7 @@ where
     Event: Send + 'static,
 {
     crate::logging::refresh(py);
-    let runtime = pyo3_async_runtimes::tokio::get_runtime();
+    let runtime = runtime();
     let (sender, mut events) = unbounded_channel();
     let mut task = runtime.spawn(async move { make_future(sender).await });
     loop {

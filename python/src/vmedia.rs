@@ -7,8 +7,9 @@
 //! image server's URLs carry an access token. Attributes give the URL whole, as the caller
 //! handed it over.
 //!
-//! Over 600 lines because it holds the four classes of one API (`VirtualMedia` and the three
-//! records it returns), whose doc comments are the Python help text.
+//! Over 600 lines because it holds the classes of one API (`VirtualMedia`, its asyncio face
+//! `AsyncVirtualMedia` over the shared `MediaCore`, and the three records they return), whose
+//! doc comments are the Python help text.
 
 mod config_drive;
 pub(crate) mod server;
@@ -16,18 +17,24 @@ pub(crate) mod server;
 use std::collections::hash_map::DefaultHasher;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::task::Poll;
 
 use ferrofish::redfish::System;
 use ferrofish::vmedia::{
     BootOptions, BootPhase, BootReport, Error, MediaKind, Slot, SlotLevel, VirtualMedia, redact_url,
 };
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
 use crate::client::seconds;
 use crate::errors::{ClientClosedError, InvalidInputError, vmedia_to_pyerr};
-use crate::runtime::{block_on, block_on_reporting};
+use crate::runtime::{
+    Face, awaitable, block_on_reporting, check_same_process, drop_in_runtime, run,
+};
 
 /// The `media=` argument: `"cd"` for ISO images, `"usb"` for disk and floppy images.
 fn media_kind(media: &str) -> PyResult<MediaKind> {
@@ -72,57 +79,295 @@ fn repr_opt(py: Python<'_>, value: Option<&str>) -> PyResult<String> {
     }
 }
 
-/// The virtual media of one system: list the slots, insert and eject images, boot once from an
-/// ISO. Get one from `RedfishClient.virtual_media()`.
-///
-/// Every method blocks with the GIL released; Ctrl-C raises `KeyboardInterrupt`. Errors are
-/// `VirtualMediaError` subclasses, or the client's errors for a refused request.
-#[pyclass(frozen, module = "ferrofish._ferrofish", name = "VirtualMedia")]
-pub(crate) struct PyVirtualMedia {
+/// What `VirtualMedia` and `AsyncVirtualMedia` share: the system's media and the calls, each
+/// written once and run through either face (`runtime::Face`).
+pub(crate) struct MediaCore {
     /// `None` only while the object is being dropped.
     media: Option<VirtualMedia>,
+    /// The process that built it (see `runtime` on fork safety).
+    pid: u32,
 }
 
-impl Drop for PyVirtualMedia {
+impl Drop for MediaCore {
     fn drop(&mut self) {
         // It may hold the last clone of the client, whose drop deletes the session in the
         // background: that needs the runtime, which Python's garbage collector is not in.
         if let Some(media) = self.media.take() {
-            let _context = pyo3_async_runtimes::tokio::get_runtime().enter();
-            drop(media);
+            drop_in_runtime(self.pid, media);
         }
     }
 }
 
-impl PyVirtualMedia {
-    pub(crate) fn new(system: &System) -> PyVirtualMedia {
-        PyVirtualMedia {
+/// Why an awaitable `boot_from_iso` stopped: the boot failed, or `on_progress` raised.
+enum ReportedError {
+    Media(Error),
+    Callback(PyErr),
+}
+
+impl MediaCore {
+    fn new(system: &System) -> MediaCore {
+        MediaCore {
             media: Some(VirtualMedia::new(system)),
+            pid: std::process::id(),
         }
     }
 
     fn media(&self) -> PyResult<&VirtualMedia> {
+        check_same_process(self.pid, "VirtualMedia")?;
         self.media
             .as_ref()
             .ok_or_else(|| ClientClosedError::new_err("the virtual media is being dropped"))
     }
 
-    /// Runs one operation with the GIL released.
-    fn run<T, Fut>(
+    /// Runs one operation through `face`.
+    fn run<'py, T, Fut>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
+        face: Face,
         operation: impl FnOnce(VirtualMedia) -> Fut + Send + 'static,
-    ) -> PyResult<T>
+        convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>>
     where
         Fut: Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
         let media = self.media()?.clone();
-        block_on(
+        run(
             py,
+            face,
             move || operation(media),
             |py, error: Error| vmedia_to_pyerr(py, &error),
+            convert,
         )
+    }
+
+    fn system(&self) -> PyResult<String> {
+        Ok(self.media()?.system().path().to_owned())
+    }
+
+    fn slots<'py>(&self, py: Python<'py>, face: Face) -> PyResult<Bound<'py, PyAny>> {
+        self.run(
+            py,
+            face,
+            |media| async move { media.slots().await },
+            |py, slots| Ok(slots_to_py(py, slots)?.into_any().unbind()),
+        )
+    }
+
+    fn insert<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        image: String,
+        media: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        check_image_url(&image)?;
+        let kind = media_kind(media)?;
+        self.run(
+            py,
+            face,
+            move |media| async move { media.insert(&image, kind).await },
+            |py, slot| Ok(Py::new(py, PyVirtualMediaSlot { slot })?.into_any()),
+        )
+    }
+
+    fn eject<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        slot: SlotArg,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let convert = |py: Python<'_>, outcome: Result<bool, String>| match outcome {
+            Ok(ejected) => Ok(ejected.into_pyobject(py)?.to_owned().into_any().unbind()),
+            Err(reason) => Err(InvalidInputError::new_err(reason)),
+        };
+        match slot {
+            SlotArg::Slot(slot) => {
+                let slot = slot.get().slot.clone();
+                self.run(
+                    py,
+                    face,
+                    move |media| async move {
+                        let now = media.read_slot(&slot).await?;
+                        media.eject(&now).await?;
+                        Ok(Ok(now.is_occupied()))
+                    },
+                    convert,
+                )
+            }
+            SlotArg::Name(name) => self.run(
+                py,
+                face,
+                move |media| async move {
+                    let slots = media.slots().await?;
+                    match find_slot(&slots, &name) {
+                        Ok(slot) => {
+                            media.eject(&slot).await?;
+                            Ok(Ok(slot.is_occupied()))
+                        }
+                        Err(reason) => Ok(Err(reason)),
+                    }
+                },
+                convert,
+            ),
+        }
+    }
+
+    fn eject_all<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        media: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kinds = match media {
+            Some(media) => vec![media_kind(media)?],
+            None => vec![MediaKind::Cd, MediaKind::Removable],
+        };
+        self.run(
+            py,
+            face,
+            move |media| async move {
+                let mut ejected = Vec::new();
+                for kind in kinds {
+                    ejected.extend(media.eject_all(kind).await?);
+                }
+                Ok(ejected)
+            },
+            |py, ejected| Ok(slots_to_py(py, ejected)?.into_any().unbind()),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn boot_from_iso<'py>(
+        &self,
+        py: Python<'py>,
+        face: Face,
+        image: String,
+        timeout: f64,
+        poll_interval: f64,
+        eject_after: bool,
+        on_progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        check_image_url(&image)?;
+        if let Some(callback) = on_progress
+            && !callback.is_callable()
+        {
+            return Err(PyTypeError::new_err(format!(
+                "on_progress must be callable, not {}",
+                callback.get_type().name()?
+            )));
+        }
+        let options = BootOptions {
+            timeout: seconds("timeout", timeout)?,
+            poll_interval: seconds("poll_interval", poll_interval)?,
+            eject_after,
+        };
+        let media = self.media()?.clone();
+        let boot = move |sender: UnboundedSender<BootPhase>| async move {
+            let mut report = |phase: &BootPhase| {
+                // The receiver is gone only when the caller stopped waiting.
+                let _ = sender.send(phase.clone());
+            };
+            media
+                .boot_from_iso_with_progress(&image, &options, &mut report)
+                .await
+        };
+        match face {
+            Face::Blocking => {
+                let mut phases: Vec<Py<PyBootPhase>> = Vec::new();
+                let report = block_on_reporting(
+                    py,
+                    boot,
+                    |py, error: Error| vmedia_to_pyerr(py, &error),
+                    |py, phase: BootPhase| {
+                        let phase = Py::new(py, PyBootPhase { phase })?;
+                        phases.push(phase.clone_ref(py));
+                        if let Some(callback) = on_progress {
+                            callback.call1((phase,))?;
+                        }
+                        Ok(())
+                    },
+                )?;
+                Ok(Py::new(py, PyBootReport::new(py, report, phases)?)?
+                    .into_bound(py)
+                    .into_any())
+            }
+            Face::Awaitable => {
+                let callback = on_progress.map(|callback| callback.clone().unbind());
+                awaitable(
+                    py,
+                    move || boot_reporting(boot, callback),
+                    |py, error| match error {
+                        ReportedError::Media(error) => vmedia_to_pyerr(py, &error),
+                        ReportedError::Callback(error) => error,
+                    },
+                    |py, (report, phases)| {
+                        Ok(Py::new(py, PyBootReport::new(py, report, phases)?)?.into_any())
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// The awaitable boot: the boot runs as a task of its own, and each phase it reports is
+/// handed to `callback` as it arrives (with the GIL held, on a ferrofish thread). If the
+/// callback raises, the boot is stopped where it is and the exception propagates, as in
+/// the blocking face.
+async fn boot_reporting<Boot, Fut>(
+    boot: Boot,
+    callback: Option<Py<PyAny>>,
+) -> Result<(BootReport, Vec<Py<PyBootPhase>>), ReportedError>
+where
+    Boot: FnOnce(UnboundedSender<BootPhase>) -> Fut,
+    Fut: Future<Output = Result<BootReport, Error>> + Send + 'static,
+{
+    let (sender, mut events) = unbounded_channel();
+    let mut task = tokio::spawn(boot(sender));
+    let mut phases = Vec::new();
+    let mut on_phase = |phase: BootPhase| {
+        Python::attach(|py| {
+            let phase = Py::new(py, PyBootPhase { phase })?;
+            phases.push(phase.clone_ref(py));
+            if let Some(callback) = &callback {
+                callback.call1(py, (phase,))?;
+            }
+            Ok::<(), PyErr>(())
+        })
+    };
+    loop {
+        // Events first: the task sends each before it finishes.
+        let next = std::future::poll_fn(|cx| {
+            if let Poll::Ready(Some(phase)) = events.poll_recv(cx) {
+                return Poll::Ready(Ok(phase));
+            }
+            Pin::new(&mut task).poll(cx).map(Err)
+        })
+        .await;
+        match next {
+            Ok(phase) => {
+                if let Err(error) = on_phase(phase) {
+                    task.abort();
+                    return Err(ReportedError::Callback(error));
+                }
+            }
+            Err(joined) => {
+                // A phase sent just before the end, between the two polls, comes first.
+                while let Ok(phase) = events.try_recv() {
+                    on_phase(phase).map_err(ReportedError::Callback)?;
+                }
+                return match joined {
+                    Ok(Ok(report)) => Ok((report, phases)),
+                    Ok(Err(error)) => Err(ReportedError::Media(error)),
+                    Err(join_error) if join_error.is_panic() => {
+                        std::panic::resume_unwind(join_error.into_panic())
+                    }
+                    Err(_cancelled) => Err(ReportedError::Callback(PyRuntimeError::new_err(
+                        "the boot task was cancelled",
+                    ))),
+                };
+            }
+        }
     }
 }
 
@@ -168,19 +413,37 @@ fn find_slot(slots: &[Slot], name: &str) -> Result<Slot, String> {
     }
 }
 
+/// The virtual media of one system: list the slots, insert and eject images, boot once from an
+/// ISO. Get one from `RedfishClient.virtual_media()`.
+///
+/// Every method blocks with the GIL released; Ctrl-C raises `KeyboardInterrupt`. Errors are
+/// `VirtualMediaError` subclasses, or the client's errors for a refused request.
+/// `AsyncVirtualMedia` (from `AsyncRedfishClient.virtual_media()`) is the asyncio twin.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "VirtualMedia")]
+pub(crate) struct PyVirtualMedia {
+    core: MediaCore,
+}
+
+impl PyVirtualMedia {
+    pub(crate) fn new(system: &System) -> PyVirtualMedia {
+        PyVirtualMedia {
+            core: MediaCore::new(system),
+        }
+    }
+}
+
 #[pymethods]
 impl PyVirtualMedia {
     /// The system's path, such as `/redfish/v1/Systems/1`.
     #[getter]
     fn system(&self) -> PyResult<String> {
-        Ok(self.media()?.system().path().to_owned())
+        self.core.system()
     }
 
     /// Every slot, System level first, then each managing Manager's (a Dell iDRAC9 on 6.x
     /// firmware has both).
-    fn slots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let slots = self.run(py, |media| async move { media.slots().await })?;
-        slots_to_py(py, slots)
+    fn slots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.slots(py, Face::Blocking)
     }
 
     /// Inserts `image` into the best free slot for `media`, after ejecting stale media of that
@@ -197,14 +460,13 @@ impl PyVirtualMedia {
     ///     NoSlotError, SlotBusyError, ImageUnreachableError (with the BMC's message),
     ///     ImageRejectedError, InsertFailedError, NotInsertedError.
     #[pyo3(signature = (image, *, media = "cd"))]
-    fn insert(&self, py: Python<'_>, image: String, media: &str) -> PyResult<PyVirtualMediaSlot> {
-        check_image_url(&image)?;
-        let kind = media_kind(media)?;
-        let slot = self.run(
-            py,
-            move |media| async move { media.insert(&image, kind).await },
-        )?;
-        Ok(PyVirtualMediaSlot { slot })
+    fn insert<'py>(
+        &self,
+        py: Python<'py>,
+        image: String,
+        media: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.insert(py, Face::Blocking, image, media)
     }
 
     /// Ejects whatever `slot` holds now (the slot is read first; nothing is sent for an empty
@@ -215,28 +477,8 @@ impl PyVirtualMedia {
     ///
     /// Returns:
     ///     True when media was ejected, False when the slot was already empty.
-    fn eject(&self, py: Python<'_>, slot: SlotArg) -> PyResult<bool> {
-        let outcome = match slot {
-            SlotArg::Slot(slot) => {
-                let slot = slot.get().slot.clone();
-                self.run(py, move |media| async move {
-                    let now = media.read_slot(&slot).await?;
-                    media.eject(&now).await?;
-                    Ok(Ok(now.is_occupied()))
-                })?
-            }
-            SlotArg::Name(name) => self.run(py, move |media| async move {
-                let slots = media.slots().await?;
-                match find_slot(&slots, &name) {
-                    Ok(slot) => {
-                        media.eject(&slot).await?;
-                        Ok(Ok(slot.is_occupied()))
-                    }
-                    Err(reason) => Ok(Err(reason)),
-                }
-            })?,
-        };
-        outcome.map_err(InvalidInputError::new_err)
+    fn eject<'py>(&self, py: Python<'py>, slot: SlotArg) -> PyResult<Bound<'py, PyAny>> {
+        self.core.eject(py, Face::Blocking, slot)
     }
 
     /// Ejects every occupied slot that takes `media` (`"cd"` or `"usb"`; `None`: every kind),
@@ -245,23 +487,8 @@ impl PyVirtualMedia {
     /// Returns:
     ///     The slots ejected, as they were before the eject.
     #[pyo3(signature = (media = None))]
-    fn eject_all<'py>(
-        &self,
-        py: Python<'py>,
-        media: Option<&str>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let kinds = match media {
-            Some(media) => vec![media_kind(media)?],
-            None => vec![MediaKind::Cd, MediaKind::Removable],
-        };
-        let ejected = self.run(py, move |media| async move {
-            let mut ejected = Vec::new();
-            for kind in kinds {
-                ejected.extend(media.eject_all(kind).await?);
-            }
-            Ok(ejected)
-        })?;
-        slots_to_py(py, ejected)
+    fn eject_all<'py>(&self, py: Python<'py>, media: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.eject_all(py, Face::Blocking, media)
     }
 
     /// Boots the system once from the ISO at `image`: inserts it into a CD slot (stale media
@@ -285,59 +512,113 @@ impl PyVirtualMedia {
     /// Raises:
     ///     The errors of `insert`, then OverrideNotConsumedError or BootNeverStartedError.
     #[pyo3(signature = (image, *, timeout = 600.0, poll_interval = 2.0, eject_after = false, on_progress = None))]
-    fn boot_from_iso(
+    fn boot_from_iso<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         image: String,
         timeout: f64,
         poll_interval: f64,
         eject_after: bool,
-        on_progress: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyBootReport> {
-        check_image_url(&image)?;
-        if let Some(callback) = on_progress
-            && !callback.is_callable()
-        {
-            return Err(PyTypeError::new_err(format!(
-                "on_progress must be callable, not {}",
-                callback.get_type().name()?
-            )));
-        }
-        let options = BootOptions {
-            timeout: seconds("timeout", timeout)?,
-            poll_interval: seconds("poll_interval", poll_interval)?,
-            eject_after,
-        };
-        let media = self.media()?.clone();
-        let mut phases: Vec<Py<PyBootPhase>> = Vec::new();
-        let report = block_on_reporting(
+        on_progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.boot_from_iso(
             py,
-            move |sender| async move {
-                let mut report = |phase: &BootPhase| {
-                    // The receiver is gone only when the caller stopped waiting.
-                    let _ = sender.send(phase.clone());
-                };
-                media
-                    .boot_from_iso_with_progress(&image, &options, &mut report)
-                    .await
-            },
-            |py, error: Error| vmedia_to_pyerr(py, &error),
-            |py, phase: BootPhase| {
-                let phase = Py::new(py, PyBootPhase { phase })?;
-                phases.push(phase.clone_ref(py));
-                if let Some(callback) = on_progress {
-                    callback.call1((phase,))?;
-                }
-                Ok(())
-            },
-        )?;
-        PyBootReport::new(py, report, phases)
+            Face::Blocking,
+            image,
+            timeout,
+            poll_interval,
+            eject_after,
+            on_progress,
+        )
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "VirtualMedia(system={})",
-            PyString::new(py, &self.system()?).repr()?
+            PyString::new(py, &self.core.system()?).repr()?
+        ))
+    }
+}
+
+/// The asyncio twin of `VirtualMedia` (from `AsyncRedfishClient.virtual_media()`): each
+/// method returns an awaitable of what the `VirtualMedia` method returns.
+#[pyclass(frozen, module = "ferrofish._ferrofish", name = "AsyncVirtualMedia")]
+pub(crate) struct PyAsyncVirtualMedia {
+    core: MediaCore,
+}
+
+impl PyAsyncVirtualMedia {
+    pub(crate) fn new(system: &System) -> PyAsyncVirtualMedia {
+        PyAsyncVirtualMedia {
+            core: MediaCore::new(system),
+        }
+    }
+}
+
+#[pymethods]
+impl PyAsyncVirtualMedia {
+    /// The system's path, such as `/redfish/v1/Systems/1`.
+    #[getter]
+    fn system(&self) -> PyResult<String> {
+        self.core.system()
+    }
+
+    /// Awaitable `VirtualMedia.slots()`.
+    fn slots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.slots(py, Face::Awaitable)
+    }
+
+    /// Awaitable `VirtualMedia.insert(image, media=...)`.
+    #[pyo3(signature = (image, *, media = "cd"))]
+    fn insert<'py>(
+        &self,
+        py: Python<'py>,
+        image: String,
+        media: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.insert(py, Face::Awaitable, image, media)
+    }
+
+    /// Awaitable `VirtualMedia.eject(slot)`.
+    fn eject<'py>(&self, py: Python<'py>, slot: SlotArg) -> PyResult<Bound<'py, PyAny>> {
+        self.core.eject(py, Face::Awaitable, slot)
+    }
+
+    /// Awaitable `VirtualMedia.eject_all(media)`.
+    #[pyo3(signature = (media = None))]
+    fn eject_all<'py>(&self, py: Python<'py>, media: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.eject_all(py, Face::Awaitable, media)
+    }
+
+    /// Awaitable `VirtualMedia.boot_from_iso(image, ...)`. `on_progress` is called with each
+    /// `BootPhase` with the GIL held on a ferrofish thread (not the event loop's), so it
+    /// should only record or hand over (`loop.call_soon_threadsafe`); an exception it raises
+    /// stops the boot where it is and propagates.
+    #[pyo3(signature = (image, *, timeout = 600.0, poll_interval = 2.0, eject_after = false, on_progress = None))]
+    fn boot_from_iso<'py>(
+        &self,
+        py: Python<'py>,
+        image: String,
+        timeout: f64,
+        poll_interval: f64,
+        eject_after: bool,
+        on_progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.core.boot_from_iso(
+            py,
+            Face::Awaitable,
+            image,
+            timeout,
+            poll_interval,
+            eject_after,
+            on_progress,
+        )
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "AsyncVirtualMedia(system={})",
+            PyString::new(py, &self.core.system()?).repr()?
         ))
     }
 }
@@ -495,12 +776,15 @@ impl PyBootPhase {
         }
     }
 
-    /// The reset sent (`resetting`): `"On"` for a system that was off, else `"ForceRestart"`.
+    /// The reset sent (`resetting`): `ResetType.On` for a system that was off, else
+    /// `ResetType.ForceRestart` (a `ferrofish.ResetType` member, equal to its string).
     #[getter]
-    fn reset(&self) -> Option<&str> {
+    fn reset<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         match &self.phase {
-            BootPhase::Resetting { reset } => Some(reset.as_str()),
-            _ => None,
+            BootPhase::Resetting { reset } => {
+                crate::enums::known_value(py, "ResetType", reset.as_str()).map(Some)
+            }
+            _ => Ok(None),
         }
     }
 
@@ -600,10 +884,11 @@ impl PyBootReport {
         self.report.hpe_boot_on_next_reset
     }
 
-    /// The reset sent: `"On"` for a system that was off, else `"ForceRestart"`.
+    /// The reset sent: `ResetType.On` for a system that was off, else
+    /// `ResetType.ForceRestart` (a `ferrofish.ResetType` member, equal to its string).
     #[getter]
-    fn reset(&self) -> &str {
-        self.report.reset.as_str()
+    fn reset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::enums::known_value(py, "ResetType", self.report.reset.as_str())
     }
 
     /// The last `BootProgress.LastState` (`"OSBootStarted"`, `"OSRunning"`), when the BMC

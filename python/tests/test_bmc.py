@@ -163,3 +163,22 @@ def test_wrong_password_is_an_authentication_error_without_the_password(combined
     bmc.close()
     with pytest.raises(ferrofish.ClientClosedError):
         bmc.power_state()
+
+
+def test_a_lost_ipmi_power_action_is_outcome_unknown_as_from_ipmiclient(combined: CombinedMock) -> None:
+    # Issue 15: the same class IpmiClient raises (Bmc raised BmcTimeoutError before).
+    with ferrofish.Bmc.connect(
+        f"ipmi://127.0.0.1:{combined.ipmi_ports[3]}", username=USERNAME, password=PASSWORD
+    ) as ipmi:
+        assert ipmi.power_state().via == "ipmi"  # the session is up
+        combined.admin("POST", "/nodes/3/ipmi/faults", {"drop_every_nth_reply": 1})
+        try:
+            with pytest.raises(ferrofish.OutcomeUnknown) as lost:
+                ipmi.power("cycle")
+        finally:
+            combined.admin("DELETE", "/nodes/3/ipmi/faults")
+    assert not isinstance(lost.value, TimeoutError)
+    assert lost.value.command == "chassis control"
+    assert lost.value.attempts == 4  # the first try and Bmc's three retransmissions
+    assert lost.value.address == f"127.0.0.1:{combined.ipmi_ports[3]}"
+    assert PASSWORD not in str(lost.value) and PASSWORD not in repr(lost.value)

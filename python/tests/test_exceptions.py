@@ -37,7 +37,12 @@ NOT_FOUND_MESSAGES = (
 SAMPLES = [
     FerrofishError("plain"),
     BmcConnectionError("connection refused", method="GET", url="https://bmc/redfish/v1"),
-    BmcTlsError("certificate not trusted", method="GET", url="https://bmc/redfish/v1"),
+    BmcTlsError(
+        "certificate not trusted",
+        method="GET",
+        url="https://bmc/redfish/v1",
+        reason="the BMC's certificate has SHA-256 fingerprint sha256:AB:…, not the pinned sha256:CD:…",
+    ),
     BmcTimeoutError("no answer", method="PATCH", url="https://bmc/redfish/v1/Systems/1", timeout=2.5),
     exceptions.WaitTimeoutError(
         "not on",
@@ -214,6 +219,14 @@ def test_samples_cover_every_class() -> None:
 def test_standard_bases(cls: type, standard_base: type) -> None:
     assert issubclass(cls, standard_base)
     assert issubclass(cls, FerrofishError)
+
+
+def test_outcome_unknown_is_not_a_timeout_for_ipmiclient_and_bmc_alike() -> None:
+    # Issue 15: `Bmc` over IPMI raises it too (it raised BmcTimeoutError before). Not a
+    # TimeoutError, so a retry-on-timeout handler never repeats a power action that may have run.
+    assert issubclass(exceptions.OutcomeUnknown, FerrofishError)
+    assert not issubclass(exceptions.OutcomeUnknown, TimeoutError)
+    assert not issubclass(exceptions.OutcomeUnknown, BmcTimeoutError)
 
 
 def test_insecure_tls_warning_is_a_user_warning_not_an_error() -> None:

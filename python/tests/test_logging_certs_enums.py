@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import hashlib
 import json
 import logging
 import pickle
+import ssl
 import warnings
 from pathlib import Path
 from typing import List
@@ -117,6 +120,41 @@ def test_the_pinned_certificate_is_accepted_as_path_and_as_text(mock_bmc: MockBm
         assert client.system_ids()
 
 
+def sha256_fingerprint(pem: str) -> str:
+    """``sha256:AB:CD:…`` of a PEM certificate, computed independently of ferrofish."""
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    return "sha256:" + ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def test_the_certificate_is_accepted_by_its_sha256_fingerprint(mock_bmc: MockBmc) -> None:
+    fingerprint = sha256_fingerprint(Path(mock_bmc.ca_pem_path).read_text())
+    bare_hex = fingerprint[len("sha256:") :].replace(":", "").lower()
+    for pin in (fingerprint, bare_hex, f"sha256:{'AB' * 32}, {fingerprint}"):
+        with mock_bmc.client(NODE_READ_ONLY, verify=True, pin=pin) as client:
+            assert client.system_ids(), pin
+    with ferrofish.Bmc.connect(
+        "redfish+" + mock_bmc.url(NODE_READ_ONLY), username=mock_bmc.username, password=mock_bmc.password, pin=bare_hex
+    ) as bmc:
+        assert bmc.power_state().via == "redfish"
+
+    async def poll() -> object:
+        async with ferrofish.AsyncRedfishClient(
+            mock_bmc.url(NODE_READ_ONLY), username=mock_bmc.username, password=mock_bmc.password, pin=fingerprint
+        ) as client:
+            return await client.system_ids()
+
+    assert asyncio.run(poll())
+
+
+def test_a_wrong_fingerprint_is_refused_naming_both_fingerprints(mock_bmc: MockBmc) -> None:
+    presented = sha256_fingerprint(Path(mock_bmc.ca_pem_path).read_text())
+    pinned = sha256_fingerprint(OTHER_CERT)
+    client = mock_bmc.client(NODE_READ_ONLY, verify=True, pin=pinned, retries=0)
+    with pytest.raises(ferrofish.BmcTlsError) as refused:
+        client.system_ids()
+    assert f"SHA-256 fingerprint {presented}, not the pinned {pinned}" in str(refused.value)
+
+
 def test_a_wrong_pin_is_refused_with_a_tls_error(mock_bmc: MockBmc) -> None:
     client = mock_bmc.client(NODE_READ_ONLY, verify=True, pin=OTHER_CERT, retries=0)
     with pytest.raises(ferrofish.BmcTlsError):
@@ -143,9 +181,8 @@ def test_verify_false_warns_and_a_pin_does_not(mock_bmc: MockBmc) -> None:
 def test_pin_arguments_are_checked_before_anything_is_sent(mock_bmc: MockBmc, tmp_path: Path) -> None:
     with pytest.raises(ferrofish.InvalidInputError, match="not both"):
         mock_bmc.client(NODE_READ_ONLY, verify=mock_bmc.ca_pem_path, pin=mock_bmc.ca_pem_path)
-    fingerprint = ":".join(["AB"] * 32)
-    with pytest.raises(ferrofish.InvalidInputError, match="fingerprint pins are not supported"):
-        mock_bmc.client(NODE_READ_ONLY, verify=True, pin=fingerprint)
+    with pytest.raises(ferrofish.InvalidInputError, match="not a SHA-256 fingerprint"):
+        mock_bmc.client(NODE_READ_ONLY, verify=True, pin="sha256:" + "ZZ:" * 31 + "ZZ")
     with pytest.raises(FileNotFoundError):
         mock_bmc.client(NODE_READ_ONLY, verify=True, pin=tmp_path / "missing.pem")
     with pytest.raises(ferrofish.InvalidInputError):
@@ -188,3 +225,17 @@ def test_methods_return_the_member_or_the_invented_string(mock_bmc: MockBmc) -> 
         assert isinstance(state, PowerState) and state in {"On", "Off"}
         # Arguments take members as strings.
         client.wait_for_power_state(state, timeout=5.0)
+
+
+def test_record_fields_and_boot_phases_hold_enum_members(mock_bmc: MockBmc) -> None:
+    # Issue 15: fields that were plain str are the enums now (unknown values stay str).
+    with mock_bmc.client(NODE_READ_ONLY) as client:
+        inventory = client.inventory()
+        raw = mock_bmc.raw_members(NODE_READ_ONLY, "/redfish/v1/Systems")[0]
+    assert inventory.system.power_state == raw["PowerState"]
+    assert isinstance(inventory.system.power_state, PowerState)
+    if inventory.boot_mode is not None:
+        assert isinstance(inventory.boot_mode, BootMode)
+        assert inventory.boot_mode == raw["Boot"]["BootSourceOverrideMode"]
+    # The serde form keeps plain strings.
+    assert type(inventory.to_dict()["system"]["power_state"]) is str

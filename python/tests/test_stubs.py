@@ -155,3 +155,35 @@ def test_ipmi_signatures_match_the_stub(cls: str, method: str) -> None:
         return
     target = runtime_class if method == "__new__" else getattr(runtime_class, method)
     assert runtime_parameters(inspect.signature(target)) == parameters(function)
+
+
+def test_mypy_stubtest_finds_the_stub_consistent_with_the_built_module() -> None:
+    """mypy's stubtest compares every name, signature and default of the stub with the built
+    module; it runs here when mypy is installed (scripts/test.sh installs it; CI sets
+    ``FERROFISH_REQUIRE_STUBTEST`` so a missing mypy fails instead of skipping)."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("mypy") is None:
+        why = "mypy is not installed (pip install mypy) so stubtest cannot run"
+        if os.environ.get("FERROFISH_REQUIRE_STUBTEST"):
+            pytest.fail(f"FERROFISH_REQUIRE_STUBTEST is set but {why}")
+        pytest.skip(why)
+    import tempfile
+
+    package_root = Path(ferrofish.__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="ferrofish-stubtest-") as cache:
+        completed = subprocess.run(
+            [sys.executable, "-m", "mypy.stubtest", "ferrofish._ferrofish"],
+            cwd=package_root,
+            # mypy's cache goes to a scratch directory, not into the source tree.
+            env={**os.environ, "MYPY_CACHE_DIR": cache},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    assert completed.returncode == 0, completed.stdout[-6000:]

@@ -54,6 +54,30 @@ def test_other_threads_run_while_a_call_waits_for_the_bmc(mock_bmc: MockBmc, slo
     assert ticks_during_call > 1000, ticks_during_call
 
 
+def test_the_main_thread_counts_on_while_a_worker_thread_waits_for_the_bmc(
+    mock_bmc: MockBmc, slow_node: int
+) -> None:
+    result = {}
+
+    def call() -> None:
+        with mock_bmc.client(slow_node, auth="basic") as redfish:
+            result["ids"] = redfish.system_ids()  # several requests, each held LATENCY_MS
+
+    worker = threading.Thread(target=call)
+    started = time.monotonic()
+    worker.start()
+    count = 0
+    while worker.is_alive():  # pure Python: advances only while it holds the GIL
+        count += 1
+    waited = time.monotonic() - started
+    worker.join()
+    assert result["ids"], "the call did not complete"
+    assert waited >= LATENCY_MS / 1000, waited
+    # A call holding the GIL would have stopped this loop for its whole duration (seconds);
+    # released, the loop runs millions of times.
+    assert count > 100_000, count
+
+
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to its own process")
 def test_ctrl_c_interrupts_a_waiting_call(mock_bmc: MockBmc) -> None:
     # Each request is held 20 s by the BMC; SIGINT after 0.3 s must end the wait long before.

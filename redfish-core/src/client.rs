@@ -43,6 +43,14 @@ pub enum TlsVerification {
     /// acceptable. Several certificates in the PEM are each accepted (for a rotation). The
     /// usual answer to a self-signed BMC certificate.
     PinnedCertificatePem(String),
+    /// Only a certificate with this SHA-256 fingerprint (of its DER): as
+    /// [`TlsVerification::PinnedCertificatePem`], for when only the fingerprint is at hand
+    /// (a BMC's web page or `openssl x509 -fingerprint -sha256` shows it). Written
+    /// `sha256:AB:CD:…` or as 64 hex digits, colons optional; several, separated by commas,
+    /// are each accepted (for a rotation). Text that is not a fingerprint is refused by
+    /// [`ClientBuilder::build`] with [`crate::Error::TlsConfig`]. A mismatch names both
+    /// fingerprints.
+    PinnedSha256(String),
     /// No verification at all. Anyone on the path can read the credentials. Logged as a
     /// warning when the client is built.
     DangerAcceptInvalidCerts,
@@ -57,6 +65,8 @@ impl std::fmt::Debug for TlsVerification {
             TlsVerification::SystemRoots => f.write_str("SystemRoots"),
             TlsVerification::CaBundlePem(text) => pem(f, "CaBundlePem", text),
             TlsVerification::PinnedCertificatePem(text) => pem(f, "PinnedCertificatePem", text),
+            // A fingerprint is public (the BMC shows it to anyone who connects).
+            TlsVerification::PinnedSha256(text) => write!(f, "PinnedSha256({text:?})"),
             TlsVerification::DangerAcceptInvalidCerts => f.write_str("DangerAcceptInvalidCerts"),
         }
     }

@@ -47,7 +47,9 @@ pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Cl
     let accept_invalid_certs = match settings.tls {
         TlsVerification::SystemRoots => false,
         TlsVerification::DangerAcceptInvalidCerts => true,
-        TlsVerification::CaBundlePem(_) | TlsVerification::PinnedCertificatePem(_) => {
+        TlsVerification::CaBundlePem(_)
+        | TlsVerification::PinnedCertificatePem(_)
+        | TlsVerification::PinnedSha256(_) => {
             return build(settings).map(Arc::new);
         }
     };
@@ -98,6 +100,9 @@ fn build(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
         // Only the leaf is compared (see `tls`): no name, issuer or date check, and a pinned
         // CA vouches for nothing.
         TlsVerification::PinnedCertificatePem(pem) => crate::tls::pinned(http, pem),
+        TlsVerification::PinnedSha256(fingerprints) => {
+            crate::tls::pinned_sha256(http, fingerprints)
+        }
         TlsVerification::DangerAcceptInvalidCerts => crate::tls::accept_invalid_certs(http),
     };
     let http = configured.map_err(|e| Error::TlsConfig {

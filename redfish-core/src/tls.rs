@@ -19,6 +19,49 @@
 pub(crate) use pinning::pinned_client_config;
 use reqwest::ClientBuilder;
 
+/// A SHA-256 digest: what a fingerprint pin names.
+pub(crate) type Sha256 = [u8; 32];
+
+/// Parses the text of a fingerprint pin: one or more SHA-256 fingerprints separated by commas
+/// or white space, each 64 hex digits, colons between the bytes allowed, `sha256:` prefix
+/// optional (`sha256:AB:CD:…`, as `openssl x509 -fingerprint -sha256` prints it without its
+/// `SHA256 Fingerprint=` label). Several fingerprints are each accepted, for a rotation.
+pub(crate) fn parse_sha256_pins(text: &str) -> Result<Vec<Sha256>, TlsSetupError> {
+    let refused = || {
+        TlsSetupError::new(
+            "the pinned fingerprint is not a SHA-256 fingerprint (64 hex digits, colons \
+             allowed, optional sha256: prefix)",
+        )
+    };
+    let mut pins = Vec::new();
+    for word in text.split([',', ' ', '\t', '\n']).filter(|w| !w.is_empty()) {
+        let hex = match word.split_once(':') {
+            Some((prefix, rest)) if prefix.eq_ignore_ascii_case("sha256") => rest,
+            _ => word,
+        };
+        let digits: Vec<u8> = hex.bytes().filter(|b| *b != b':').collect();
+        if digits.len() != 64 {
+            return Err(refused());
+        }
+        let mut digest = [0_u8; 32];
+        for (byte, pair) in digest.iter_mut().zip(digits.chunks_exact(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| refused())?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| refused())?;
+        }
+        pins.push(digest);
+    }
+    if pins.is_empty() {
+        return Err(refused());
+    }
+    Ok(pins)
+}
+
+/// A fingerprint as people compare them: `sha256:AB:CD:…` (upper-case hex, colon-separated).
+pub(crate) fn format_sha256(digest: &Sha256) -> String {
+    let hex: Vec<String> = digest.iter().map(|b| format!("{b:02X}")).collect();
+    format!("sha256:{}", hex.join(":"))
+}
+
 /// Why TLS settings could not be applied; the client builder reports it as
 /// `Error::TlsConfig`.
 #[derive(Debug)]
@@ -115,6 +158,31 @@ pub(crate) fn pinned(http: ClientBuilder, pem: &str) -> Result<ClientBuilder, Tl
     }
 }
 
+/// Accepts exactly the certificates whose SHA-256 fingerprint is one of `fingerprints` (see
+/// [`parse_sha256_pins`] for the text). Needs rustls, as the PEM pin does.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "unused only in builds without rustls"
+)]
+pub(crate) fn pinned_sha256(
+    http: ClientBuilder,
+    fingerprints: &str,
+) -> Result<ClientBuilder, TlsSetupError> {
+    let pins = parse_sha256_pins(fingerprints)?;
+    #[cfg(feature = "rustls")]
+    {
+        Ok(http.tls_backend_preconfigured(pinning::client_config(pinning::Pins::Sha256(pins))?))
+    }
+    #[cfg(not(feature = "rustls"))]
+    {
+        let _ = (http, pins);
+        Err(TlsSetupError::new(
+            "certificate pinning needs the rustls TLS backend: enable ferrofish's `rustls` \
+             feature, or trust the certificate as a CA bundle",
+        ))
+    }
+}
+
 /// Turns certificate verification off (the caller logs the warning).
 #[allow(
     clippy::unnecessary_wraps,
@@ -164,6 +232,50 @@ pub(crate) fn rejection_reason(err: &(dyn std::error::Error + 'static)) -> Optio
 mod backend_tests {
     use super::*;
 
+    #[test]
+    fn fingerprints_parse_in_the_forms_people_copy_them() {
+        let digest: Sha256 = std::array::from_fn(|i| u8::try_from(i * 7).unwrap());
+        let shown = format_sha256(&digest);
+        assert!(shown.starts_with("sha256:00:07:0E:"), "{shown}");
+        let bare_hex = shown
+            .trim_start_matches("sha256:")
+            .replace(':', "")
+            .to_ascii_lowercase();
+        let openssl_style = shown.trim_start_matches("sha256:").to_owned();
+        for text in [
+            shown.clone(),
+            bare_hex.clone(),
+            openssl_style,
+            format!("SHA256:{bare_hex}"),
+        ] {
+            assert_eq!(parse_sha256_pins(&text).unwrap(), vec![digest], "{text}");
+        }
+        let other = [0xAB_u8; 32];
+        let two = format!("{shown}, {}", format_sha256(&other));
+        assert_eq!(parse_sha256_pins(&two).unwrap(), vec![digest, other]);
+    }
+
+    #[test]
+    fn text_that_is_not_a_fingerprint_is_refused() {
+        for bad in [
+            "",
+            " , ",
+            "bmc.pem",
+            &"ab".repeat(31),
+            &"ab".repeat(33),
+            &"zz".repeat(32),
+            &format!("sha1:{}", "ab".repeat(32)),
+            &format!("{}é", "a".repeat(63)),
+        ] {
+            let err = parse_sha256_pins(bad).unwrap_err();
+            assert!(
+                err.reason.contains("not a SHA-256 fingerprint"),
+                "{bad:?}: {}",
+                err.reason
+            );
+        }
+    }
+
     #[cfg(not(feature = "rustls"))]
     #[test]
     fn pinning_without_rustls_is_a_typed_error() {
@@ -211,7 +323,7 @@ mod pinning {
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
     use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
 
-    use super::TlsSetupError;
+    use super::{Sha256, TlsSetupError, format_sha256};
 
     /// The certificates of a pin, parsed from PEM. Every certificate in the PEM is an accepted
     /// end-entity certificate (so a rotation can pin the old and the new one for a while).
@@ -227,12 +339,67 @@ mod pinning {
         Ok(certs)
     }
 
+    /// What a pin accepts as the BMC's end-entity certificate.
+    #[derive(Debug)]
+    pub(crate) enum Pins {
+        /// Exactly these certificates, byte for byte.
+        Certificates(Vec<CertificateDer<'static>>),
+        /// A certificate whose DER has one of these SHA-256 digests.
+        Sha256(Vec<Sha256>),
+    }
+
+    impl Pins {
+        /// Whether `leaf` is pinned; when not, the error says why (for a fingerprint pin,
+        /// naming both fingerprints).
+        fn check(&self, leaf: &CertificateDer<'_>) -> Result<(), PinMismatch> {
+            match self {
+                Pins::Certificates(pinned) => {
+                    if pinned.iter().any(|pin| pin.as_ref() == leaf.as_ref()) {
+                        Ok(())
+                    } else {
+                        Err(PinMismatch::Certificate)
+                    }
+                }
+                Pins::Sha256(pinned) => {
+                    let presented = sha256(leaf.as_ref());
+                    if pinned.contains(&presented) {
+                        Ok(())
+                    } else {
+                        Err(PinMismatch::Fingerprint {
+                            presented: format_sha256(&presented),
+                            pinned: pinned
+                                .iter()
+                                .map(format_sha256)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// The SHA-256 digest of a certificate's DER, from the provider rustls already uses.
+    fn sha256(der: &[u8]) -> Sha256 {
+        let suite = rustls::crypto::aws_lc_rs::cipher_suite::TLS13_AES_128_GCM_SHA256;
+        let Some(tls13) = suite.tls13() else {
+            unreachable!("TLS13_AES_128_GCM_SHA256 is a TLS 1.3 suite")
+        };
+        let mut digest = [0_u8; 32];
+        digest.copy_from_slice(tls13.common.hash_provider.hash(der).as_ref());
+        digest
+    }
+
     /// A rustls client configuration that trusts only the pinned certificates.
     pub(crate) fn pinned_client_config(pem: &str) -> Result<rustls::ClientConfig, TlsSetupError> {
-        let pinned = parse_pinned_pem(pem)?;
+        client_config(Pins::Certificates(parse_pinned_pem(pem)?))
+    }
+
+    /// A rustls client configuration that trusts only what `pins` accepts.
+    pub(crate) fn client_config(pins: Pins) -> Result<rustls::ClientConfig, TlsSetupError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let verifier = PinnedLeafVerifier {
-            pinned,
+            pins,
             algorithms: provider.signature_verification_algorithms,
         };
         let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
@@ -246,17 +413,31 @@ mod pinning {
         Ok(config)
     }
 
-    /// Accepts a server iff its end-entity certificate is byte-for-byte one of the pinned ones.
+    /// Accepts a server iff its end-entity certificate is one the pins accept.
     #[derive(Debug)]
     struct PinnedLeafVerifier {
-        pinned: Vec<CertificateDer<'static>>,
+        pins: Pins,
         algorithms: WebPkiSupportedAlgorithms,
     }
 
     /// The error a pin mismatch is reported with, recognised by [`rejection_reason`].
     #[derive(Debug, thiserror::Error)]
-    #[error("the BMC's certificate is not the pinned certificate")]
-    pub(crate) struct PinMismatch;
+    pub(crate) enum PinMismatch {
+        /// A PEM pin: the leaf is none of the pinned certificates.
+        #[error("the BMC's certificate is not the pinned certificate")]
+        Certificate,
+        /// A fingerprint pin: both fingerprints, so the operator can tell a rotation from an
+        /// attack.
+        #[error(
+            "the BMC's certificate has SHA-256 fingerprint {presented}, not the pinned {pinned}"
+        )]
+        Fingerprint {
+            /// The fingerprint of the certificate the BMC presented.
+            presented: String,
+            /// The pinned fingerprint(s), comma-separated.
+            pinned: String,
+        },
+    }
 
     impl ServerCertVerifier for PinnedLeafVerifier {
         fn verify_server_cert(
@@ -268,16 +449,11 @@ mod pinning {
             _now: UnixTime,
         ) -> Result<ServerCertVerified, rustls::Error> {
             // Only the leaf counts: a pinned CA must not vouch for certificates it signed.
-            if self
-                .pinned
-                .iter()
-                .any(|pin| pin.as_ref() == end_entity.as_ref())
-            {
-                Ok(ServerCertVerified::assertion())
-            } else {
-                Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-                    OtherError(Arc::new(PinMismatch)),
-                )))
+            match self.pins.check(end_entity) {
+                Ok(()) => Ok(ServerCertVerified::assertion()),
+                Err(mismatch) => Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                    OtherError(Arc::new(mismatch)),
+                ))),
             }
         }
 
@@ -306,9 +482,9 @@ mod pinning {
 
     pub(super) fn describe(err: &rustls::Error) -> String {
         if let rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(inner))) = err
-            && inner.downcast_ref::<PinMismatch>().is_some()
+            && let Some(mismatch) = inner.downcast_ref::<PinMismatch>()
         {
-            return PinMismatch.to_string();
+            return mismatch.to_string();
         }
         err.to_string()
     }
@@ -334,7 +510,7 @@ mod pinning {
         fn only_the_pinned_leaf_is_verified() {
             let pinned = CertificateDer::from(vec![1_u8, 2, 3]);
             let verifier = PinnedLeafVerifier {
-                pinned: vec![pinned.clone()],
+                pins: Pins::Certificates(vec![pinned.clone()]),
                 algorithms: rustls::crypto::aws_lc_rs::default_provider()
                     .signature_verification_algorithms,
             };
@@ -353,6 +529,47 @@ mod pinning {
             assert_eq!(
                 rejection_reason(&err).as_deref(),
                 Some("the BMC's certificate is not the pinned certificate")
+            );
+        }
+
+        #[test]
+        fn a_fingerprint_pin_accepts_its_leaf_and_names_both_on_a_mismatch() {
+            let leaf = CertificateDer::from(vec![1_u8, 2, 3]);
+            let verifier = PinnedLeafVerifier {
+                pins: Pins::Sha256(vec![sha256(leaf.as_ref())]),
+                algorithms: rustls::crypto::aws_lc_rs::default_provider()
+                    .signature_verification_algorithms,
+            };
+            let name = ServerName::try_from("bmc.example").unwrap();
+            let now = UnixTime::now();
+            assert!(
+                verifier
+                    .verify_server_cert(&leaf, &[], &name, &[], now)
+                    .is_ok()
+            );
+            // The pinned certificate as an intermediate does not make another leaf acceptable.
+            let other = CertificateDer::from(vec![9_u8]);
+            let err = verifier
+                .verify_server_cert(&other, std::slice::from_ref(&leaf), &name, &[], now)
+                .unwrap_err();
+            let reason = rejection_reason(&err).unwrap();
+            assert_eq!(
+                reason,
+                format!(
+                    "the BMC's certificate has SHA-256 fingerprint {}, not the pinned {}",
+                    format_sha256(&sha256(&[9])),
+                    format_sha256(&sha256(&[1, 2, 3]))
+                )
+            );
+        }
+
+        #[test]
+        fn the_digest_is_sha256() {
+            // FIPS 180-2's "abc" test vector.
+            assert_eq!(
+                format_sha256(&sha256(b"abc")),
+                "sha256:BA:78:16:BF:8F:01:CF:EA:41:41:40:DE:5D:AE:22:23:B0:03:61:A3:96:17:7A:9C:\
+                 B4:10:FF:61:F2:00:15:AD"
             );
         }
 

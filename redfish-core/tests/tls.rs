@@ -19,11 +19,23 @@ use serde_json::json;
 /// A certificate and its key, both PEM.
 struct Identity {
     cert_pem: String,
+    /// The certificate's DER, for its fingerprint.
+    cert_der: Vec<u8>,
     key_pem: String,
 }
 
 fn key() -> KeyPair {
     KeyPair::generate().expect("key generation")
+}
+
+/// The SHA-256 fingerprint of a DER certificate, as `sha256:AB:CD:…`.
+fn fingerprint(der: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hex: Vec<String> = sha2::Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    format!("sha256:{}", hex.join(":"))
 }
 
 /// A self-signed end-entity certificate for `names`, optionally already expired.
@@ -41,6 +53,7 @@ fn self_signed_leaf(names: &[&str], expired: bool) -> Identity {
     let cert = params.self_signed(&key).unwrap();
     Identity {
         cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
         key_pem: key.serialize_pem(),
     }
 }
@@ -74,6 +87,7 @@ fn ca_and_leaf() -> CaAndLeaf {
         ca_pem: ca_cert.pem(),
         leaf: Identity {
             cert_pem: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
+            cert_der: leaf_cert.der().to_vec(),
             key_pem: leaf_key.serialize_pem(),
         },
     }
@@ -196,6 +210,60 @@ async fn a_different_leaf_with_the_same_name_is_refused() {
     );
     let err = client.service_root().await.unwrap_err();
     assert_refused(&err, &server, &client, "not the pinned certificate");
+}
+
+#[tokio::test]
+async fn a_fingerprint_pin_is_accepted_whatever_the_name_and_dates() {
+    let identity = self_signed_leaf(&["bmc.example.invalid"], true);
+    let server = TlsServer::start(&identity).await;
+    // As people copy it: lower-case hex without colons, among two pins (a rotation).
+    let bare = fingerprint(&identity.cert_der)
+        .trim_start_matches("sha256:")
+        .replace(':', "")
+        .to_ascii_lowercase();
+    let other = format!("sha256:{}", "AB:".repeat(31) + "AB");
+    let client = client(
+        &server,
+        TlsVerification::PinnedSha256(format!("{other}, {bare}")),
+    );
+    let root = client
+        .service_root()
+        .await
+        .expect("pinned fingerprint accepted");
+    assert_eq!(root.id.as_deref(), Some("RootService"));
+    assert_eq!(server.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_fingerprint_mismatch_is_refused_naming_both_fingerprints() {
+    let pinned = self_signed_leaf(&["127.0.0.1", "localhost"], false);
+    let impostor = self_signed_leaf(&["127.0.0.1", "localhost"], false);
+    let server = TlsServer::start(&impostor).await;
+    let client = client(
+        &server,
+        TlsVerification::PinnedSha256(fingerprint(&pinned.cert_der)),
+    );
+    let err = client.service_root().await.unwrap_err();
+    let expected = format!(
+        "the BMC's certificate has SHA-256 fingerprint {}, not the pinned {}",
+        fingerprint(&impostor.cert_der),
+        fingerprint(&pinned.cert_der)
+    );
+    assert_refused(&err, &server, &client, &expected);
+}
+
+#[test]
+fn a_fingerprint_pin_that_is_no_fingerprint_is_refused_at_build() {
+    let err = RedfishClient::builder("bmc.example.invalid")
+        .tls(TlsVerification::PinnedSha256("bmc.pem".into()))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::TlsConfig { .. }), "{err}");
+    assert!(err.is_invalid_input());
+    assert!(
+        err.to_string().contains("not a SHA-256 fingerprint"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -97,7 +97,7 @@ impl PyImageServer {
 impl Drop for PyImageServer {
     fn drop(&mut self) {
         let server = lock(&self.server).take();
-        let _context = pyo3_async_runtimes::tokio::get_runtime().enter();
+        let _context = crate::runtime::runtime().enter();
         drop(server);
     }
 }
@@ -265,7 +265,7 @@ impl PyImageServer {
         let server = lock(&self.server).take();
         if let Some(server) = server {
             *lock(&self.final_fetches) = server.fetches();
-            let _context = pyo3_async_runtimes::tokio::get_runtime().enter();
+            let _context = crate::runtime::runtime().enter();
             drop(server);
         }
     }
