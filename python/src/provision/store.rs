@@ -146,7 +146,7 @@ impl Drop for PyStateStore {
     fn drop(&mut self) {
         // The pool's connections are closed on the shared runtime.
         if let Some(settings) = self.settings.take() {
-            let _context = pyo3_async_runtimes::tokio::get_runtime().enter();
+            let _context = crate::runtime::runtime().enter();
             drop(settings);
         }
     }
