@@ -13,6 +13,9 @@
 //! default): 0 keeps no connection between polls, so each poll pays a TCP handshake (and a TLS
 //! one on a real BMC) to save the kept connection's memory.
 //!
+//! `--in-flight N` (default 256) bounds the polls in flight at once, so that the latency is a
+//! poll's own and not its wait behind thousands of others on the one thread.
+//!
 //! `--exit-after-connect` ends the process right after every client is logged in and polled
 //! once, without closing anything: under a heap profiler (`heaptrack`), what each client holds
 //! is then what the profiler reports as leaked, by allocation site.
@@ -31,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use ferrofish::redfish::{RedfishClient, System};
 use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc};
+use futures::StreamExt as _;
 use futures::future::join_all;
 use secrecy::SecretString;
 
@@ -51,6 +55,8 @@ struct Arguments {
     rounds: usize,
     /// The `max_idle_connections` values to measure with.
     idle: Vec<usize>,
+    /// Polls in flight at once.
+    in_flight: usize,
     exit_after_connect: bool,
 }
 
@@ -85,6 +91,8 @@ fn main() {
             &idle.to_string(),
             "--rounds",
             &args.rounds.to_string(),
+            "--in-flight",
+            &args.in_flight.to_string(),
         ]);
         if args.exit_after_connect {
             again.arg("--exit-after-connect");
@@ -113,12 +121,13 @@ fn raise_fd_limit() -> String {
         .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
 }
 
-/// `--nodes 1000,10000`, `--rounds N`, `--idle 1,0` and `--exit-after-connect`; anything else
-/// (cargo passes `--bench`) is ignored.
+/// `--nodes 1000,10000`, `--rounds N`, `--idle 1,0`, `--in-flight N` and
+/// `--exit-after-connect`; anything else (cargo passes `--bench`) is ignored.
 fn arguments() -> Arguments {
     let mut sizes = vec![1000];
     let mut rounds = 5;
     let mut idle = vec![1];
+    let mut in_flight = 256;
     let mut exit_after_connect = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -145,6 +154,12 @@ fn arguments() -> Arguments {
                     .map(|n| n.trim().parse().expect("an idle connection count"))
                     .collect();
             }
+            "--in-flight" => {
+                in_flight = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("--in-flight N");
+            }
             "--exit-after-connect" => exit_after_connect = true,
             _ => {}
         }
@@ -153,6 +168,7 @@ fn arguments() -> Arguments {
         sizes,
         rounds,
         idle,
+        in_flight,
         exit_after_connect,
     }
 }
@@ -241,7 +257,7 @@ fn measure(nodes: usize, idle: usize, args: &Arguments) {
         let cpu_before = thread_cpu();
         let started = Instant::now();
         for _ in 0..rounds {
-            latencies.extend(poll_all(&systems).await);
+            latencies.extend(poll_all(&systems, args.in_flight).await);
         }
         let wall = started.elapsed();
         let cpu = thread_cpu().since(cpu_before);
@@ -254,7 +270,9 @@ fn measure(nodes: usize, idle: usize, args: &Arguments) {
         #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let rate = polls as f64 / wall.as_secs_f64();
         println!(
-            "{nodes} BMCs, {rounds} rounds ({polls} polls), up to {idle} idle connection(s) per BMC:"
+            "{nodes} BMCs, {rounds} rounds ({polls} polls, {} in flight), up to {idle} idle \
+             connection(s) per BMC:",
+            args.in_flight
         );
         println!(
             "  memory per managed BMC: {per_bmc:>8.1} KiB   (goal ≤ {MEMORY_GOAL_KIB} KiB; \
@@ -304,12 +322,16 @@ async fn connect_batch(urls: &[String], idle: usize) -> Vec<System> {
     .await
 }
 
-async fn poll_all(systems: &[System]) -> Vec<Duration> {
-    join_all(systems.iter().map(|system| async move {
+/// One poll of every BMC, at most `in_flight` at a time (all at once, the latency would be
+/// the time spent queued behind thousands of others on the one thread).
+async fn poll_all(systems: &[System], in_flight: usize) -> Vec<Duration> {
+    futures::stream::iter(systems.iter().map(|system| async move {
         let started = Instant::now();
         system.power_state().await.expect("poll");
         started.elapsed()
     }))
+    .buffer_unordered(in_flight.max(1))
+    .collect()
     .await
 }
 
