@@ -202,7 +202,9 @@ async fn enroll_through_the_example(env: &Env, store_url: &str) {
 
 /// `provision --run` as holder `holder`, waiting for other holders' leases.
 fn spawn_run(env: &Env, store_url: &str, holder: &str, extra: &[&str]) -> tokio::process::Child {
-    let net = env.dir.path().join("net.json");
+    // One file per holder: rewriting a shared one truncates it under a process still reading
+    // it (seen as "EOF while parsing" in a process started just before).
+    let net = env.dir.path().join(format!("net-{holder}.json"));
     std::fs::write(&net, NETWORK_DATA).unwrap();
     let mut args = vec![
         "--run",
