@@ -1,12 +1,26 @@
 //! One process, many BMCs: what polling the power state of a whole fleet costs the client.
 //!
-//! `cargo bench --bench fleet_poll [-- --nodes 1000,10000 --rounds 5]` starts a mock fleet in a
-//! child process (this same binary, so the mock's memory and CPU are not the client's), then,
-//! per fleet size, prints beside the goals of issue 16:
+//! `cargo bench --bench fleet_poll [-- --nodes 1000,10000 --rounds 5]` starts a mock fleet in
+//! child processes (this same binary, so the mock's memory and CPU are not the client's; at most
+//! 4,000 BMCs per child, so that no child needs more file descriptors than a default hard limit
+//! allows), then, per fleet size, prints beside the goals of issue 16:
 //! - resident memory per managed BMC: the growth from 10% of the clients to all of them, each
 //!   logged in and polled once, divided by the clients added (goal ≤ 16 KiB);
 //! - client CPU per poll: the polling thread's user + system time over every poll of the
 //!   measured rounds (goal ≤ 25 µs), polls/s, and p50/p99 latency.
+//!
+//! `--idle 1,0` measures with each of these `max_idle_connections` (default 1, the client's
+//! default): 0 keeps no connection between polls, so each poll pays a TCP handshake (and a TLS
+//! one on a real BMC) to save the kept connection's memory.
+//!
+//! `--in-flight N` (default 256) bounds the polls in flight at once, so that the latency is a
+//! poll's own and not its wait behind thousands of others on the one thread.
+//!
+//! `--exit-after-connect` ends the process right after every client is logged in and polled
+//! once, without closing anything: under a heap profiler (`heaptrack`), what each client holds
+//! is then what the profiler reports as leaked, by allocation site.
+//!
+//! The file-descriptor soft limit is raised to the hard limit first (each BMC holds a socket).
 //!
 //! The clients run on one current-thread runtime in the main thread, so the thread's CPU time
 //! is the client's whole cost (HTTP, TLS-free loopback, JSON). Its kernel share is inflated on
@@ -20,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use ferrofish::redfish::{RedfishClient, System};
 use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc};
+use futures::StreamExt as _;
 use futures::future::join_all;
 use secrecy::SecretString;
 
@@ -28,23 +43,92 @@ const MEMORY_GOAL_KIB: f64 = 16.0;
 const CPU_GOAL_MICROS: f64 = 25.0;
 /// Set in the child that serves the mock fleet: how many nodes.
 const CHILD_ENV: &str = "FERROFISH_FLEET_POLL_MOCK_NODES";
+/// The most BMCs one mock child serves: each takes a listener and an accepted socket.
+const NODES_PER_CHILD: usize = 4000;
+/// Clients logged in at once while the fleet is set up (a login opens a second connection for
+/// a moment: all at once, 10,000 BMCs would need 20,000 sockets).
+const CONNECT_BATCH: usize = 1000;
+
+/// What the command line asks for.
+struct Arguments {
+    sizes: Vec<usize>,
+    rounds: usize,
+    /// The `max_idle_connections` values to measure with.
+    idle: Vec<usize>,
+    /// Polls in flight at once.
+    in_flight: usize,
+    exit_after_connect: bool,
+}
 
 fn main() {
     if let Ok(nodes) = std::env::var(CHILD_ENV) {
         serve_mock(nodes.parse().expect("node count"));
         return;
     }
-    let (sizes, rounds) = arguments();
-    println!("fleet_poll: power-state polls from one thread, mock fleet in a child process");
-    for nodes in sizes {
-        measure(nodes, rounds);
+    let args = arguments();
+    let fd_limit = raise_fd_limit();
+    println!(
+        "fleet_poll: power-state polls from one thread, mock fleet in child processes \
+         (open files limit {fd_limit})"
+    );
+    let runs: Vec<(usize, usize)> = args
+        .sizes
+        .iter()
+        .flat_map(|&nodes| args.idle.iter().map(move |&idle| (nodes, idle)))
+        .collect();
+    if let [(nodes, idle)] = runs[..] {
+        measure(nodes, idle, &args);
+        return;
+    }
+    // One process per measurement: memory freed by an earlier one would be reused by the next
+    // and hide its growth.
+    for (nodes, idle) in runs {
+        let mut again = Command::new(std::env::current_exe().expect("this binary"));
+        again.args([
+            "--nodes",
+            &nodes.to_string(),
+            "--idle",
+            &idle.to_string(),
+            "--rounds",
+            &args.rounds.to_string(),
+            "--in-flight",
+            &args.in_flight.to_string(),
+        ]);
+        if args.exit_after_connect {
+            again.arg("--exit-after-connect");
+        }
+        let status = again.status().expect("run one measurement");
+        assert!(status.success(), "the measurement of {nodes} BMCs failed");
     }
 }
 
-/// `--nodes 1000,10000` and `--rounds N`; anything else (cargo passes `--bench`) is ignored.
-fn arguments() -> (Vec<usize>, usize) {
+/// Raises this process's open-files soft limit to its hard limit (the children inherit it) and
+/// returns the limit in force.
+fn raise_fd_limit() -> String {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if let Err(err) = setrlimit(Resource::Nofile, raised) {
+            eprintln!("could not raise the open-files limit: {err}");
+        }
+    }
+    getrlimit(Resource::Nofile)
+        .current
+        .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
+}
+
+/// `--nodes 1000,10000`, `--rounds N`, `--idle 1,0`, `--in-flight N` and
+/// `--exit-after-connect`; anything else (cargo passes `--bench`) is ignored.
+fn arguments() -> Arguments {
     let mut sizes = vec![1000];
     let mut rounds = 5;
+    let mut idle = vec![1];
+    let mut in_flight = 256;
+    let mut exit_after_connect = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -63,10 +147,30 @@ fn arguments() -> (Vec<usize>, usize) {
                     .and_then(|n| n.parse().ok())
                     .expect("--rounds N");
             }
+            "--idle" => {
+                let list = args.next().expect("--idle takes a list such as 1,0");
+                idle = list
+                    .split(',')
+                    .map(|n| n.trim().parse().expect("an idle connection count"))
+                    .collect();
+            }
+            "--in-flight" => {
+                in_flight = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("--in-flight N");
+            }
+            "--exit-after-connect" => exit_after_connect = true,
             _ => {}
         }
     }
-    (sizes, rounds)
+    Arguments {
+        sizes,
+        rounds,
+        idle,
+        in_flight,
+        exit_after_connect,
+    }
 }
 
 /// The child: serves `nodes` mock BMCs, prints their URLs as one JSON line, and serves until
@@ -98,18 +202,34 @@ fn serve_mock(nodes: usize) {
     });
 }
 
-fn measure(nodes: usize, rounds: usize) {
-    let mut child = Command::new(std::env::current_exe().expect("this binary"))
-        .env(CHILD_ENV, nodes.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("mock child");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("child stdout"))
-        .read_line(&mut line)
-        .expect("mock URLs");
-    let urls: Vec<String> = serde_json::from_str(&line).expect("mock URLs as JSON");
+/// Mock children serving `nodes` BMCs in all, and their URLs.
+fn spawn_mock_children(nodes: usize) -> (Vec<std::process::Child>, Vec<String>) {
+    let mut children = Vec::new();
+    let mut urls = Vec::with_capacity(nodes);
+    let mut left = nodes;
+    while left > 0 {
+        let these = left.min(NODES_PER_CHILD);
+        left -= these;
+        let mut child = Command::new(std::env::current_exe().expect("this binary"))
+            .env(CHILD_ENV, these.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("mock child");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("child stdout"))
+            .read_line(&mut line)
+            .expect("mock URLs");
+        let some: Vec<String> = serde_json::from_str(&line).expect("mock URLs as JSON");
+        urls.extend(some);
+        children.push(child);
+    }
+    (children, urls)
+}
+
+fn measure(nodes: usize, idle: usize, args: &Arguments) {
+    let rounds = args.rounds;
+    let (mut children, urls) = spawn_mock_children(nodes);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -117,10 +237,17 @@ fn measure(nodes: usize, rounds: usize) {
         .expect("runtime");
     runtime.block_on(async {
         let tenth = (nodes / 10).max(1);
-        let first = connect_and_poll(&urls[..tenth]).await;
+        let first = connect_and_poll(&urls[..tenth], idle).await;
         let rss_tenth = resident_kib();
-        let rest = connect_and_poll(&urls[tenth..]).await;
+        let rest = connect_and_poll(&urls[tenth..], idle).await;
         let rss_all = resident_kib();
+        if args.exit_after_connect {
+            println!(
+                "{nodes} BMCs connected: resident {rss_tenth} KiB with {tenth} clients, \
+                 {rss_all} KiB with {nodes}; exiting without closing them"
+            );
+            std::process::exit(0);
+        }
         let added = (nodes - tenth).max(1);
         #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let per_bmc = (rss_all.saturating_sub(rss_tenth)) as f64 / added as f64;
@@ -130,7 +257,7 @@ fn measure(nodes: usize, rounds: usize) {
         let cpu_before = thread_cpu();
         let started = Instant::now();
         for _ in 0..rounds {
-            latencies.extend(poll_all(&systems).await);
+            latencies.extend(poll_all(&systems, args.in_flight).await);
         }
         let wall = started.elapsed();
         let cpu = thread_cpu().since(cpu_before);
@@ -142,7 +269,11 @@ fn measure(nodes: usize, rounds: usize) {
         let cpu_per_poll = user + system;
         #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let rate = polls as f64 / wall.as_secs_f64();
-        println!("{nodes} BMCs, {rounds} rounds ({polls} polls):");
+        println!(
+            "{nodes} BMCs, {rounds} rounds ({polls} polls, {} in flight), up to {idle} idle \
+             connection(s) per BMC:",
+            args.in_flight
+        );
         println!(
             "  memory per managed BMC: {per_bmc:>8.1} KiB   (goal ≤ {MEMORY_GOAL_KIB} KiB; \
              resident {rss_tenth} KiB with {tenth} clients, {rss_all} KiB with {nodes})"
@@ -158,16 +289,30 @@ fn measure(nodes: usize, rounds: usize) {
         );
         join_all(systems.iter().map(|s| s.client().close())).await;
     });
-    drop(child.stdin.take());
-    let _ = child.wait();
+    for child in &mut children {
+        drop(child.stdin.take());
+    }
+    for mut child in children {
+        let _ = child.wait();
+    }
 }
 
-/// One client per BMC, each logged in and polled once (so its session and caches exist).
-async fn connect_and_poll(urls: &[String]) -> Vec<System> {
+/// One client per BMC, each logged in and polled once (so its session and caches exist), in
+/// batches of [`CONNECT_BATCH`].
+async fn connect_and_poll(urls: &[String], idle: usize) -> Vec<System> {
+    let mut systems = Vec::with_capacity(urls.len());
+    for batch in urls.chunks(CONNECT_BATCH) {
+        systems.extend(connect_batch(batch, idle).await);
+    }
+    systems
+}
+
+async fn connect_batch(urls: &[String], idle: usize) -> Vec<System> {
     join_all(urls.iter().map(|url| async move {
         let client = RedfishClient::builder(url.as_str())
             .credentials(DEFAULT_USER, SecretString::from(DEFAULT_PASSWORD))
             .request_timeout(Duration::from_secs(60))
+            .max_idle_connections(idle)
             .build()
             .expect("client");
         let system = client.system("1").await.expect("system handle");
@@ -177,12 +322,16 @@ async fn connect_and_poll(urls: &[String]) -> Vec<System> {
     .await
 }
 
-async fn poll_all(systems: &[System]) -> Vec<Duration> {
-    join_all(systems.iter().map(|system| async move {
+/// One poll of every BMC, at most `in_flight` at a time (all at once, the latency would be
+/// the time spent queued behind thousands of others on the one thread).
+async fn poll_all(systems: &[System], in_flight: usize) -> Vec<Duration> {
+    futures::stream::iter(systems.iter().map(|system| async move {
         let started = Instant::now();
         system.power_state().await.expect("poll");
         started.elapsed()
     }))
+    .buffer_unordered(in_flight.max(1))
+    .collect()
     .await
 }
 

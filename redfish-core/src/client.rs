@@ -343,8 +343,8 @@ impl RedfishClient {
         let manager = self.first_manager(&root).await?;
         Ok(BmcIdentity {
             vendor,
-            model: manager.as_ref().and_then(|m| m.model.clone()),
-            firmware: manager.as_ref().and_then(|m| m.firmware_version.clone()),
+            model: manager.and_then(|m| m.model.clone()),
+            firmware: manager.and_then(|m| m.firmware_version.clone()),
             quirks: quirks.differences_from_default(),
         })
     }
@@ -659,7 +659,7 @@ impl RedfishClient {
                 let manager = if matches!(named, Vendor::Generic | Vendor::Other(_))
                     || firmware_matters(&named)
                 {
-                    self.first_manager(&root).await?.clone()
+                    self.first_manager(&root).await?.cloned()
                 } else {
                     None
                 };
@@ -685,11 +685,15 @@ impl RedfishClient {
     pub(crate) async fn first_manager(
         &self,
         root: &ServiceRoot,
-    ) -> Result<&Option<Manager>, Error> {
-        self.inner
+    ) -> Result<Option<&Manager>, Error> {
+        let read = self
+            .inner
             .first_manager
-            .get_or_try_init(|| self.read_first_manager(root))
-            .await
+            .get_or_try_init(|| async {
+                Ok::<_, Error>(self.read_first_manager(root).await?.map(Box::new))
+            })
+            .await?;
+        Ok(read.as_deref())
     }
 
     async fn read_first_manager(&self, root: &ServiceRoot) -> Result<Option<Manager>, Error> {

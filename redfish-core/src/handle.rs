@@ -22,8 +22,9 @@ pub struct System {
     url: Url,
     /// The System as an expanded listing returned it, used once by the first operation that
     /// would read it again (so listing and inventory cost one round trip less); shared by
-    /// clones, taken by whichever uses it first.
-    listed: Arc<Mutex<Option<ComputerSystem>>>,
+    /// clones, taken by whichever uses it first. Boxed: a fleet holds one handle per BMC, and
+    /// most handles never carry a listed System (a `ComputerSystem` inline is about 1.5 KiB).
+    listed: Arc<Mutex<Option<Box<ComputerSystem>>>>,
 }
 
 impl RedfishClient {
@@ -84,7 +85,7 @@ impl RedfishClient {
         Ok(System {
             client: self.clone(),
             url: self.resolve_link(id)?,
-            listed: Arc::new(Mutex::new(read)),
+            listed: Arc::new(Mutex::new(read.map(Box::new))),
         })
     }
 }
@@ -118,11 +119,14 @@ impl System {
             #[serde(rename = "PowerState")]
             power_state: Option<PowerState>,
         }
-        let read: Resource<PowerOnly> = self
+        // Straight to the typed read: a `Resource` would copy the URL and look up the ETag,
+        // which a poll does not use (the ETag is still remembered for a later PATCH).
+        let read: PowerOnly = self
             .client
-            .get_url(&self.url, Some(COMPUTER_SYSTEM))
+            .inner
+            .get_resource(&self.url, COMPUTER_SYSTEM)
             .await?;
-        Ok(read.value.power_state)
+        Ok(read.power_state)
     }
 
     /// Resets the system: [`RedfishClient::reset`].
@@ -182,7 +186,7 @@ impl System {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
         match listed {
-            Some(read) => self.client.inventory_of(self.path(), read).await,
+            Some(read) => self.client.inventory_of(self.path(), *read).await,
             None => self.client.inventory(self.path()).await,
         }
     }

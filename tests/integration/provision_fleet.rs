@@ -202,7 +202,9 @@ async fn enroll_through_the_example(env: &Env, store_url: &str) {
 
 /// `provision --run` as holder `holder`, waiting for other holders' leases.
 fn spawn_run(env: &Env, store_url: &str, holder: &str, extra: &[&str]) -> tokio::process::Child {
-    let net = env.dir.path().join("net.json");
+    // One file per holder: rewriting a shared one truncates it under a process still reading
+    // it (seen as "EOF while parsing" in a process started just before).
+    let net = env.dir.path().join(format!("net-{holder}.json"));
     std::fs::write(&net, NETWORK_DATA).unwrap();
     let mut args = vec![
         "--run",
@@ -397,7 +399,19 @@ async fn a_process_killed_mid_clean_has_its_nodes_taken_over_on_postgres() {
             Some((row.name, lease.expires_at))
         })
         .collect();
-    assert!(!held_by_victim.is_empty(), "p0 died holding nodes");
+    // Whether each was in the middle of an operation: a node held between two operations
+    // (its lease kept while the next is chosen) has nothing to resume.
+    let mut in_operation = std::collections::BTreeSet::new();
+    for (name, _) in &held_by_victim {
+        let node = watcher.load(name).await.unwrap().unwrap();
+        if node.operation.is_some() {
+            in_operation.insert(name.clone());
+        }
+    }
+    assert!(
+        !in_operation.is_empty(),
+        "p0 died in the middle of an operation: {held_by_victim:?}"
+    );
 
     futures::future::join_all(others.into_iter().map(|child| finished(child, nodes))).await;
     all_active(&url, nodes).await;
@@ -414,12 +428,14 @@ async fn a_process_killed_mid_clean_has_its_nodes_taken_over_on_postgres() {
         );
         let runs = mutating_holders(&env.mock, i);
         if let Some((_, lapsed_at)) = held_by_victim.iter().find(|(n, _)| *n == name) {
-            assert_eq!(
-                runs.first().map(String::as_str),
-                Some("p0"),
-                "{name}: {runs:?}"
+            // p0's mutating requests, if it sent any, all came before the taker's.
+            assert!(
+                runs.iter().skip(1).all(|h| h != "p0") && runs.last().is_some_and(|h| h != "p0"),
+                "{name} was taken over: {runs:?}"
             );
-            assert!(runs.len() >= 2, "{name} was taken over: {runs:?}");
+            if !in_operation.contains(&name) {
+                continue;
+            }
             // The crash rules either resume the phase or, for a phase that must not resume
             // (a verify, say), fail it with "interrupted in …" and the fleet starts it again.
             let resumed = stored

@@ -432,7 +432,7 @@ impl DellOem {
         self.client
             .cached("ferrofish-oem-dell/paths", || async move {
                 let root = client.service_root().await?;
-                let manager = client.first_manager(&root).await?.clone();
+                let manager = client.first_manager(&root).await?.cloned();
                 let Some(manager) = manager else {
                     return Err(Error::Unsupported {
                         operation: "Dell OEM",

@@ -336,9 +336,16 @@ async fn read_bounded(
         return Err(SendFailure::TooLarge);
     }
     let status = response.status();
-    let headers = response.headers().clone();
+    // Taken, not copied: nothing reads the headers from the reqwest response afterwards.
+    let headers = std::mem::take(response.headers_mut());
     let url = response.url().clone();
-    let mut body = Vec::new();
+    // Sized once from Content-Length (already checked against the limit) where it is given.
+    let mut body = Vec::with_capacity(
+        response
+            .content_length()
+            .and_then(|length| usize::try_from(length).ok())
+            .unwrap_or(0),
+    );
     while let Some(chunk) = response.chunk().await.map_err(SendFailure::from)? {
         if (body.len() + chunk.len()) as u64 > limit {
             return Err(SendFailure::TooLarge);

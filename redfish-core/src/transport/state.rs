@@ -159,7 +159,8 @@ pub(crate) struct Inner {
     pub(crate) service_root: OnceCell<ServiceRoot>,
     pub(crate) vendor_quirks: OnceCell<(Vendor, Quirks)>,
     /// The first Manager, once read (for vendor and firmware detection, or the identity).
-    pub(crate) first_manager: OnceCell<Option<crate::models::Manager>>,
+    /// Boxed: most clients never read it, and a `Manager` inline would cost each of them.
+    pub(crate) first_manager: OnceCell<Option<Box<crate::models::Manager>>>,
     /// The firmware-independent quirks of a vendor the service root names, kept until the
     /// firmware is read (so reads retry on that vendor's transient messages meanwhile).
     pub(crate) root_quirks: std::sync::OnceLock<Quirks>,
