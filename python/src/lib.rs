@@ -23,6 +23,8 @@ mod vmedia;
 mod enums;
 mod ipmi;
 mod logging;
+// Issue 15: the system handle.
+mod system;
 
 use pyo3::prelude::*;
 
@@ -48,5 +50,7 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     // Inspection rules and provisioning (issue 13).
     rules::register(module)?;
     provision::register(module)?;
+    // Issue 15: the system handle.
+    system::register(module)?;
     Ok(())
 }
