@@ -76,6 +76,9 @@ from ferrofish._ferrofish import (  # The system handle (issue 15).
     AsyncSystem,
     System,
 )
+from ferrofish._ferrofish import (  # The Dell iDRAC extension (issue 15).
+    DellOem,
+)
 from ferrofish.exceptions import (
     AuthenticationError,
     BiosAttributeOutcome,
@@ -241,4 +244,6 @@ __all__ = [
     # The system handle (issue 15).
     "AsyncSystem",
     "System",
+    # The Dell iDRAC extension (issue 15).
+    "DellOem",
 ]

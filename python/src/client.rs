@@ -324,8 +324,8 @@ impl ClientCore {
         )
     }
 
-    /// Runs one operation on the client.
-    fn call<'py, T, Fut>(
+    /// Runs one operation on the client (also the path of the vendor extensions: `DellOem`).
+    pub(crate) fn call<'py, T, Fut>(
         &self,
         py: Python<'py>,
         face: Face,

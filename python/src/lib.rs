@@ -25,6 +25,8 @@ mod ipmi;
 mod logging;
 // Issue 15: the system handle.
 mod system;
+// Issue 15: the Dell iDRAC extension (LC readiness, job queue).
+mod dell;
 
 use pyo3::prelude::*;
 
@@ -52,5 +54,7 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     provision::register(module)?;
     // Issue 15: the system handle.
     system::register(module)?;
+    // Issue 15: the Dell iDRAC extension.
+    dell::register(module)?;
     Ok(())
 }
