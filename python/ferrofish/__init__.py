@@ -72,6 +72,13 @@ from ferrofish._ferrofish import (  # Inspection rules and provisioning.
     inspection_data,
     run_fleet,
 )
+from ferrofish._ferrofish import (  # The system handle (issue 15).
+    AsyncSystem,
+    System,
+)
+from ferrofish._ferrofish import (  # The Dell iDRAC extension (issue 15).
+    DellOem,
+)
 from ferrofish.exceptions import (
     AuthenticationError,
     BiosAttributeOutcome,
@@ -234,4 +241,9 @@ __all__ = [
     "provision",
     "rules",
     "run_fleet",
+    # The system handle (issue 15).
+    "AsyncSystem",
+    "System",
+    # The Dell iDRAC extension (issue 15).
+    "DellOem",
 ]

@@ -554,6 +554,25 @@ impl PyBios {
 
 /// The asyncio twin of `Bios`: `AsyncBios(async_client, system=None)`; each method returns an
 /// awaitable of what the `Bios` method returns.
+// Issue 15: the system handle's `bios()` (`System.bios()`, `AsyncSystem.bios()`).
+impl PyBios {
+    /// The BIOS of the system at `system` (a path), for `System.bios()`.
+    pub(crate) fn for_system(client: &ClientCore, system: String) -> PyResult<PyBios> {
+        Ok(PyBios {
+            core: BiosCore::new(client, Some(system))?,
+        })
+    }
+}
+
+impl PyAsyncBios {
+    /// The BIOS of the system at `system` (a path), for `AsyncSystem.bios()`.
+    pub(crate) fn for_system(client: &ClientCore, system: String) -> PyResult<PyAsyncBios> {
+        Ok(PyAsyncBios {
+            core: BiosCore::new(client, Some(system))?,
+        })
+    }
+}
+
 #[pyclass(frozen, module = "ferrofish._ferrofish", name = "AsyncBios")]
 pub(crate) struct PyAsyncBios {
     core: BiosCore,

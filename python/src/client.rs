@@ -27,6 +27,7 @@ use crate::convert::{json_to_py, py_to_json};
 use crate::errors::{ClientClosedError, InsecureTlsWarning, InvalidInputError, to_pyerr};
 use crate::models::{PyBootOverrideOutcome, PyInventory};
 use crate::runtime::{Face, check_same_process, drop_in_runtime, run, run_detached, to_none};
+use crate::system::Owner;
 use crate::vmedia::{PyAsyncVirtualMedia, PyVirtualMedia};
 
 /// Retries after a failed attempt, as in the core's default policy (a test keeps them equal).
@@ -323,8 +324,8 @@ impl ClientCore {
         )
     }
 
-    /// Runs one operation on the client.
-    fn call<'py, T, Fut>(
+    /// Runs one operation on the client (also the path of the vendor extensions: `DellOem`).
+    pub(crate) fn call<'py, T, Fut>(
         &self,
         py: Python<'py>,
         face: Face,
@@ -687,6 +688,25 @@ impl PyRedfishClient {
         self.core.system_ids(py, Face::Blocking)
     }
 
+    /// A handle on one system: its methods are this client's, with `system=` filled in.
+    ///
+    /// Args:
+    ///     id: a system path (`/redfish/v1/Systems/1`) or `Id` (`"1"`); `None` picks the
+    ///         BMC's only system.
+    ///
+    /// Raises:
+    ///     InvalidInputError: `id` is `None` and the BMC has no system or several (the
+    ///         message lists their paths).
+    #[pyo3(signature = (id = None))]
+    fn system<'py>(slf: &Bound<'py, Self>, id: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        crate::system::open_system(slf.py(), Owner::Blocking(slf.clone().unbind()), id)
+    }
+
+    /// A handle on every member of the Systems collection, as a `list` of `System`.
+    fn systems<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::system::open_systems(slf.py(), Owner::Blocking(slf.clone().unbind()))
+    }
+
     /// The system's `PowerState`: a `ferrofish.PowerState` member (equal to `"On"`, `"Off"`,
     /// `"PoweringOn"`, ...), the plain `str` for a value the firmware invented, or `None` when
     /// the BMC does not report it.
@@ -944,6 +964,17 @@ impl PyAsyncRedfishClient {
     /// Awaitable `RedfishClient.system_ids()`.
     fn system_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.core.system_ids(py, Face::Awaitable)
+    }
+
+    /// Awaitable `RedfishClient.system(id)`: an `AsyncSystem`.
+    #[pyo3(signature = (id = None))]
+    fn system<'py>(slf: &Bound<'py, Self>, id: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+        crate::system::open_system(slf.py(), Owner::Awaitable(slf.clone().unbind()), id)
+    }
+
+    /// Awaitable `RedfishClient.systems()`: a `list` of `AsyncSystem`.
+    fn systems<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::system::open_systems(slf.py(), Owner::Awaitable(slf.clone().unbind()))
     }
 
     /// Awaitable `RedfishClient.power_state(system)`.

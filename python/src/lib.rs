@@ -23,6 +23,10 @@ mod vmedia;
 mod enums;
 mod ipmi;
 mod logging;
+// Issue 15: the system handle.
+mod system;
+// Issue 15: the Dell iDRAC extension (LC readiness, job queue).
+mod dell;
 
 use pyo3::prelude::*;
 
@@ -48,5 +52,9 @@ fn _ferrofish(module: &Bound<'_, PyModule>) -> PyResult<()> {
     // Inspection rules and provisioning (issue 13).
     rules::register(module)?;
     provision::register(module)?;
+    // Issue 15: the system handle.
+    system::register(module)?;
+    // Issue 15: the Dell iDRAC extension.
+    dell::register(module)?;
     Ok(())
 }
