@@ -387,27 +387,7 @@ async fn a_process_killed_mid_clean_has_its_nodes_taken_over_on_postgres() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let _ = victim.wait().await;
-    // What p0 held when it died (a dead process releases nothing), read at once: its leases
-    // last 2 s from its last write.
-    let held_by_victim: Vec<_> = watcher
-        .list()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|row| {
-            let lease = row.lease.filter(|l| l.holder == "p0")?;
-            Some((row.name, lease.expires_at))
-        })
-        .collect();
-    // Whether each was in the middle of an operation: a node held between two operations
-    // (its lease kept while the next is chosen) has nothing to resume.
-    let mut in_operation = std::collections::BTreeSet::new();
-    for (name, _) in &held_by_victim {
-        let node = watcher.load(name).await.unwrap().unwrap();
-        if node.operation.is_some() {
-            in_operation.insert(name.clone());
-        }
-    }
+    let (held_by_victim, in_operation) = held_by(&watcher, "p0").await;
     assert!(
         !in_operation.is_empty(),
         "p0 died in the middle of an operation: {held_by_victim:?}"
@@ -460,4 +440,32 @@ async fn a_process_killed_mid_clean_has_its_nodes_taken_over_on_postgres() {
         }
     }
     watcher.close().await;
+}
+
+/// What `holder` held when it died (a dead process releases nothing), read at once since its
+/// leases last from its last write: each node with the lease's expiry, and the names of those
+/// in the middle of an operation (a node held between two operations, its lease kept while the
+/// next is chosen, has nothing to resume).
+async fn held_by(
+    watcher: &Store,
+    holder: &str,
+) -> (Vec<(String, Timestamp)>, std::collections::BTreeSet<String>) {
+    let held: Vec<_> = watcher
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|row| {
+            let lease = row.lease.filter(|l| l.holder == holder)?;
+            Some((row.name, lease.expires_at))
+        })
+        .collect();
+    let mut in_operation = std::collections::BTreeSet::new();
+    for (name, _) in &held {
+        let node = watcher.load(name).await.unwrap().unwrap();
+        if node.operation.is_some() {
+            in_operation.insert(name.clone());
+        }
+    }
+    (held, in_operation)
 }
