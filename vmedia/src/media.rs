@@ -30,6 +30,9 @@ pub struct VirtualMedia {
     system: System,
     task_wait: TaskWait,
     server_error_pause: Duration,
+    /// Boot from virtual media on an iDRAC whose firmware predates standard virtual-media
+    /// boot (quirk `idrac_vmedia_boot_before_6`) instead of refusing.
+    allow_old_idrac_boot: bool,
 }
 
 /// The BMC's messages flattened for the decisions in [`crate::slots`].
@@ -80,7 +83,24 @@ impl VirtualMedia {
                 ..TaskWait::default()
             },
             server_error_pause: Duration::from_secs(3),
+            allow_old_idrac_boot: false,
         }
+    }
+
+    /// Lets [`VirtualMedia::boot_from_iso`] go ahead on a Dell iDRAC8, or an iDRAC9 below
+    /// 6.00, which it otherwise refuses before sending anything (quirk
+    /// `idrac_vmedia_boot_before_6`): for a firmware whose version misleads detection, or
+    /// to try anyway.
+    #[must_use]
+    pub fn allow_idrac_vmedia_boot_before_6(mut self, allow: bool) -> VirtualMedia {
+        self.allow_old_idrac_boot = allow;
+        self
+    }
+
+    /// Whether the boot is refused on an old iDRAC (see
+    /// [`VirtualMedia::allow_idrac_vmedia_boot_before_6`]).
+    pub(crate) fn allows_old_idrac_boot(&self) -> bool {
+        self.allow_old_idrac_boot
     }
 
     /// Changes how a task is followed.
