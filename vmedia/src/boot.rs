@@ -15,10 +15,11 @@ use std::time::Duration;
 use ferrofish_redfish_core::models::{
     BootOverrideEnabled, BootSource, ComputerSystem, PowerState, ResetType,
 };
-use ferrofish_redfish_core::{BootOverride, Resource, Vendor, parse_firmware_version};
+use ferrofish_redfish_core::{BootOverride, Resource, Vendor};
 use serde_json::{Value, json};
 
 use crate::error::Error;
+use crate::idrac::idrac_cannot_boot_vmedia;
 use crate::media::{Discovery, Levels, VirtualMedia};
 use crate::slots::{MediaKind, Slot};
 
@@ -212,26 +213,6 @@ pub fn boot_verdict(
             after: waited,
         })
     }
-}
-
-/// Whether a Dell iDRAC with this Manager `model` and `firmware` cannot boot from standard
-/// virtual media (quirk `idrac_vmedia_boot_before_6`, Ironic's `_validate_vendor`): an iDRAC8
-/// or older (12G/13G models), or an iDRAC9 below 6.00. iDRAC10 restarted its versions at 1.x
-/// (quirk `idrac10_version_restart`: a `17G` model or a major below 3) and is not "below 6".
-/// An unknown firmware is not refused: the BMC's own answer then decides. Pure.
-pub fn idrac_cannot_boot_vmedia(model: Option<&str>, firmware: Option<&str>) -> bool {
-    let model = model.unwrap_or_default();
-    if model.starts_with("12G") || model.starts_with("13G") {
-        return true;
-    }
-    let Some(major) = firmware
-        .and_then(|raw| parse_firmware_version(&Vendor::Dell, raw))
-        .and_then(|v| v.first().copied())
-    else {
-        return false;
-    };
-    let idrac10 = model.starts_with("17G") || major < 3;
-    !idrac10 && major < 6
 }
 
 impl VirtualMedia {
@@ -451,31 +432,6 @@ mod tests {
 
     const S: Duration = Duration::from_secs(1);
     const T: Duration = Duration::from_secs(60);
-
-    /// Quirk `idrac_vmedia_boot_before_6`, by model and firmware; iDRAC10's restarted
-    /// versions (quirk `idrac10_version_restart`) are not "below 6".
-    #[test]
-    fn idrac_vmedia_boot_before_6_by_model_and_firmware() {
-        let refused =
-            |model: &str, firmware: &str| idrac_cannot_boot_vmedia(Some(model), Some(firmware));
-        assert!(refused("14G Monolithic", "5.10.50.00"));
-        assert!(refused("15G Monolithic", "4.40.00.00"));
-        assert!(refused("13G Monolithic", "2.75.75.75"));
-        assert!(
-            refused("13G Monolithic", "6.00.00.00"),
-            "an iDRAC8 never boots it"
-        );
-        assert!(!refused("16G Monolithic", "6.10.30.00"));
-        assert!(!refused("16G Monolithic", "7.00.00.00"));
-        assert!(!refused("17G Monolithic", "1.20.25.00"));
-        assert!(!refused("", "1.20.25.00"), "a major below 3 is iDRAC10");
-        assert!(
-            !refused("17G Monolithic", "5.00.00.00"),
-            "a 17G model is iDRAC10"
-        );
-        assert!(!idrac_cannot_boot_vmedia(Some("14G Monolithic"), None));
-        assert!(!idrac_cannot_boot_vmedia(None, Some("garbage")));
-    }
 
     #[test]
     fn a_pending_override_waits_then_reports_not_consumed() {

@@ -16,7 +16,7 @@ use crate::boot::BootPhase;
 use crate::error::Error;
 use crate::slots::{
     ErrorText, InsertBody, InsertFailure, MediaKind, Slot, SlotLevel, body_fix_for,
-    classify_insert_failure, rank_slots, redact_url,
+    classify_insert_failure, rank_slots, redact_url, slot_one_first,
 };
 
 /// At most this many POSTs per slot while the BMC asks for more body fields (sushy: 4).
@@ -115,6 +115,20 @@ impl VirtualMedia {
     pub fn with_server_error_pause(mut self, pause: Duration) -> VirtualMedia {
         self.server_error_pause = pause;
         self
+    }
+
+    /// Whether the BMC is a Dell iDRAC10 (its Manager read only on Dell, where quirk
+    /// resolution reads it anyway).
+    async fn is_idrac10(&self) -> Result<bool, Error> {
+        let client = self.system.client();
+        if client.vendor().await? != ferrofish_redfish_core::Vendor::Dell {
+            return Ok(false);
+        }
+        let identity = client.identity().await?;
+        Ok(crate::idrac::is_idrac10(
+            identity.model.as_deref(),
+            identity.firmware.as_deref(),
+        ))
     }
 
     /// The system this is about.
@@ -300,7 +314,12 @@ impl VirtualMedia {
             slots[i].inserted = Some(false);
             slots[i].image = None;
         }
-        let order = rank_slots(&slots, kind);
+        let mut order = rank_slots(&slots, kind);
+        if let Some(moved) = slot_one_first(&slots, &order, kind)
+            && self.is_idrac10().await?
+        {
+            order = moved;
+        }
         let mut first: Option<String> = None;
         let mut last: Option<String> = None;
         for &i in &order {

@@ -1,7 +1,7 @@
 //! Dell iDRAC virtual-media rules against the mock's `dell` personality with the Manager's
 //! model and firmware set (`MockBmcBuilder::manager_identity`): quirk
 //! `idrac_vmedia_boot_before_6` (a boot refused before anything is sent on an iDRAC9 below
-//! 6.00, unless allowed).
+//! 6.00, unless allowed) and quirk `idrac10_vmedia_slot_one` (the System's slot `1` for a CD).
 
 use std::time::Duration;
 
@@ -117,4 +117,58 @@ async fn idrac_vmedia_boot_on_6_10_and_on_idrac10_is_accepted() {
         let report = boot(&rig, VirtualMedia::new(&rig.system)).await;
         assert!(report.is_ok(), "{firmware} {model}: {report:?}");
     }
+}
+
+/// Quirk `idrac10_vmedia_slot_one` on an iDRAC10 (`17G`, 1.x) whose slot `1` holds a stale
+/// image while slot `2` is free: the stale image is ejected and the CD goes into slot `1`,
+/// with no refused request and nothing sent to slot `2`. (The mock lists `1` before `2`, so
+/// the generic ranking agrees once slot `1` is free; the rule itself, for a BMC that lists
+/// `2` first, is `idrac10_vmedia_slot_one_goes_first_for_a_cd`.)
+#[tokio::test]
+async fn idrac10_vmedia_slot_one_takes_the_cd() {
+    let rig = dell("1.20.25.00", "17G Monolithic").await;
+    let url = rig
+        .server
+        .serve_bytes("boot.iso", bootable_iso())
+        .await
+        .unwrap();
+    let stale = rig
+        .server
+        .serve_bytes("stale.iso", bootable_iso())
+        .await
+        .unwrap();
+    let media = VirtualMedia::new(&rig.system);
+    let slots = media.slots().await.unwrap();
+    let one = slots.iter().find(|s| s.id == "1").unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!(
+            "{}{}",
+            rig.mock.node(0).url(),
+            one.insert_target.as_deref().unwrap()
+        ))
+        .basic_auth(DEFAULT_USER, Some(DEFAULT_PASSWORD))
+        .json(&serde_json::json!({"Image": stale.as_str()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 204);
+    rig.mock.node(0).clear_requests();
+    let slot = media
+        .insert(url.as_str(), ferrofish_vmedia::MediaKind::Cd)
+        .await
+        .unwrap();
+    assert_eq!(
+        (slot.level, slot.id.as_str()),
+        (ferrofish_vmedia::SlotLevel::System, "1")
+    );
+    let log = rig.mock.node(0).requests();
+    assert!(
+        log.iter().all(|r| r.status < 400),
+        "a refused request: {log:?}"
+    );
+    assert!(
+        !log.iter()
+            .any(|r| r.method != "GET" && r.path.contains("VirtualMedia/2")),
+        "nothing sent to slot 2"
+    );
 }
