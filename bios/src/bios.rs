@@ -49,6 +49,41 @@ impl BiosQuirks {
             settings_apply_time_refused: matches!(vendor, Vendor::Lenovo),
         }
     }
+
+    /// These quirks with the user's choices applied last (a `None` keeps the vendor's). Pure.
+    #[must_use]
+    pub fn overridden_by(self, user: &BiosQuirksOverride) -> BiosQuirks {
+        BiosQuirks {
+            paths_case_insensitive: user
+                .paths_case_insensitive
+                .unwrap_or(self.paths_case_insensitive),
+            pending_lists_all_attributes: user
+                .pending_lists_all_attributes
+                .unwrap_or(self.pending_lists_all_attributes),
+            settings_patch_schedules_job: user
+                .settings_patch_schedules_job
+                .unwrap_or(self.settings_patch_schedules_job),
+            settings_apply_time_refused: user
+                .settings_apply_time_refused
+                .unwrap_or(self.settings_apply_time_refused),
+        }
+    }
+}
+
+/// The user's override of [`BiosQuirks`], as redfish-core's `QuirksOverride` is of its
+/// quirks: each field `Some` forces that switch on or off for this BMC, whatever the vendor
+/// detected; applied last ([`Bios::with_quirks_override`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BiosQuirksOverride {
+    /// Forces quirk `paths_case_insensitive`.
+    pub paths_case_insensitive: Option<bool>,
+    /// Forces quirk `pending_lists_all_attributes`.
+    pub pending_lists_all_attributes: Option<bool>,
+    /// Forces quirk `settings_patch_schedules_job`.
+    pub settings_patch_schedules_job: Option<bool>,
+    /// Forces quirk `settings_apply_time_refused`.
+    pub settings_apply_time_refused: Option<bool>,
 }
 
 /// The attribute registry as found for one BMC, or why there is none.
@@ -163,6 +198,7 @@ pub struct StageOutcome {
 pub struct Bios {
     system: System,
     lc_wait: TaskWait,
+    quirks_override: BiosQuirksOverride,
 }
 
 /// How long staging waits for a busy Dell Lifecycle Controller by default (quirk
@@ -182,7 +218,15 @@ impl Bios {
         Bios {
             system: system.clone(),
             lc_wait: DEFAULT_LC_WAIT,
+            quirks_override: BiosQuirksOverride::default(),
         }
+    }
+
+    /// Forces BIOS quirks on or off, whatever the detected vendor implies (applied last).
+    #[must_use]
+    pub fn with_quirks_override(mut self, user: BiosQuirksOverride) -> Bios {
+        self.quirks_override = user;
+        self
     }
 
     /// How long and how often [`Bios::stage`] waits for a busy Dell Lifecycle Controller
@@ -216,7 +260,7 @@ impl Bios {
     pub async fn read(&self) -> Result<BiosSnapshot, BiosError> {
         let client = self.system.client();
         let vendor = client.vendor().await?;
-        let quirks = BiosQuirks::for_vendor(&vendor);
+        let quirks = BiosQuirks::for_vendor(&vendor).overridden_by(&self.quirks_override);
         let path = self.bios_path().await?;
         let bios: Resource<Value> = client.get_as(&path, BIOS).await?;
         let url = bios.url.clone();
@@ -636,6 +680,26 @@ mod tests {
             after: std::time::Duration::from_secs(1),
         };
         assert!(!lc_status_unavailable(&busy));
+    }
+
+    /// The user's override is applied last and only where it says something.
+    #[test]
+    fn the_user_overrides_bios_quirks_one_by_one() {
+        let lenovo = BiosQuirks::for_vendor(&Vendor::Lenovo);
+        assert_eq!(
+            lenovo.clone().overridden_by(&BiosQuirksOverride::default()),
+            lenovo
+        );
+        let user = BiosQuirksOverride {
+            settings_apply_time_refused: Some(false),
+            paths_case_insensitive: Some(true),
+            ..BiosQuirksOverride::default()
+        };
+        let now = lenovo.overridden_by(&user);
+        assert!(!now.settings_apply_time_refused);
+        assert!(now.paths_case_insensitive);
+        assert!(now.pending_lists_all_attributes, "kept from the vendor");
+        assert!(!now.settings_patch_schedules_job, "kept from the vendor");
     }
 
     #[test]

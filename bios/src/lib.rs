@@ -65,7 +65,8 @@ pub use apply::{
     ApplyEvent, ApplyOptions, ApplyReport, AttributeOutcome, AttributeStatus, FactoryResetReport,
 };
 pub use bios::{
-    Bios, BiosQuirks, BiosSnapshot, DEFAULT_LC_WAIT, Plan, RegistryInfo, SettingsInfo, StageOutcome,
+    Bios, BiosQuirks, BiosQuirksOverride, BiosSnapshot, DEFAULT_LC_WAIT, Plan, RegistryInfo,
+    SettingsInfo, StageOutcome,
 };
 pub use diff::{Change, Diff};
 pub use error::BiosError;

@@ -156,7 +156,9 @@ async fn stage_and_restage(
     };
     assert_eq!(sent_value("BootSeqRetryCount"), Some(5.into()));
     assert_eq!(sent_value("ProcHyperthreading"), Some("Disabled".into()));
-    let advertised = !snapshot.settings.supported_apply_times.is_empty();
+    // Quirk `settings_apply_time_refused` (Lenovo): advertised but never sent.
+    let advertised = !snapshot.settings.supported_apply_times.is_empty()
+        && !snapshot.quirks.settings_apply_time_refused;
     assert_eq!(
         body.get("@Redfish.SettingsApplyTime").is_some(),
         advertised,

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use ferrofish_bios::{
-    ApplyOptions, AttributeStatus, AttributeValue, Bios, BiosError, ProblemKind, Profile,
+    ApplyOptions, AttributeStatus, AttributeValue, Bios, BiosError, BiosQuirksOverride,
+    ProblemKind, Profile,
 };
 use ferrofish_mock_bmc::{
     DEFAULT_PASSWORD, DEFAULT_USER, MockBmc, MockBmcBuilder, MockBmcHandle, Personality,
@@ -327,4 +328,99 @@ async fn reset_bios_needs_body_factory_reset_posts_an_empty_object() {
     assert_eq!(post.body, "{}");
     assert_eq!(post.status, 204);
     assert!(mock.node(0).view().bios_changed.is_empty());
+}
+
+/// Quirk `settings_apply_time_refused` on Lenovo, whose `Bios/Pending` advertises `OnReset`:
+/// with the quirk (the vendor's default) no apply time is sent and the change stages; forced
+/// off by the user (`BiosQuirksOverride`), the apply time is sent and refused with
+/// `PropertyUnknown`, as the XCC does.
+#[tokio::test]
+async fn settings_apply_time_refused_on_and_off_on_lenovo() {
+    let profile = Profile::new().set("BootSeqRetryCount", 7);
+    let (mock, system) = start(
+        MockBmc::builder().personality(Personality::Lenovo),
+        QuirksOverride::default(),
+    )
+    .await;
+    Bios::new(&system).stage(&profile).await.expect("stages");
+    let sent = patches(&mock);
+    assert_eq!(sent.len(), 1);
+    assert!(
+        !sent[0].body.contains("SettingsApplyTime"),
+        "{}",
+        sent[0].body
+    );
+    assert!(sent[0].status < 300);
+
+    let (mock, system) = start(
+        MockBmc::builder().personality(Personality::Lenovo),
+        QuirksOverride::default(),
+    )
+    .await;
+    let mut off = BiosQuirksOverride::default();
+    off.settings_apply_time_refused = Some(false);
+    let err = Bios::new(&system)
+        .with_quirks_override(off)
+        .stage(&profile)
+        .await
+        .expect_err("the XCC refuses the apply time");
+    assert!(err.to_string().contains("PropertyUnknown"), "{err}");
+    let sent = patches(&mock);
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].body.contains("SettingsApplyTime"),
+        "{}",
+        sent[0].body
+    );
+    assert_eq!(sent[0].status, 400);
+}
+
+/// Quirk `pending_lists_all_attributes` on HPE, whose settings object lists every writable
+/// attribute: with the quirk the applied change is judged by value and the apply succeeds;
+/// forced off, presence in pending is taken for "not applied yet" and the applied change is
+/// wrongly reported still pending.
+#[tokio::test]
+async fn pending_lists_all_attributes_on_and_off_on_hpe() {
+    let profile = Profile::new().set("BootSeqRetryCount", 7);
+    let (_mock, system) = start(
+        MockBmc::builder().personality(Personality::Hpe),
+        QuirksOverride::default(),
+    )
+    .await;
+    let bios = Bios::new(&system);
+    let staged = bios.stage(&profile).await.expect("stage");
+    let report = bios
+        .apply(&staged, &quick(Duration::from_secs(20)), &mut |_| {})
+        .await
+        .expect("applied");
+    assert_eq!(report.attributes[0].status, AttributeStatus::Applied);
+
+    let (mock, system) = start(
+        MockBmc::builder().personality(Personality::Hpe),
+        QuirksOverride::default(),
+    )
+    .await;
+    let mut off = BiosQuirksOverride::default();
+    off.pending_lists_all_attributes = Some(false);
+    let bios = Bios::new(&system).with_quirks_override(off);
+    let staged = bios.stage(&profile).await.expect("stage");
+    let err = bios
+        .apply(&staged, &quick(Duration::from_millis(1500)), &mut |_| {})
+        .await
+        .expect_err("taken for not applied");
+    let BiosError::NotApplied { report } = &err else {
+        panic!("{err}")
+    };
+    assert_ne!(
+        report.attributes[0].status,
+        AttributeStatus::Applied,
+        "{report}"
+    );
+    // It was applied all the same: the BMC's current value is the requested one.
+    let now = Bios::new(&system).read().await.expect("read");
+    assert_eq!(
+        now.value("BootSeqRetryCount").map(|(_, v)| v.clone()),
+        Some(AttributeValue::Integer(7))
+    );
+    drop(mock);
 }

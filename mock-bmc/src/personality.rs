@@ -595,7 +595,9 @@ static LENOVO: Profile = Profile {
         "ForceRestart",
     ],
     bios_settings_segment: "Pending",
-    settings_apply_times: &[],
+    // Advertised and refused, as quirk `settings_apply_time_refused` describes: a client
+    // that believes the advertisement sends it and is refused.
+    settings_apply_times: &["OnReset"],
     rejects_settings_apply_time: true,
     bios_patch_creates_job: false,
     bios_apply_needs_job: false,

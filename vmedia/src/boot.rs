@@ -15,10 +15,11 @@ use std::time::Duration;
 use ferrofish_redfish_core::models::{
     BootOverrideEnabled, BootSource, ComputerSystem, PowerState, ResetType,
 };
-use ferrofish_redfish_core::{BootOverride, Resource};
+use ferrofish_redfish_core::{BootOverride, Resource, Vendor};
 use serde_json::{Value, json};
 
 use crate::error::Error;
+use crate::idrac::idrac_cannot_boot_vmedia;
 use crate::media::{Discovery, Levels, VirtualMedia};
 use crate::slots::{MediaKind, Slot};
 
@@ -221,6 +222,9 @@ impl VirtualMedia {
     /// `BootOnNextServerReset` where the slot offers it, resets (or powers on), and waits
     /// until the override is consumed and `BootProgress` reaches an OS state where the BMC
     /// reports it. [`VirtualMedia::boot_from_iso_with_progress`] reports each step.
+    ///
+    /// On a Dell iDRAC8, or an iDRAC9 below 6.00, it is refused before anything is sent
+    /// ([`Error::IdracFirmwareTooOld`]; [`VirtualMedia::allow_idrac_vmedia_boot_before_6`]).
     pub async fn boot_from_iso(
         &self,
         image: &str,
@@ -238,6 +242,7 @@ impl VirtualMedia {
         options: &BootOptions,
         progress: &mut (dyn FnMut(&BootPhase) + Send),
     ) -> Result<BootReport, Error> {
+        self.refuse_old_idrac().await?;
         let found: Discovery = self.discover(Levels::Preferred).await?;
         // The System discovery read: the override and the reset are decided from it, which
         // saves reading it again for each (the core reads it when it does not decode).
@@ -324,6 +329,27 @@ impl VirtualMedia {
             override_cleared,
             ejected,
         })
+    }
+
+    /// Refuses the boot on an iDRAC that cannot boot standard virtual media (quirk
+    /// `idrac_vmedia_boot_before_6`), unless allowed. Reads the Manager on Dell only, where
+    /// quirk resolution reads it anyway.
+    async fn refuse_old_idrac(&self) -> Result<(), Error> {
+        if self.allows_old_idrac_boot() {
+            return Ok(());
+        }
+        let client = self.system().client();
+        if client.vendor().await? != Vendor::Dell {
+            return Ok(());
+        }
+        let identity = client.identity().await?;
+        if idrac_cannot_boot_vmedia(identity.model.as_deref(), identity.firmware.as_deref()) {
+            return Err(Error::IdracFirmwareTooOld {
+                firmware: identity.firmware,
+                model: identity.model,
+            });
+        }
+        Ok(())
     }
 
     /// Sets the next boot to the virtual CD: HPE's boot-on-next-reset flag on the slot where

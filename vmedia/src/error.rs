@@ -169,4 +169,16 @@ pub enum Error {
         /// How long we waited.
         after: Duration,
     },
+    /// A Dell iDRAC8, or an iDRAC9 below firmware 6.00, cannot boot from standard virtual
+    /// media (its `Cd` target is the physical drive; quirk `idrac_vmedia_boot_before_6`).
+    /// Nothing was sent.
+    #[error(
+        "virtual-media boot refused before anything was sent: this Dell iDRAC (model {model:?}, firmware {firmware:?}) boots standard virtual media only from firmware 6.00; upgrade the iDRAC to 6.00 or later, or use Dell's OEM boot path (ImportSystemConfiguration, BootOnce to VCD-DVD), or allow it with VirtualMedia::allow_idrac_vmedia_boot_before_6"
+    )]
+    IdracFirmwareTooOld {
+        /// The Manager's `FirmwareVersion`.
+        firmware: Option<String>,
+        /// The Manager's `Model`.
+        model: Option<String>,
+    },
 }

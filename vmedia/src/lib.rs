@@ -16,7 +16,7 @@
 //!
 //! # Virtual-media quirks handled
 //!
-//! None needs a vendor switch: each is handled by how every request is shaped, or by reading
+//! None needs a vendor switch (the iDRAC rules read the Manager's model and firmware, [`idrac`]): each is handled by how every request is shaped, or by reading
 //! the BMC's answer. Names as in the tests.
 //!
 //! | quirk | BMCs | handling |
@@ -34,11 +34,14 @@
 //! | `transfer_method_required` | OCPBUGS-12703 | `TransferMethod: Stream` when the error asks |
 //! | `credentials_required` | NVIDIA DGX | placeholder `UserName`/`Password` when the error asks |
 //! | `hpe_boot_on_next_reset` | iLO | a slot with `Oem.Hpe.BootOnNextServerReset` is set instead of the System override |
+//! | `idrac_vmedia_boot_before_6` | iDRAC8, iDRAC9 below 6.00 | [`VirtualMedia::boot_from_iso`] refuses before sending anything ([`Error::IdracFirmwareTooOld`]), by the Manager's model and firmware, unless [`VirtualMedia::allow_idrac_vmedia_boot_before_6`] |
+//! | `idrac10_vmedia_slot_one` | iDRAC10 | for a CD the System's slot `1` goes first ([`slots::slot_one_first`], [`idrac::is_idrac10`]); the Manager is read only when that would change the order |
 //! | `lc_busy_refuses_config` | iDRAC | not asked before an insert, by choice: a standard `InsertMedia` is not a Lifecycle Controller job, no field report ties a refused insert to a busy LC, and asking would cost a request on every insert (the insert budget stays at 7). A refusal surfaces as the BMC's error with its `MessageId`; `ferrofish_redfish_core::oem::dell::DellOem::wait_until_ready` is there for callers who want to wait first |
 
 pub mod boot;
 mod config_drive;
 mod error;
+pub mod idrac;
 pub mod iso;
 mod media;
 pub mod network_data;

@@ -16,7 +16,7 @@ use crate::boot::BootPhase;
 use crate::error::Error;
 use crate::slots::{
     ErrorText, InsertBody, InsertFailure, MediaKind, Slot, SlotLevel, body_fix_for,
-    classify_insert_failure, rank_slots, redact_url,
+    classify_insert_failure, rank_slots, redact_url, slot_one_first,
 };
 
 /// At most this many POSTs per slot while the BMC asks for more body fields (sushy: 4).
@@ -30,6 +30,9 @@ pub struct VirtualMedia {
     system: System,
     task_wait: TaskWait,
     server_error_pause: Duration,
+    /// Boot from virtual media on an iDRAC whose firmware predates standard virtual-media
+    /// boot (quirk `idrac_vmedia_boot_before_6`) instead of refusing.
+    allow_old_idrac_boot: bool,
 }
 
 /// The BMC's messages flattened for the decisions in [`crate::slots`].
@@ -80,7 +83,24 @@ impl VirtualMedia {
                 ..TaskWait::default()
             },
             server_error_pause: Duration::from_secs(3),
+            allow_old_idrac_boot: false,
         }
+    }
+
+    /// Lets [`VirtualMedia::boot_from_iso`] go ahead on a Dell iDRAC8, or an iDRAC9 below
+    /// 6.00, which it otherwise refuses before sending anything (quirk
+    /// `idrac_vmedia_boot_before_6`): for a firmware whose version misleads detection, or
+    /// to try anyway.
+    #[must_use]
+    pub fn allow_idrac_vmedia_boot_before_6(mut self, allow: bool) -> VirtualMedia {
+        self.allow_old_idrac_boot = allow;
+        self
+    }
+
+    /// Whether the boot is refused on an old iDRAC (see
+    /// [`VirtualMedia::allow_idrac_vmedia_boot_before_6`]).
+    pub(crate) fn allows_old_idrac_boot(&self) -> bool {
+        self.allow_old_idrac_boot
     }
 
     /// Changes how a task is followed.
@@ -95,6 +115,20 @@ impl VirtualMedia {
     pub fn with_server_error_pause(mut self, pause: Duration) -> VirtualMedia {
         self.server_error_pause = pause;
         self
+    }
+
+    /// Whether the BMC is a Dell iDRAC10 (its Manager read only on Dell, where quirk
+    /// resolution reads it anyway).
+    async fn is_idrac10(&self) -> Result<bool, Error> {
+        let client = self.system.client();
+        if client.vendor().await? != ferrofish_redfish_core::Vendor::Dell {
+            return Ok(false);
+        }
+        let identity = client.identity().await?;
+        Ok(crate::idrac::is_idrac10(
+            identity.model.as_deref(),
+            identity.firmware.as_deref(),
+        ))
     }
 
     /// The system this is about.
@@ -280,7 +314,12 @@ impl VirtualMedia {
             slots[i].inserted = Some(false);
             slots[i].image = None;
         }
-        let order = rank_slots(&slots, kind);
+        let mut order = rank_slots(&slots, kind);
+        if let Some(moved) = slot_one_first(&slots, &order, kind)
+            && self.is_idrac10().await?
+        {
+            order = moved;
+        }
         let mut first: Option<String> = None;
         let mut last: Option<String> = None;
         for &i in &order {

@@ -190,6 +190,25 @@ pub fn rank_slots(slots: &[Slot], kind: MediaKind) -> Vec<usize> {
     order
 }
 
+/// The System-level slot `1` moved to the front of `order` when it is in it but not first,
+/// for a CD (quirk `idrac10_vmedia_slot_one`: on iDRAC10 only that slot takes an insert).
+/// `None` when nothing would change, so the caller asks who the BMC is only then. Pure.
+pub fn slot_one_first(slots: &[Slot], order: &[usize], kind: MediaKind) -> Option<Vec<usize>> {
+    if kind != MediaKind::Cd {
+        return None;
+    }
+    let one = order
+        .iter()
+        .position(|&i| slots[i].level == SlotLevel::System && slots[i].id == "1")?;
+    if one == 0 {
+        return None;
+    }
+    let mut moved = order.to_vec();
+    let index = moved.remove(one);
+    moved.insert(0, index);
+    Some(moved)
+}
+
 /// What an `InsertMedia` (or PATCH) body carries beyond `Image`. Starts empty: the smallest
 /// body that works, since Supermicro refuses `Inserted`/`WriteProtected` in the action.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -403,6 +422,39 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("SECRETTOKEN"), "{shown}");
         assert!(shown.contains("http://10.0.0.1:8080/…/boot.iso"), "{shown}");
+    }
+
+    /// Quirk `idrac10_vmedia_slot_one`: the System's slot `1` goes first for a CD even when
+    /// the BMC lists it after slot `2`; nothing moves when it is already first, for a USB
+    /// stick, or for a Manager-level slot `1`.
+    #[test]
+    fn idrac10_vmedia_slot_one_goes_first_for_a_cd() {
+        let slots = vec![
+            slot(
+                SlotLevel::System,
+                &json!({"@odata.id": "s/2", "Id": "2", "MediaTypes": ["CD", "USBStick"]}),
+            ),
+            slot(
+                SlotLevel::System,
+                &json!({"@odata.id": "s/1", "Id": "1", "MediaTypes": ["CD", "USBStick"]}),
+            ),
+        ];
+        let order = rank_slots(&slots, MediaKind::Cd);
+        assert_eq!(order, [0, 1]);
+        assert_eq!(
+            slot_one_first(&slots, &order, MediaKind::Cd),
+            Some(vec![1, 0])
+        );
+        assert_eq!(slot_one_first(&slots, &[1, 0], MediaKind::Cd), None);
+        assert_eq!(slot_one_first(&slots, &order, MediaKind::Removable), None);
+        let manager = vec![
+            slots[0].clone(),
+            slot(
+                SlotLevel::Manager,
+                &json!({"@odata.id": "m/1", "Id": "1", "MediaTypes": ["CD"]}),
+            ),
+        ];
+        assert_eq!(slot_one_first(&manager, &[0, 1], MediaKind::Cd), None);
     }
 
     #[test]
