@@ -22,6 +22,11 @@ PY
 echo "== cargo test"
 cargo test --workspace --locked
 
+# `cargo test` built the mock BMC's binary for its own tests: the validators and pytest use that
+# one rather than building it again with the mock crate's features alone.
+mock_bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ferrofish-mock-bmc"
+if [ -x "$mock_bin" ]; then export FERROFISH_MOCK_BMC="$mock_bin"; fi
+
 echo "== the README's main job: the provision example against its embedded mock fleet"
 cargo run --quiet --locked --example provision -- --json > /dev/null
 

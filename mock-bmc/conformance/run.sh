@@ -22,8 +22,12 @@ for tool in rf_service_validator rf_protocol_validator; do
         exit 0
     fi
 done
-cargo build -q -p ferrofish-mock-bmc --bin ferrofish-mock-bmc --manifest-path "$repo/Cargo.toml" || exit 1
-bin="${CARGO_TARGET_DIR:-$repo/target}/debug/ferrofish-mock-bmc"
+# FERROFISH_MOCK_BMC: a binary built already (scripts/test.sh passes the one `cargo test` built).
+bin="${FERROFISH_MOCK_BMC:-}"
+if [ -z "$bin" ]; then
+    cargo build -q -p ferrofish-mock-bmc --bin ferrofish-mock-bmc --manifest-path "$repo/Cargo.toml" || exit 1
+    bin="${CARGO_TARGET_DIR:-$repo/target}/debug/ferrofish-mock-bmc"
+fi
 personalities=("$@")
 [ ${#personalities[@]} -eq 0 ] && personalities=(generic dell hpe lenovo supermicro ami irmc)
 failed=0
