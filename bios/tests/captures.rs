@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ferrofish_bios::{AttributeValue, Bios, ProblemKind, Profile};
+use ferrofish_mock_bmc::CaptureBmc;
 use ferrofish_redfish_core::{RedfishClient, SecretString};
 use serde_json::Value;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn capture_dir(vendor: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,67 +23,10 @@ fn capture_dir(vendor: &str) -> Option<PathBuf> {
     }
 }
 
-/// Serves a mockup: `GET /a/b` → `a/b/index.json` (segments matched without case, as iLO
-/// does), sessions, and any PATCH answered 204.
-struct CaptureServer {
-    root: PathBuf,
-}
-
-impl CaptureServer {
-    fn file_for(&self, url_path: &str) -> Option<PathBuf> {
-        let mut dir = self.root.clone();
-        for segment in url_path.trim_matches('/').split('/') {
-            let exact = dir.join(segment);
-            dir = if exact.is_dir() {
-                exact
-            } else {
-                std::fs::read_dir(&dir)
-                    .ok()?
-                    .filter_map(Result::ok)
-                    .find(|e| {
-                        e.file_name()
-                            .to_string_lossy()
-                            .eq_ignore_ascii_case(segment)
-                    })?
-                    .path()
-            };
-        }
-        let file = dir.join("index.json");
-        file.is_file().then_some(file)
-    }
-}
-
-impl Respond for CaptureServer {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path();
-        match request.method.as_str() {
-            "POST"
-                if path
-                    .trim_end_matches('/')
-                    .ends_with("/SessionService/Sessions") =>
-            {
-                ResponseTemplate::new(201)
-                    .insert_header("X-Auth-Token", "capture-token")
-                    .insert_header("Location", "/redfish/v1/SessionService/Sessions/capture")
-            }
-            "DELETE" | "PATCH" => ResponseTemplate::new(204),
-            "GET" => match self.file_for(path) {
-                Some(file) => ResponseTemplate::new(200)
-                    .set_body_raw(std::fs::read(file).unwrap_or_default(), "application/json"),
-                None => ResponseTemplate::new(404),
-            },
-            _ => ResponseTemplate::new(405),
-        }
-    }
-}
-
-async fn serve(dir: PathBuf) -> (MockServer, RedfishClient) {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(CaptureServer { root: dir })
-        .mount(&server)
-        .await;
-    let client = RedfishClient::builder(server.uri())
+/// The capture served by the mock BMC's capture server, and a client of it.
+async fn serve(dir: PathBuf) -> (CaptureBmc, RedfishClient) {
+    let server = CaptureBmc::serve(dir).await.expect("serve the capture");
+    let client = RedfishClient::builder(server.url())
         .credentials("root", SecretString::from("capture-password"))
         .request_timeout(Duration::from_secs(30))
         .build()
@@ -92,19 +34,12 @@ async fn serve(dir: PathBuf) -> (MockServer, RedfishClient) {
     (server, client)
 }
 
-async fn patches(server: &MockServer) -> Vec<(String, Value)> {
+fn patches(server: &CaptureBmc) -> Vec<(String, Value)> {
     server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|r| r.method.as_str() == "PATCH")
-        .map(|r| {
-            (
-                r.url.path().to_owned(),
-                serde_json::from_slice(&r.body).unwrap_or(Value::Null),
-            )
-        })
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| (r.path, r.body.unwrap_or(Value::Null)))
         .collect()
 }
 
@@ -182,7 +117,7 @@ async fn dell_registry_682_attributes_located_under_bios_and_validated() {
         .await
         .expect("stage");
     assert!(outcome.sent);
-    let sent = patches(&server).await;
+    let sent = patches(&server);
     assert_eq!(sent.len(), 1);
     assert_eq!(
         sent[0].0,
@@ -283,7 +218,7 @@ async fn hpe_registry_found_in_the_lower_case_registrystore() {
     bios.stage(&Profile::new().set("hyper-threading", "off"))
         .await
         .expect("stage");
-    let sent = patches(&server).await;
+    let sent = patches(&server);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, "/redfish/v1/systems/1/bios/settings/");
     assert_eq!(

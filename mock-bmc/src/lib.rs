@@ -52,7 +52,11 @@
 //!                    [--basic-auth-only] [--systems-per-node N] [--bios-options JSON]
 //!                    [--power-on-ms MS --force-off-ms MS --graceful-shutdown-ms MS]
 //!                    [--ipmi 127.0.0.1:6230 [--ipmi-kg-hex HEX]]
+//! ferrofish-mock-bmc --capture DIR [--listen 127.0.0.1:8000]
 //! ```
+//!
+//! `--capture DIR` serves a real BMC's capture (DMTF mockup layout) read-only instead of the
+//! emulated nodes, and prints `{"capture": DIR, "url": URL}` ([`CaptureBmc`]).
 //!
 //! Node `i` listens on port `PORT + i` (or an ephemeral port each when `PORT` is 0); with
 //! `--ipmi ADDR` it also answers IPMI on UDP port `ADDR`'s port + `i` (ephemeral each when 0),
@@ -195,6 +199,7 @@ mod areas;
 pub mod bios;
 pub mod bios_options;
 mod bridge;
+mod capture;
 mod error;
 mod handle;
 mod ids;
@@ -222,6 +227,7 @@ use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use bios_options::{BiosOptions, BiosOptionsChange};
+pub use capture::{CAPTURE_SESSION, CAPTURE_TOKEN, CaptureBmc, CapturedRequest};
 pub use error::MockBmcError;
 pub use handle::{Faults, NodeHandle, NodeView};
 pub use node::{FailNext, FaultSpec, InventorySize, LogEntry};

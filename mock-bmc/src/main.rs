@@ -74,6 +74,10 @@ struct Args {
     /// the personality gives the rest).
     #[arg(long, value_name = "JSON")]
     bios_options: Option<String>,
+    /// Serve a real BMC's capture instead (a folder in the DMTF mockup layout holding
+    /// `redfish/v1/index.json`), read-only, on `--listen`; the other options do not apply.
+    #[arg(long, value_name = "DIR")]
+    capture: Option<std::path::PathBuf>,
     /// Systems each node serves (1 to 16); BIOS, virtual media and IPMI act on the first.
     #[arg(long, default_value_t = 1)]
     systems_per_node: u8,
@@ -160,6 +164,9 @@ fn with_bios_options(
 }
 
 async fn run(args: Args) -> Result<(), MockBmcError> {
+    if let Some(dir) = &args.capture {
+        return serve_capture(dir, args.listen).await;
+    }
     let defaults = PowerDelays::default();
     let delays = PowerDelays {
         on: args.power_on_ms.map_or(defaults.on, Duration::from_millis),
@@ -256,6 +263,18 @@ async fn run(args: Args) -> Result<(), MockBmcError> {
     if let Some(path) = own_pem_file {
         let _ = std::fs::remove_file(path);
     }
+    Ok(())
+}
+
+/// `--capture DIR`: a real BMC's capture, read-only, until SIGINT or SIGTERM.
+async fn serve_capture(dir: &std::path::Path, listen: SocketAddr) -> Result<(), MockBmcError> {
+    let capture = ferrofish_mock_bmc::CaptureBmc::serve_on(dir, listen).await?;
+    let line = serde_json::json!({"capture": dir.display().to_string(), "url": capture.url()});
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    drop(out);
+    wait_for_signal().await;
     Ok(())
 }
 

@@ -390,3 +390,74 @@ fn ami_and_irmc_personalities_from_the_command_line() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("ami or irmc"));
 }
+
+#[test]
+fn serves_a_capture_folder_read_only_with_paths_matched_without_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("redfish/v1");
+    std::fs::create_dir_all(root.join("Systems/1")).unwrap();
+    std::fs::write(
+        root.join("index.json"),
+        r#"{"Systems": {"@odata.id": "/redfish/v1/Systems"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("Systems/1/index.json"),
+        r#"{"Id": "1", "PowerState": "On"}"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
+        .args([
+            "--capture",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("one line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    let url = v["url"].as_str().expect("url").to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (system, patch, missing) = rt.block_on(async {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let system: serde_json::Value = http
+            .get(format!("{url}/redfish/v1/systems/1/"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let patch = http
+            .patch(format!("{url}/redfish/v1/Systems/1"))
+            .json(&serde_json::json!({"PowerState": "Off"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let missing = http
+            .get(format!("{url}/redfish/v1/Systems/2"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (system, patch, missing)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        system["PowerState"], "On",
+        "the captured file, case ignored"
+    );
+    assert_eq!(patch.as_u16(), 204);
+    assert_eq!(missing.as_u16(), 404);
+    // Read-only: the PATCH changed nothing on disk.
+    let on_disk = std::fs::read_to_string(root.join("Systems/1/index.json")).unwrap();
+    assert!(on_disk.contains("\"On\""));
+}

@@ -1,8 +1,8 @@
-//! Real vendor captures (Dell iDRAC9, HPE iLO 5), served from a tiny local server: every
+//! Real vendor captures (Dell iDRAC9, HPE iLO 5), served by the mock BMC's capture server: every
 //! System, Manager and Chassis parses, the inventory holds what the capture holds, and what
 //! `inspect` costs in requests is asserted exactly.
 //!
-//! The server answers `$expand` the way the captured service root advertises it
+//! That server answers `$expand` the way the captured service root advertises it
 //! (`ProtocolFeaturesSupported.ExpandQuery`): a form or a depth it does not advertise is a 400,
 //! as a real service answers, so a client that sends one fails here.
 //!
@@ -11,11 +11,10 @@
 
 use std::path::{Path, PathBuf};
 
+use ferrofish_mock_bmc::CaptureBmc;
 use ferrofish_redfish_core::models::{Chassis, Manager};
 use ferrofish_redfish_core::{RedfishClient, RequestCounts, SecretString, Vendor};
 use serde_json::Value;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn capture_dir(vendor: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,143 +25,6 @@ fn capture_dir(vendor: &str) -> Option<PathBuf> {
     } else {
         println!("skipping: vendor capture {} not found", dir.display());
         None
-    }
-}
-
-/// Serves a mockup: `GET /a/b` → `a/b/index.json`, with login, logout and `$expand`.
-struct CaptureServer {
-    root: PathBuf,
-}
-
-/// `$expand` as requested: (inline `Links` targets too, levels).
-type ExpandRequest = (bool, u64);
-
-impl CaptureServer {
-    fn file_for(&self, url_path: &str) -> Option<PathBuf> {
-        let relative = url_path.trim_matches('/');
-        let exact = self.root.join(relative).join("index.json");
-        if exact.is_file() {
-            return Some(exact);
-        }
-        // iLO treats paths case-insensitively (its root links `/redfish/v1/systems/1/bios`).
-        let mut dir = self.root.clone();
-        for segment in relative.split('/') {
-            let entry = std::fs::read_dir(&dir)
-                .ok()?
-                .filter_map(Result::ok)
-                .find(|e| {
-                    e.file_name()
-                        .to_string_lossy()
-                        .eq_ignore_ascii_case(segment)
-                })?;
-            dir = entry.path();
-        }
-        let file = dir.join("index.json");
-        file.is_file().then_some(file)
-    }
-
-    /// Parses `$expand` against what the captured root advertises; `Err` is the 400 a service
-    /// answers to a form or depth it does not support.
-    fn expand_request(&self, request: &Request) -> Result<Option<ExpandRequest>, String> {
-        let Some((_, value)) = request.url.query_pairs().find(|(k, _)| k == "$expand") else {
-            return Ok(None);
-        };
-        let advertised = read_json(&self.root.join("redfish/v1/index.json"))
-            .pointer("/ProtocolFeaturesSupported/ExpandQuery")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let flag = |name: &str| advertised.get(name).and_then(Value::as_bool) == Some(true);
-        let (all, rest) = match value.chars().next() {
-            Some('*') if flag("ExpandAll") => (true, &value[1..]),
-            Some('.') if flag("NoLinks") => (false, &value[1..]),
-            _ => return Err(format!("unsupported $expand form {value}")),
-        };
-        let levels = if rest.is_empty() {
-            1
-        } else {
-            let n = rest
-                .strip_prefix("($levels=")
-                .and_then(|r| r.strip_suffix(')'))
-                .and_then(|n| n.parse::<u64>().ok())
-                .ok_or_else(|| format!("malformed $expand {value}"))?;
-            let max = advertised
-                .get("MaxLevels")
-                .and_then(Value::as_u64)
-                .unwrap_or(1);
-            if !flag("Levels") || n == 0 || n > max {
-                return Err(format!("$levels={n} not supported (MaxLevels {max})"));
-            }
-            n
-        };
-        Ok(Some((all, levels)))
-    }
-
-    /// Inlines the resources `body` links to, `levels` deep, as a service does for `$expand`.
-    fn expand(&self, body: &mut Value, all: bool, levels: u64) {
-        if levels == 0 {
-            return;
-        }
-        let Value::Object(map) = body else { return };
-        for (key, value) in map.iter_mut() {
-            if key.starts_with('@') || key == "Actions" || key == "Oem" || (key == "Links" && !all)
-            {
-                continue;
-            }
-            match value {
-                Value::Array(items) => {
-                    for item in items.iter_mut() {
-                        self.inline(item, all, levels);
-                    }
-                }
-                Value::Object(_) => self.inline(value, all, levels),
-                _ => {}
-            }
-        }
-    }
-
-    fn inline(&self, slot: &mut Value, all: bool, levels: u64) {
-        let Some(path) = slot
-            .as_object()
-            .filter(|o| o.len() == 1)
-            .and_then(|o| o.get("@odata.id"))
-            .and_then(Value::as_str)
-        else {
-            return;
-        };
-        if let Some(file) = self.file_for(path) {
-            let mut target = read_json(&file);
-            self.expand(&mut target, all, levels - 1);
-            *slot = target;
-        }
-    }
-}
-
-impl Respond for CaptureServer {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path();
-        match request.method.as_str() {
-            "POST" if path.trim_end_matches('/').ends_with("/SessionService/Sessions") => {
-                ResponseTemplate::new(201)
-                    .insert_header("X-Auth-Token", "capture-token")
-                    .insert_header("Location", "/redfish/v1/SessionService/Sessions/capture")
-                    .set_body_json(serde_json::json!({"@odata.id": "/redfish/v1/SessionService/Sessions/capture"}))
-            }
-            "DELETE" => ResponseTemplate::new(204),
-            "GET" => match (self.file_for(path), self.expand_request(request)) {
-                (_, Err(refusal)) => ResponseTemplate::new(400).set_body_json(serde_json::json!({
-                    "error": {"code": "Base.1.8.QueryNotSupported", "message": refusal}
-                })),
-                (Some(file), Ok(None)) => ResponseTemplate::new(200)
-                    .set_body_raw(std::fs::read(file).unwrap_or_default(), "application/json"),
-                (Some(file), Ok(Some((all, levels)))) => {
-                    let mut body = read_json(&file);
-                    self.expand(&mut body, all, levels);
-                    ResponseTemplate::new(200).set_body_json(body)
-                }
-                (None, _) => ResponseTemplate::new(404),
-            },
-            _ => ResponseTemplate::new(405),
-        }
     }
 }
 
@@ -302,12 +164,8 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor, cost: Cost) {
     let Some(dir) = capture_dir(vendor_dir) else {
         return;
     };
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(CaptureServer { root: dir.clone() })
-        .mount(&server)
-        .await;
-    let client = RedfishClient::builder(server.uri())
+    let server = CaptureBmc::serve(dir.clone()).await.unwrap();
+    let client = RedfishClient::builder(server.url())
         .credentials("root", SecretString::from("capture"))
         .build()
         .unwrap();
@@ -326,23 +184,20 @@ async fn check_capture(vendor_dir: &str, vendor: Vendor, cost: Cost) {
         (cost.get, cost.total),
         "{vendor_dir}: requests of system_ids + inventory"
     );
-    let requests = server.received_requests().await.unwrap_or_default();
+    let requests = server.requests();
     let manager_reads = requests
         .iter()
-        .filter(|r| r.url.path().to_ascii_lowercase().contains("/managers"))
+        .filter(|r| r.path.to_ascii_lowercase().contains("/managers"))
         .count();
     assert_eq!(
         manager_reads, 0,
         "the root names the vendor: no Manager read"
     );
+    // The capture server refuses (400) an `$expand` the captured root does not advertise.
     let refused = requests
         .iter()
-        .filter(|r| r.url.query_pairs().any(|(k, _)| k == "$expand"))
-        .filter(|r| {
-            CaptureServer { root: dir.clone() }
-                .expand_request(r)
-                .is_err()
-        })
+        .filter(|r| r.query.as_deref().is_some_and(|q| q.contains("expand")))
+        .filter(|r| r.status == 400)
         .count();
     assert_eq!(refused, 0, "every $expand sent is one the root advertises");
 
@@ -429,12 +284,8 @@ async fn check_identity(vendor_dir: &str, vendor: Vendor, manager: &str) {
         return;
     };
     let manager_json = read_json(&dir.join(manager.trim_matches('/')).join("index.json"));
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(CaptureServer { root: dir.clone() })
-        .mount(&server)
-        .await;
-    let client = RedfishClient::builder(server.uri())
+    let server = CaptureBmc::serve(dir).await.unwrap();
+    let client = RedfishClient::builder(server.url())
         .credentials("root", SecretString::from("capture"))
         .build()
         .unwrap();
@@ -492,26 +343,19 @@ async fn hpe_capture_is_detected_as_an_ilo5_with_its_firmware() {
 #[tokio::test]
 async fn dell_capture_job_queue_and_lc_service_decode() {
     use ferrofish_redfish_core::oem::dell::{DellJob, DellOem, JobState};
-    use wiremock::matchers::{method, path};
 
     let Some(dir) = capture_dir("dell") else {
         return;
     };
-    let server = MockServer::start().await;
+    let server = CaptureBmc::serve(dir).await.unwrap();
     let lc_action = "/redfish/v1/Managers/iDRAC.Embedded.1/Oem/Dell/DellLCService/Actions/DellLCService.GetRemoteServicesAPIStatus";
-    Mock::given(method("POST"))
-        .and(path(lc_action))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+    server.answer_post(
+        lc_action,
+        serde_json::json!({
             "LCStatus": "Ready", "RTStatus": "Ready", "ServerStatus": "OutOfPOST", "Status": "Ready"
-        })))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(CaptureServer { root: dir.clone() })
-        .mount(&server)
-        .await;
-    let client = RedfishClient::builder(server.uri())
+        }),
+    );
+    let client = RedfishClient::builder(server.url())
         .credentials("root", SecretString::from("capture"))
         .build()
         .unwrap();
@@ -534,11 +378,9 @@ async fn dell_capture_job_queue_and_lc_service_decode() {
     );
     assert!(dell.remote_services_status().await.unwrap().is_ready());
     let posts = server
-        .received_requests()
-        .await
-        .unwrap_or_default()
+        .requests()
         .into_iter()
-        .filter(|r| r.method.as_str() == "POST" && r.url.path() == lc_action)
+        .filter(|r| r.method == "POST" && r.path == lc_action)
         .count();
     assert_eq!(posts, 1, "the target the captured DellLCService lists");
     let dmtf = client

@@ -1,18 +1,17 @@
 //! Virtual-media slot discovery on real vendor captures (Dell iDRAC9 6.00 with slots under
 //! both the System and the Manager, HPE iLO 5 with slots under the Manager only), served
-//! from a tiny local server. The expected slots are read from the capture's files here,
+//! by the mock BMC's capture server. The expected slots are read from the capture's files here,
 //! independently of the crate. Skipped (with a message) when
 //! `../shared/fixtures/vendor-captures` is absent.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ferrofish_mock_bmc::CaptureBmc;
 use ferrofish_redfish_core::{RedfishClient, SecretString};
 use ferrofish_vmedia::slots::rank_slots;
 use ferrofish_vmedia::{MediaKind, SlotLevel, VirtualMedia};
 use serde_json::Value;
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn capture_dir(vendor: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -23,60 +22,6 @@ fn capture_dir(vendor: &str) -> Option<PathBuf> {
     } else {
         println!("skipping: vendor capture {} not found", dir.display());
         None
-    }
-}
-
-/// Serves a mockup read-only: `GET /a/b` → `a/b/index.json` (segments matched without case,
-/// as iLO does; the query ignored, so an `$expand` gets the plain collection), and sessions.
-struct CaptureServer {
-    root: PathBuf,
-}
-
-impl CaptureServer {
-    fn file_for(&self, url_path: &str) -> Option<PathBuf> {
-        let mut dir = self.root.clone();
-        for segment in url_path.trim_matches('/').split('/') {
-            let exact = dir.join(segment);
-            dir = if exact.is_dir() {
-                exact
-            } else {
-                std::fs::read_dir(&dir)
-                    .ok()?
-                    .filter_map(Result::ok)
-                    .find(|e| {
-                        e.file_name()
-                            .to_string_lossy()
-                            .eq_ignore_ascii_case(segment)
-                    })?
-                    .path()
-            };
-        }
-        let file = dir.join("index.json");
-        file.is_file().then_some(file)
-    }
-}
-
-impl Respond for CaptureServer {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let path = request.url.path();
-        match request.method.as_str() {
-            "POST"
-                if path
-                    .trim_end_matches('/')
-                    .ends_with("/SessionService/Sessions") =>
-            {
-                ResponseTemplate::new(201)
-                    .insert_header("X-Auth-Token", "capture-token")
-                    .insert_header("Location", "/redfish/v1/SessionService/Sessions/capture")
-            }
-            "DELETE" => ResponseTemplate::new(204),
-            "GET" => match self.file_for(path) {
-                Some(file) => ResponseTemplate::new(200)
-                    .set_body_raw(std::fs::read(file).unwrap_or_default(), "application/json"),
-                None => ResponseTemplate::new(404),
-            },
-            _ => ResponseTemplate::new(405),
-        }
     }
 }
 
@@ -133,12 +78,10 @@ fn expected_slots(root: &Path, system: &str) -> Vec<(SlotLevel, String, Vec<Stri
 /// returns the id and level of the slot a CD image would go to first.
 async fn check_slots(vendor: &str, want_levels: &[SlotLevel]) -> Option<(SlotLevel, String)> {
     let dir = capture_dir(vendor)?;
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(CaptureServer { root: dir.clone() })
-        .mount(&server)
-        .await;
-    let client = RedfishClient::builder(server.uri())
+    let server = CaptureBmc::serve(dir.clone())
+        .await
+        .expect("serve the capture");
+    let client = RedfishClient::builder(server.url())
         .credentials("root", SecretString::from("capture-password"))
         .request_timeout(Duration::from_secs(30))
         .build()
