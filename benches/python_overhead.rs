@@ -7,6 +7,7 @@
 //! - `serial_seconds`: N sequential `power_state` reads of the first BMC's first system, on one
 //!   client (after one warm-up read that logs in and opens the connection), on a multi-thread
 //!   runtime as the bindings use;
+//! - `serial_cpu_seconds`: the CPU time the whole process (every thread) spent on them;
 //! - `fleet_seconds`: one `power_state` read of every BMC at once, each on its own client
 //!   (HTTP Basic, as the Python side), from one task.
 //!
@@ -67,7 +68,22 @@ fn client(url: &str, user: &str, password: &str, auth: AuthMode) -> Result<Redfi
         .map_err(|err| err.to_string())
 }
 
-async fn measure(args: &Args, password: &str) -> Result<(f64, f64), String> {
+/// CPU time of the whole process (every thread: the runtime's workers too), in seconds.
+fn process_cpu_seconds() -> f64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    #[allow(clippy::cast_precision_loss)] // seconds since the process started: far below 2^52
+    let seconds = now.tv_sec as f64 + now.tv_nsec as f64 / 1e9;
+    seconds
+}
+
+/// What one run measured, in seconds.
+struct Figures {
+    serial: f64,
+    serial_cpu: f64,
+    fleet: f64,
+}
+
+async fn measure(args: &Args, password: &str) -> Result<Figures, String> {
     let first = client(&args.urls[0], &args.user, password, AuthMode::Auto)?;
     let system = first
         .system_ids()
@@ -85,6 +101,7 @@ async fn measure(args: &Args, password: &str) -> Result<(f64, f64), String> {
         .await
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     for _ in 0..args.calls {
         first
             .system(&system)
@@ -95,6 +112,7 @@ async fn measure(args: &Args, password: &str) -> Result<(f64, f64), String> {
             .map_err(|e| e.to_string())?;
     }
     let serial = started.elapsed().as_secs_f64();
+    let serial_cpu = process_cpu_seconds() - cpu_before;
     first.close().await.map_err(|e| e.to_string())?;
 
     let clients = args
@@ -113,7 +131,11 @@ async fn measure(args: &Args, password: &str) -> Result<(f64, f64), String> {
     if let Some(Err(err)) = polls.into_iter().find(Result::is_err) {
         return Err(err.to_string());
     }
-    Ok((serial, fleet))
+    Ok(Figures {
+        serial,
+        serial_cpu,
+        fleet,
+    })
 }
 
 fn main() -> ExitCode {
@@ -136,14 +158,15 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(measure(&args, &password)) {
-        Ok((serial, fleet)) => {
+        Ok(figures) => {
             println!(
                 "{}",
                 serde_json::json!({
                     "calls": args.calls,
-                    "serial_seconds": serial,
+                    "serial_seconds": figures.serial,
+                    "serial_cpu_seconds": figures.serial_cpu,
                     "bmcs": args.urls.len(),
-                    "fleet_seconds": fleet,
+                    "fleet_seconds": figures.fleet,
                 })
             );
             ExitCode::SUCCESS
