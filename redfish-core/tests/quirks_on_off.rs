@@ -212,25 +212,22 @@ async fn identity_encoding_refused_retried_without_identity_and_406_without_the_
     );
 }
 
-/// Quirk `stale_keep_alive_connection` (iLO; switch `close_connections`): with
-/// `Connection: close` every request has its own connection and the reset goes through; off,
-/// the POST goes out on a reused connection, iLO resets it, and a POST is never replayed.
+/// Quirk `stale_keep_alive_connection` (iLO; switch `close_connections`): once the vendor is
+/// known every request has a connection of its own (`Connection: close`, nothing pooled, not
+/// even the connection the service root was read on), and the reset goes through; off, the
+/// POST goes out on a reused connection, iLO resets it, and a POST is never replayed.
 #[tokio::test]
 async fn stale_keep_alive_connection_closed_on_hpe_and_a_reset_post_without_the_quirk() {
     let mock_on = spawn(mock(Personality::Hpe).stale_keep_alive_connection(true)).await;
     let on = client_with(&mock_on, AuthMode::Basic, QuirksOverride::default());
-    // Detection first: the root is read before the vendor (and so the quirk) is known, on a
-    // connection kept in the pool; from then on every request asks for its own.
-    assert!(on.quirks().await.unwrap().close_connections);
     on.reset("1", ResetType::On).await.expect("powered on");
-    assert_eq!(statuses(&mock_on, "POST", HPE_RESET), [204]);
     let sent = mock_on.node(0).requests();
-    assert!(
-        sent[1..]
-            .iter()
-            .all(|e| header(e, "connection") == Some("close")),
-        "{sent:?}"
+    let post = sent.iter().find(|e| e.method == "POST").unwrap();
+    assert_eq!(
+        (post.path.as_str(), post.status, header(post, "connection")),
+        (HPE_RESET, 204, Some("close"))
     );
+    assert!(on.quirks().await.unwrap().close_connections);
 
     let mock_off = spawn(mock(Personality::Hpe).stale_keep_alive_connection(true)).await;
     let off = client_with(
@@ -241,7 +238,6 @@ async fn stale_keep_alive_connection_closed_on_hpe_and_a_reset_post_without_the_
             ..QuirksOverride::default()
         },
     );
-    assert!(!off.quirks().await.unwrap().close_connections);
     let err = off
         .reset("1", ResetType::On)
         .await
@@ -249,6 +245,13 @@ async fn stale_keep_alive_connection_closed_on_hpe_and_a_reset_post_without_the_
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert!(statuses(&mock_off, "POST", HPE_RESET).is_empty());
     assert!(!mock_off.node(0).power_is_on());
+    assert!(
+        mock_off
+            .node(0)
+            .requests()
+            .iter()
+            .all(|e| header(e, "connection").is_none())
+    );
 }
 
 /// Quirk `idrac_data_sources_unavailable` (switch `transient_post_message_ids`, `SYS518`): a
