@@ -520,7 +520,7 @@ impl MockBmcBuilder {
     }
 
     /// Quirk `gzip_weakens_etag` ([`SystemOptions::gzip_weakens_etag`]): without
-    /// `Accept-Encoding: identity`, ETags are weak with `-gzip`, and an `If-Match` naming one
+    /// `Accept-Encoding: identity`, entity tags are weak with `-gzip`, and an `If-Match` naming one
     /// is refused with 412. Switchable at run time.
     #[must_use]
     pub fn gzip_weakens_etag(mut self, on: bool) -> Self {
@@ -545,7 +545,7 @@ impl MockBmcBuilder {
     }
 
     /// Quirk `ilo_busy_during_post` ([`SystemOptions::ilo_busy_during_post`]): the next
-    /// `count` boot override PATCHes are refused with 400 `UnableToModifyDuringSystemPOST`.
+    /// `count` boot override PATCH requests are refused with 400 `UnableToModifyDuringSystemPOST`.
     /// Switchable at run time.
     #[must_use]
     pub fn ilo_busy_during_post(mut self, count: u32) -> Self {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The power, boot, identity and transport switches of one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools)] // each bool is one named vendor quirk, independent of the others
 pub struct SystemOptions {
     /// Quirk `idrac10_power_on_conflict`: the next this-many `On` or `ForceOn` resets are
     /// answered 409 with `Base.1.18.ActionParameterValueConflict` and change nothing (iDRAC10
@@ -38,7 +39,7 @@ pub struct SystemOptions {
     /// reset when the next request arrives on it, so a client that reuses pooled keep-alive
     /// connections meets a reset; one that sends `Connection: close` never reuses one.
     pub stale_keep_alive_connection: bool,
-    /// Quirk `ilo_busy_during_post`: the next this-many System PATCHes that carry `Boot` are
+    /// Quirk `ilo_busy_during_post`: the next this-many System PATCH requests that carry `Boot` are
     /// refused with 400 `iLO.2.15.UnableToModifyDuringSystemPOST` and change nothing (iLO
     /// while the host is in POST). Each refusal counts one down.
     pub ilo_busy_during_post: u32,

@@ -345,7 +345,7 @@ fn mock_switches() -> BTreeSet<String> {
     names
 }
 
-/// The snake_case names written in backticks in `cell` (`a_b`, not `Error::X` nor `On`).
+/// The `snake_case` names written in backticks in `cell` (`a_b`, not `Error::X` nor `On`).
 fn backticked_names(cell: &str) -> Vec<String> {
     cell.split('`')
         .skip(1)

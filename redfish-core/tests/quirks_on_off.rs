@@ -87,7 +87,7 @@ fn ids(err: &Error) -> Vec<String> {
     err.message_ids().map(str::to_owned).collect()
 }
 
-/// Quirk `no_session_service` (switch `session_auth`): a BMC without a SessionService is used
+/// Quirk `no_session_service` (switch `session_auth`): a BMC without a `SessionService` is used
 /// over HTTP Basic by the default `Auto`; a client that insists on a session (the fallback
 /// off) is refused by it. And `session_auth` off on a BMC with sessions skips the login.
 #[tokio::test]
@@ -125,7 +125,7 @@ async fn no_session_service_basic_by_default_and_refused_without_the_fallback() 
 }
 
 /// Quirk `gzip_weakens_etag` (iDRAC; switches `accept_encoding_identity` and
-/// `strip_gzip_etag_suffix`): asking for `identity` keeps the ETag strong; without it the
+/// `strip_gzip_etag_suffix`): asking for `identity` keeps the `ETag` strong; without it the
 /// `-gzip` tag is stripped before `If-Match`; with both off, `If-Match` names the suffixed tag
 /// and iDRAC refuses it with 412 until the client gives up the precondition.
 #[tokio::test]
