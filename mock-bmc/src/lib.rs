@@ -81,10 +81,12 @@
 //! `--systems-per-node N` serves N Systems on each node ([`MockBmcBuilder::systems_per_node`]).
 //! `--bios-options JSON` sets the BIOS quirk switches ([`BiosOptionsChange`]; also the builder's
 //! `bios_*` methods, [`NodeHandle::set_bios_options`] and the admin API's options).
-//! The power, boot and Manager identity switches ([`SystemOptions`]: `power_on_conflicts`,
-//! `continuous_boot_refused`, `manager_firmware`, `manager_model`) are set through the
-//! builder ([`MockBmcBuilder::power_on_conflicts`], [`MockBmcBuilder::continuous_boot_refused`],
-//! [`MockBmcBuilder::manager_identity`]), [`NodeHandle::set_system_options`] and the admin
+//! The power, boot, Manager identity and transport switches ([`SystemOptions`]:
+//! `power_on_conflicts`, `continuous_boot_refused`, `manager_firmware`, `manager_model`,
+//! `gzip_weakens_etag`, `identity_encoding_refused`, `stale_keep_alive_connection`,
+//! `ilo_busy_during_post`) are set through the builder ([`MockBmcBuilder::power_on_conflicts`],
+//! [`MockBmcBuilder::continuous_boot_refused`], [`MockBmcBuilder::manager_identity`] and the
+//! methods named after the other switches), [`NodeHandle::set_system_options`] and the admin
 //! API's options (`"system": {...}`).
 //! The binary logs to stderr, filtered by `RUST_LOG` (default `info`; `debug` adds a line per
 //! request, path without query, never credentials).
@@ -520,6 +522,40 @@ impl MockBmcBuilder {
     #[must_use]
     pub fn continuous_boot_refused(mut self, on: bool) -> Self {
         self.system.continuous_boot_refused = Some(on);
+        self
+    }
+
+    /// Quirk `gzip_weakens_etag` ([`SystemOptions::gzip_weakens_etag`]): without
+    /// `Accept-Encoding: identity`, entity tags are weak with `-gzip`, and an `If-Match` naming one
+    /// is refused with 412. Switchable at run time.
+    #[must_use]
+    pub fn gzip_weakens_etag(mut self, on: bool) -> Self {
+        self.system.gzip_weakens_etag = Some(on);
+        self
+    }
+
+    /// Quirk `identity_encoding_refused` ([`SystemOptions::identity_encoding_refused`]): a
+    /// request with `Accept-Encoding: identity` is answered 406. Switchable at run time.
+    #[must_use]
+    pub fn identity_encoding_refused(mut self, on: bool) -> Self {
+        self.system.identity_encoding_refused = Some(on);
+        self
+    }
+
+    /// Quirk `stale_keep_alive_connection` ([`SystemOptions::stale_keep_alive_connection`]):
+    /// a reused keep-alive connection is reset under its next request. Switchable at run time.
+    #[must_use]
+    pub fn stale_keep_alive_connection(mut self, on: bool) -> Self {
+        self.system.stale_keep_alive_connection = Some(on);
+        self
+    }
+
+    /// Quirk `ilo_busy_during_post` ([`SystemOptions::ilo_busy_during_post`]): the next
+    /// `count` boot override PATCH requests are refused with 400 `UnableToModifyDuringSystemPOST`.
+    /// Switchable at run time.
+    #[must_use]
+    pub fn ilo_busy_during_post(mut self, count: u32) -> Self {
+        self.system.ilo_busy_during_post = Some(count);
         self
     }
 

@@ -194,6 +194,16 @@ pub(crate) fn odata_version_unsupported() -> Reply {
     )
 }
 
+/// 406: the answer cannot be given in the content coding the request asks for.
+pub(crate) fn not_acceptable() -> Reply {
+    error(
+        StatusCode::NOT_ACCEPTABLE,
+        vec![general_error(
+            "The requested Accept-Encoding is not supported by this service.",
+        )],
+    )
+}
+
 /// 412 for an `If-Match` that does not match.
 pub(crate) fn etag_mismatch() -> Reply {
     error(

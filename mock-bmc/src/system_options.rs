@@ -1,14 +1,16 @@
-//! Power, boot and BMC-identity behaviours a node can be switched into, each a named quirk of
-//! real firmware, so a provisioning flow's retry and fallback branches run against the mock.
+//! Power, boot, BMC-identity and transport behaviours a node can be switched into, each a named
+//! quirk of real firmware, so a provisioning flow's retry and fallback branches (and a client's
+//! handling of each quirk, switched on and off) run against the mock.
 //! Set at start ([`crate::MockBmcBuilder::power_on_conflicts`] and the other builder methods
 //! named below), changed at run time ([`crate::NodeHandle::set_system_options`], admin `POST
 //! /nodes/{i}/options` with `"system": {...}`).
 
 use serde::{Deserialize, Serialize};
 
-/// The power, boot and identity switches of one node.
+/// The power, boot, identity and transport switches of one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools)] // each bool is one named vendor quirk, independent of the others
 pub struct SystemOptions {
     /// Quirk `idrac10_power_on_conflict`: the next this-many `On` or `ForceOn` resets are
     /// answered 409 with `Base.1.18.ActionParameterValueConflict` and change nothing (iDRAC10
@@ -25,6 +27,22 @@ pub struct SystemOptions {
     pub manager_firmware: Option<String>,
     /// The Manager's `Model` instead of the personality's (`17G Monolithic`: iDRAC10).
     pub manager_model: Option<String>,
+    /// Quirk `gzip_weakens_etag` (iDRAC): to a request that does not ask for
+    /// `Accept-Encoding: identity` (so accepts compression), every `ETag` is weak and carries
+    /// `-gzip` (`W/"…-gzip"`); an `If-Match` naming that suffixed tag matches nothing and the
+    /// PATCH is refused with 412, as iDRAC refuses it.
+    pub gzip_weakens_etag: bool,
+    /// Quirk `identity_encoding_refused` (HPE Gen10 Plus registries, some iDRAC): a request
+    /// carrying `Accept-Encoding: identity` is answered 406 Not Acceptable.
+    pub identity_encoding_refused: bool,
+    /// Quirk `stale_keep_alive_connection` (iLO): a connection that has served an answer is
+    /// reset when the next request arrives on it, so a client that reuses pooled keep-alive
+    /// connections meets a reset; one that sends `Connection: close` never reuses one.
+    pub stale_keep_alive_connection: bool,
+    /// Quirk `ilo_busy_during_post`: the next this-many System PATCH requests that carry `Boot` are
+    /// refused with 400 `iLO.2.15.UnableToModifyDuringSystemPOST` and change nothing (iLO
+    /// while the host is in POST). Each refusal counts one down.
+    pub ilo_busy_during_post: u32,
 }
 
 /// Changes to [`SystemOptions`]: a `None` field leaves the setting as it is (builder, admin
@@ -40,6 +58,14 @@ pub struct SystemOptionsChange {
     pub manager_firmware: Option<String>,
     /// [`SystemOptions::manager_model`].
     pub manager_model: Option<String>,
+    /// [`SystemOptions::gzip_weakens_etag`].
+    pub gzip_weakens_etag: Option<bool>,
+    /// [`SystemOptions::identity_encoding_refused`].
+    pub identity_encoding_refused: Option<bool>,
+    /// [`SystemOptions::stale_keep_alive_connection`].
+    pub stale_keep_alive_connection: Option<bool>,
+    /// [`SystemOptions::ilo_busy_during_post`].
+    pub ilo_busy_during_post: Option<u32>,
 }
 
 impl SystemOptionsChange {
@@ -58,6 +84,18 @@ impl SystemOptionsChange {
         if let Some(model) = &self.manager_model {
             options.manager_model = text(model);
         }
+        if let Some(on) = self.gzip_weakens_etag {
+            options.gzip_weakens_etag = on;
+        }
+        if let Some(on) = self.identity_encoding_refused {
+            options.identity_encoding_refused = on;
+        }
+        if let Some(on) = self.stale_keep_alive_connection {
+            options.stale_keep_alive_connection = on;
+        }
+        if let Some(count) = self.ilo_busy_during_post {
+            options.ilo_busy_during_post = count;
+        }
     }
 
     /// Every field of `options`, as a change (what the admin API shows).
@@ -67,6 +105,10 @@ impl SystemOptionsChange {
             continuous_boot_refused: Some(options.continuous_boot_refused),
             manager_firmware: Some(options.manager_firmware.clone().unwrap_or_default()),
             manager_model: Some(options.manager_model.clone().unwrap_or_default()),
+            gzip_weakens_etag: Some(options.gzip_weakens_etag),
+            identity_encoding_refused: Some(options.identity_encoding_refused),
+            stale_keep_alive_connection: Some(options.stale_keep_alive_connection),
+            ilo_busy_during_post: Some(options.ilo_busy_during_post),
         }
     }
 }
@@ -95,6 +137,19 @@ mod tests {
         assert!(o.continuous_boot_refused);
         assert_eq!(o.power_on_conflicts, 2);
         assert_eq!(SystemOptionsChange::of(&o).power_on_conflicts, Some(2));
+        let transport: SystemOptionsChange = serde_json::from_str(
+            r#"{"gzip_weakens_etag": true, "identity_encoding_refused": true,
+                "stale_keep_alive_connection": true, "ilo_busy_during_post": 3}"#,
+        )
+        .unwrap();
+        transport.apply_to(&mut o);
+        assert!(
+            o.gzip_weakens_etag && o.identity_encoding_refused && o.stale_keep_alive_connection
+        );
+        assert_eq!(o.ilo_busy_during_post, 3);
+        let mut copy = SystemOptions::default();
+        SystemOptionsChange::of(&o).apply_to(&mut copy);
+        assert_eq!(copy, o, "the admin API's view sets every switch back");
         assert!(serde_json::from_str::<SystemOptionsChange>(r#"{"nope": 1}"#).is_err());
     }
 }

@@ -73,6 +73,48 @@ pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Cl
     Ok(http)
 }
 
+/// A client's HTTP client without a connection pool, for a BMC that resets reused
+/// connections (quirk `stale_keep_alive_connection`): every request then has a connection of
+/// its own, and no connection opened before the vendor was known is ever reused. Built on
+/// first use, from the client's settings with no idle connection kept.
+pub(crate) struct Unpooled {
+    tls: TlsVerification,
+    connect_timeout: Duration,
+    user_agent: String,
+    https: bool,
+    client: std::sync::OnceLock<Arc<reqwest::Client>>,
+}
+
+impl Unpooled {
+    /// Remembers the settings; builds nothing.
+    pub(crate) fn new(settings: &HttpSettings<'_>) -> Unpooled {
+        Unpooled {
+            tls: settings.tls.clone(),
+            connect_timeout: settings.connect_timeout,
+            user_agent: settings.user_agent.to_owned(),
+            https: settings.https,
+            client: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The unpooled HTTP client (shared where the trust settings are the process's), or
+    /// `None` if it cannot be built (the pooled one was, from the same settings).
+    pub(crate) fn client(&self) -> Option<&Arc<reqwest::Client>> {
+        if let Some(client) = self.client.get() {
+            return Some(client);
+        }
+        let built = http_client(&HttpSettings {
+            tls: &self.tls,
+            connect_timeout: self.connect_timeout,
+            user_agent: &self.user_agent,
+            max_idle_connections: 0,
+            https: self.https,
+        })
+        .ok()?;
+        Some(self.client.get_or_init(|| built))
+    }
+}
+
 fn build(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
     // Redirects are followed only within the origin the request went to: the session token
     // is a custom header that reqwest would carry to any host.

@@ -64,7 +64,8 @@ macro_rules! declare_quirks {
 
 declare_quirks! {
     /// Log in through the SessionService. DMTF default: yes; off when the service root
-    /// advertises no sessions (only with [`crate::AuthMode::Auto`]).
+    /// advertises no sessions (only with [`crate::AuthMode::Auto`]). Switched off by the user,
+    /// `Auto` uses HTTP Basic without any login.
     session_auth: bool = true,
     /// Read collections with `$expand`, in the deepest form `ProtocolFeaturesSupported`
     /// allows. On when the root advertises `ExpandQuery`; off for AMI and NVIDIA platforms
@@ -81,8 +82,8 @@ declare_quirks! {
     /// Send `If-Match: *` on a PATCH when no ETag is known (quirk `patch_requires_if_match`,
     /// AMI).
     if_match_required: bool = false,
-    /// Send `Connection: close` (quirk `stale_keep_alive_connection`: HPE resets reused
-    /// connections).
+    /// Send `Connection: close`, each request on a connection of its own, never a pooled one
+    /// (quirk `stale_keep_alive_connection`: HPE resets reused connections).
     close_connections: bool = false,
     /// Short `MessageId`s after which a request is retried, POST included: quirks
     /// `idrac_data_sources_unavailable` (`SYS518`), `ilo_not_ready_after_power_change`

@@ -315,6 +315,17 @@ pub(crate) fn patch(
         }
     }
     let mut guard = cx.node.state_at(cx.now);
+    // Quirk `ilo_busy_during_post`: the host is in POST, the boot override cannot change.
+    if patch.contains_key("Boot") && guard.system_options.ilo_busy_during_post > 0 {
+        guard.system_options.ilo_busy_during_post -= 1;
+        drop(guard);
+        return messages::vendor_error(crate::personality::VendorError {
+            status: 400,
+            message_id: "iLO.2.15.UnableToModifyDuringSystemPOST",
+            message: "The value for the property cannot be changed while the computer system is in POST.",
+            retry_after_secs: None,
+        });
+    }
     let refuse_continuous = guard.system_options.continuous_boot_refused;
     let Some(st) = guard.system_mut(params.system) else {
         return messages::not_found("");

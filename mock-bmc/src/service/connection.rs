@@ -1,5 +1,6 @@
 //! Connection-level faults: a TCP stream that resets itself when the node has a connection
-//! fault armed (or is rebooting).
+//! fault armed (or is rebooting), or, with quirk `stale_keep_alive_connection` switched on,
+//! when a request arrives on a connection that has already served an answer.
 
 use std::io;
 use std::pin::Pin;
@@ -10,12 +11,14 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::node::Node;
+use crate::node::{Node, lock};
 
 /// A TCP stream that resets itself when the node has a connection fault armed.
 pub(crate) struct FaultStream {
     inner: TcpStream,
     node: Arc<Node>,
+    /// Whether an answer has been written on this connection (it is a reused one from then).
+    served: bool,
 }
 
 impl AsyncRead for FaultStream {
@@ -29,7 +32,11 @@ impl AsyncRead for FaultStream {
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = poll
             && buf.filled().len() > before
-            && this.node.should_drop_connection(Instant::now())
+            && (this.node.should_drop_connection(Instant::now())
+                || (this.served
+                    && lock(&this.node.state)
+                        .system_options
+                        .stale_keep_alive_connection))
         {
             // SO_LINGER 0 makes the close send RST, as a crashing or rebooting BMC does.
             let _ = this.inner.set_zero_linger();
@@ -48,7 +55,13 @@ impl AsyncWrite for FaultStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(written)) = poll
+            && written > 0
+        {
+            self.served = true;
+        }
+        poll
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
@@ -75,6 +88,7 @@ impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for FaultAccep
             FaultStream {
                 inner: stream,
                 node: self.node.clone(),
+                served: false,
             },
             service,
         )))

@@ -48,7 +48,8 @@ pub(crate) async fn dispatch(State(node): State<Arc<Node>>, req: Request) -> Res
     } else {
         handle(&node, &method, &parts.uri, &parts.headers, &bytes, now).await
     };
-    let response = finish(&node, &method, reply);
+    let mut response = finish(&node, &method, reply);
+    gzip_weakens_etag(&node, &parts.headers, &mut response);
     // The path only: a query could carry anything, the request log keeps it redacted.
     tracing::debug!(
         node = node.index,
@@ -66,6 +67,40 @@ pub(crate) async fn dispatch(State(node): State<Arc<Node>>, req: Request) -> Res
         status: response.status().as_u16(),
     });
     response
+}
+
+/// Whether the request asks for `Accept-Encoding: identity` (no compression).
+fn asks_for_identity(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            coding
+                .split(';')
+                .next()
+                .is_some_and(|c| c.trim().eq_ignore_ascii_case("identity"))
+        })
+}
+
+/// Quirk `gzip_weakens_etag` (iDRAC), when the node's switch is on: an answer to a request
+/// that accepts compression carries its `ETag` weak and suffixed with `-gzip`.
+fn gzip_weakens_etag(node: &Node, request: &HeaderMap, response: &mut Response) {
+    if !lock(&node.state).system_options.gzip_weakens_etag || asks_for_identity(request) {
+        return;
+    }
+    let Some(tag) = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let opaque = tag.trim_start_matches("W/").trim_matches('"');
+    if let Ok(weak) = axum::http::HeaderValue::from_str(&format!("W/\"{opaque}-gzip\"")) {
+        response.headers_mut().insert(header::ETAG, weak);
+    }
 }
 
 /// The faults that answer before anything else (fail-next, transient error), if one is armed.
@@ -96,6 +131,10 @@ async fn handle(
 ) -> Reply {
     if let Some(reply) = fault_answer(node) {
         return reply;
+    }
+    // Quirk `identity_encoding_refused` (HPE Gen10 Plus registries): 406 to `identity`.
+    if lock(&node.state).system_options.identity_encoding_refused && asks_for_identity(headers) {
+        return messages::not_acceptable();
     }
     if let Some(v) = headers.get("odata-version")
         && v.as_bytes() != b"4.0"

@@ -253,8 +253,14 @@ impl Inner {
             .await
             .map_err(|_| SendFailure::Timeout)?;
         let quirks = self.quirks_now();
-        let mut request = self
-            .http
+        // Quirk `stale_keep_alive_connection`: a connection of its own for every request, and
+        // none of the pooled ones opened before the vendor was known.
+        let http = if quirks.close_connections {
+            self.unpooled.client().unwrap_or(&self.http)
+        } else {
+            &self.http
+        };
+        let mut request = http
             .request(method.clone(), url.clone())
             .timeout(self.request_timeout)
             .header(header::ACCEPT, "application/json")

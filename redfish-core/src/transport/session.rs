@@ -118,7 +118,11 @@ impl Inner {
         if self.credentials.is_none() {
             return Err(Error::MissingCredentials);
         }
-        if self.auth_mode == AuthMode::Basic {
+        // The user's `session_auth` off is known before the root: no login at all.
+        if self.auth_mode == AuthMode::Basic
+            || (self.auth_mode == AuthMode::Auto
+                && self.quirks_override.session_auth == Some(false))
+        {
             return Ok(ActiveAuth::Basic);
         }
         let standard = self.endpoint.resolve(STANDARD_SESSIONS_PATH)?;

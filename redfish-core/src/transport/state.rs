@@ -147,6 +147,9 @@ pub(crate) struct RequestOptions {
 pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
     pub(super) http: std::sync::Arc<reqwest::Client>,
+    /// The HTTP client used while `close_connections` is on (quirk
+    /// `stale_keep_alive_connection`), so that no pooled connection is reused.
+    pub(super) unpooled: crate::http::Unpooled,
     pub(super) auth_mode: AuthMode,
     pub(super) credentials: Option<Credentials>,
     pub(super) request_timeout: Duration,
@@ -187,6 +190,7 @@ pub(crate) type ExtensionSlot =
 pub(crate) struct InnerConfig {
     pub(crate) endpoint: Endpoint,
     pub(crate) http: std::sync::Arc<reqwest::Client>,
+    pub(crate) unpooled: crate::http::Unpooled,
     pub(crate) auth_mode: AuthMode,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) request_timeout: Duration,
@@ -221,6 +225,7 @@ impl Inner {
         Inner {
             endpoint: config.endpoint,
             http: config.http,
+            unpooled: config.unpooled,
             auth_mode: config.auth_mode,
             credentials: config.credentials,
             request_timeout: config.request_timeout,
