@@ -1,7 +1,8 @@
 //! The I/O: reading current and pending attributes, locating the registry (cached per
 //! client), and staging a validated diff with one PATCH. Built only on the public resource
 //! layer of `ferrofish-redfish-core` and its [`System`] handle; every decision is a pure
-//! function of this crate.
+//! function of this crate. Over 600 lines: about 650 are that I/O and the quirk switches it
+//! reads, the rest the unit tests of its pure helpers.
 
 use std::sync::Arc;
 
