@@ -1,7 +1,8 @@
 //! The I/O: reading current and pending attributes, locating the registry (cached per
 //! client), and staging a validated diff with one PATCH. Built only on the public resource
 //! layer of `ferrofish-redfish-core` and its [`System`] handle; every decision is a pure
-//! function of this crate.
+//! function of this crate. Over 600 lines: about 650 are that I/O and the quirk switches it
+//! reads, the rest the unit tests of its pure helpers.
 
 use std::sync::Arc;
 
@@ -32,6 +33,9 @@ pub struct BiosQuirks {
     pub pending_lists_all_attributes: bool,
     /// `settings_patch_schedules_job`: a settings PATCH with an apply time creates the
     /// configuration job itself; never schedule another (Dell; quadsproject/quads#726).
+    /// Switched off on a Dell, the PATCH is taken to only stage values and the configuration
+    /// job is created after it (`POST {manager}/Jobs` with `TargetSettingsURI`), as Dell's
+    /// scripts do.
     pub settings_patch_schedules_job: bool,
     /// `settings_apply_time_refused`: the settings object refuses
     /// `@Redfish.SettingsApplyTime` (`Base.PropertyUnknown`) and applies at the next reset
@@ -72,8 +76,10 @@ impl BiosQuirks {
 
 /// The user's override of [`BiosQuirks`], as redfish-core's `QuirksOverride` is of its
 /// quirks: each field `Some` forces that switch on or off for this BMC, whatever the vendor
-/// detected; applied last ([`Bios::with_quirks_override`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// detected; applied last ([`Bios::with_quirks_override`]). Deserializes from a map of
+/// field names ([`BIOS_QUIRK_FIELDS`]) to booleans; an unknown name is refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BiosQuirksOverride {
     /// Forces quirk `paths_case_insensitive`.
@@ -85,6 +91,14 @@ pub struct BiosQuirksOverride {
     /// Forces quirk `settings_apply_time_refused`.
     pub settings_apply_time_refused: Option<bool>,
 }
+
+/// The names of the [`BiosQuirksOverride`] fields (the same as [`BiosQuirks`]'s).
+pub const BIOS_QUIRK_FIELDS: &[&str] = &[
+    "paths_case_insensitive",
+    "pending_lists_all_attributes",
+    "settings_patch_schedules_job",
+    "settings_apply_time_refused",
+];
 
 /// The attribute registry as found for one BMC, or why there is none.
 #[derive(Clone, Debug, PartialEq)]
@@ -404,6 +418,15 @@ impl Bios {
                 .filter(|_| response.is_accepted())
                 .map(str::to_owned)
         });
+        // Without quirk `settings_patch_schedules_job` a Dell PATCH only stages values, and the
+        // job that applies them is created here, as Dell's scripts do.
+        let job = if !snapshot.quirks.settings_patch_schedules_job
+            && client.vendor().await? == Vendor::Dell
+        {
+            Some(create_dell_config_job(client, settings_url.path()).await?)
+        } else {
+            job
+        };
         tracing::info!(settings = %settings_url, changes = plan.diff.changes.len(), job = ?job, "BIOS changes staged");
         Ok(StageOutcome {
             plan,
@@ -413,6 +436,28 @@ impl Bios {
             job,
         })
     }
+}
+
+/// Creates the Dell configuration job that applies the pending BIOS values at the next reset
+/// (`POST {manager}/Jobs` with `TargetSettingsURI`), as Dell's scripts do after a PATCH: only
+/// with quirk `settings_patch_schedules_job` switched off, since an iDRAC whose PATCH made the
+/// job refuses a second one (`SYS011`). Returns the job's URI from `Location`.
+async fn create_dell_config_job(
+    client: &ferrofish_redfish_core::RedfishClient,
+    settings: &str,
+) -> Result<String, BiosError> {
+    let jobs = DellOem::new(client).jobs_path().await?;
+    let response = client
+        .post(&jobs, &json!({ "TargetSettingsURI": settings }))
+        .await?;
+    response
+        .location()
+        .map(str::to_owned)
+        .ok_or_else(|| BiosError::Malformed {
+            url: jobs,
+            json_path: "Location".into(),
+            reason: "the job queue answered without the new job's Location".into(),
+        })
 }
 
 /// Whether an error from the LC status action means the BMC does not offer it (404, 405,
@@ -700,6 +745,34 @@ mod tests {
         assert!(now.paths_case_insensitive);
         assert!(now.pending_lists_all_attributes, "kept from the vendor");
         assert!(!now.settings_patch_schedules_job, "kept from the vendor");
+    }
+
+    /// The override reads from a map of field names (Python's `Bios(..., quirks={...})`):
+    /// every listed field is one, and a misspelt name is refused, never ignored.
+    #[test]
+    fn the_bios_override_reads_every_listed_field_and_refuses_unknown_names() {
+        let all: Map<String, Value> = BIOS_QUIRK_FIELDS
+            .iter()
+            .map(|f| ((*f).to_owned(), Value::Bool(true)))
+            .collect();
+        let user: BiosQuirksOverride = serde_json::from_value(Value::Object(all)).unwrap();
+        assert_eq!(
+            BiosQuirks::for_vendor(&Vendor::Generic).overridden_by(&user),
+            BiosQuirks {
+                paths_case_insensitive: true,
+                pending_lists_all_attributes: true,
+                settings_patch_schedules_job: true,
+                settings_apply_time_refused: true,
+            }
+        );
+        assert!(
+            serde_json::from_value::<BiosQuirksOverride>(json!({"paths_case_insensitiv": true}))
+                .is_err()
+        );
+        assert!(
+            serde_json::from_value::<BiosQuirksOverride>(json!({"paths_case_insensitive": 1}))
+                .is_err()
+        );
     }
 
     #[test]

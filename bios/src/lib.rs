@@ -65,8 +65,8 @@ pub use apply::{
     ApplyEvent, ApplyOptions, ApplyReport, AttributeOutcome, AttributeStatus, FactoryResetReport,
 };
 pub use bios::{
-    Bios, BiosQuirks, BiosQuirksOverride, BiosSnapshot, DEFAULT_LC_WAIT, Plan, RegistryInfo,
-    SettingsInfo, StageOutcome,
+    BIOS_QUIRK_FIELDS, Bios, BiosQuirks, BiosQuirksOverride, BiosSnapshot, DEFAULT_LC_WAIT, Plan,
+    RegistryInfo, SettingsInfo, StageOutcome,
 };
 pub use diff::{Change, Diff};
 pub use error::BiosError;

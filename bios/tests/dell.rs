@@ -302,3 +302,64 @@ async fn task_transitioned_to_job_is_followed_to_the_end() {
         .expect("JobService job");
     assert_eq!(dmtf.body()["JobState"], "Completed");
 }
+
+/// Quirk `settings_patch_schedules_job` on Dell: with it (the vendor's default) the settings
+/// PATCH with an apply time makes the BIOS job itself, ferrofish follows the one in
+/// `Location` and never posts another, and the change applies. Switched off
+/// (`BiosQuirksOverride`), ferrofish creates the configuration job as Dell's scripts do
+/// (`POST …/Jobs` with `TargetSettingsURI`) and the iDRAC refuses the second job with
+/// `SYS011`, as in quadsproject/quads#726: one job in the queue, the stage an error.
+#[tokio::test]
+async fn settings_patch_schedules_job_on_and_off_on_dell() {
+    let jobs_posts = |mock: &MockBmcHandle| {
+        mock.node(0)
+            .requests()
+            .into_iter()
+            .filter(|e| e.method == "POST" && e.path.ends_with("/Jobs"))
+            .collect::<Vec<_>>()
+    };
+    let (mock, client, system) = start(QuirksOverride::default()).await;
+    let bios = Bios::new(&system);
+    let staged = bios.stage(&turbo_off()).await.expect("stage");
+    assert!(jobs_posts(&mock).is_empty(), "no job posted");
+    let job = staged.job.clone().expect("the PATCH's job");
+    assert!(job.contains("/Jobs/JID_"), "{job}");
+    assert_eq!(DellOem::new(&client).jobs().await.unwrap().len(), 1);
+    let options = ApplyOptions {
+        wait: fast(Duration::from_secs(30)),
+        reset: true,
+    };
+    let report = bios
+        .apply(&staged, &options, &mut |_| {})
+        .await
+        .expect("applied through the PATCH's job");
+    assert!(report.all_applied(), "{report}");
+
+    let (mock, client, system) = start(QuirksOverride::default()).await;
+    let mut off = ferrofish_bios::BiosQuirksOverride::default();
+    off.settings_patch_schedules_job = Some(false);
+    let err = Bios::new(&system)
+        .with_quirks_override(off)
+        .stage(&turbo_off())
+        .await
+        .expect_err("the iDRAC refuses a second job");
+    let BiosError::Redfish(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(inner.status(), Some(400), "{err}");
+    assert!(err.to_string().contains("SYS011"), "{err}");
+    let posted = jobs_posts(&mock);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0].status, 400);
+    assert!(
+        posted[0].body.contains("TargetSettingsURI"),
+        "{}",
+        posted[0].body
+    );
+    assert_eq!(patches(&mock), 1);
+    assert_eq!(
+        DellOem::new(&client).jobs().await.unwrap().len(),
+        1,
+        "only the PATCH's job"
+    );
+}

@@ -394,7 +394,7 @@ pub(crate) static ROUTES: &[Route] = &[
     route_when(
         "Managers/{manager}/Jobs",
         R::Tasks(TasksRes::DellJobs),
-        Get,
+        GetPost,
         dell_jobs,
     ),
     route_when(

@@ -606,6 +606,20 @@ impl NodeState {
             self.bios_last_applied = Some((at, count));
         }
         let cd_boot = source == profile.cd_boot_target || source == "Cd";
+        // Quirk `idrac_cd_is_the_physical_drive`: on an iDRAC8, or an iDRAC9 before 6.00, the
+        // standard `Cd` target boots the server's own optical drive, never the virtual CD.
+        let physical_drive = profile.oem_key == Some("Dell")
+            && idrac_cd_is_the_physical_drive(
+                self.system_options
+                    .manager_model
+                    .as_deref()
+                    .unwrap_or(profile.manager_model),
+                self.system_options
+                    .manager_firmware
+                    .as_deref()
+                    .unwrap_or(profile.firmware_version),
+            );
+        let cd_boot = cd_boot && !physical_drive;
         let slot = match flagged {
             Some(i) => self.media.get(i).cloned(),
             None => cd_boot
@@ -741,9 +755,43 @@ impl NodeState {
     }
 }
 
+/// Whether this iDRAC boots its physical optical drive for the standard `Cd` target (quirk
+/// `idrac_cd_is_the_physical_drive`): an iDRAC8 (`12G`/`13G` models) or an iDRAC9 before
+/// 6.00; iDRAC10 (`17G`, or a major below 3: its versions restarted) is not. Pure.
+fn idrac_cd_is_the_physical_drive(model: &str, firmware: &str) -> bool {
+    let major = firmware
+        .split('.')
+        .next()
+        .and_then(|m| m.trim().parse::<u32>().ok());
+    let idrac8 = model.starts_with("12G") || model.starts_with("13G");
+    let idrac10 = model.contains("17G") || (!idrac8 && major.is_some_and(|m| m < 3));
+    !idrac10 && (idrac8 || major.is_some_and(|m| m < 6))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_old_idrac_boots_its_physical_drive_for_cd() {
+        assert!(idrac_cd_is_the_physical_drive(
+            "14G Monolithic",
+            "5.10.50.00"
+        ));
+        assert!(idrac_cd_is_the_physical_drive(
+            "13G Monolithic",
+            "2.86.86.86"
+        ));
+        assert!(!idrac_cd_is_the_physical_drive(
+            "16G Monolithic",
+            "6.00.30.00"
+        ));
+        assert!(!idrac_cd_is_the_physical_drive(
+            "17G Monolithic",
+            "1.20.25.00"
+        ));
+        assert!(!idrac_cd_is_the_physical_drive("16G Monolithic", "garbage"));
+    }
     use crate::personality::Personality;
 
     fn ms(n: u64) -> Duration {

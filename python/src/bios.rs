@@ -12,11 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrofish::bios::{
-    ApplyOptions, AttributeKind, Bios, BiosError, Plan, Profile, RegistryInfo, StageOutcome,
+    ApplyOptions, AttributeKind, BIOS_QUIRK_FIELDS, Bios, BiosError, BiosQuirksOverride, Plan,
+    Profile, RegistryInfo, StageOutcome,
 };
 use ferrofish::redfish::{RedfishClient, TaskWait};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::{Value, json};
 
 use crate::client::{
@@ -232,6 +233,8 @@ struct BiosCore {
     client: Option<RedfishClient>,
     system: Option<String>,
     default_system: DefaultSystem,
+    /// The user's BIOS quirk overrides (`Bios(..., quirks={...})`), applied after detection.
+    quirks: BiosQuirksOverride,
     /// The process that built it (see `runtime` on fork safety).
     pid: u32,
 }
@@ -251,8 +254,17 @@ fn json_value_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
 }
 
 impl BiosCore {
-    fn new(client: &ClientCore, system: Option<String>) -> PyResult<BiosCore> {
+    fn new(
+        client: &ClientCore,
+        system: Option<String>,
+        quirks: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<BiosCore> {
         Ok(BiosCore {
+            quirks: crate::quirks::override_from::<BiosQuirksOverride>(
+                "BIOS",
+                BIOS_QUIRK_FIELDS,
+                quirks,
+            )?,
             client: Some(client.client()?.clone()),
             system,
             default_system: client.default_system(),
@@ -279,13 +291,15 @@ impl BiosCore {
             .ok_or_else(|| ClientClosedError::new_err("the Bios is being dropped"))?;
         let system = self.system.clone();
         let default = Arc::clone(&self.default_system);
+        let quirks = self.quirks.clone();
         run(
             py,
             face,
             move || async move {
                 let id = resolve_system(&client, system, &default).await?;
                 let handle = client.system(&id).await?;
-                Ok::<T, BiosCallError>(operation(Bios::new(&handle)).await?)
+                let bios = Bios::new(&handle).with_quirks_override(quirks);
+                Ok::<T, BiosCallError>(operation(bios).await?)
             },
             to_pyerr,
             convert,
@@ -441,11 +455,28 @@ pub(crate) struct PyBios {
 
 #[pymethods]
 impl PyBios {
+    /// The BIOS of one system of `client`.
+    ///
+    /// Args:
+    ///     client: the `RedfishClient` of the BMC.
+    ///     system: a system path or `Id`; `None` picks the BMC's only system.
+    ///     quirks: the user's BIOS quirk overrides, applied after vendor detection: switch
+    ///         name to `bool` or `None` (`paths_case_insensitive`,
+    ///         `pending_lists_all_attributes`, `settings_patch_schedules_job`,
+    ///         `settings_apply_time_refused`; see `docs/quirks.md`).
+    ///
+    /// Raises:
+    ///     ValueError: a `quirks` name is no BIOS switch (the message names the closest).
+    ///     TypeError: a `quirks` value is not a `bool`.
     #[new]
-    #[pyo3(signature = (client, system = None))]
-    fn new(client: &Bound<'_, PyRedfishClient>, system: Option<String>) -> PyResult<PyBios> {
+    #[pyo3(signature = (client, system = None, *, quirks = None))]
+    fn new(
+        client: &Bound<'_, PyRedfishClient>,
+        system: Option<String>,
+        quirks: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyBios> {
         Ok(PyBios {
-            core: BiosCore::new(client.get().core(), system)?,
+            core: BiosCore::new(client.get().core(), system, quirks)?,
         })
     }
 
@@ -559,7 +590,7 @@ impl PyBios {
     /// The BIOS of the system at `system` (a path), for `System.bios()`.
     pub(crate) fn for_system(client: &ClientCore, system: String) -> PyResult<PyBios> {
         Ok(PyBios {
-            core: BiosCore::new(client, Some(system))?,
+            core: BiosCore::new(client, Some(system), None)?,
         })
     }
 }
@@ -568,7 +599,7 @@ impl PyAsyncBios {
     /// The BIOS of the system at `system` (a path), for `AsyncSystem.bios()`.
     pub(crate) fn for_system(client: &ClientCore, system: String) -> PyResult<PyAsyncBios> {
         Ok(PyAsyncBios {
-            core: BiosCore::new(client, Some(system))?,
+            core: BiosCore::new(client, Some(system), None)?,
         })
     }
 }
@@ -581,13 +612,14 @@ pub(crate) struct PyAsyncBios {
 #[pymethods]
 impl PyAsyncBios {
     #[new]
-    #[pyo3(signature = (client, system = None))]
+    #[pyo3(signature = (client, system = None, *, quirks = None))]
     fn new(
         client: &Bound<'_, PyAsyncRedfishClient>,
         system: Option<String>,
+        quirks: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyAsyncBios> {
         Ok(PyAsyncBios {
-            core: BiosCore::new(client.get().core(), system)?,
+            core: BiosCore::new(client.get().core(), system, quirks)?,
         })
     }
 

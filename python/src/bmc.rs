@@ -240,7 +240,13 @@ impl BmcCore {
         ipmi_cipher_suite: Option<u8>,
         ipmi_kg: Option<Vec<u8>>,
         pin: Option<&Bound<'_, PyAny>>,
+        quirks: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<BmcCore> {
+        let quirks = crate::quirks::override_from::<ferrofish::redfish::QuirksOverride>(
+            "Redfish",
+            ferrofish::redfish::QUIRK_FIELDS,
+            quirks,
+        )?;
         if matches!(verify, Verify::Flag(false)) && pin.is_none() {
             let category = py.get_type::<InsecureTlsWarning>();
             PyErr::warn(
@@ -254,6 +260,7 @@ impl BmcCore {
         let mut options = BmcOptions::default();
         options.tls = tls_of(verify, pin)?;
         options.request_timeout = seconds("timeout", timeout)?;
+        options.quirks = quirks;
         if ipmi_port.is_some() || ipmi_cipher_suite.is_some() {
             let mut ipmi = ipmi_port.map_or_else(IpmiOptions::default, IpmiOptions::on_port);
             ipmi.cipher_suite = ipmi_cipher_suite;
@@ -457,6 +464,7 @@ impl PyBmc {
     ///     ipmi_kg: the IPMI BMC key (Kg), when the BMC has one.
     ///     pin: the BMC's own Redfish certificate (PEM path or text, or its SHA-256
     ///         fingerprint), as for `RedfishClient`.
+    ///     quirks: the user's Redfish quirk overrides, as for `RedfishClient(quirks=...)`.
     ///
     /// Raises:
     ///     InvalidInputError: the address or an option is unusable (the message lists the
@@ -465,7 +473,7 @@ impl PyBmc {
     // Spelled out: pyo3 cannot render `verify`'s default, and stubtest compares it.
     #[pyo3(
         text_signature = "(address, *, username, password, verify=True, timeout=60.0, \
-        ipmi_port=None, ipmi_cipher_suite=None, ipmi_kg=None, pin=None)"
+        ipmi_port=None, ipmi_cipher_suite=None, ipmi_kg=None, pin=None, quirks=None)"
     )]
     #[pyo3(signature = (
         address,
@@ -478,6 +486,7 @@ impl PyBmc {
         ipmi_cipher_suite = None,
         ipmi_kg = None,
         pin = None,
+        quirks = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn connect(
@@ -491,6 +500,7 @@ impl PyBmc {
         ipmi_cipher_suite: Option<u8>,
         ipmi_kg: Option<Vec<u8>>,
         pin: Option<&Bound<'_, PyAny>>,
+        quirks: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyBmc> {
         let core = BmcCore::connect(
             py,
@@ -503,6 +513,7 @@ impl PyBmc {
             ipmi_cipher_suite,
             ipmi_kg,
             pin,
+            quirks,
         )?;
         Ok(PyBmc { core })
     }
@@ -614,7 +625,7 @@ impl PyAsyncBmc {
     // Spelled out: pyo3 cannot render `verify`'s default, and stubtest compares it.
     #[pyo3(
         text_signature = "(address, *, username, password, verify=True, timeout=60.0, \
-        ipmi_port=None, ipmi_cipher_suite=None, ipmi_kg=None, pin=None)"
+        ipmi_port=None, ipmi_cipher_suite=None, ipmi_kg=None, pin=None, quirks=None)"
     )]
     #[pyo3(signature = (
         address,
@@ -627,6 +638,7 @@ impl PyAsyncBmc {
         ipmi_cipher_suite = None,
         ipmi_kg = None,
         pin = None,
+        quirks = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn connect(
@@ -640,6 +652,7 @@ impl PyAsyncBmc {
         ipmi_cipher_suite: Option<u8>,
         ipmi_kg: Option<Vec<u8>>,
         pin: Option<&Bound<'_, PyAny>>,
+        quirks: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyAsyncBmc> {
         let core = BmcCore::connect(
             py,
@@ -652,6 +665,7 @@ impl PyAsyncBmc {
             ipmi_cipher_suite,
             ipmi_kg,
             pin,
+            quirks,
         )?;
         Ok(PyAsyncBmc { core })
     }

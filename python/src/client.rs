@@ -14,7 +14,8 @@ use ferrofish::redfish::models::{
     BootMode, BootOverrideEnabled, BootSource, PowerState, ResetType,
 };
 use ferrofish::redfish::{
-    AuthMode, BootOverride, Error, RedfishClient, RetryPolicy, TlsVerification,
+    AuthMode, BootOverride, Error, QUIRK_FIELDS, QuirksOverride, RedfishClient, RetryPolicy,
+    TlsVerification,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -249,7 +250,10 @@ impl ClientCore {
         max_concurrent_requests: usize,
         retries: u32,
         pin: Option<&Bound<'_, PyAny>>,
+        quirks: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ClientCore> {
+        let quirks =
+            crate::quirks::override_from::<QuirksOverride>("Redfish", QUIRK_FIELDS, quirks)?;
         if matches!(verify, Verify::Flag(false)) && pin.is_none() {
             let category = py.get_type::<InsecureTlsWarning>();
             PyErr::warn(
@@ -273,6 +277,7 @@ impl ClientCore {
                 max_retries: retries,
                 ..RetryPolicy::default()
             })
+            .quirks_override(quirks)
             .build()
             .map_err(|error| to_pyerr(py, &error))?;
         let url = client.endpoint().as_str().trim_end_matches('/').to_owned();
@@ -364,6 +369,19 @@ impl ClientCore {
             face,
             |client| async move { client.system_ids().await },
             |py, ids: Vec<String>| Ok(PyList::new(py, ids)?.into_any().unbind()),
+        )
+    }
+
+    /// The quirks in force where they differ from DMTF behaviour, as `inspect --json` prints
+    /// them (detection first, then the user's `quirks=`).
+    pub(crate) fn quirks<'py>(&self, py: Python<'py>, face: Face) -> PyResult<Bound<'py, PyAny>> {
+        self.call(
+            py,
+            face,
+            |client| async move { client.quirks().await },
+            |py, quirks: ferrofish::redfish::Quirks| {
+                json_value_to_py(py, &Value::Object(quirks.differences_from_default()))
+            },
         )
     }
 
@@ -623,10 +641,18 @@ impl PyRedfishClient {
     ///         fingerprint (`"sha256:AB:CD:…"` or 64 hex digits). The BMC must present exactly
     ///         it; host name, issuer and dates are not checked. The usual answer to a factory
     ///         self-signed certificate that names no address. Replaces `verify`.
+    ///     quirks: the user's quirk overrides, applied after vendor detection: switch name to
+    ///         value (`{"close_connections": True, "max_sessions": 4}`), `None` keeping what
+    ///         detection chose; the names are those of `quirks()` and `docs/quirks.md`.
+    ///
+    /// Raises:
+    ///     ValueError: a `quirks` name is no switch (the message names the closest).
+    ///     TypeError: a `quirks` value has the wrong type.
     #[new]
     #[pyo3(
         text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
-        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4, pin=None)"
+        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4, pin=None, \
+        quirks=None)"
     )]
     #[pyo3(signature = (
         url,
@@ -640,6 +666,7 @@ impl PyRedfishClient {
         max_concurrent_requests = 5,
         retries = DEFAULT_RETRIES,
         pin = None,
+        quirks = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -654,6 +681,7 @@ impl PyRedfishClient {
         max_concurrent_requests: usize,
         retries: u32,
         pin: Option<&Bound<'_, PyAny>>,
+        quirks: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let core = ClientCore::new(
             py,
@@ -667,6 +695,7 @@ impl PyRedfishClient {
             max_concurrent_requests,
             retries,
             pin,
+            quirks,
         )?;
         Ok(PyRedfishClient { core })
     }
@@ -686,6 +715,13 @@ impl PyRedfishClient {
     /// The `@odata.id` of every system, such as `["/redfish/v1/Systems/1"]`.
     fn system_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.core.system_ids(py, Face::Blocking)
+    }
+
+    /// The quirks in force for this BMC where they differ from DMTF behaviour, by switch name
+    /// (`{"close_connections": True, ...}`): what vendor detection chose, then the
+    /// constructor's `quirks=`. Reads the service root on first use.
+    fn quirks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.quirks(py, Face::Blocking)
     }
 
     /// A handle on one system: its methods are this client's, with `system=` filled in.
@@ -904,7 +940,8 @@ impl PyAsyncRedfishClient {
     #[new]
     #[pyo3(
         text_signature = "(url, *, username, password, verify=True, timeout=60.0, \
-        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4, pin=None)"
+        connect_timeout=10.0, auth='auto', max_concurrent_requests=5, retries=4, pin=None, \
+        quirks=None)"
     )]
     #[pyo3(signature = (
         url,
@@ -918,6 +955,7 @@ impl PyAsyncRedfishClient {
         max_concurrent_requests = 5,
         retries = DEFAULT_RETRIES,
         pin = None,
+        quirks = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -932,6 +970,7 @@ impl PyAsyncRedfishClient {
         max_concurrent_requests: usize,
         retries: u32,
         pin: Option<&Bound<'_, PyAny>>,
+        quirks: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let core = ClientCore::new(
             py,
@@ -945,6 +984,7 @@ impl PyAsyncRedfishClient {
             max_concurrent_requests,
             retries,
             pin,
+            quirks,
         )?;
         Ok(PyAsyncRedfishClient { core })
     }
@@ -964,6 +1004,11 @@ impl PyAsyncRedfishClient {
     /// Awaitable `RedfishClient.system_ids()`.
     fn system_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.core.system_ids(py, Face::Awaitable)
+    }
+
+    /// Awaitable `RedfishClient.quirks()`.
+    fn quirks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.core.quirks(py, Face::Awaitable)
     }
 
     /// Awaitable `RedfishClient.system(id)`: an `AsyncSystem`.

@@ -27,6 +27,8 @@ mod logging;
 mod system;
 // Issue 15: the Dell iDRAC extension (LC readiness, job queue).
 mod dell;
+// Issue 14: the user's quirk overrides from Python dicts.
+mod quirks;
 
 use pyo3::prelude::*;
 

@@ -112,6 +112,19 @@ impl MediaCore {
         }
     }
 
+    /// The same media with quirk `idrac_vmedia_boot_before_6`'s refusal lifted or restored
+    /// (`VirtualMedia::allow_idrac_vmedia_boot_before_6`).
+    fn allowing_old_idrac_boot(&self, allow: bool) -> PyResult<MediaCore> {
+        Ok(MediaCore {
+            media: Some(
+                self.media()?
+                    .clone()
+                    .allow_idrac_vmedia_boot_before_6(allow),
+            ),
+            pid: self.pid,
+        })
+    }
+
     fn media(&self) -> PyResult<&VirtualMedia> {
         check_same_process(self.pid, "VirtualMedia")?;
         self.media
@@ -440,6 +453,17 @@ impl PyVirtualMedia {
         self.core.system()
     }
 
+    /// A `VirtualMedia` of the same system whose `boot_from_iso` does not refuse an iDRAC8,
+    /// or an iDRAC9 before 6.00 (quirk `idrac_vmedia_boot_before_6`: the standard `Cd`
+    /// target boots the physical drive there); `allow=False` restores the refusal. This
+    /// object is left as it is.
+    #[pyo3(signature = (allow = true))]
+    fn allow_idrac_vmedia_boot_before_6(&self, allow: bool) -> PyResult<PyVirtualMedia> {
+        Ok(PyVirtualMedia {
+            core: self.core.allowing_old_idrac_boot(allow)?,
+        })
+    }
+
     /// Every slot, System level first, then each managing Manager's (a Dell iDRAC9 on 6.x
     /// firmware has both).
     fn slots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -561,6 +585,15 @@ impl PyAsyncVirtualMedia {
     #[getter]
     fn system(&self) -> PyResult<String> {
         self.core.system()
+    }
+
+    /// `VirtualMedia.allow_idrac_vmedia_boot_before_6()`: an `AsyncVirtualMedia` of the same
+    /// system with the refusal lifted (`allow=False` restores it).
+    #[pyo3(signature = (allow = true))]
+    fn allow_idrac_vmedia_boot_before_6(&self, allow: bool) -> PyResult<PyAsyncVirtualMedia> {
+        Ok(PyAsyncVirtualMedia {
+            core: self.core.allowing_old_idrac_boot(allow)?,
+        })
     }
 
     /// Awaitable `VirtualMedia.slots()`.

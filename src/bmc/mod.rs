@@ -25,7 +25,7 @@ use crate::address::{BmcAddress, IntoBmcAddress, IpmiPrivilegeLevel, Protocol};
 use crate::error::{Capability, Error};
 use crate::redfish::{
     self, AuthMode, BootMode, BootOverride, BootOverrideEnabled, Inventory, PowerState,
-    RedfishClient, RetryPolicy, System, TlsVerification,
+    QuirksOverride, RedfishClient, RetryPolicy, System, TlsVerification,
 };
 
 pub use decide::{
@@ -135,6 +135,8 @@ pub struct BmcOptions {
     /// The Redfish `User-Agent` (default `ferrofish/<version>`); a process sharing a fleet
     /// names itself here, so the BMC's logs tell the processes apart.
     pub user_agent: Option<String>,
+    /// The user's Redfish quirk overrides, applied after vendor detection (default: none).
+    pub quirks: QuirksOverride,
 }
 
 impl Default for BmcOptions {
@@ -147,6 +149,7 @@ impl Default for BmcOptions {
             redfish_retry: RetryPolicy::default(),
             ipmi: None,
             user_agent: None,
+            quirks: QuirksOverride::default(),
         }
     }
 }
@@ -248,7 +251,8 @@ impl Bmc {
                     .tls(options.tls.clone())
                     .connect_timeout(options.connect_timeout)
                     .request_timeout(options.request_timeout)
-                    .retry_policy(options.redfish_retry.clone());
+                    .retry_policy(options.redfish_retry.clone())
+                    .quirks_override(options.quirks.clone());
                 if let Some(agent) = &options.user_agent {
                     builder = builder.user_agent(agent.clone());
                 }

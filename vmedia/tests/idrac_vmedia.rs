@@ -95,15 +95,32 @@ async fn idrac_vmedia_boot_before_6_is_refused_and_nothing_is_sent() {
     assert!(rig.mock.node(0).view().inserted_media.is_empty());
 }
 
-/// The same iDRAC with the check switched off by the user: the boot proceeds (the mock boots
-/// standard virtual media whatever the firmware says).
+/// The same iDRAC with the check switched off by the user: the boot proceeds (insert,
+/// override, reset) and fails as on the real iDRAC, whose `Cd` target boots the physical drive
+/// (quirk `idrac_cd_is_the_physical_drive`, reproduced by the mock): the image never boots.
 #[tokio::test]
 async fn idrac_vmedia_boot_before_6_allowed_by_the_user_proceeds() {
     let rig = dell("5.10.50.00", "14G Monolithic").await;
     let media = VirtualMedia::new(&rig.system).allow_idrac_vmedia_boot_before_6(true);
-    let report = boot(&rig, media).await.unwrap();
-    assert_eq!(report.slot.id, "1");
-    assert!(writes(&rig.mock).iter().any(|w| w.contains("InsertMedia")));
+    let url = rig
+        .server
+        .serve_bytes("boot.iso", bootable_iso())
+        .await
+        .unwrap();
+    let options = BootOptions {
+        timeout: Duration::from_secs(4),
+        ..fast()
+    };
+    let err = media
+        .boot_from_iso(url.as_str(), &options)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BootNeverStarted { .. }), "{err:?}");
+    let sent = writes(&rig.mock);
+    assert!(sent.iter().any(|w| w.contains("InsertMedia")), "{sent:?}");
+    assert!(sent.iter().any(|w| w.contains("Reset")), "{sent:?}");
+    let booted = rig.mock.node(0).view().booted.expect("a boot happened");
+    assert_eq!(booted.image, None, "not from the virtual CD");
 }
 
 /// iDRAC9 6.10 and an iDRAC10 1.x (restarted versions, quirk `idrac10_version_restart`) boot.

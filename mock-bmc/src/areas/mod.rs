@@ -79,6 +79,7 @@ pub(crate) async fn post(cx: &Cx<'_>, resource: Resource, p: &Params<'_>, body: 
         Resource::Bios(r) => bios::post(cx, r, p, body),
         Resource::Vmedia(r) => vmedia::post(cx, r, p, body).await,
         Resource::Dell(r) => dell::post(cx, r, body),
+        Resource::Tasks(r) => tasks::post(cx, r, body),
         _ => messages::not_found(""),
     }
 }

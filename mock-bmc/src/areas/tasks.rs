@@ -89,6 +89,50 @@ fn monitor(node: &Node, task: &Task, tid: &str) -> Reply {
     }
 }
 
+/// POST on the Dell job queue: a configuration job for `TargetSettingsURI`, as Dell's
+/// scripts create one after a PATCH without an apply time. iDRAC refuses a second job while
+/// one is scheduled with `SYS011` (quirk `settings_patch_schedules_job`: the PATCH with an
+/// apply time already made one; quadsproject/quads#726), and a job with nothing pending.
+pub(crate) fn post(cx: &Cx<'_>, r: TasksRes, bytes: &[u8]) -> Reply {
+    let node = cx.node;
+    if r != TasksRes::DellJobs {
+        return messages::not_found("");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(bytes) else {
+        return messages::malformed_json();
+    };
+    let target = body.get("TargetSettingsURI").and_then(Value::as_str);
+    if target != Some(node.shared.paths.bios_settings.as_str()) {
+        return messages::bad_request(vec![messages::value_not_in_list(
+            "TargetSettingsURI",
+            &body
+                .get("TargetSettingsURI")
+                .cloned()
+                .unwrap_or(Value::Null),
+            "/",
+        )]);
+    }
+    let mut st = node.state_at(cx.now);
+    if st.bios_job_scheduled() {
+        return messages::dell_job_already_scheduled();
+    }
+    if st.bios_pending.is_empty() {
+        return messages::bad_request(vec![messages::general_error(
+            "No pending data present to create a Configuration job.",
+        )]);
+    }
+    let id = st.take_id();
+    st.tasks.push(Task {
+        id,
+        name: BIOS_JOB_NAME,
+        state: TaskState::Pending,
+        start_unix: crate::ids::unix_now(),
+        message: None,
+    });
+    // iDRAC answers 200 with the new job in `Location` and no body.
+    Reply::empty(StatusCode::OK).header(header::LOCATION, dell_job_path(node, id))
+}
+
 /// DELETE on a task monitor cancels the task and stops its background work (DSP0266); a task
 /// already over stays as it ended.
 pub(crate) fn delete(cx: &Cx<'_>, r: TasksRes, p: &Params<'_>, path: &str) -> Reply {
