@@ -2,32 +2,37 @@
 //! SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
-#[test]
-fn prints_one_json_line_and_serves() {
+/// Starts the binary with `args` and reads the JSON line it prints once it serves.
+fn start(args: &[&str]) -> (Child, serde_json::Value) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
-        .args([
-            "--nodes",
-            "3",
-            "--listen",
-            "127.0.0.1:0",
-            "--personality",
-            "hpe",
-            "--tls",
-            "--faults",
-            r#"{"latency_ms":0}"#,
-        ])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("binary starts");
-    let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout)
+    BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("one line");
-    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    let v = serde_json::from_str(&line).expect("json line");
+    (child, v)
+}
+
+#[test]
+fn prints_one_json_line_and_serves() {
+    let (mut child, v) = start(&[
+        "--nodes",
+        "3",
+        "--listen",
+        "127.0.0.1:0",
+        "--personality",
+        "hpe",
+        "--tls",
+        "--faults",
+        r#"{"latency_ms":0}"#,
+    ]);
     assert_eq!(v["personality"], "hpe");
     assert_eq!(v["tls"], true);
     let nodes = v["nodes"].as_array().expect("nodes");
@@ -100,27 +105,16 @@ fn bad_personality_is_a_clear_error() {
 
 #[test]
 fn ipmi_addresses_are_in_the_json_line_and_answer() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
-        .args([
-            "--nodes",
-            "2",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--ipmi",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("one line");
-    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    let (mut child, v) = start(&[
+        "--nodes",
+        "2",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--ipmi",
+        "127.0.0.1:0",
+    ]);
     let ipmi: Vec<std::net::SocketAddr> = v["nodes"]
         .as_array()
         .expect("nodes")
@@ -247,18 +241,7 @@ fn per_node_faults_from_the_command_line() {
 /// login is refused and HTTP Basic is served.
 #[test]
 fn basic_auth_only_from_the_command_line() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
-        .args(["--listen", "127.0.0.1:0", "--basic-auth-only"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("one line");
-    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    let (mut child, v) = start(&["--listen", "127.0.0.1:0", "--basic-auth-only"]);
     assert_eq!(v["basic_auth_only"], true);
     let url = v["nodes"][0]["url"].as_str().expect("url").to_owned();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -355,17 +338,7 @@ fn ami_and_irmc_personalities_from_the_command_line() {
         ("ami", "/redfish/v1/Systems/Self"),
         ("irmc", "/redfish/v1/Systems/0"),
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
-            .args(["--listen", "127.0.0.1:0", "--personality", name])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("binary starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("one line");
-        let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+        let (mut child, v) = start(&["--listen", "127.0.0.1:0", "--personality", name]);
         assert_eq!(v["personality"], name);
         let url = format!("{}{system}", v["nodes"][0]["url"].as_str().unwrap());
         let status = tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -406,22 +379,12 @@ fn serves_a_capture_folder_read_only_with_paths_matched_without_case() {
         r#"{"Id": "1", "PowerState": "On"}"#,
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrofish-mock-bmc"))
-        .args([
-            "--capture",
-            dir.path().to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("one line");
-    let v: serde_json::Value = serde_json::from_str(&line).expect("json line");
+    let (mut child, v) = start(&[
+        "--capture",
+        dir.path().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     let url = v["url"].as_str().expect("url").to_owned();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (system, patch, missing) = rt.block_on(async {
