@@ -10,8 +10,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
+
 use crate::Error;
 use crate::client::TlsVerification;
+use crate::transport::Connector;
 
 /// What an HTTP client is built from.
 pub(crate) struct HttpSettings<'a> {
@@ -38,12 +41,32 @@ struct SharedKey {
     process: u32,
 }
 
-static SHARED: LazyLock<Mutex<HashMap<SharedKey, Arc<reqwest::Client>>>> =
-    LazyLock::new(Mutex::default);
+static SHARED: LazyLock<Mutex<HashMap<SharedKey, Arc<HttpClient>>>> = LazyLock::new(Mutex::default);
+
+/// What requests are sent through.
+pub(crate) struct HttpClient {
+    pub(crate) backend: Backend,
+    /// Whether a connection is kept between requests (`max_idle_connections` > 0).
+    pub(crate) keep_idle: bool,
+    pub(crate) user_agent: Option<HeaderValue>,
+}
+
+/// The HTTP path of a client.
+pub(crate) enum Backend {
+    /// reqwest, whose pool keeps hyper's whole connection while idle.
+    Reqwest(reqwest::Client),
+    /// HTTP/1.1 over a socket parked per client between requests (see `transport::parked`).
+    Lean(Connector),
+}
+
+/// Which path requests take: `FERROFISH_HTTP_TRANSPORT=parked` the lean one, anything else
+/// reqwest's pooled connections. Read once.
+static PARKED: LazyLock<bool> =
+    LazyLock::new(|| std::env::var("FERROFISH_HTTP_TRANSPORT").is_ok_and(|v| v == "parked"));
 
 /// The HTTP client for these settings: a shared one where the trust settings are the
 /// process's (system roots, or no verification), a new one for a CA bundle or a pin.
-pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Client>, Error> {
+pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<HttpClient>, Error> {
     let accept_invalid_certs = match settings.tls {
         TlsVerification::SystemRoots => false,
         TlsVerification::DangerAcceptInvalidCerts => true,
@@ -73,7 +96,56 @@ pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Cl
     Ok(http)
 }
 
-fn build(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
+fn build(settings: &HttpSettings<'_>) -> Result<HttpClient, Error> {
+    let backend = match lean_connector(settings)? {
+        Some(connector) => Backend::Lean(connector),
+        None => Backend::Reqwest(build_reqwest(settings)?),
+    };
+    Ok(HttpClient {
+        backend,
+        keep_idle: settings.max_idle_connections > 0,
+        user_agent: HeaderValue::from_str(settings.user_agent).ok(),
+    })
+}
+
+/// The lean path's connector, where it serves these settings: plain HTTP always, `https://`
+/// with rustls (a `native-tls` build keeps reqwest for it).
+fn lean_connector(settings: &HttpSettings<'_>) -> Result<Option<Connector>, Error> {
+    if !*PARKED {
+        return Ok(None);
+    }
+    let connect_timeout = settings.connect_timeout;
+    if !settings.https {
+        return Ok(Some(Connector {
+            connect_timeout,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        }));
+    }
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    {
+        use crate::transport::tls_config;
+        let config = match settings.tls {
+            TlsVerification::SystemRoots => tls_config::system_roots(),
+            TlsVerification::CaBundlePem(pem) => tls_config::ca_bundle(pem),
+            TlsVerification::PinnedCertificatePem(pem) => tls_config::pinned(pem),
+            TlsVerification::PinnedSha256(fingerprints) => tls_config::pinned_sha256(fingerprints),
+            TlsVerification::DangerAcceptInvalidCerts => tls_config::accept_invalid_certs(),
+        }
+        .map_err(|e| Error::TlsConfig {
+            reason: e.reason,
+            source: e.source.map(crate::error::TransportError),
+        })?;
+        Ok(Some(Connector {
+            connect_timeout,
+            tls: Some(tokio_rustls::TlsConnector::from(Arc::new(config))),
+        }))
+    }
+    #[cfg(not(all(feature = "rustls", not(feature = "native-tls"))))]
+    Ok(None)
+}
+
+fn build_reqwest(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
     // Redirects are followed only within the origin the request went to: the session token
     // is a custom header that reqwest would carry to any host.
     let redirect = reqwest::redirect::Policy::custom(|attempt| {
@@ -110,7 +182,7 @@ fn build(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
         source: e.source.map(crate::error::TransportError),
     })?;
     http.build().map_err(|source| Error::ClientBuild {
-        source: crate::error::TransportError(source),
+        source: crate::error::TransportError(Box::new(source)),
     })
 }
 

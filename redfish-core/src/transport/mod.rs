@@ -7,11 +7,15 @@
 //! The submodules import `state` and each other only downwards (`session` → `send` →
 //! `state` → `shared`), never this module, so there is no import loop.
 
+mod parked;
 mod read;
 mod send;
 mod session;
 mod shared;
 mod state;
+#[cfg(feature = "rustls")]
+pub(crate) mod tls_config;
 
+pub(crate) use parked::Connector;
 pub use state::{AuthMode, RequestCounts};
 pub(crate) use state::{Credentials, Inner, InnerConfig, RequestOptions};
