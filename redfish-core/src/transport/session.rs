@@ -466,7 +466,7 @@ impl Drop for Inner {
         let http = std::sync::Arc::clone(&self.http);
         let timeout = self.request_timeout;
         handle.spawn(async move {
-            if let Err(err) = super::send::delete_detached(&http, &uri, &token, timeout).await {
+            if let Err(err) = super::lean::delete_detached(&http, &uri, &token, timeout).await {
                 tracing::warn!(path = %uri.path(), error = %err, "background session delete failed");
             }
             // Its place in the process's count is given back once the delete is done.

@@ -148,7 +148,7 @@ pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
     pub(super) http: std::sync::Arc<crate::http::HttpClient>,
     /// The connection kept between requests on the lean path.
-    pub(super) parked: super::parked::ParkedSlot,
+    pub(super) parked: crate::http::parked::ParkedSlot,
     pub(super) auth_mode: AuthMode,
     pub(super) credentials: Option<Credentials>,
     pub(super) request_timeout: Duration,
@@ -223,7 +223,7 @@ impl Inner {
         Inner {
             endpoint: config.endpoint,
             http: config.http,
-            parked: super::parked::ParkedSlot::default(),
+            parked: crate::http::parked::ParkedSlot::default(),
             auth_mode: config.auth_mode,
             credentials: config.credentials,
             request_timeout: config.request_timeout,

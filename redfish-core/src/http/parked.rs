@@ -181,12 +181,29 @@ pub(crate) fn reusable_by(owner: u32, current: u32) -> bool {
 pub(crate) enum ExchangeFailure {
     Connect(BoxError),
     /// The TLS handshake failed (the certificate refused, or the BMC refused ours).
+    #[cfg_attr(
+        not(feature = "rustls"),
+        allow(dead_code, reason = "rustls builds only")
+    )]
     Tls(BoxError),
     /// The BMC closed or reset the connection before its answer began.
     ClosedByPeer(BoxError),
     /// The answer is larger than the limit.
     TooLarge,
     Other(BoxError),
+}
+
+impl ExchangeFailure {
+    /// The underlying error, for a report that has no `Error` to put it in.
+    pub(crate) fn into_source(self) -> BoxError {
+        match self {
+            ExchangeFailure::Connect(e)
+            | ExchangeFailure::Tls(e)
+            | ExchangeFailure::ClosedByPeer(e)
+            | ExchangeFailure::Other(e) => e,
+            ExchangeFailure::TooLarge => "the answer is larger than the client reads".into(),
+        }
+    }
 }
 
 /// An answer: status, headers and body.
@@ -222,16 +239,21 @@ pub(crate) async fn exchange(
         read_answer(response, limit).await
     };
     let answer = std::pin::pin!(answer);
-    let (answer, conn_ended) = match futures::future::select(answer, conn.as_mut()).await {
-        Either::Left((answer, _)) => (answer, false),
-        // The connection ended first (broken): the request learns why.
-        Either::Right((_, answer)) => (answer.await, true),
+    let (answer, conn_result) = match futures::future::select(answer, conn.as_mut()).await {
+        Either::Left((answer, _)) => (answer, None),
+        // The connection finished first: it delivered the end of the body and, the sender
+        // being gone, was done (or it broke, and the request learns why).
+        Either::Right((conn_result, answer)) => (answer.await, Some(conn_result)),
     };
     let (answer, reusable) = answer?;
-    if keep && reusable && !conn_ended {
-        // The body is read and the sender gone, so the connection is done at its next poll;
-        // if it is not, it is not idle, and it is dropped rather than waited for.
-        if let Some(Ok(parts)) = conn.as_mut().now_or_never()
+    if keep && reusable {
+        // Not finished yet: the body is read and the sender gone, so it is done at its next
+        // poll; if it is not, it is not idle, and it is dropped rather than waited for.
+        let parts = match conn_result {
+            Some(result) => result.ok(),
+            None => conn.as_mut().now_or_never().and_then(Result::ok),
+        };
+        if let Some(parts) = parts
             && parts.read_buf.is_empty()
         {
             slot.park(parts.io.into_inner());

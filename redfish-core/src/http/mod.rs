@@ -1,10 +1,17 @@
 //! The HTTP clients that Redfish clients send through.
 //!
-//! Clients with the same settings share one HTTP client: its connection pool and its TLS
-//! configuration. A TLS configuration with the platform's roots costs on the order of 100 KiB,
+//! Clients with the same settings share one HTTP client: its TLS configuration (and, on reqwest,
+//! its connection pool). A TLS configuration with the platform's roots costs on the order of 100 KiB,
 //! which a process managing thousands of BMCs would otherwise pay once per BMC. A CA bundle or
 //! a pinned certificate belongs to one BMC, so a client with either gets an HTTP client of its
 //! own. What differs per request (the timeout, the credentials) is set on each request instead.
+//!
+//! Requests go through the lean path (`parked`): between requests a client keeps only its
+//! socket, not an HTTP connection. reqwest remains for `https://` in builds with the
+//! `native-tls` feature (the lean path's TLS is rustls), and when `FERROFISH_HTTP_TRANSPORT`
+//! is `pooled` (to measure one path against the other).
+//!
+//! This module imports nothing from `transport`, which sends through it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -12,9 +19,13 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
+pub(crate) mod parked;
+#[cfg(feature = "rustls")]
+mod tls_config;
+
 use crate::Error;
 use crate::client::TlsVerification;
-use crate::transport::Connector;
+use parked::Connector;
 
 /// What an HTTP client is built from.
 pub(crate) struct HttpSettings<'a> {
@@ -59,10 +70,11 @@ pub(crate) enum Backend {
     Lean(Connector),
 }
 
-/// Which path requests take: `FERROFISH_HTTP_TRANSPORT=parked` the lean one, anything else
-/// reqwest's pooled connections. Read once.
+/// Which path requests take: the lean one, unless `FERROFISH_HTTP_TRANSPORT=pooled` asks for
+/// reqwest's pooled connections (kept to measure one against the other: `fleet_poll`). Read
+/// once.
 static PARKED: LazyLock<bool> =
-    LazyLock::new(|| std::env::var("FERROFISH_HTTP_TRANSPORT").is_ok_and(|v| v == "parked"));
+    LazyLock::new(|| std::env::var("FERROFISH_HTTP_TRANSPORT").map_or(true, |v| v != "pooled"));
 
 /// The HTTP client for these settings: a shared one where the trust settings are the
 /// process's (system roots, or no verification), a new one for a CA bundle or a pin.
@@ -124,7 +136,6 @@ fn lean_connector(settings: &HttpSettings<'_>) -> Result<Option<Connector>, Erro
     }
     #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     {
-        use crate::transport::tls_config;
         let config = match settings.tls {
             TlsVerification::SystemRoots => tls_config::system_roots(),
             TlsVerification::CaBundlePem(pem) => tls_config::ca_bundle(pem),
