@@ -13,10 +13,10 @@
 //! default): 0 keeps no connection between polls, so each poll pays a TCP handshake (and a TLS
 //! one on a real BMC) to save the kept connection's memory.
 //!
-//! `--transport pooled,parked` measures with each HTTP path of the client (set through
-//! `FERROFISH_HTTP_TRANSPORT` in the measuring process): `pooled` keeps reqwest's pooled hyper
-//! connections, `parked` keeps only the socket between polls (hyper's connection is built
-//! around it for each request).
+//! `--transport parked,pooled` measures with each HTTP path of the client (set through
+//! `FERROFISH_HTTP_TRANSPORT` in the measuring process): `parked`, the default, keeps only the
+//! socket between polls (hyper's connection is built around it for each request); `pooled`
+//! keeps reqwest's pooled hyper connections, as the client did before.
 //!
 //! `--tls` serves the fleet over HTTPS (the mock's self-signed certificate; the clients skip
 //! verification, so they share one TLS configuration): what an idle TLS connection costs.
@@ -102,7 +102,7 @@ fn main() {
                 .map(move |transport| (nodes, idle, transport.as_str()))
         })
         .collect();
-    let transport_now = std::env::var(TRANSPORT_ENV).unwrap_or_else(|_| "pooled".to_owned());
+    let transport_now = std::env::var(TRANSPORT_ENV).unwrap_or_else(|_| "parked".to_owned());
     if let [(nodes, idle, transport)] = runs[..]
         && transport == transport_now
     {
@@ -163,7 +163,7 @@ fn arguments() -> Arguments {
     let mut rounds = 5;
     let mut idle = vec![1];
     let mut in_flight = 256;
-    let mut transports = vec!["pooled".to_owned()];
+    let mut transports = vec!["parked".to_owned()];
     let mut exit_after_connect = false;
     let mut tls = false;
     let mut args = std::env::args().skip(1);

@@ -288,7 +288,9 @@ impl Inner {
                     headers,
                     body,
                 } => {
-                    let lean = lean::send_lean(
+                    // Boxed: hyper's connection and handshake futures are large, and every
+                    // future awaiting this one would carry them inline.
+                    let lean = Box::pin(lean::send_lean(
                         &self.http,
                         connector,
                         &self.parked,
@@ -298,7 +300,7 @@ impl Inner {
                         headers,
                         keep,
                         self.max_response_bytes,
-                    );
+                    ));
                     match tokio::time::timeout(self.request_timeout, lean).await {
                         Ok(result) => result.map_err(SendFailure::from),
                         Err(_) => Err(SendFailure::Timeout),
