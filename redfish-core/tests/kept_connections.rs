@@ -216,6 +216,30 @@ async fn no_idle_connection_means_a_connection_per_request() {
 }
 
 #[tokio::test]
+async fn as_many_connections_are_kept_as_max_idle_connections_says() {
+    for (max_idle, expected) in [(1, vec![2, 1, 1]), (2, vec![2, 2])] {
+        let server = Server::start(Behaviour::default()).await;
+        let client = builder(&server.url)
+            .max_idle_connections(max_idle)
+            .build()
+            .unwrap();
+        // Two at once, twice: the first pair opens two connections, the second reuses as
+        // many as were kept.
+        for _ in 0..2 {
+            let (a, b) = tokio::join!(
+                client.get_json("/redfish/v1/Systems"),
+                client.get_json("/redfish/v1/Systems")
+            );
+            a.unwrap();
+            b.unwrap();
+        }
+        let mut per_connection: Vec<usize> = server.connections().iter().map(Vec::len).collect();
+        per_connection.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(per_connection, expected, "max_idle_connections({max_idle})");
+    }
+}
+
+#[tokio::test]
 async fn quirk_close_connections_asks_for_close_and_keeps_nothing() {
     let server = Server::start(Behaviour::default()).await;
     let client = builder(&server.url)

@@ -57,8 +57,8 @@ static SHARED: LazyLock<Mutex<HashMap<SharedKey, Arc<HttpClient>>>> = LazyLock::
 /// What requests are sent through.
 pub(crate) struct HttpClient {
     pub(crate) backend: Backend,
-    /// Whether a connection is kept between requests (`max_idle_connections` > 0).
-    pub(crate) keep_idle: bool,
+    /// Connections a client keeps between requests (`max_idle_connections`).
+    pub(crate) max_idle: usize,
     pub(crate) user_agent: Option<HeaderValue>,
 }
 
@@ -115,7 +115,7 @@ fn build(settings: &HttpSettings<'_>) -> Result<HttpClient, Error> {
     };
     Ok(HttpClient {
         backend,
-        keep_idle: settings.max_idle_connections > 0,
+        max_idle: settings.max_idle_connections,
         user_agent: HeaderValue::from_str(settings.user_agent).ok(),
     })
 }

@@ -131,10 +131,10 @@ impl AsyncWrite for Io {
     }
 }
 
-/// The idle connection of one client, if any.
+/// The idle connections of one client (at most its `max_idle_connections`; one by default).
 #[derive(Default)]
 pub(crate) struct ParkedSlot {
-    slot: StdMutex<Option<Parked>>,
+    slot: StdMutex<Vec<Parked>>,
 }
 
 struct Parked {
@@ -144,29 +144,38 @@ struct Parked {
 }
 
 impl ParkedSlot {
-    /// The parked connection, if one was parked by this process and is still open.
+    /// The connection parked last, if one was parked by this process and is still open (the
+    /// others found on the way are dropped).
     fn take(&self) -> Option<Io> {
-        let parked = self.slot.lock().ok()?.take()?;
-        (reusable_by(parked.pid, std::process::id()) && parked.io.still_open()).then_some(parked.io)
+        let mut slot = self.slot.lock().ok()?;
+        while let Some(parked) = slot.pop() {
+            if reusable_by(parked.pid, std::process::id()) && parked.io.still_open() {
+                return Some(parked.io);
+            }
+        }
+        None
     }
 
-    /// Parks `io`, unless a connection is parked already (concurrent requests each opened
-    /// one; one is kept).
-    fn park(&self, io: Io) {
+    /// Parks `io`, unless `max` connections are parked already (requests sent at once each
+    /// opened one; `max` are kept).
+    fn park(&self, io: Io, max: usize) {
         if let Ok(mut slot) = self.slot.lock()
-            && slot.is_none()
+            && slot.len() < max
         {
-            *slot = Some(Parked {
+            // One at a time: the default of one idle connection costs one element, not the
+            // four a first push would reserve.
+            slot.reserve_exact(1);
+            slot.push(Parked {
                 io,
                 pid: std::process::id(),
             });
         }
     }
 
-    /// Drops the parked connection (the client is closing).
+    /// Drops the parked connections (the client is closing).
     pub(crate) fn clear(&self) {
         if let Ok(mut slot) = self.slot.lock() {
-            slot.take();
+            *slot = Vec::new();
         }
     }
 }
@@ -213,13 +222,14 @@ pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
 }
 
-/// One request, its answer read up to `limit` bytes. The connection parked in `slot` is used
+/// One request, its answer read up to `limit` bytes. A connection parked in `slot` is used
 /// when there is one, else a new one is opened to `url`'s host; afterwards it is parked again
-/// when `keep` and the answer allow it. Timeouts are the caller's (the whole exchange).
+/// when the answer allows it and fewer than `max_idle` are parked (0: never). Timeouts are
+/// the caller's (the whole exchange).
 pub(crate) async fn exchange(
     connector: &Connector,
     slot: &ParkedSlot,
-    keep: bool,
+    max_idle: usize,
     url: &Url,
     request: hyper::Request<RequestBody>,
     limit: u64,
@@ -246,7 +256,7 @@ pub(crate) async fn exchange(
         Either::Right((conn_result, answer)) => (answer.await, Some(conn_result)),
     };
     let (answer, reusable) = answer?;
-    if keep && reusable {
+    if max_idle > 0 && reusable {
         // Not finished yet: the body is read and the sender gone, so it is done at its next
         // poll; if it is not, it is not idle, and it is dropped rather than waited for.
         let parts = match conn_result {
@@ -256,7 +266,7 @@ pub(crate) async fn exchange(
         if let Some(parts) = parts
             && parts.read_buf.is_empty()
         {
-            slot.park(parts.io.into_inner());
+            slot.park(parts.io.into_inner(), max_idle);
         }
     }
     Ok(answer)

@@ -98,7 +98,7 @@ pub(super) async fn send_lean(
         let answer = parked::exchange(
             connector,
             slot,
-            keep && http.keep_idle,
+            if keep { http.max_idle } else { 0 },
             &url,
             request,
             limit,
