@@ -22,6 +22,12 @@ struct Behaviour {
     redirect_to: Option<&'static str>,
 }
 
+/// What wraps accepted connections in TLS (nothing in builds without rustls).
+#[cfg(feature = "rustls")]
+type TlsAcceptor = tokio_rustls::TlsAcceptor;
+#[cfg(not(feature = "rustls"))]
+type TlsAcceptor = ();
+
 /// One request as the server saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Seen {
@@ -42,8 +48,14 @@ struct Server {
 
 impl Server {
     async fn start(behaviour: Behaviour) -> Server {
+        Server::start_with(behaviour, None).await
+    }
+
+    /// With `tls`, every accepted connection is wrapped in TLS before it is served.
+    async fn start_with(behaviour: Behaviour, tls: Option<TlsAcceptor>) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let connections: Arc<Mutex<Vec<Vec<Seen>>>> = Arc::default();
         let ended: Arc<Mutex<Vec<bool>>> = Arc::default();
         let log = Arc::clone(&connections);
@@ -58,8 +70,17 @@ impl Server {
                 };
                 let log = Arc::clone(&log);
                 let ends = Arc::clone(&ends);
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    if serve(socket, index, behaviour, log).await {
+                    let ended = match tls {
+                        #[cfg(feature = "rustls")]
+                        Some(acceptor) => match acceptor.accept(socket).await {
+                            Ok(stream) => serve(stream, index, behaviour, log).await,
+                            Err(_) => true,
+                        },
+                        _ => serve(socket, index, behaviour, log).await,
+                    };
+                    if ended {
                         ends.lock().unwrap()[index] = true;
                     }
                 });
@@ -90,8 +111,8 @@ impl Server {
 }
 
 /// Serves one connection; true when the client ended it.
-async fn serve(
-    mut socket: tokio::net::TcpStream,
+async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut socket: S,
     index: usize,
     behaviour: Behaviour,
     log: Arc<Mutex<Vec<Vec<Seen>>>>,
@@ -386,4 +407,38 @@ async fn a_refused_connection_is_a_connect_error() {
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(err.is_connection(), "{err:?}");
     assert!(!format!("{err:?}").contains(PASSWORD));
+}
+
+#[cfg(feature = "rustls")]
+#[tokio::test]
+async fn a_tls_connection_is_kept_and_reused_too() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let server = Server::start_with(Behaviour::default(), Some(acceptor)).await;
+    let client = builder(&server.url)
+        .tls(ferrofish_redfish_core::TlsVerification::PinnedCertificatePem(cert.pem()))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        client.get_json("/redfish/v1/Systems").await.unwrap();
+        // Idle for a moment: whatever the server sends after an answer (TLS 1.3 session
+        // tickets) must not make the kept connection look closed.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.methods(), gets(1, 3));
+    client.close().await.unwrap();
 }
