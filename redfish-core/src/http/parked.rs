@@ -5,8 +5,9 @@
 //! 8 KiB buffers); a process managing thousands of BMCs pays that for each. Here hyper's
 //! HTTP/1.1 connection is built around the socket for one exchange only: when the answer is
 //! read, the connection is taken apart (`without_shutdown`) and only the socket is parked in
-//! its client's slot, so an idle BMC costs the socket and its registration with the runtime.
-//! A client talks to one BMC, so its pool is one slot.
+//! its client's pool, so an idle BMC costs the socket and its registration with the runtime.
+//! A client talks to one BMC, so its pool is its own: at most `max_idle_connections` sockets,
+//! one by default.
 //!
 //! A socket is parked only when the answer allows keep-alive, nothing unread is left behind it,
 //! and the process is the one that opened it (a forked child never writes on its parent's
