@@ -13,6 +13,14 @@
 //! default): 0 keeps no connection between polls, so each poll pays a TCP handshake (and a TLS
 //! one on a real BMC) to save the kept connection's memory.
 //!
+//! `--transport parked,pooled` measures with each HTTP path of the client (set through
+//! `FERROFISH_HTTP_TRANSPORT` in the measuring process): `parked`, the default, keeps only the
+//! socket between polls (hyper's connection is built around it for each request); `pooled`
+//! keeps reqwest's pooled hyper connections, as the client did before.
+//!
+//! `--tls` serves the fleet over HTTPS (the mock's self-signed certificate; the clients skip
+//! verification, so they share one TLS configuration): what an idle TLS connection costs.
+//!
 //! `--in-flight N` (default 256) bounds the polls in flight at once, so that the latency is a
 //! poll's own and not its wait behind thousands of others on the one thread.
 //!
@@ -32,7 +40,7 @@ use std::io::{BufRead as _, Read as _, Write as _};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ferrofish::redfish::{RedfishClient, System};
+use ferrofish::redfish::{RedfishClient, System, TlsVerification};
 use ferrofish_mock_bmc::{DEFAULT_PASSWORD, DEFAULT_USER, MockBmc};
 use futures::StreamExt as _;
 use futures::future::join_all;
@@ -41,13 +49,19 @@ use secrecy::SecretString;
 /// Issue 16's goals.
 const MEMORY_GOAL_KIB: f64 = 16.0;
 const CPU_GOAL_MICROS: f64 = 25.0;
+/// The client's HTTP path, read once by the library: `pooled` (reqwest's) or `parked`.
+const TRANSPORT_ENV: &str = "FERROFISH_HTTP_TRANSPORT";
 /// Set in the child that serves the mock fleet: how many nodes.
 const CHILD_ENV: &str = "FERROFISH_FLEET_POLL_MOCK_NODES";
+/// Set in the child that serves the mock fleet: serve HTTPS.
+const CHILD_TLS_ENV: &str = "FERROFISH_FLEET_POLL_MOCK_TLS";
 /// The most BMCs one mock child serves: each takes a listener and an accepted socket.
 const NODES_PER_CHILD: usize = 4000;
-/// Clients logged in at once while the fleet is set up (a login opens a second connection for
-/// a moment: all at once, 10,000 BMCs would need 20,000 sockets).
-const CONNECT_BATCH: usize = 1000;
+/// Clients logging in at once while the fleet is set up: few and the same number in both
+/// phases of the memory measurement, so that the buffers of requests in flight (which depend
+/// on this number, not on the fleet's size) are the same at both measuring points and the
+/// growth between them is what each client keeps.
+const CONNECT_IN_FLIGHT: usize = 64;
 
 /// What the command line asks for.
 struct Arguments {
@@ -57,12 +71,19 @@ struct Arguments {
     idle: Vec<usize>,
     /// Polls in flight at once.
     in_flight: usize,
+    /// The HTTP paths to measure with (`pooled`, `parked`).
+    transports: Vec<String>,
+    /// Serve the fleet over HTTPS.
+    tls: bool,
     exit_after_connect: bool,
 }
 
 fn main() {
     if let Ok(nodes) = std::env::var(CHILD_ENV) {
-        serve_mock(nodes.parse().expect("node count"));
+        serve_mock(
+            nodes.parse().expect("node count"),
+            std::env::var_os(CHILD_TLS_ENV).is_some(),
+        );
         return;
     }
     let args = arguments();
@@ -71,20 +92,31 @@ fn main() {
         "fleet_poll: power-state polls from one thread, mock fleet in child processes \
          (open files limit {fd_limit})"
     );
-    let runs: Vec<(usize, usize)> = args
+    let runs: Vec<(usize, usize, &str)> = args
         .sizes
         .iter()
         .flat_map(|&nodes| args.idle.iter().map(move |&idle| (nodes, idle)))
+        .flat_map(|(nodes, idle)| {
+            args.transports
+                .iter()
+                .map(move |transport| (nodes, idle, transport.as_str()))
+        })
         .collect();
-    if let [(nodes, idle)] = runs[..] {
-        measure(nodes, idle, &args);
+    let transport_now = std::env::var(TRANSPORT_ENV).unwrap_or_else(|_| "parked".to_owned());
+    if let [(nodes, idle, transport)] = runs[..]
+        && transport == transport_now
+    {
+        measure(nodes, idle, transport, &args);
         return;
     }
     // One process per measurement: memory freed by an earlier one would be reused by the next
     // and hide its growth.
-    for (nodes, idle) in runs {
+    for (nodes, idle, transport) in runs {
         let mut again = Command::new(std::env::current_exe().expect("this binary"));
+        again.env(TRANSPORT_ENV, transport);
         again.args([
+            "--transport",
+            transport,
             "--nodes",
             &nodes.to_string(),
             "--idle",
@@ -96,6 +128,9 @@ fn main() {
         ]);
         if args.exit_after_connect {
             again.arg("--exit-after-connect");
+        }
+        if args.tls {
+            again.arg("--tls");
         }
         let status = again.status().expect("run one measurement");
         assert!(status.success(), "the measurement of {nodes} BMCs failed");
@@ -121,14 +156,16 @@ fn raise_fd_limit() -> String {
         .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
 }
 
-/// `--nodes 1000,10000`, `--rounds N`, `--idle 1,0`, `--in-flight N` and
+/// `--nodes 1000,10000`, `--rounds N`, `--idle 1,0`, `--in-flight N`, `--transport LIST` and
 /// `--exit-after-connect`; anything else (cargo passes `--bench`) is ignored.
 fn arguments() -> Arguments {
     let mut sizes = vec![1000];
     let mut rounds = 5;
     let mut idle = vec![1];
     let mut in_flight = 256;
+    let mut transports = vec!["parked".to_owned()];
     let mut exit_after_connect = false;
+    let mut tls = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -160,7 +197,18 @@ fn arguments() -> Arguments {
                     .and_then(|n| n.parse().ok())
                     .expect("--in-flight N");
             }
+            "--transport" => {
+                let list = args
+                    .next()
+                    .expect("--transport takes a list such as pooled,parked");
+                transports = list.split(',').map(|t| t.trim().to_owned()).collect();
+                assert!(
+                    transports.iter().all(|t| t == "pooled" || t == "parked"),
+                    "--transport: pooled or parked"
+                );
+            }
             "--exit-after-connect" => exit_after_connect = true,
+            "--tls" => tls = true,
             _ => {}
         }
     }
@@ -169,17 +217,20 @@ fn arguments() -> Arguments {
         rounds,
         idle,
         in_flight,
+        transports,
+        tls,
         exit_after_connect,
     }
 }
 
 /// The child: serves `nodes` mock BMCs, prints their URLs as one JSON line, and serves until
 /// its standard input closes (the parent exiting closes it, so no mock outlives a bench).
-fn serve_mock(nodes: usize) {
+fn serve_mock(nodes: usize, tls: bool) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let mock = MockBmc::builder()
             .nodes(nodes)
+            .tls(tls)
             .spawn()
             .await
             .expect("mock fleet");
@@ -203,15 +254,19 @@ fn serve_mock(nodes: usize) {
 }
 
 /// Mock children serving `nodes` BMCs in all, and their URLs.
-fn spawn_mock_children(nodes: usize) -> (Vec<std::process::Child>, Vec<String>) {
+fn spawn_mock_children(nodes: usize, tls: bool) -> (Vec<std::process::Child>, Vec<String>) {
     let mut children = Vec::new();
     let mut urls = Vec::with_capacity(nodes);
     let mut left = nodes;
     while left > 0 {
         let these = left.min(NODES_PER_CHILD);
         left -= these;
-        let mut child = Command::new(std::env::current_exe().expect("this binary"))
-            .env(CHILD_ENV, these.to_string())
+        let mut command = Command::new(std::env::current_exe().expect("this binary"));
+        command.env(CHILD_ENV, these.to_string());
+        if tls {
+            command.env(CHILD_TLS_ENV, "1");
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -227,9 +282,9 @@ fn spawn_mock_children(nodes: usize) -> (Vec<std::process::Child>, Vec<String>) 
     (children, urls)
 }
 
-fn measure(nodes: usize, idle: usize, args: &Arguments) {
+fn measure(nodes: usize, idle: usize, transport: &str, args: &Arguments) {
     let rounds = args.rounds;
-    let (mut children, urls) = spawn_mock_children(nodes);
+    let (mut children, urls) = spawn_mock_children(nodes, args.tls);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -237,9 +292,9 @@ fn measure(nodes: usize, idle: usize, args: &Arguments) {
         .expect("runtime");
     runtime.block_on(async {
         let tenth = (nodes / 10).max(1);
-        let first = connect_and_poll(&urls[..tenth], idle).await;
+        let first = connect_and_poll(&urls[..tenth], idle, args.tls).await;
         let rss_tenth = resident_kib();
-        let rest = connect_and_poll(&urls[tenth..], idle).await;
+        let rest = connect_and_poll(&urls[tenth..], idle, args.tls).await;
         let rss_all = resident_kib();
         if args.exit_after_connect {
             println!(
@@ -270,8 +325,9 @@ fn measure(nodes: usize, idle: usize, args: &Arguments) {
         #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
         let rate = polls as f64 / wall.as_secs_f64();
         println!(
-            "{nodes} BMCs, {rounds} rounds ({polls} polls, {} in flight), up to {idle} idle \
-             connection(s) per BMC:",
+            "{nodes} BMCs{}, {rounds} rounds ({polls} polls, {} in flight), up to {idle} idle \
+             connection(s) per BMC, {transport} transport:",
+            if args.tls { " over TLS" } else { "" },
             args.in_flight
         );
         println!(
@@ -297,19 +353,15 @@ fn measure(nodes: usize, idle: usize, args: &Arguments) {
     }
 }
 
-/// One client per BMC, each logged in and polled once (so its session and caches exist), in
-/// batches of [`CONNECT_BATCH`].
-async fn connect_and_poll(urls: &[String], idle: usize) -> Vec<System> {
-    let mut systems = Vec::with_capacity(urls.len());
-    for batch in urls.chunks(CONNECT_BATCH) {
-        systems.extend(connect_batch(batch, idle).await);
-    }
-    systems
-}
-
-async fn connect_batch(urls: &[String], idle: usize) -> Vec<System> {
-    join_all(urls.iter().map(|url| async move {
-        let client = RedfishClient::builder(url.as_str())
+/// One client per BMC, each logged in and polled once (so its session and caches exist), at
+/// most [`CONNECT_IN_FLIGHT`] at a time.
+async fn connect_and_poll(urls: &[String], idle: usize, tls: bool) -> Vec<System> {
+    futures::stream::iter(urls.iter().map(|url| async move {
+        let mut builder = RedfishClient::builder(url.as_str());
+        if tls {
+            builder = builder.tls(TlsVerification::DangerAcceptInvalidCerts);
+        }
+        let client = builder
             .credentials(DEFAULT_USER, SecretString::from(DEFAULT_PASSWORD))
             .request_timeout(Duration::from_secs(60))
             .max_idle_connections(idle)
@@ -319,6 +371,8 @@ async fn connect_batch(urls: &[String], idle: usize) -> Vec<System> {
         system.power_state().await.expect("first poll");
         system
     }))
+    .buffered(CONNECT_IN_FLIGHT)
+    .collect()
     .await
 }
 

@@ -233,15 +233,13 @@ impl ClientBuilder {
                  credentials can be intercepted"
             );
         }
-        let settings = crate::http::HttpSettings {
+        let http = crate::http::http_client(&crate::http::HttpSettings {
             tls: &self.tls,
             connect_timeout: self.connect_timeout,
             user_agent: &self.user_agent,
             max_idle_connections: self.max_idle_connections,
             https: endpoint.url().scheme() == "https",
-        };
-        let http = crate::http::http_client(&settings)?;
-        let unpooled = crate::http::Unpooled::new(&settings);
+        })?;
         if endpoint.is_plain_http() && self.username.is_some() {
             tracing::warn!(
                 bmc = %endpoint.origin(),
@@ -256,7 +254,6 @@ impl ClientBuilder {
         let inner = Inner::new(InnerConfig {
             endpoint,
             http,
-            unpooled,
             auth_mode: self.auth,
             credentials,
             request_timeout: self.request_timeout,

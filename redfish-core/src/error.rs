@@ -65,7 +65,7 @@ impl fmt::Display for HttpMethod {
 /// A failure of the HTTP library underneath (connection, TLS, protocol). Opaque on purpose:
 /// its `Display` and [`std::error::Error::source`] chain tell what happened, and the HTTP
 /// library can change without breaking callers.
-pub struct TransportError(pub(crate) reqwest::Error);
+pub struct TransportError(pub(crate) Box<dyn std::error::Error + Send + Sync>);
 
 impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -546,7 +546,7 @@ impl Error {
     pub fn tls_rejection_reason(&self) -> Option<String> {
         match self {
             Error::Connect { source, .. } | Error::Transport { source, .. } => {
-                crate::tls::rejection_reason(&source.0)
+                crate::tls::rejection_reason(&*source.0)
             }
             _ => None,
         }

@@ -17,6 +17,15 @@
 
 #[cfg(feature = "rustls")]
 pub(crate) use pinning::pinned_client_config;
+
+/// A rustls configuration that trusts only the certificates with one of these fingerprints
+/// (see [`parse_sha256_pins`]).
+#[cfg(feature = "rustls")]
+pub(crate) fn pinned_sha256_client_config(
+    fingerprints: &str,
+) -> Result<rustls::ClientConfig, TlsSetupError> {
+    pinning::client_config(pinning::Pins::Sha256(parse_sha256_pins(fingerprints)?))
+}
 use reqwest::ClientBuilder;
 
 /// A SHA-256 digest: what a fingerprint pin names.
@@ -71,11 +80,11 @@ pub(crate) struct TlsSetupError {
     /// What was wrong.
     pub(crate) reason: &'static str,
     /// The parser's error, when there is one.
-    pub(crate) source: Option<reqwest::Error>,
+    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl TlsSetupError {
-    fn new(reason: &'static str) -> Self {
+    pub(crate) fn new(reason: &'static str) -> Self {
         Self {
             reason,
             source: None,
@@ -126,7 +135,7 @@ pub(crate) fn ca_bundle(http: ClientBuilder, pem: &str) -> Result<ClientBuilder,
         let certs =
             reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| TlsSetupError {
                 reason: "the CA bundle is not valid PEM",
-                source: Some(e),
+                source: Some(Box::new(e)),
             })?;
         if certs.is_empty() {
             return Err(TlsSetupError::new("the CA bundle holds no certificate"));

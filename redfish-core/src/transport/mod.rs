@@ -4,9 +4,11 @@
 //! state clients of one BMC and account share, and the process's session count per BMC). Every decision is delegated to
 //! the pure functions in `retry`, `etag`, `decode` and `endpoint`.
 //!
-//! The submodules import `state` and each other only downwards (`session` → `send` →
-//! `state` → `shared`), never this module, so there is no import loop.
+//! The submodules import `state` and each other only downwards (`session` → `send` → `lean`
+//! → `state` → `shared`), never this module, so there is no import loop. The bytes go through
+//! `crate::http` (the HTTP clients and the kept connections), which imports nothing from here.
 
+mod lean;
 mod read;
 mod send;
 mod session;

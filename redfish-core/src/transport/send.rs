@@ -5,17 +5,20 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{self, HeaderValue};
+use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use tracing::Instrument;
 use url::Url;
 
+use super::lean;
 use super::state::{AuthHeader, Inner, RequestOptions, Response};
 use crate::Error;
 use crate::endpoint::path_and_query;
 use crate::error::{HttpMethod, TransportError};
+use crate::http::Backend;
+use crate::http::parked::{BoxError, Connector, ExchangeFailure};
 use crate::models::parse_error_messages;
 use crate::retry::{self, AttemptOutcome, RetryDecision};
 
@@ -253,47 +256,17 @@ impl Inner {
             .await
             .map_err(|_| SendFailure::Timeout)?;
         let quirks = self.quirks_now();
-        // Quirk `stale_keep_alive_connection`: a connection of its own for every request, and
-        // none of the pooled ones opened before the vendor was known.
-        let http = if quirks.close_connections {
-            self.unpooled.client().unwrap_or(&self.http)
-        } else {
-            &self.http
+        let keep = !quirks.close_connections;
+        let exchange = match &self.http.backend {
+            Backend::Lean(connector) => Exchange::Lean {
+                connector,
+                headers: lean::request_headers(if_match, auth, identity, keep),
+                body,
+            },
+            Backend::Reqwest(http) => Exchange::Reqwest(
+                self.reqwest_request(http, method, url, body, if_match, auth, identity, keep),
+            ),
         };
-        let mut request = http
-            .request(method.clone(), url.clone())
-            .timeout(self.request_timeout)
-            .header(header::ACCEPT, "application/json")
-            .header("OData-Version", "4.0");
-        if identity {
-            request = request.header(header::ACCEPT_ENCODING, "identity");
-        }
-        if quirks.close_connections {
-            request = request.header(header::CONNECTION, "close");
-        }
-        if let Some(tag) = if_match.and_then(|t| HeaderValue::from_str(t).ok()) {
-            request = request.header(header::IF_MATCH, tag);
-        }
-        match auth {
-            Some(AuthHeader::Token(token)) => {
-                if let Ok(mut value) = HeaderValue::from_str(token.expose_secret()) {
-                    value.set_sensitive(true);
-                    request = request.header("X-Auth-Token", value);
-                }
-            }
-            Some(AuthHeader::Basic(credentials)) => {
-                request = request.basic_auth(
-                    &credentials.username,
-                    Some(credentials.password.expose_secret()),
-                );
-            }
-            None => {}
-        }
-        if let Some(body) = body {
-            request = request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
         let span = tracing::debug_span!(
             "redfish_request",
             bmc = %self.endpoint.origin(),
@@ -305,10 +278,34 @@ impl Inner {
         async {
             self.counters.slot(method).fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
-            let result = request.send().await;
-            let outcome = match result {
-                Ok(response) => read_bounded(response, self.max_response_bytes).await,
-                Err(err) => Err(SendFailure::from(err)),
+            let outcome = match exchange {
+                Exchange::Reqwest(request) => match request.send().await {
+                    Ok(response) => read_bounded(response, self.max_response_bytes).await,
+                    Err(err) => Err(SendFailure::from(err)),
+                },
+                Exchange::Lean {
+                    connector,
+                    headers,
+                    body,
+                } => {
+                    // Boxed: hyper's connection and handshake futures are large, and every
+                    // future awaiting this one would carry them inline.
+                    let lean = Box::pin(lean::send_lean(
+                        &self.http,
+                        connector,
+                        &self.parked,
+                        method,
+                        url,
+                        body,
+                        headers,
+                        keep,
+                        self.max_response_bytes,
+                    ));
+                    match tokio::time::timeout(self.request_timeout, lean).await {
+                        Ok(result) => result.map_err(SendFailure::from),
+                        Err(_) => Err(SendFailure::Timeout),
+                    }
+                }
             };
             let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let span = tracing::Span::current();
@@ -327,6 +324,40 @@ impl Inner {
         .instrument(span)
         .await
     }
+    /// The request through reqwest: its pooled connections.
+    #[allow(clippy::too_many_arguments, reason = "one exchange's parts, named")]
+    fn reqwest_request(
+        &self,
+        http: &reqwest::Client,
+        method: &Method,
+        url: &Url,
+        body: Option<String>,
+        if_match: Option<&str>,
+        auth: Option<&AuthHeader>,
+        identity: bool,
+        keep: bool,
+    ) -> reqwest::RequestBuilder {
+        let mut request = http
+            .request(method.clone(), url.clone())
+            .timeout(self.request_timeout)
+            .headers(lean::request_headers(if_match, auth, identity, keep));
+        if let Some(body) = body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        request
+    }
+}
+
+/// Which path one exchange takes.
+enum Exchange<'a> {
+    Reqwest(reqwest::RequestBuilder),
+    Lean {
+        connector: &'a Connector,
+        headers: HeaderMap,
+        body: Option<String>,
+    },
 }
 
 /// Reads a response body, refusing it as soon as it is known to exceed `limit` bytes: from
@@ -397,14 +428,14 @@ pub(crate) fn secrets_in_body(body: Option<&str>) -> Vec<String> {
 pub(super) enum SendFailure {
     /// The answer is larger than the client reads.
     TooLarge,
-    Connect(reqwest::Error),
+    Connect(BoxError),
     /// The connection was closed or reset by the BMC after the request was written and
     /// before any answer (quirk `stale_keep_alive_connection`: a pooled connection the BMC dropped).
-    StaleConnection(reqwest::Error),
+    StaleConnection(BoxError),
     /// The TLS handshake refused the BMC's certificate (or the BMC refused ours).
-    TlsRejected(reqwest::Error),
+    TlsRejected(BoxError),
     Timeout,
-    Other(reqwest::Error),
+    Other(BoxError),
 }
 
 impl SendFailure {
@@ -453,15 +484,29 @@ impl SendFailure {
 impl From<reqwest::Error> for SendFailure {
     fn from(err: reqwest::Error) -> SendFailure {
         if crate::tls::rejection_reason(&err).is_some() {
-            SendFailure::TlsRejected(err)
+            SendFailure::TlsRejected(Box::new(err))
         } else if err.is_connect() {
-            SendFailure::Connect(err)
+            SendFailure::Connect(Box::new(err))
         } else if err.is_timeout() {
             SendFailure::Timeout
         } else if closed_by_peer(&err) {
-            SendFailure::StaleConnection(err)
+            SendFailure::StaleConnection(Box::new(err))
         } else {
-            SendFailure::Other(err)
+            SendFailure::Other(Box::new(err))
+        }
+    }
+}
+
+impl From<ExchangeFailure> for SendFailure {
+    fn from(failure: ExchangeFailure) -> SendFailure {
+        match failure {
+            ExchangeFailure::Tls(err) if crate::tls::rejection_reason(&*err).is_some() => {
+                SendFailure::TlsRejected(err)
+            }
+            ExchangeFailure::Connect(err) | ExchangeFailure::Tls(err) => SendFailure::Connect(err),
+            ExchangeFailure::ClosedByPeer(err) => SendFailure::StaleConnection(err),
+            ExchangeFailure::TooLarge => SendFailure::TooLarge,
+            ExchangeFailure::Other(err) => SendFailure::Other(err),
         }
     }
 }

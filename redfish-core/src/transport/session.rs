@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use reqwest::header::{self, HeaderValue};
+use reqwest::header;
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -363,6 +363,14 @@ impl Inner {
 
     /// Deletes the session, if any, and refuses further requests.
     pub(crate) async fn close(&self) -> Result<(), Error> {
+        let result = self.end_session().await;
+        // A closed client sends nothing more: its kept connection goes now, not at drop.
+        self.parked.clear();
+        result
+    }
+
+    /// Deletes the session when this client is the last to use it.
+    async fn end_session(&self) -> Result<(), Error> {
         let session = {
             // Under the auth lock, so that no login can start after this point (see
             // `current_auth`) and a login in progress finishes first and is deleted here.
@@ -462,15 +470,7 @@ impl Drop for Inner {
         let http = std::sync::Arc::clone(&self.http);
         let timeout = self.request_timeout;
         handle.spawn(async move {
-            let Ok(mut value) = HeaderValue::from_str(token.expose_secret()) else { return };
-            value.set_sensitive(true);
-            let result = http
-                .delete(uri.clone())
-                .timeout(timeout)
-                .header("X-Auth-Token", value)
-                .send()
-                .await;
-            if let Err(err) = result {
+            if let Err(err) = super::lean::delete_detached(&http, &uri, &token, timeout).await {
                 tracing::warn!(path = %uri.path(), error = %err, "background session delete failed");
             }
             // Its place in the process's count is given back once the delete is done.

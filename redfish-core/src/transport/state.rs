@@ -146,10 +146,9 @@ pub(crate) struct RequestOptions {
 /// The shared state behind every clone of a client.
 pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
-    pub(super) http: std::sync::Arc<reqwest::Client>,
-    /// The HTTP client used while `close_connections` is on (quirk
-    /// `stale_keep_alive_connection`), so that no pooled connection is reused.
-    pub(super) unpooled: crate::http::Unpooled,
+    pub(super) http: std::sync::Arc<crate::http::HttpClient>,
+    /// The connection kept between requests on the lean path.
+    pub(super) parked: crate::http::parked::ParkedSlot,
     pub(super) auth_mode: AuthMode,
     pub(super) credentials: Option<Credentials>,
     pub(super) request_timeout: Duration,
@@ -189,8 +188,7 @@ pub(crate) type ExtensionSlot =
 /// Settings the builder hands over.
 pub(crate) struct InnerConfig {
     pub(crate) endpoint: Endpoint,
-    pub(crate) http: std::sync::Arc<reqwest::Client>,
-    pub(crate) unpooled: crate::http::Unpooled,
+    pub(crate) http: std::sync::Arc<crate::http::HttpClient>,
     pub(crate) auth_mode: AuthMode,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) request_timeout: Duration,
@@ -225,7 +223,7 @@ impl Inner {
         Inner {
             endpoint: config.endpoint,
             http: config.http,
-            unpooled: config.unpooled,
+            parked: crate::http::parked::ParkedSlot::default(),
             auth_mode: config.auth_mode,
             credentials: config.credentials,
             request_timeout: config.request_timeout,

@@ -1,17 +1,31 @@
 //! The HTTP clients that Redfish clients send through.
 //!
-//! Clients with the same settings share one HTTP client: its connection pool and its TLS
-//! configuration. A TLS configuration with the platform's roots costs on the order of 100 KiB,
+//! Clients with the same settings share one HTTP client: its TLS configuration (and, on reqwest,
+//! its connection pool). A TLS configuration with the platform's roots costs on the order of 100 KiB,
 //! which a process managing thousands of BMCs would otherwise pay once per BMC. A CA bundle or
 //! a pinned certificate belongs to one BMC, so a client with either gets an HTTP client of its
 //! own. What differs per request (the timeout, the credentials) is set on each request instead.
+//!
+//! Requests go through the lean path (`parked`): between requests a client keeps only its
+//! socket, not an HTTP connection. reqwest remains for `https://` in builds with the
+//! `native-tls` feature (the lean path's TLS is rustls), and when `FERROFISH_HTTP_TRANSPORT`
+//! is `pooled` (to measure one path against the other).
+//!
+//! This module imports nothing from `transport`, which sends through it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use reqwest::header::HeaderValue;
+
+pub(crate) mod parked;
+#[cfg(feature = "rustls")]
+mod tls_config;
+
 use crate::Error;
 use crate::client::TlsVerification;
+use parked::Connector;
 
 /// What an HTTP client is built from.
 pub(crate) struct HttpSettings<'a> {
@@ -38,12 +52,33 @@ struct SharedKey {
     process: u32,
 }
 
-static SHARED: LazyLock<Mutex<HashMap<SharedKey, Arc<reqwest::Client>>>> =
-    LazyLock::new(Mutex::default);
+static SHARED: LazyLock<Mutex<HashMap<SharedKey, Arc<HttpClient>>>> = LazyLock::new(Mutex::default);
+
+/// What requests are sent through.
+pub(crate) struct HttpClient {
+    pub(crate) backend: Backend,
+    /// Connections a client keeps between requests (`max_idle_connections`).
+    pub(crate) max_idle: usize,
+    pub(crate) user_agent: Option<HeaderValue>,
+}
+
+/// The HTTP path of a client.
+pub(crate) enum Backend {
+    /// reqwest, whose pool keeps hyper's whole connection while idle.
+    Reqwest(reqwest::Client),
+    /// HTTP/1.1 over a socket parked per client between requests (see `transport::parked`).
+    Lean(Connector),
+}
+
+/// Which path requests take: the lean one, unless `FERROFISH_HTTP_TRANSPORT=pooled` asks for
+/// reqwest's pooled connections (kept to measure one against the other: `fleet_poll`). Read
+/// once.
+static PARKED: LazyLock<bool> =
+    LazyLock::new(|| std::env::var("FERROFISH_HTTP_TRANSPORT").map_or(true, |v| v != "pooled"));
 
 /// The HTTP client for these settings: a shared one where the trust settings are the
 /// process's (system roots, or no verification), a new one for a CA bundle or a pin.
-pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Client>, Error> {
+pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<HttpClient>, Error> {
     let accept_invalid_certs = match settings.tls {
         TlsVerification::SystemRoots => false,
         TlsVerification::DangerAcceptInvalidCerts => true,
@@ -73,49 +108,55 @@ pub(crate) fn http_client(settings: &HttpSettings<'_>) -> Result<Arc<reqwest::Cl
     Ok(http)
 }
 
-/// A client's HTTP client without a connection pool, for a BMC that resets reused
-/// connections (quirk `stale_keep_alive_connection`): every request then has a connection of
-/// its own, and no connection opened before the vendor was known is ever reused. Built on
-/// first use, from the client's settings with no idle connection kept.
-pub(crate) struct Unpooled {
-    tls: TlsVerification,
-    connect_timeout: Duration,
-    user_agent: String,
-    https: bool,
-    client: std::sync::OnceLock<Arc<reqwest::Client>>,
+fn build(settings: &HttpSettings<'_>) -> Result<HttpClient, Error> {
+    let backend = match lean_connector(settings)? {
+        Some(connector) => Backend::Lean(connector),
+        None => Backend::Reqwest(build_reqwest(settings)?),
+    };
+    Ok(HttpClient {
+        backend,
+        max_idle: settings.max_idle_connections,
+        user_agent: HeaderValue::from_str(settings.user_agent).ok(),
+    })
 }
 
-impl Unpooled {
-    /// Remembers the settings; builds nothing.
-    pub(crate) fn new(settings: &HttpSettings<'_>) -> Unpooled {
-        Unpooled {
-            tls: settings.tls.clone(),
-            connect_timeout: settings.connect_timeout,
-            user_agent: settings.user_agent.to_owned(),
-            https: settings.https,
-            client: std::sync::OnceLock::new(),
-        }
+/// The lean path's connector, where it serves these settings: plain HTTP always, `https://`
+/// with rustls (a `native-tls` build keeps reqwest for it).
+fn lean_connector(settings: &HttpSettings<'_>) -> Result<Option<Connector>, Error> {
+    if !*PARKED {
+        return Ok(None);
     }
-
-    /// The unpooled HTTP client (shared where the trust settings are the process's), or
-    /// `None` if it cannot be built (the pooled one was, from the same settings).
-    pub(crate) fn client(&self) -> Option<&Arc<reqwest::Client>> {
-        if let Some(client) = self.client.get() {
-            return Some(client);
-        }
-        let built = http_client(&HttpSettings {
-            tls: &self.tls,
-            connect_timeout: self.connect_timeout,
-            user_agent: &self.user_agent,
-            max_idle_connections: 0,
-            https: self.https,
-        })
-        .ok()?;
-        Some(self.client.get_or_init(|| built))
+    let connect_timeout = settings.connect_timeout;
+    if !settings.https {
+        return Ok(Some(Connector {
+            connect_timeout,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        }));
     }
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    {
+        let config = match settings.tls {
+            TlsVerification::SystemRoots => tls_config::system_roots(),
+            TlsVerification::CaBundlePem(pem) => tls_config::ca_bundle(pem),
+            TlsVerification::PinnedCertificatePem(pem) => tls_config::pinned(pem),
+            TlsVerification::PinnedSha256(fingerprints) => tls_config::pinned_sha256(fingerprints),
+            TlsVerification::DangerAcceptInvalidCerts => tls_config::accept_invalid_certs(),
+        }
+        .map_err(|e| Error::TlsConfig {
+            reason: e.reason,
+            source: e.source.map(crate::error::TransportError),
+        })?;
+        Ok(Some(Connector {
+            connect_timeout,
+            tls: Some(tokio_rustls::TlsConnector::from(Arc::new(config))),
+        }))
+    }
+    #[cfg(not(all(feature = "rustls", not(feature = "native-tls"))))]
+    Ok(None)
 }
 
-fn build(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
+fn build_reqwest(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
     // Redirects are followed only within the origin the request went to: the session token
     // is a custom header that reqwest would carry to any host.
     let redirect = reqwest::redirect::Policy::custom(|attempt| {
@@ -152,7 +193,7 @@ fn build(settings: &HttpSettings<'_>) -> Result<reqwest::Client, Error> {
         source: e.source.map(crate::error::TransportError),
     })?;
     http.build().map_err(|source| Error::ClientBuild {
-        source: crate::error::TransportError(source),
+        source: crate::error::TransportError(Box::new(source)),
     })
 }
 

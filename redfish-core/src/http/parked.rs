@@ -1,0 +1,522 @@
+//! HTTP/1.1 exchanges over a socket kept between requests: the idle connection is the bare
+//! socket (or TLS stream), not an HTTP connection.
+//!
+//! A pooled hyper connection keeps about 26 KiB while idle (its dispatch channel and two
+//! 8 KiB buffers); a process managing thousands of BMCs pays that for each. Here hyper's
+//! HTTP/1.1 connection is built around the socket for one exchange only: when the answer is
+//! read, the connection is taken apart (`without_shutdown`) and only the socket is parked in
+//! its client's pool, so an idle BMC costs the socket and its registration with the runtime.
+//! A client talks to one BMC, so its pool is its own: at most `max_idle_connections` sockets,
+//! one by default.
+//!
+//! A socket is parked only when the answer allows keep-alive, nothing unread is left behind it,
+//! and the process is the one that opened it (a forked child never writes on its parent's
+//! socket).
+
+use std::pin::Pin;
+use std::sync::Mutex as StdMutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::FutureExt as _;
+use futures::future::Either;
+use http_body_util::Full;
+use hyper::body::Body as _;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{StatusCode, Version};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use url::{Host, Url};
+
+/// An error from the socket, TLS or HTTP layer.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The request body type of the exchanges.
+pub(crate) type RequestBody = Full<Bytes>;
+
+/// How connections are opened: shared by the clients with the same settings.
+pub(crate) struct Connector {
+    pub(crate) connect_timeout: Duration,
+    /// TLS for `https://` endpoints; `None` serves plain `http://` only.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<tokio_rustls::TlsConnector>,
+}
+
+/// A connection's byte stream.
+pub(crate) enum Io {
+    Plain(TcpStream),
+    #[cfg(feature = "rustls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl Io {
+    /// Whether an idle connection is still usable: nothing has arrived on it since its last
+    /// answer. A BMC that closed it (a FIN, a TLS close_notify) or a runtime that is gone
+    /// makes it readable or failed. No pooled connection task watches a parked socket, so this
+    /// is checked before reuse; it costs no system call unless the reactor saw the socket
+    /// become readable.
+    fn still_open(&self) -> bool {
+        let tcp = match self {
+            Io::Plain(tcp) => tcp,
+            #[cfg(feature = "rustls")]
+            Io::Tls(tls) => tls.get_ref().0,
+        };
+        let mut probe = [0_u8; 1];
+        matches!(tcp.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Io::Plain(s) => s.is_write_vectored(),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.is_write_vectored(),
+        }
+    }
+}
+
+/// The idle connections of one client (at most its `max_idle_connections`; one by default).
+#[derive(Default)]
+pub(crate) struct ParkedSlot {
+    slot: StdMutex<Vec<Parked>>,
+}
+
+struct Parked {
+    io: Io,
+    /// The process that opened the socket.
+    pid: u32,
+}
+
+impl ParkedSlot {
+    /// The connection parked last, if one was parked by this process and is still open (the
+    /// others found on the way are dropped).
+    fn take(&self) -> Option<Io> {
+        let mut slot = self.slot.lock().ok()?;
+        while let Some(parked) = slot.pop() {
+            if reusable_by(parked.pid, std::process::id()) && parked.io.still_open() {
+                return Some(parked.io);
+            }
+        }
+        None
+    }
+
+    /// Parks `io`, unless `max` connections are parked already (requests sent at once each
+    /// opened one; `max` are kept).
+    fn park(&self, io: Io, max: usize) {
+        if let Ok(mut slot) = self.slot.lock()
+            && slot.len() < max
+        {
+            // One at a time: the default of one idle connection costs one element, not the
+            // four a first push would reserve.
+            slot.reserve_exact(1);
+            slot.push(Parked {
+                io,
+                pid: std::process::id(),
+            });
+        }
+    }
+
+    /// Drops the parked connections (the client is closing).
+    pub(crate) fn clear(&self) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Vec::new();
+        }
+    }
+}
+
+/// Whether a socket opened by process `owner` may carry requests of process `current`: not
+/// after a fork, whose child shares its parent's socket. Pure.
+pub(crate) fn reusable_by(owner: u32, current: u32) -> bool {
+    owner == current
+}
+
+/// Why one exchange failed.
+pub(crate) enum ExchangeFailure {
+    Connect(BoxError),
+    /// The TLS handshake failed (the certificate refused, or the BMC refused ours).
+    #[cfg_attr(
+        not(feature = "rustls"),
+        allow(dead_code, reason = "rustls builds only")
+    )]
+    Tls(BoxError),
+    /// The BMC closed or reset the connection before its answer began.
+    ClosedByPeer(BoxError),
+    /// The answer is larger than the limit.
+    TooLarge,
+    Other(BoxError),
+}
+
+impl ExchangeFailure {
+    /// The underlying error, for a report that has no `Error` to put it in.
+    pub(crate) fn into_source(self) -> BoxError {
+        match self {
+            ExchangeFailure::Connect(e)
+            | ExchangeFailure::Tls(e)
+            | ExchangeFailure::ClosedByPeer(e)
+            | ExchangeFailure::Other(e) => e,
+            ExchangeFailure::TooLarge => "the answer is larger than the client reads".into(),
+        }
+    }
+}
+
+/// An answer: status, headers and body.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+/// One request, its answer read up to `limit` bytes. A connection parked in `slot` is used
+/// when there is one, else a new one is opened to `url`'s host; afterwards it is parked again
+/// when the answer allows it and fewer than `max_idle` are parked (0: never). Timeouts are
+/// the caller's (the whole exchange).
+pub(crate) async fn exchange(
+    connector: &Connector,
+    slot: &ParkedSlot,
+    max_idle: usize,
+    url: &Url,
+    request: hyper::Request<RequestBody>,
+    limit: u64,
+) -> Result<Answer, ExchangeFailure> {
+    // Nothing to keep (quirk `stale_keep_alive_connection`'s `close_connections`): a
+    // connection of its own, and none kept before the vendor was known is reused either.
+    let kept = if max_idle > 0 {
+        slot.take()
+    } else {
+        slot.clear();
+        None
+    };
+    let io = match kept {
+        Some(io) => io,
+        None => connector.connect(url).await?,
+    };
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| ExchangeFailure::Other(Box::new(e)))?;
+    let mut conn = std::pin::pin!(conn.without_shutdown());
+    let answer = async move {
+        let response = sender.send_request(request).await.map_err(classify_hyper)?;
+        // No more requests on this connection: it may finish once the body is read.
+        drop(sender);
+        read_answer(response, limit).await
+    };
+    let answer = std::pin::pin!(answer);
+    let (answer, conn_result) = match futures::future::select(answer, conn.as_mut()).await {
+        Either::Left((answer, _)) => (answer, None),
+        // The connection finished first: it delivered the end of the body and, the sender
+        // being gone, was done (or it broke, and the request learns why).
+        Either::Right((conn_result, answer)) => (answer.await, Some(conn_result)),
+    };
+    let (answer, reusable) = answer?;
+    if max_idle > 0 && reusable {
+        // Not finished yet: the body is read and the sender gone, so it is done at its next
+        // poll; if it is not, it is not idle, and it is dropped rather than waited for.
+        let parts = match conn_result {
+            Some(result) => result.ok(),
+            None => conn.as_mut().now_or_never().and_then(Result::ok),
+        };
+        if let Some(parts) = parts
+            && parts.read_buf.is_empty()
+        {
+            slot.park(parts.io.into_inner(), max_idle);
+        }
+    }
+    Ok(answer)
+}
+
+/// Reads the body up to `limit` bytes; with the answer, whether the connection may be kept.
+async fn read_answer(
+    response: hyper::Response<hyper::body::Incoming>,
+    limit: u64,
+) -> Result<(Answer, bool), ExchangeFailure> {
+    let (parts, mut body) = response.into_parts();
+    let declared = body.size_hint().exact();
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ExchangeFailure::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(
+        declared
+            .and_then(|length| usize::try_from(length).ok())
+            .unwrap_or(0),
+    );
+    while let Some(frame) = futures::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|e| ExchangeFailure::Other(Box::new(e)))?;
+        if let Ok(data) = frame.into_data() {
+            if (bytes.len() + data.len()) as u64 > limit {
+                return Err(ExchangeFailure::TooLarge);
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    let reusable = keeps_alive(parts.version, &parts.headers);
+    Ok((
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: bytes,
+        },
+        reusable,
+    ))
+}
+
+/// Whether an answer leaves its connection open for the next request: HTTP/1.1 unless it says
+/// `Connection: close`, HTTP/1.0 only when it says `keep-alive`. Pure.
+pub(crate) fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+    let has = |token: &str| {
+        headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    match version {
+        Version::HTTP_11 => !has("close"),
+        Version::HTTP_10 => has("keep-alive"),
+        _ => false,
+    }
+}
+
+/// Sorts hyper's error: a connection closed or reset before the answer began is the BMC
+/// dropping it (on a kept connection: quirk `stale_keep_alive_connection`).
+fn classify_hyper(err: hyper::Error) -> ExchangeFailure {
+    if err.is_incomplete_message() || reset_underneath(&err) {
+        ExchangeFailure::ClosedByPeer(Box::new(err))
+    } else {
+        ExchangeFailure::Other(Box::new(err))
+    }
+}
+
+fn reset_underneath(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = err.source();
+    while let Some(current) = next {
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            )
+        {
+            return true;
+        }
+        next = current.source();
+    }
+    false
+}
+
+impl Connector {
+    /// Opens a connection to `url`'s host and port, within the connect timeout (TLS handshake
+    /// included).
+    async fn connect(&self, url: &Url) -> Result<Io, ExchangeFailure> {
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| ExchangeFailure::Connect("the URL has no port".into()))?;
+        let host = url
+            .host()
+            .ok_or_else(|| ExchangeFailure::Connect("the URL has no host".into()))?;
+        let connecting = async {
+            let tcp = match &host {
+                Host::Ipv4(ip) => TcpStream::connect((*ip, port)).await,
+                Host::Ipv6(ip) => TcpStream::connect((*ip, port)).await,
+                Host::Domain(name) => TcpStream::connect((*name, port)).await,
+            }
+            .map_err(|e| ExchangeFailure::Connect(Box::new(e)))?;
+            // Requests are small and written whole: no reason to wait for an ACK.
+            tcp.set_nodelay(true)
+                .map_err(|e| ExchangeFailure::Connect(Box::new(e)))?;
+            self.secure(url, &host, tcp).await
+        };
+        match tokio::time::timeout(self.connect_timeout, connecting).await {
+            Ok(io) => io,
+            Err(elapsed) => Err(ExchangeFailure::Connect(Box::new(elapsed))),
+        }
+    }
+
+    /// The TLS handshake for `https://`; plain `http://` as it is.
+    async fn secure(
+        &self,
+        url: &Url,
+        host: &Host<&str>,
+        tcp: TcpStream,
+    ) -> Result<Io, ExchangeFailure> {
+        if url.scheme() != "https" {
+            return Ok(Io::Plain(tcp));
+        }
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = &self.tls {
+            use rustls::pki_types::ServerName;
+            let name = match host {
+                Host::Ipv4(ip) => ServerName::from(std::net::IpAddr::V4(*ip)),
+                Host::Ipv6(ip) => ServerName::from(std::net::IpAddr::V6(*ip)),
+                Host::Domain(name) => ServerName::try_from((*name).to_owned())
+                    .map_err(|e| ExchangeFailure::Connect(Box::new(e)))?,
+            };
+            return tls
+                .connect(name, tcp)
+                .await
+                .map(|s| Io::Tls(Box::new(s)))
+                .map_err(|e| ExchangeFailure::Tls(Box::new(e)));
+        }
+        let _ = host;
+        Err(ExchangeFailure::Connect(
+            "this HTTP client has no TLS configuration".into(),
+        ))
+    }
+}
+
+/// The `Host` header for `url`: the host, and the port when it is not the scheme's default.
+/// Pure.
+pub(crate) fn host_header(url: &Url) -> Option<HeaderValue> {
+    let host = url.host_str()?;
+    let value = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    HeaderValue::from_str(&value).ok()
+}
+
+/// The `Authorization` value of HTTP Basic for `username` and `password`, marked sensitive.
+/// Pure.
+pub(crate) fn basic_auth(username: &str, password: &str) -> Option<HeaderValue> {
+    let mut value = String::from("Basic ");
+    base64_into(format!("{username}:{password}").as_bytes(), &mut value);
+    let mut value = HeaderValue::from_str(&value).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+/// Standard base64 with padding (RFC 4648 §4). Pure.
+fn base64_into(input: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18_u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            let mut out = String::new();
+            base64_into(input.as_bytes(), &mut out);
+            assert_eq!(out, expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn basic_auth_is_sensitive_and_encoded() {
+        let value = basic_auth("Aladdin", "open sesame").unwrap();
+        assert_eq!(value, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert!(value.is_sensitive());
+    }
+
+    #[test]
+    fn keep_alive_follows_the_version_and_connection_header() {
+        let mut headers = HeaderMap::new();
+        assert!(keeps_alive(Version::HTTP_11, &headers));
+        assert!(!keeps_alive(Version::HTTP_10, &headers));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Keep-Alive"));
+        assert!(keeps_alive(Version::HTTP_10, &headers));
+        headers.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("upgrade, Close"),
+        );
+        assert!(!keeps_alive(Version::HTTP_11, &headers));
+    }
+
+    #[test]
+    fn host_header_names_the_port_only_when_not_the_default() {
+        let host = |u: &str| host_header(&Url::parse(u).unwrap()).unwrap();
+        assert_eq!(host("http://10.0.0.1/redfish/v1"), "10.0.0.1");
+        assert_eq!(host("https://bmc.example:8443/"), "bmc.example:8443");
+        assert_eq!(host("http://[::1]:8000/"), "[::1]:8000");
+    }
+
+    #[test]
+    fn a_forked_child_never_reuses_its_parents_socket() {
+        assert!(reusable_by(7, 7));
+        assert!(!reusable_by(7, 8));
+    }
+}
