@@ -12,8 +12,9 @@ in a fresh Python process each, prints beside the goals of issue 16:
   runtime's threads) over every poll of the measured rounds (≤ 25 µs), polls/s, p50/p99.
 
 The polls are made by ``--threads`` Python threads through the blocking API
-(``RedfishClient.power_state``); every client shares the extension's one HTTP connection
-pool. Times depend on the machine; nothing is asserted. Everything stays on 127.0.0.1.
+(``RedfishClient.power_state``); clients with the same settings share one TLS configuration,
+and each keeps only its own socket between polls. Times depend on the machine; nothing is
+asserted. Everything stays on 127.0.0.1.
 """
 
 from __future__ import annotations
