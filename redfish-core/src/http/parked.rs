@@ -345,7 +345,8 @@ fn classify_hyper(err: hyper::Error) -> ExchangeFailure {
     }
 }
 
-fn reset_underneath(err: &(dyn std::error::Error + 'static)) -> bool {
+/// Whether a reset, an abort or a broken pipe lies under `err` (its sources, not itself).
+pub(crate) fn reset_underneath(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = err.source();
     while let Some(current) = next {
         if let Some(io) = current.downcast_ref::<std::io::Error>()

@@ -324,6 +324,7 @@ impl Inner {
         .instrument(span)
         .await
     }
+
     /// The request through reqwest: its pooled connections.
     #[allow(clippy::too_many_arguments, reason = "one exchange's parts, named")]
     fn reqwest_request(
@@ -524,19 +525,9 @@ fn closed_by_peer(err: &(dyn std::error::Error + 'static)) -> bool {
         {
             return true;
         }
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::BrokenPipe
-            )
-        {
-            return true;
-        }
         source = current.source();
     }
-    false
+    crate::http::parked::reset_underneath(err)
 }
 
 #[cfg(test)]
