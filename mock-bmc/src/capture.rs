@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ pub struct CapturedRequest {
     pub path: String,
     /// The query string, without the `?`, if any.
     pub query: Option<String>,
-    /// The body as JSON, when it was JSON.
+    /// The body, when it parses as JSON.
     pub body: Option<Value>,
     /// The status it was answered with.
     pub status: u16,
@@ -82,13 +82,11 @@ impl CaptureBmc {
             post_answers: Arc::clone(&post_answers),
         });
         let log = Arc::clone(&requests);
-        let app = axum::Router::new().fallback(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let capture = Arc::clone(&capture);
-                let log = Arc::clone(&log);
-                async move { capture.answer(&log, &method, &uri, &headers, &body) }
-            },
-        );
+        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, body: Bytes| {
+            let capture = Arc::clone(&capture);
+            let log = Arc::clone(&log);
+            async move { capture.answer(&log, &method, &uri, &body) }
+        });
         let handle = axum_server::Handle::new();
         let server = axum_server::from_tcp(listener)?.handle(handle.clone());
         tokio::spawn(async move {
@@ -145,7 +143,6 @@ impl Capture {
         log: &Mutex<Vec<CapturedRequest>>,
         method: &Method,
         uri: &Uri,
-        headers: &HeaderMap,
         body: &[u8],
     ) -> Response {
         let path = uri.path();
@@ -173,17 +170,11 @@ impl Capture {
             Method::GET => self.get(path, uri.query()),
             _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
         };
-        let is_json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("json"));
         lock(log).push(CapturedRequest {
             method: method.to_string(),
             path: path.to_owned(),
             query: uri.query().map(str::to_owned),
-            body: (is_json || !body.is_empty())
-                .then(|| serde_json::from_slice(body).ok())
-                .flatten(),
+            body: serde_json::from_slice(body).ok(),
             status: response.status().as_u16(),
         });
         response
