@@ -1,6 +1,7 @@
 """One process, many BMCs, from Python: what polling the power state of a fleet costs.
 
     python python/bench/fleet_poll.py [--nodes 1000,10000] [--threads 16] [--rounds 5]
+                                      [--mode threads,batch]
 
 Starts mock BMC fleets (``ferrofish-mock-bmc``, at most 4,000 BMCs per process; the binary
 from ``FERROFISH_MOCK_BMC``, else built with ``cargo build --release``), then per fleet size,
@@ -11,10 +12,15 @@ in a fresh Python process each, prints beside the goals of issue 16:
 - client CPU per poll: this process's user + system time (Python threads and the Rust
   runtime's threads) over every poll of the measured rounds (≤ 25 µs), polls/s, p50/p99.
 
-The polls are made by ``--threads`` Python threads through the blocking API
-(``RedfishClient.power_state``); clients with the same settings share one TLS configuration,
-and each keeps only its own socket between polls. Times depend on the machine; nothing is
-asserted. Everything stays on 127.0.0.1.
+``--mode`` picks how Python polls (both by default, each in a process of its own):
+
+- ``threads``: ``--threads`` Python threads through the blocking API
+  (``RedfishClient.power_state``), one call per BMC;
+- ``batch``: one ``RedfishClient.poll_power_states(clients)`` call per round, which polls in
+  Rust (at most 256 at once) with the GIL released; its latency is the round's, not a poll's.
+
+Clients with the same settings share one TLS configuration, and each keeps only its own socket
+between polls. Times depend on the machine; nothing is asserted. Everything stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -101,7 +107,7 @@ def percentile(sorted_values: List[float], pct: int) -> float:
     return sorted_values[(len(sorted_values) - 1) * pct // 100]
 
 
-def measure(nodes: int, threads: int, rounds: int, urls: List[str]) -> None:
+def measure(nodes: int, threads: int, rounds: int, urls: List[str], mode: str) -> None:
     import ferrofish
 
     # The mock is plain HTTP on loopback: its warning, once per client, is not news here.
@@ -129,19 +135,30 @@ def measure(nodes: int, threads: int, rounds: int, urls: List[str]) -> None:
         before = os.times()
         started = time.perf_counter()
         for _ in range(rounds):
-            latencies.extend(pool.map(poll, clients))
+            if mode == "batch":
+                round_started = time.perf_counter()
+                states = ferrofish.RedfishClient.poll_power_states(clients)
+                failed = [state for state in states if isinstance(state, Exception)]
+                assert not failed, failed[0]
+                latencies.append(time.perf_counter() - round_started)
+            else:
+                latencies.extend(pool.map(poll, clients))
         wall = time.perf_counter() - started
         after = os.times()
-    polls = len(latencies)
+    polls = nodes * rounds
     user = (after.user - before.user) * 1e6 / polls
     system = (after.system - before.system) * 1e6 / polls
     latencies.sort()
-    print(f"{nodes} BMCs, {rounds} rounds ({polls} polls) from {threads} Python threads:")
+    how = (
+        "one poll_power_states call a round" if mode == "batch" else f"{threads} Python threads"
+    )
+    print(f"{nodes} BMCs, {rounds} rounds ({polls} polls) from {how}:")
     print(f"  memory per managed BMC: {per_bmc:8.1f} KiB   (goal ≤ {MEMORY_GOAL_KIB} KiB; "
           f"resident {rss_tenth} KiB with {tenth} clients, {rss_all} KiB with {nodes})")
     print(f"  client CPU per poll:    {user + system:8.1f} µs    (goal ≤ {CPU_GOAL_MICROS} µs; "
           f"user {user:.1f} µs, kernel {system:.1f} µs)")
-    print(f"  {polls / wall:8.0f} polls/s   p50 {percentile(latencies, 50) * 1e3:.2f} ms   "
+    of_what = "a round" if mode == "batch" else "a poll"
+    print(f"  {polls / wall:8.0f} polls/s   {of_what}: p50 {percentile(latencies, 50) * 1e3:.2f} ms   "
           f"p99 {percentile(latencies, 99) * 1e3:.2f} ms")
     for client in clients:
         client.close()
@@ -152,28 +169,30 @@ def main() -> None:
     parser.add_argument("--nodes", default="1000", help="fleet sizes, comma-separated")
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--mode", default="threads,batch", help="threads, batch or both, comma-separated")
     parser.add_argument("--urls-from", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.urls_from:
         # The child: one measurement in a fresh process, so that memory freed by an earlier
         # one cannot hide this one's growth.
         urls = json.loads(Path(args.urls_from).read_text())
-        measure(len(urls), args.threads, args.rounds, urls)
+        measure(len(urls), args.threads, args.rounds, urls, args.mode)
         return
     limit = raise_fd_limit()
     binary = mock_binary()
-    print(f"fleet_poll.py: power-state polls from Python threads (open files limit {limit})")
+    print(f"fleet_poll.py: power-state polls from Python (open files limit {limit})")
     for nodes in (int(n) for n in args.nodes.split(",")):
         mocks, urls = start_mocks(binary, nodes)
         try:
             with tempfile.TemporaryDirectory(prefix="ferrofish-fleet-poll-") as scratch:
                 urls_file = Path(scratch) / "urls.json"
                 urls_file.write_text(json.dumps(urls))
-                subprocess.run(
-                    [sys.executable, __file__, "--urls-from", str(urls_file),
-                     "--threads", str(args.threads), "--rounds", str(args.rounds)],
-                    check=True,
-                )
+                for mode in args.mode.split(","):
+                    subprocess.run(
+                        [sys.executable, __file__, "--urls-from", str(urls_file), "--mode", mode,
+                         "--threads", str(args.threads), "--rounds", str(args.rounds)],
+                        check=True,
+                    )
         finally:
             for mock in mocks:
                 mock.terminate()

@@ -7,6 +7,7 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Iterable,
     List,
     Literal,
     Mapping,
@@ -128,6 +129,12 @@ _PowerAction: TypeAlias = Literal["on", "off", "graceful-off", "cycle", "reboot"
 _BootDevice: TypeAlias = Literal["pxe", "disk", "cdrom", "bios", "uefi-http"]
 #: Virtual media: ``"cd"`` for ISO images, ``"usb"`` for disk and floppy images.
 _Media: TypeAlias = Literal["cd", "usb"]
+# An entry of `poll_power_states`: a client, or a client and the system to poll.
+_PolledClient: TypeAlias = Union[
+    "RedfishClient",
+    "AsyncRedfishClient",
+    Tuple[Union["RedfishClient", "AsyncRedfishClient"], str],
+]
 #: ``BootPhase.name`` values.
 _BootPhaseName: TypeAlias = Literal[
     "ejecting_stale",
@@ -228,6 +235,10 @@ class RedfishClient:
     def system(self, id: Optional[str] = None) -> System: ...
     def systems(self) -> list[System]: ...
     def power_state(self, system: Optional[str] = None) -> Optional[Union[PowerState, str]]: ...
+    @staticmethod
+    def poll_power_states(
+        clients: Iterable[_PolledClient], *, max_in_flight: int = 256
+    ) -> list[Union[PowerState, str, None, Exception]]: ...
     def reset(self, reset_type: Union[_ResetType, str], system: Optional[str] = None) -> None: ...
     def wait_for_power_state(
         self,
@@ -1010,6 +1021,10 @@ class AsyncRedfishClient:
     def power_state(
         self, system: Optional[str] = None
     ) -> Awaitable[Optional[Union[PowerState, str]]]: ...
+    @staticmethod
+    def poll_power_states(
+        clients: Iterable[_PolledClient], *, max_in_flight: int = 256
+    ) -> Awaitable[list[Union[PowerState, str, None, Exception]]]: ...
     def reset(
         self, reset_type: Union[_ResetType, str], system: Optional[str] = None
     ) -> Awaitable[None]: ...

@@ -223,7 +223,7 @@ impl Drop for ClientCore {
 }
 
 /// Converts an optional power state to its `PowerState` member (or plain `str`), or `None`.
-fn power_state_to_py(py: Python<'_>, state: Option<PowerState>) -> PyResult<Py<PyAny>> {
+pub(crate) fn power_state_to_py(py: Python<'_>, state: Option<PowerState>) -> PyResult<Py<PyAny>> {
     match state {
         // Enums (ferrofish.enums): the member when the value is known.
         Some(state) => Ok(crate::enums::known_value(py, "PowerState", state.as_str())?.unbind()),
@@ -758,6 +758,31 @@ impl PyRedfishClient {
         self.core.power_state(py, Face::Blocking, system)
     }
 
+    /// The power state of many BMCs in one call: a `list` in the order of `clients`, each
+    /// entry what `power_state()` would return for that client, or the exception it would
+    /// raise (an instance, not raised: one BMC's failure does not hide the others').
+    ///
+    /// The polls run in Rust, at most `max_in_flight` at once, with the GIL released: a
+    /// fleet's poll costs about what it costs from Rust, without a thread or a future per BMC.
+    ///
+    /// Args:
+    ///     clients: `RedfishClient` or `AsyncRedfishClient` objects, or `(client, system_id)`
+    ///         pairs for BMCs with several systems.
+    ///     max_in_flight: the most polls in flight at once.
+    ///
+    /// Raises:
+    ///     TypeError: an entry is not a client or a `(client, system_id)` pair (nothing is sent).
+    ///     ValueError: `max_in_flight` is 0.
+    #[staticmethod]
+    #[pyo3(signature = (clients, *, max_in_flight = 256))]
+    fn poll_power_states<'py>(
+        py: Python<'py>,
+        clients: &Bound<'py, PyAny>,
+        max_in_flight: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::poll::poll_power_states(py, Face::Blocking, clients, max_in_flight)
+    }
+
     /// Resets the system, after checking `reset_type` against the values the BMC allows.
     ///
     /// Args:
@@ -1030,6 +1055,17 @@ impl PyAsyncRedfishClient {
         system: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.core.power_state(py, Face::Awaitable, system)
+    }
+
+    /// Awaitable `RedfishClient.poll_power_states(clients, max_in_flight=...)`.
+    #[staticmethod]
+    #[pyo3(signature = (clients, *, max_in_flight = 256))]
+    fn poll_power_states<'py>(
+        py: Python<'py>,
+        clients: &Bound<'py, PyAny>,
+        max_in_flight: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::poll::poll_power_states(py, Face::Awaitable, clients, max_in_flight)
     }
 
     /// Awaitable `RedfishClient.reset(reset_type, system)`.

@@ -29,6 +29,8 @@ mod system;
 mod dell;
 // Issue 14: the user's quirk overrides from Python dicts.
 mod quirks;
+// Issue 16: a fleet's power poll in one call.
+mod poll;
 
 use pyo3::prelude::*;
 

@@ -1,7 +1,9 @@
 //! Running async Rust from blocking Python methods.
 //!
 //! Every blocking method runs its future on the one shared tokio runtime of
-//! `pyo3_async_runtimes` with the GIL released, so other Python threads keep running. The wait is
+//! `pyo3_async_runtimes` with the GIL released, so other Python threads keep running: polled
+//! on the calling thread when it is the only blocking call in progress, on the runtime's
+//! workers when several threads call at once ([`block_on`]). The wait is
 //! cut into short slices; between slices the thread re-attaches to check for signals, so Ctrl-C
 //! raises `KeyboardInterrupt` promptly instead of after the BMC's timeout.
 //!
@@ -19,6 +21,7 @@
 use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
@@ -29,6 +32,7 @@ use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::{JoinError, JoinHandle};
 
 use crate::errors::ClientClosedError;
 
@@ -230,11 +234,59 @@ where
 /// How long the thread waits with the GIL released before it checks for signals.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Blocking calls in progress in this process, on every thread.
+static BLOCKING_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one blocking call while it lives.
+struct BlockingCall;
+
+impl BlockingCall {
+    /// Counts this call; whether it is the only one in progress.
+    fn start() -> (BlockingCall, bool) {
+        let others = BLOCKING_CALLS.fetch_add(1, Ordering::AcqRel);
+        (BlockingCall, others == 0)
+    }
+}
+
+impl Drop for BlockingCall {
+    fn drop(&mut self) {
+        BLOCKING_CALLS.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What a blocking call waits for: its future's result, or why its task did not finish.
+type Waited<T, E> = Pin<Box<dyn Future<Output = Result<Result<T, E>, JoinError>> + Send>>;
+
+/// A spawned task, aborted when its waiter gives up (Ctrl-C).
+pub(crate) struct AbortOnDrop<T>(pub(crate) JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
 /// Runs the future built by `make_future` to completion, with the GIL released.
 ///
-/// The future is built inside the runtime (never before), because some futures, such as
-/// `tokio::time::sleep`, register with the runtime when they are created. If a signal handler
-/// raises (Ctrl-C), the task is aborted and the exception propagates.
+/// Where the future is polled: when no other blocking call is in progress, on the calling
+/// thread, as `Runtime::block_on` does for a Rust caller (a worker would cost two thread
+/// wake-ups a call, the worker's and then the caller's: most of what the bindings added to a
+/// call). With other blocking calls in progress (a pool of Python threads polling a fleet), on
+/// the runtime's workers, which take every thread's requests in turn and answer many sockets
+/// per wake-up where each calling thread would be woken for its own.
+///
+/// The future is built inside the runtime's context (never before), because some futures, such
+/// as `tokio::time::sleep`, register with the runtime when they are created. If a signal
+/// handler raises (Ctrl-C), the future is dropped (its task aborted), which cancels the call,
+/// and the exception propagates.
 pub(crate) fn block_on<T, E, Fut, Make>(
     py: Python<'_>,
     make_future: Make,
@@ -249,10 +301,20 @@ where
     // The log threshold follows the `ferrofish` logger's level from this call on.
     crate::logging::refresh(py);
     let runtime = runtime();
-    let mut task = runtime.spawn(async move { make_future().await });
+    let (_counted, alone) = BlockingCall::start();
+    // Entered for the whole call: the future is built and dropped in the runtime's context
+    // (dropping a client may spawn its session's deletion).
+    let _context = runtime.enter();
+    let mut future: Waited<T, E> = if alone {
+        Box::pin(async move { Ok(make_future().await) })
+    } else {
+        Box::pin(AbortOnDrop(
+            runtime.spawn(async move { make_future().await }),
+        ))
+    };
     loop {
         let slice = py.detach(|| {
-            runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await })
+            runtime.block_on(tokio::time::timeout(SIGNAL_CHECK_INTERVAL, future.as_mut()))
         });
         match slice {
             Ok(Ok(Ok(value))) => return Ok(value),
@@ -264,12 +326,7 @@ where
                 }
                 return Err(PyRuntimeError::new_err("the ferrofish task was cancelled"));
             }
-            Err(_still_running) => {
-                if let Err(interrupt) = py.check_signals() {
-                    task.abort();
-                    return Err(interrupt);
-                }
-            }
+            Err(_still_running) => py.check_signals()?,
         }
     }
 }

@@ -100,6 +100,36 @@ def test_ctrl_c_interrupts_a_waiting_call(mock_bmc: MockBmc) -> None:
     assert waited < 10, waited
 
 
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to its own process")
+def test_ctrl_c_interrupts_a_call_made_while_another_thread_waits(mock_bmc: MockBmc) -> None:
+    # With another blocking call in progress, a call runs on the runtime's workers rather than
+    # on its own thread; Ctrl-C must end its wait all the same. Each request is held 6 s.
+    mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 6_000})
+    try:
+        other = threading.Thread(
+            target=lambda: mock_bmc.client(NODE_FAULTS, auth="basic", retries=0).get_json("/redfish/v1")
+        )
+        other.start()
+        time.sleep(0.5)  # the other thread is inside its call by now
+        assert other.is_alive()
+        redfish = mock_bmc.client(NODE_FAULTS, auth="basic", retries=0)
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        started = time.monotonic()
+        with keyboard_interrupt_on_sigint():
+            timer.start()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    redfish.get_json("/redfish/v1")
+            finally:
+                timer.cancel()
+        waited = time.monotonic() - started
+        other.join(timeout=30)
+    finally:
+        mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
+    # Not a speed assertion: 3 s is half the BMC's delay, far above any scheduling noise.
+    assert waited < 3, waited
+
+
 def _open_sessions(mock_bmc: MockBmc, node: int) -> int:
     return int(mock_bmc.node_view(node)["sessions"])
 
