@@ -1,7 +1,8 @@
-//! The connection a client keeps between requests (issue 16: only the socket is kept, hyper's
-//! connection is built around it per request): when it is reused, when it is not, and what a
-//! stalled or redirecting BMC gets. Against a small HTTP/1.1 server on 127.0.0.1 that logs, per
-//! accepted connection, the requests it received, so reuse is observed on the wire.
+//! The connection a client keeps between requests (issue 16: only the socket is kept, and the
+//! client's own HTTP/1.1 codec writes and reads each request on it): when it is reused, when it
+//! is not, and what a stalled or redirecting BMC gets. Against a small HTTP/1.1 server on
+//! 127.0.0.1 that logs, per accepted connection, the requests it received, so reuse is observed
+//! on the wire.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

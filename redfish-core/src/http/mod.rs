@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
+mod h1;
 pub(crate) mod parked;
 #[cfg(feature = "rustls")]
 mod tls_config;

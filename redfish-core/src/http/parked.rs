@@ -2,10 +2,11 @@
 //! socket (or TLS stream), not an HTTP connection.
 //!
 //! A pooled hyper connection keeps about 26 KiB while idle (its dispatch channel and two
-//! 8 KiB buffers); a process managing thousands of BMCs pays that for each. Here hyper's
-//! HTTP/1.1 connection is built around the socket for one exchange only: when the answer is
-//! read, the connection is taken apart (`without_shutdown`) and only the socket is parked in
-//! its client's pool, so an idle BMC costs the socket and its registration with the runtime.
+//! 8 KiB buffers); a process managing thousands of BMCs pays that for each. Here an exchange
+//! writes the request on the socket and reads the answer with the client's own HTTP/1.1 codec
+//! (`h1`), and only the socket is parked in its client's pool, so an idle BMC costs the
+//! socket and its registration with the runtime, and a request costs no HTTP connection's
+//! setup.
 //! A client talks to one BMC, so its pool is its own: at most `max_idle_connections` sockets,
 //! one by default.
 //!
@@ -18,23 +19,16 @@ use std::sync::Mutex as StdMutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::FutureExt as _;
-use futures::future::Either;
-use http_body_util::Full;
-use hyper::body::Body as _;
-use hyper::header::{self, HeaderMap, HeaderValue};
-use hyper::{StatusCode, Version};
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpStream;
 use url::{Host, Url};
 
+use super::h1;
+
 /// An error from the socket, TLS or HTTP layer.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The request body type of the exchanges.
-pub(crate) type RequestBody = Full<Bytes>;
 
 /// How connections are opened: shared by the clients with the same settings.
 pub(crate) struct Connector {
@@ -227,12 +221,15 @@ pub(crate) struct Answer {
 /// when there is one, else a new one is opened to `url`'s host; afterwards it is parked again
 /// when the answer allows it and fewer than `max_idle` are parked (0: never). Timeouts are
 /// the caller's (the whole exchange).
+#[allow(clippy::too_many_arguments, reason = "one exchange's parts, named")]
 pub(crate) async fn exchange(
     connector: &Connector,
     slot: &ParkedSlot,
     max_idle: usize,
+    method: &Method,
     url: &Url,
-    request: hyper::Request<RequestBody>,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
     limit: u64,
 ) -> Result<Answer, ExchangeFailure> {
     // Nothing to keep (quirk `stale_keep_alive_connection`'s `close_connections`): a
@@ -243,102 +240,144 @@ pub(crate) async fn exchange(
         slot.clear();
         None
     };
-    let io = match kept {
+    let mut io = match kept {
         Some(io) => io,
         None => connector.connect(url).await?,
     };
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| ExchangeFailure::Other(Box::new(e)))?;
-    let mut conn = std::pin::pin!(conn.without_shutdown());
-    let answer = async move {
-        let response = sender.send_request(request).await.map_err(classify_hyper)?;
-        // No more requests on this connection: it may finish once the body is read.
-        drop(sender);
-        read_answer(response, limit).await
-    };
-    let answer = std::pin::pin!(answer);
-    let (answer, conn_result) = match futures::future::select(answer, conn.as_mut()).await {
-        Either::Left((answer, _)) => (answer, None),
-        // The connection finished first: it delivered the end of the body and, the sender
-        // being gone, was done (or it broke, and the request learns why).
-        Either::Right((conn_result, answer)) => (answer.await, Some(conn_result)),
-    };
-    let (answer, reusable) = answer?;
+    let mut request = Vec::with_capacity(REQUEST_CAPACITY + body.map_or(0, <[u8]>::len));
+    h1::encode_request(method, url, headers, body, &mut request);
+    io.write_all(&request).await.map_err(classify_io)?;
+    io.flush().await.map_err(classify_io)?;
+    drop(request);
+    let (answer, reusable) = read_answer(&mut io, method, limit).await?;
     if max_idle > 0 && reusable {
-        // Not finished yet: the body is read and the sender gone, so it is done at its next
-        // poll; if it is not, it is not idle, and it is dropped rather than waited for.
-        let parts = match conn_result {
-            Some(result) => result.ok(),
-            None => conn.as_mut().now_or_never().and_then(Result::ok),
-        };
-        if let Some(parts) = parts
-            && parts.read_buf.is_empty()
-        {
-            slot.park(parts.io.into_inner(), max_idle);
-        }
+        slot.park(io, max_idle);
     }
     Ok(answer)
 }
 
-/// Reads the body up to `limit` bytes; with the answer, whether the connection may be kept.
+/// Room for a request's line and headers: one allocation for a Redfish request's few hundred
+/// bytes.
+const REQUEST_CAPACITY: usize = 512;
+
+/// What a read asks the socket for at least: a power poll's whole answer (its head and a
+/// System of a few KiB) in one read.
+const READ_CHUNK: usize = 4096;
+
+/// Reads more of the answer into `buf`; the bytes read, 0 when the BMC closed the connection.
+async fn read_more(io: &mut Io, buf: &mut Vec<u8>) -> Result<usize, ExchangeFailure> {
+    if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+        buf.reserve(READ_CHUNK);
+    }
+    io.read_buf(buf).await.map_err(classify_io)
+}
+
+/// The BMC closed the connection before its answer was complete.
+fn closed_early(what: &str) -> ExchangeFailure {
+    ExchangeFailure::ClosedByPeer(format!("the BMC closed the connection {what}").into())
+}
+
+/// Reads the answer (skipping interim 1xx answers) and its body up to `limit` bytes; with the
+/// answer, whether the connection may be kept: the answer allows it, its body had an end of
+/// its own, and nothing was sent after it.
 async fn read_answer(
-    response: hyper::Response<hyper::body::Incoming>,
+    io: &mut Io,
+    method: &Method,
     limit: u64,
 ) -> Result<(Answer, bool), ExchangeFailure> {
-    let (parts, mut body) = response.into_parts();
-    let declared = body.size_hint().exact();
-    if declared.is_some_and(|length| length > limit) {
-        return Err(ExchangeFailure::TooLarge);
-    }
-    let mut bytes = Vec::with_capacity(
-        declared
-            .and_then(|length| usize::try_from(length).ok())
-            .unwrap_or(0),
-    );
-    while let Some(frame) = futures::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
-    {
-        let frame = frame.map_err(|e| ExchangeFailure::Other(Box::new(e)))?;
-        if let Ok(data) = frame.into_data() {
-            if (bytes.len() + data.len()) as u64 > limit {
+    let malformed = |err: h1::H1Error| ExchangeFailure::Other(Box::new(err));
+    let mut buf = Vec::with_capacity(READ_CHUNK);
+    let head = loop {
+        match h1::parse_head(&buf).map_err(malformed)? {
+            Some((head, length)) => {
+                buf.drain(..length);
+                if !head.status.is_informational() {
+                    break head;
+                }
+            }
+            None => {
+                if read_more(io, &mut buf).await? == 0 {
+                    return Err(closed_early(if buf.is_empty() {
+                        "before answering"
+                    } else {
+                        "in the middle of the answer's head"
+                    }));
+                }
+            }
+        }
+    };
+    let mut reusable = h1::keeps_alive(head.version, &head.headers);
+    // From here `buf` holds what was read past the head.
+    let body = match h1::framing(method, &head).map_err(malformed)? {
+        h1::Framing::Empty => {
+            reusable &= buf.is_empty();
+            Vec::new()
+        }
+        h1::Framing::Length(length) => {
+            if length > limit {
                 return Err(ExchangeFailure::TooLarge);
             }
-            bytes.extend_from_slice(&data);
+            let length = usize::try_from(length).map_err(|_| ExchangeFailure::TooLarge)?;
+            buf.reserve(length.saturating_sub(buf.len()));
+            while buf.len() < length {
+                if read_more(io, &mut buf).await? == 0 {
+                    return Err(closed_early("in the middle of the answer's body"));
+                }
+            }
+            if buf.len() > length {
+                reusable = false;
+                buf.truncate(length);
+            }
+            buf
         }
-    }
-    let reusable = keeps_alive(parts.version, &parts.headers);
+        h1::Framing::Chunked => {
+            let mut decoder = h1::ChunkedDecoder::new();
+            let mut body = Vec::new();
+            loop {
+                let used = decoder.decode(&buf, &mut body).map_err(malformed)?;
+                buf.drain(..used);
+                if body.len() as u64 > limit {
+                    return Err(ExchangeFailure::TooLarge);
+                }
+                if decoder.is_done() {
+                    reusable &= buf.is_empty();
+                    break body;
+                }
+                if read_more(io, &mut buf).await? == 0 {
+                    return Err(closed_early("in the middle of the answer's body"));
+                }
+            }
+        }
+        h1::Framing::UntilClose => {
+            reusable = false;
+            while read_more(io, &mut buf).await? > 0 {
+                if buf.len() as u64 > limit {
+                    return Err(ExchangeFailure::TooLarge);
+                }
+            }
+            buf
+        }
+    };
     Ok((
         Answer {
-            status: parts.status,
-            headers: parts.headers,
-            body: bytes,
+            status: head.status,
+            headers: head.headers,
+            body,
         },
         reusable,
     ))
 }
 
-/// Whether an answer leaves its connection open for the next request: HTTP/1.1 unless it says
-/// `Connection: close`, HTTP/1.0 only when it says `keep-alive`. Pure.
-pub(crate) fn keeps_alive(version: Version, headers: &HeaderMap) -> bool {
-    let has = |token: &str| {
-        headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
-    };
-    match version {
-        Version::HTTP_11 => !has("close"),
-        Version::HTTP_10 => has("keep-alive"),
-        _ => false,
-    }
-}
-
-/// Sorts hyper's error: a connection closed or reset before the answer began is the BMC
-/// dropping it (on a kept connection: quirk `stale_keep_alive_connection`).
-fn classify_hyper(err: hyper::Error) -> ExchangeFailure {
-    if err.is_incomplete_message() || reset_underneath(&err) {
+/// Sorts a socket error: a connection reset, aborted or cut short is the BMC dropping it (on a
+/// kept connection: quirk `stale_keep_alive_connection`).
+fn classify_io(err: std::io::Error) -> ExchangeFailure {
+    if matches!(
+        err.kind(),
+        std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::BrokenPipe
+            | std::io::ErrorKind::UnexpectedEof
+    ) {
         ExchangeFailure::ClosedByPeer(Box::new(err))
     } else {
         ExchangeFailure::Other(Box::new(err))
@@ -424,17 +463,6 @@ impl Connector {
     }
 }
 
-/// The `Host` header for `url`: the host, and the port when it is not the scheme's default.
-/// Pure.
-pub(crate) fn host_header(url: &Url) -> Option<HeaderValue> {
-    let host = url.host_str()?;
-    let value = match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    };
-    HeaderValue::from_str(&value).ok()
-}
-
 /// The `Authorization` value of HTTP Basic for `username` and `password`, marked sensitive.
 /// Pure.
 pub(crate) fn basic_auth(username: &str, password: &str) -> Option<HeaderValue> {
@@ -491,28 +519,6 @@ mod tests {
         let value = basic_auth("Aladdin", "open sesame").unwrap();
         assert_eq!(value, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
         assert!(value.is_sensitive());
-    }
-
-    #[test]
-    fn keep_alive_follows_the_version_and_connection_header() {
-        let mut headers = HeaderMap::new();
-        assert!(keeps_alive(Version::HTTP_11, &headers));
-        assert!(!keeps_alive(Version::HTTP_10, &headers));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("Keep-Alive"));
-        assert!(keeps_alive(Version::HTTP_10, &headers));
-        headers.insert(
-            header::CONNECTION,
-            HeaderValue::from_static("upgrade, Close"),
-        );
-        assert!(!keeps_alive(Version::HTTP_11, &headers));
-    }
-
-    #[test]
-    fn host_header_names_the_port_only_when_not_the_default() {
-        let host = |u: &str| host_header(&Url::parse(u).unwrap()).unwrap();
-        assert_eq!(host("http://10.0.0.1/redfish/v1"), "10.0.0.1");
-        assert_eq!(host("https://bmc.example:8443/"), "bmc.example:8443");
-        assert_eq!(host("http://[::1]:8000/"), "[::1]:8000");
     }
 
     #[test]

@@ -4,15 +4,12 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::state::{AuthHeader, Response};
-use crate::endpoint::path_and_query;
 use crate::http::parked::{self, BoxError, Connector, ExchangeFailure, ParkedSlot};
 use crate::http::{Backend, HttpClient};
 
@@ -74,7 +71,7 @@ pub(super) async fn send_lean(
     if let Some(agent) = &http.user_agent {
         headers.insert(header::USER_AGENT, agent.clone());
     }
-    let mut body = body.map(Bytes::from);
+    let mut body = body.map(String::into_bytes);
     if body.is_some() {
         headers.insert(
             header::CONTENT_TYPE,
@@ -86,21 +83,14 @@ pub(super) async fn send_lean(
     let mut requested = 0;
     loop {
         requested += 1;
-        let mut request = hyper::Request::new(Full::new(body.clone().unwrap_or_default()));
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = hyper::Uri::try_from(path_and_query(&url))
-            .map_err(|e| ExchangeFailure::Other(Box::new(e)))?;
-        let mut all = headers.clone();
-        if let Some(host) = parked::host_header(&url) {
-            all.insert(header::HOST, host);
-        }
-        *request.headers_mut() = all;
         let answer = parked::exchange(
             connector,
             slot,
             if keep { http.max_idle } else { 0 },
+            &method,
             &url,
-            request,
+            &headers,
+            body.as_deref(),
             limit,
         )
         .await?;

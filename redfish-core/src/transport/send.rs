@@ -288,8 +288,8 @@ impl Inner {
                     headers,
                     body,
                 } => {
-                    // Boxed: hyper's connection and handshake futures are large, and every
-                    // future awaiting this one would carry them inline.
+                    // Boxed: the connect and TLS handshake futures are large, and every future
+                    // awaiting this one would carry them inline.
                     let lean = Box::pin(lean::send_lean(
                         &self.http,
                         connector,
