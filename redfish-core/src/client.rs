@@ -890,7 +890,7 @@ impl RedfishClient {
         let mut urls = Vec::new();
         for path in links.iter().filter_map(Link::path) {
             let url = self.inner.endpoint.resolve(path)?;
-            if seen.insert(crate::endpoint::resource_key(&url)) {
+            if seen.insert(crate::endpoint::resource_key(&url).to_owned()) {
                 urls.push(url);
             }
         }

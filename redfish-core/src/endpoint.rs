@@ -87,9 +87,7 @@ impl Endpoint {
             path: redact_userinfo(trimmed),
             reason: "it is not a valid URL reference",
         })?;
-        if url.origin() != self.base.origin()
-            || !url.username().is_empty()
-            || url.password().is_some()
+        if !same_origin(&url, &self.base) || !url.username().is_empty() || url.password().is_some()
         {
             return Err(Error::OffOriginLink {
                 link: redact_userinfo(trimmed),
@@ -123,14 +121,19 @@ pub(crate) fn path_and_query(url: &Url) -> String {
 }
 
 /// The key under which a resource's ETag is remembered: its path without a trailing slash.
-pub(crate) fn resource_key(url: &Url) -> String {
-    let path = url.path();
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        "/".to_owned()
-    } else {
-        trimmed.to_owned()
-    }
+pub(crate) fn resource_key(url: &Url) -> &str {
+    let trimmed = url.path().trim_end_matches('/');
+    if trimmed.is_empty() { "/" } else { trimmed }
+}
+
+/// Whether `a` and `b` have the same origin (scheme, host, and port with the scheme's default
+/// filled in), as `Url::origin` compares HTTP(S) URLs, without building either origin (two
+/// strings each): every request checks it. Pure.
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
+    matches!(a.scheme(), "http" | "https")
+        && a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Removes `user:pass@` from a URL-ish string before it is put into an error.
@@ -295,5 +298,27 @@ mod tests {
         let a = e.resolve("/redfish/v1/Systems/1/").unwrap();
         let b = e.resolve("/redfish/v1/Systems/1").unwrap();
         assert_eq!(resource_key(&a), resource_key(&b));
+    }
+
+    #[test]
+    fn same_origin_agrees_with_url_origin() {
+        let urls = [
+            "http://bmc.example/redfish/v1",
+            "http://bmc.example:80/x",
+            "http://BMC.example/",
+            "http://bmc.example:8080/",
+            "https://bmc.example/",
+            "https://bmc.example:443/",
+            "https://10.0.0.1/",
+            "https://[::1]/",
+            "ftp://bmc.example/",
+        ];
+        for a in urls {
+            for b in urls {
+                let (a_url, b_url) = (Url::parse(a).unwrap(), Url::parse(b).unwrap());
+                let expected = a_url.scheme() != "ftp" && a_url.origin() == b_url.origin();
+                assert_eq!(same_origin(&a_url, &b_url), expected, "{a} vs {b}");
+            }
+        }
     }
 }

@@ -139,31 +139,28 @@ struct Parked {
 }
 
 impl ParkedSlot {
-    /// The connection parked last, if one was parked by this process and is still open (the
-    /// others found on the way are dropped).
-    fn take(&self) -> Option<Io> {
+    /// The connection parked last, if one was parked by process `pid` (this one) and is still
+    /// open (the others found on the way are dropped).
+    fn take(&self, pid: u32) -> Option<Io> {
         let mut slot = self.slot.lock().ok()?;
         while let Some(parked) = slot.pop() {
-            if reusable_by(parked.pid, std::process::id()) && parked.io.still_open() {
+            if reusable_by(parked.pid, pid) && parked.io.still_open() {
                 return Some(parked.io);
             }
         }
         None
     }
 
-    /// Parks `io`, unless `max` connections are parked already (requests sent at once each
-    /// opened one; `max` are kept).
-    fn park(&self, io: Io, max: usize) {
+    /// Parks `io` for process `pid` (this one), unless `max` connections are parked already
+    /// (requests sent at once each opened one; `max` are kept).
+    fn park(&self, io: Io, max: usize, pid: u32) {
         if let Ok(mut slot) = self.slot.lock()
             && slot.len() < max
         {
             // One at a time: the default of one idle connection costs one element, not the
             // four a first push would reserve.
             slot.reserve_exact(1);
-            slot.push(Parked {
-                io,
-                pid: std::process::id(),
-            });
+            slot.push(Parked { io, pid });
         }
     }
 
@@ -234,8 +231,10 @@ pub(crate) async fn exchange(
 ) -> Result<Answer, ExchangeFailure> {
     // Nothing to keep (quirk `stale_keep_alive_connection`'s `close_connections`): a
     // connection of its own, and none kept before the vendor was known is reused either.
+    // Read once: each read is a system call.
+    let pid = std::process::id();
     let kept = if max_idle > 0 {
-        slot.take()
+        slot.take(pid)
     } else {
         slot.clear();
         None
@@ -251,7 +250,7 @@ pub(crate) async fn exchange(
     drop(request);
     let (answer, reusable) = read_answer(&mut io, method, limit).await?;
     if max_idle > 0 && reusable {
-        slot.park(io, max_idle);
+        slot.park(io, max_idle, pid);
     }
     Ok(answer)
 }

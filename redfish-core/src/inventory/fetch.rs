@@ -329,10 +329,10 @@ impl RedfishClient {
 
     /// The identity of a link for de-duplication (`/a/b/` and `/a/b` are one resource).
     fn key_of(&self, path: &str) -> String {
-        self.inner
-            .endpoint
-            .resolve(path)
-            .map_or_else(|_| path.to_owned(), |url: Url| resource_key(&url))
+        self.inner.endpoint.resolve(path).map_or_else(
+            |_| path.to_owned(),
+            |url: Url| resource_key(&url).to_owned(),
+        )
     }
 
     /// Drives and volumes from `Storage`, or `SimpleStorage` when the system has no Storage

@@ -173,7 +173,7 @@ pub(crate) fn redirect_target(url: &Url, status: StatusCode, headers: &HeaderMap
     }
     let location = headers.get(header::LOCATION)?.to_str().ok()?;
     let next = url.join(location).ok()?;
-    (next.origin() == url.origin()).then_some(next)
+    crate::endpoint::same_origin(&next, url).then_some(next)
 }
 
 /// Whether following this redirect turns the request into a GET without a body (301, 302 and

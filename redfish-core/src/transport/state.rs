@@ -276,7 +276,7 @@ impl Inner {
 
     /// The last ETag seen for a resource.
     pub(crate) fn etag_for(&self, url: &Url) -> Option<ETag> {
-        self.etags.lock().ok()?.get(&resource_key(url)).cloned()
+        self.etags.lock().ok()?.get(resource_key(url)).cloned()
     }
 
     pub(crate) fn remember_etag(&self, url: &Url, tag: Option<ETag>) {
@@ -284,10 +284,17 @@ impl Inner {
             return;
         }
         if let Ok(mut map) = self.etags.lock() {
-            match tag {
-                Some(tag) => map.insert(resource_key(url), tag),
-                None => map.remove(&resource_key(url)),
-            };
+            let key = resource_key(url);
+            match (tag, map.get_mut(key)) {
+                // In place: a poll re-reads the same resources, and a new key costs a copy.
+                (Some(tag), Some(remembered)) => *remembered = tag,
+                (Some(tag), None) => {
+                    map.insert(key.to_owned(), tag);
+                }
+                (None, _) => {
+                    map.remove(key);
+                }
+            }
         }
     }
 }
