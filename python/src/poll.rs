@@ -110,7 +110,7 @@ pub(crate) fn poll_power_states<'py>(
                     .await;
                     (index, state)
                 })
-                .buffered(max_in_flight)
+                .buffer_unordered(max_in_flight)
                 .collect::<Vec<(usize, Result<Option<PowerState>, CallError>)>>();
             AbortOnDrop(runtime().spawn(batch)).await
         },
@@ -122,9 +122,20 @@ pub(crate) fn poll_power_states<'py>(
         },
         move |py, states| {
             let mut results: Vec<Py<PyAny>> = (0..total).map(|_| py.None()).collect();
+            // A fleet answers a handful of distinct states: each is converted once.
+            let mut converted: Vec<(Option<PowerState>, Py<PyAny>)> = Vec::new();
             for (index, state) in states {
                 results[index] = match state {
-                    Ok(state) => power_state_to_py(py, state)?,
+                    Ok(state) => {
+                        if let Some((_, object)) = converted.iter().find(|(seen, _)| *seen == state)
+                        {
+                            object.clone_ref(py)
+                        } else {
+                            let object = power_state_to_py(py, state.clone())?;
+                            converted.push((state, object.clone_ref(py)));
+                            object
+                        }
+                    }
                     Err(error) => call_error_to_pyerr(py, error).into_value(py).into_any(),
                 };
             }

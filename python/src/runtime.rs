@@ -76,8 +76,29 @@ pub(crate) fn runtime() -> &'static Runtime {
     &current.runtime
 }
 
+/// The environment variable that sets the shared runtime's worker threads (tokio's own name).
+const WORKER_THREADS_ENV: &str = "TOKIO_WORKER_THREADS";
+
+/// The shared runtime's worker threads: `TOKIO_WORKER_THREADS` when it is a positive number,
+/// else one. Pure.
+///
+/// One by default, not one per core: a Python process keeps about one core busy (the GIL), and
+/// with a second worker the tasks of a fleet's poll move between the two, each move a thread
+/// wake-up: measured on `RedfishClient.poll_power_states` over 1,000 mock BMCs, 25-29 µs of CPU
+/// per poll with one worker, 33-35 µs with two. The blocking calls, alone, run on their calling
+/// thread anyway. A process that opens thousands of TLS connections at once, where handshakes
+/// keep several cores busy, can ask for more.
+fn worker_threads(configured: Option<&str>) -> usize {
+    configured
+        .and_then(|value| value.trim().parse().ok())
+        .filter(|&threads: &usize| threads > 0)
+        .unwrap_or(1)
+}
+
 fn build_runtime() -> Runtime {
+    let threads = worker_threads(std::env::var(WORKER_THREADS_ENV).ok().as_deref());
     match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
         .thread_name("ferrofish-tokio")
         .enable_all()
         .build()
@@ -492,5 +513,19 @@ where
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_threads;
+
+    #[test]
+    fn one_worker_unless_tokio_worker_threads_names_a_positive_number() {
+        assert_eq!(worker_threads(None), 1);
+        assert_eq!(worker_threads(Some("4")), 4);
+        assert_eq!(worker_threads(Some(" 2 ")), 2);
+        assert_eq!(worker_threads(Some("0")), 1);
+        assert_eq!(worker_threads(Some("many")), 1);
     }
 }

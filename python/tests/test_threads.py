@@ -164,3 +164,28 @@ def test_ctrl_c_during_close_still_deletes_the_session(mock_bmc: MockBmc) -> Non
     assert _open_sessions(mock_bmc, NODE_FAULTS) == before
     with pytest.raises(ferrofish.ClientClosedError):
         redfish.system_ids()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+@pytest.mark.parametrize("configured, expected", [(None, 1), ("3", 3)])
+def test_the_runtime_has_one_worker_unless_tokio_worker_threads_says(
+    mock_bmc: MockBmc, configured: "str | None", expected: int
+) -> None:
+    import subprocess
+    import sys
+
+    script = f"""
+import os, ferrofish
+client = ferrofish.RedfishClient({mock_bmc.urls[0]!r}, username={mock_bmc.username!r},
+    password={mock_bmc.password!r}, verify={mock_bmc.ca_pem_path!r}, auth="basic")
+client.system_ids()
+names = [open(f"/proc/self/task/{{t}}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+print(names.count("ferrofish-tokio"))
+"""
+    env = {key: value for key, value in os.environ.items() if key != "TOKIO_WORKER_THREADS"}
+    if configured is not None:
+        env["TOKIO_WORKER_THREADS"] = configured
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert int(done.stdout.strip().splitlines()[-1]) == expected, done.stderr
