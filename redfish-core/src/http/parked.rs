@@ -52,13 +52,29 @@ impl Io {
     /// is checked before reuse; it costs no system call unless the reactor saw the socket
     /// become readable.
     fn still_open(&self) -> bool {
-        let tcp = match self {
+        let mut probe = [0_u8; 1];
+        matches!(self.tcp().try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+
+    /// Readies a connection to be parked; false when it is no longer usable. One `recv` that
+    /// would block ([`Io::still_open`]) makes the reactor track its readiness again, so the
+    /// check before reuse costs no system call; then a waker that wakes nothing replaces the
+    /// one the reactor holds. That one belongs to the last task that read the socket, and it
+    /// would keep that task's whole allocation (a poll's task, a few KiB) alive with the idle
+    /// socket.
+    fn settle(&self) -> bool {
+        let mut idle = Context::from_waker(std::task::Waker::noop());
+        // Pending: nothing has arrived, and the reactor now holds the no-op waker.
+        self.still_open() && self.tcp().poll_read_ready(&mut idle).is_pending()
+    }
+
+    /// The TCP socket under the stream.
+    fn tcp(&self) -> &TcpStream {
+        match self {
             Io::Plain(tcp) => tcp,
             #[cfg(feature = "rustls")]
             Io::Tls(tls) => tls.get_ref().0,
-        };
-        let mut probe = [0_u8; 1];
-        matches!(tcp.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        }
     }
 }
 
@@ -249,7 +265,7 @@ pub(crate) async fn exchange(
     io.flush().await.map_err(classify_io)?;
     drop(request);
     let (answer, reusable) = read_answer(&mut io, method, limit).await?;
-    if max_idle > 0 && reusable {
+    if max_idle > 0 && reusable && io.settle() {
         slot.park(io, max_idle, pid);
     }
     Ok(answer)
@@ -268,7 +284,12 @@ async fn read_more(io: &mut Io, buf: &mut Vec<u8>) -> Result<usize, ExchangeFail
     if buf.capacity() - buf.len() < READ_CHUNK / 4 {
         buf.reserve(READ_CHUNK);
     }
-    io.read_buf(buf).await.map_err(classify_io)
+    // At most READ_CHUNK a read, however much room a large body reserved: over TLS, what one
+    // read asks for is what the TLS layer buffers, and its buffer keeps the size it grew to
+    // for as long as the connection is kept.
+    io.read_buf(&mut bytes::BufMut::limit(&mut *buf, READ_CHUNK))
+        .await
+        .map_err(classify_io)
 }
 
 /// The BMC closed the connection before its answer was complete.
