@@ -15,8 +15,8 @@
 //!
 //! `--transport parked,pooled` measures with each HTTP path of the client (set through
 //! `FERROFISH_HTTP_TRANSPORT` in the measuring process): `parked`, the default, keeps only the
-//! socket between polls (hyper's connection is built around it for each request); `pooled`
-//! keeps reqwest's pooled hyper connections, as the client did before.
+//! socket between polls (each request written and read on it by the client's own HTTP/1.1
+//! codec); `pooled` keeps reqwest's pooled hyper connections, as the client did before.
 //!
 //! `--tls` serves the fleet over HTTPS (the mock's self-signed certificate; the clients skip
 //! verification, so they share one TLS configuration): what an idle TLS connection costs.

@@ -132,7 +132,8 @@ def measure(nodes: int, threads: int, rounds: int, urls: List[str], mode: str) -
         per_bmc = (rss_all - rss_tenth) / max(nodes - tenth, 1)
 
         latencies: List[float] = []
-        before = os.times()
+        # getrusage: microseconds, where os.times counts 10 ms ticks.
+        before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         for _ in range(rounds):
             if mode == "batch":
@@ -144,10 +145,10 @@ def measure(nodes: int, threads: int, rounds: int, urls: List[str], mode: str) -
             else:
                 latencies.extend(pool.map(poll, clients))
         wall = time.perf_counter() - started
-        after = os.times()
+        after = resource.getrusage(resource.RUSAGE_SELF)
     polls = nodes * rounds
-    user = (after.user - before.user) * 1e6 / polls
-    system = (after.system - before.system) * 1e6 / polls
+    user = (after.ru_utime - before.ru_utime) * 1e6 / polls
+    system = (after.ru_stime - before.ru_stime) * 1e6 / polls
     latencies.sort()
     how = (
         "one poll_power_states call a round" if mode == "batch" else f"{threads} Python threads"

@@ -15,7 +15,7 @@ use ferrofish::redfish::models::{
 };
 use ferrofish::redfish::{
     AuthMode, BootOverride, Error, QUIRK_FIELDS, QuirksOverride, RedfishClient, RetryPolicy,
-    TlsVerification,
+    System, TlsVerification,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -36,6 +36,29 @@ const DEFAULT_RETRIES: u32 = 4;
 
 /// The `system=None` default: the one system of the BMC, looked up once per client.
 pub(crate) type DefaultSystem = Arc<OnceCell<String>>;
+
+/// The handle on the `system=None` system, opened once per client: a power poll then costs no
+/// URL building.
+pub(crate) type DefaultHandle = Arc<OnceCell<System>>;
+
+/// The power state of the given system, or of the only one through the client's kept handle.
+pub(crate) async fn power_state_of(
+    client: &RedfishClient,
+    given: Option<String>,
+    default: &OnceCell<String>,
+    handle: &OnceCell<System>,
+) -> Result<Option<PowerState>, CallError> {
+    if let Some(system) = given {
+        return Ok(client.system(&system).await?.power_state().await?);
+    }
+    let system = handle
+        .get_or_try_init(|| async {
+            let id = resolve_system(client, None, default).await?;
+            Ok::<_, CallError>(client.system(&id).await?)
+        })
+        .await?;
+    Ok(system.power_state().await?)
+}
 
 /// An error of a call that may first have to pick the default system.
 pub(crate) enum CallError {
@@ -208,6 +231,7 @@ pub(crate) struct ClientCore {
     url: String,
     username: String,
     default_system: DefaultSystem,
+    default_handle: DefaultHandle,
     /// The process that built the client (see `runtime` on fork safety).
     pid: u32,
 }
@@ -217,7 +241,10 @@ impl Drop for ClientCore {
         // Python's garbage collector drops the client outside any tokio context; inside the
         // shared runtime the core can still delete an unclosed session in the background.
         if let Some(client) = self.client.take() {
-            drop_in_runtime(self.pid, client);
+            // The kept system handle holds the client too: both are dropped in the runtime (a
+            // tuple's fields in order), or whichever goes last could not delete the session.
+            let handle = std::mem::take(&mut self.default_handle);
+            drop_in_runtime(self.pid, (handle, client));
         }
     }
 }
@@ -286,6 +313,7 @@ impl ClientCore {
             url,
             username,
             default_system: Arc::default(),
+            default_handle: Arc::default(),
             pid: std::process::id(),
         })
     }
@@ -295,6 +323,11 @@ impl ClientCore {
         self.client
             .as_ref()
             .ok_or_else(|| ClientClosedError::new_err("the client is being dropped"))
+    }
+
+    /// The handle on the `system=None` system, once opened.
+    pub(crate) fn default_handle(&self) -> DefaultHandle {
+        Arc::clone(&self.default_handle)
     }
 
     /// The `system=None` choice of this client, shared with the areas built on it (`Bios`).
@@ -391,11 +424,13 @@ impl ClientCore {
         face: Face,
         system: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.on_system(
+        let client = self.client()?.clone();
+        let (default, handle) = (self.default_system(), self.default_handle());
+        run(
             py,
             face,
-            system,
-            |client, system| async move { client.system(&system).await?.power_state().await },
+            move || async move { power_state_of(&client, system, &default, &handle).await },
+            call_error_to_pyerr,
             power_state_to_py,
         )
     }

@@ -15,8 +15,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::client::{
-    CallError, ClientCore, DefaultSystem, PyAsyncRedfishClient, PyRedfishClient,
-    call_error_to_pyerr, power_state_to_py, resolve_system,
+    CallError, ClientCore, DefaultHandle, DefaultSystem, PyAsyncRedfishClient, PyRedfishClient,
+    call_error_to_pyerr, power_state_of, power_state_to_py,
 };
 use tokio::task::JoinError;
 
@@ -29,6 +29,7 @@ enum Entry {
         client: RedfishClient,
         system: Option<String>,
         default: DefaultSystem,
+        handle: DefaultHandle,
     },
     Refused(PyErr),
 }
@@ -50,6 +51,7 @@ fn entry(item: &Bound<'_, PyAny>) -> PyResult<Entry> {
             client: client.clone(),
             system: system.clone(),
             default: core.default_system(),
+            handle: core.default_handle(),
         },
         Err(refused) => Entry::Refused(refused),
     };
@@ -90,7 +92,8 @@ pub(crate) fn poll_power_states<'py>(
                 client,
                 system,
                 default,
-            } => polls.push((index, client, system, default)),
+                handle,
+            } => polls.push((index, client, system, default, handle)),
             Entry::Refused(error) => refused.push((index, error)),
         }
     }
@@ -102,12 +105,8 @@ pub(crate) fn poll_power_states<'py>(
             // One task for the whole batch, on a worker: the thread that waits for the sockets
             // then runs the polls they wake, where the calling thread would be woken for each.
             let batch = futures::stream::iter(polls)
-                .map(|(index, client, system, default)| async move {
-                    let state = async {
-                        let system = resolve_system(&client, system, &default).await?;
-                        Ok(client.system(&system).await?.power_state().await?)
-                    }
-                    .await;
+                .map(|(index, client, system, default, handle)| async move {
+                    let state = power_state_of(&client, system, &default, &handle).await;
                     (index, state)
                 })
                 .buffer_unordered(max_in_flight)
