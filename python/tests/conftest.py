@@ -17,11 +17,12 @@ import ssl
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -56,6 +57,21 @@ def keyboard_interrupt_on_sigint() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def seconds_until_ctrl_c_ends(call: "Callable[[], object]", after: float = 0.3) -> float:
+    """Runs ``call`` with SIGINT sent to this process ``after`` seconds in; asserts that it ends
+    with ``KeyboardInterrupt`` and returns how long it ran."""
+    timer = threading.Timer(after, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    with keyboard_interrupt_on_sigint():
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                call()
+        finally:
+            timer.cancel()
+    return time.monotonic() - started
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import threading
 import time
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, TypeVar
 
@@ -26,7 +24,7 @@ from conftest import (
     PASSWORD,
     USERNAME,
     MockBmc,
-    keyboard_interrupt_on_sigint,
+    seconds_until_ctrl_c_ends,
     spawn_mock_bmc,
 )
 
@@ -247,16 +245,7 @@ def test_ctrl_c_interrupts_an_awaited_call(mock_bmc: MockBmc) -> None:
             client = async_client(mock_bmc, NODE_FAULTS, auth="basic", retries=0)
             await client.get_json("/redfish/v1")
 
-        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-        started = time.monotonic()
-        with keyboard_interrupt_on_sigint():
-            timer.start()
-            try:
-                with pytest.raises(KeyboardInterrupt):
-                    run(main)
-            finally:
-                timer.cancel()
-        waited = time.monotonic() - started
+        waited = seconds_until_ctrl_c_ends(lambda: run(main))
     finally:
         mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
     # Not a speed assertion: 10 s is half the BMC's delay, far above any scheduling noise.

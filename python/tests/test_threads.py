@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 import ferrofish
-from conftest import NODE_FAULTS, MockBmc, keyboard_interrupt_on_sigint
+from conftest import NODE_FAULTS, MockBmc, keyboard_interrupt_on_sigint, seconds_until_ctrl_c_ends
 
 LATENCY_MS = 1500
 
@@ -84,16 +84,7 @@ def test_ctrl_c_interrupts_a_waiting_call(mock_bmc: MockBmc) -> None:
     mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 20_000})
     try:
         redfish = mock_bmc.client(NODE_FAULTS, auth="basic", retries=0)
-        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-        started = time.monotonic()
-        with keyboard_interrupt_on_sigint():
-            timer.start()
-            try:
-                with pytest.raises(KeyboardInterrupt):
-                    redfish.get_json("/redfish/v1")
-            finally:
-                timer.cancel()
-        waited = time.monotonic() - started
+        waited = seconds_until_ctrl_c_ends(lambda: redfish.get_json("/redfish/v1"))
     finally:
         mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})
     # Not a speed assertion: 10 s is half the BMC's delay, far above any scheduling noise.
@@ -113,16 +104,7 @@ def test_ctrl_c_interrupts_a_call_made_while_another_thread_waits(mock_bmc: Mock
         time.sleep(0.5)  # the other thread is inside its call by now
         assert other.is_alive()
         redfish = mock_bmc.client(NODE_FAULTS, auth="basic", retries=0)
-        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-        started = time.monotonic()
-        with keyboard_interrupt_on_sigint():
-            timer.start()
-            try:
-                with pytest.raises(KeyboardInterrupt):
-                    redfish.get_json("/redfish/v1")
-            finally:
-                timer.cancel()
-        waited = time.monotonic() - started
+        waited = seconds_until_ctrl_c_ends(lambda: redfish.get_json("/redfish/v1"))
         other.join(timeout=30)
     finally:
         mock_bmc.arm_faults(NODE_FAULTS, {"latency_ms": 0})

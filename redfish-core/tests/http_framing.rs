@@ -2,11 +2,13 @@
 //! framed every way HTTP/1.1 allows (and some ways it does not) are read. Against a scripted
 //! server on 127.0.0.1 that writes raw bytes, in pieces, and logs each connection's requests.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferrofish_redfish_core::{AuthMode, Error, RedfishClient, RetryPolicy, SecretString};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
 /// One answer: the bytes, written in these pieces with a pause between them, and whether the
 /// server closes the connection afterwards.
@@ -85,31 +87,8 @@ async fn serve(
     served: Arc<Mutex<usize>>,
 ) {
     let mut buffer = Vec::new();
-    loop {
-        let head_end = loop {
-            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            let mut chunk = [0_u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).to_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        while buffer.len() < head_end + length {
-            let mut chunk = [0_u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let request: Vec<u8> = buffer.drain(..head_end + length).collect();
+    while let Some(request) = common::read_request(&mut socket, &mut buffer).await {
+        let request = request.bytes;
         log.lock().unwrap()[index].push(request);
         let n = {
             let mut served = served.lock().unwrap();

@@ -4,11 +4,13 @@
 //! 127.0.0.1 that logs, per accepted connection, the requests it received, so reuse is observed
 //! on the wire.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferrofish_redfish_core::{AuthMode, Error, QuirksOverride, RedfishClient, SecretString};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
 /// How the server answers.
 #[derive(Clone, Copy, Default)]
@@ -120,35 +122,11 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 ) -> bool {
     let mut buffer = Vec::new();
     loop {
-        let head_end = loop {
-            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            let mut chunk = [0_u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return true,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
+        let Some(request) = common::read_request(&mut socket, &mut buffer).await else {
+            return true;
         };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
-        let header = |name: &str| {
-            head.lines().find_map(|l| {
-                let (n, v) = l.split_once(':')?;
-                n.eq_ignore_ascii_case(name)
-                    .then(|| v.trim().to_ascii_lowercase())
-            })
-        };
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buffer.len() < head_end + length {
-            let mut chunk = [0_u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return true,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buffer.drain(..head_end + length);
+        let head = request.head();
+        let header = |name: &str| request.header(name).map(|v| v.to_ascii_lowercase());
         let mut words = head.split(' ');
         let seen = Seen {
             method: words.next().unwrap_or_default().to_owned(),

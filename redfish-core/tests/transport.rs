@@ -1093,38 +1093,14 @@ async fn serve_connection(
     answers: Option<usize>,
     log: Arc<Mutex<Vec<Vec<String>>>>,
 ) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let mut buffer = Vec::new();
     let mut answered = 0;
     loop {
-        // Read one request: headers, then Content-Length bytes of body.
-        let head_end = loop {
-            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            let mut chunk = [0_u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
+        let Some(request) = common::read_request(&mut socket, &mut buffer).await else {
+            return;
         };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
-        let length = head
-            .lines()
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        while buffer.len() < head_end + length {
-            let mut chunk = [0_u8; 4096];
-            match socket.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buffer.drain(..head_end + length);
+        let head = request.head();
         let method = head.split(' ').next().unwrap_or_default().to_owned();
         log.lock().unwrap()[index].push(method);
         if answers.is_some_and(|limit| answered >= limit) {

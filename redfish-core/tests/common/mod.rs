@@ -181,3 +181,70 @@ pub async fn bmc_answering_login_with(login: ResponseTemplate) -> MockServer {
         .await;
     server
 }
+
+/// One HTTP/1.1 request as a raw-socket test server received it.
+pub struct RawRequest {
+    /// The head and the body.
+    pub bytes: Vec<u8>,
+    /// Where the head ends (after its blank line).
+    pub head_len: usize,
+}
+
+impl RawRequest {
+    /// The head as text.
+    pub fn head(&self) -> String {
+        String::from_utf8_lossy(&self.bytes[..self.head_len]).into_owned()
+    }
+
+    /// A header's value, trimmed; the name without case.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head().lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+}
+
+/// Reads one request (its head, then `Content-Length` bytes of body) from `socket`, keeping
+/// in `buffer` what was read past it; `None` once the client closed the connection or it
+/// failed. For the tests' raw-socket servers.
+pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(
+    socket: &mut S,
+    buffer: &mut Vec<u8>,
+) -> Option<RawRequest> {
+    use tokio::io::AsyncReadExt as _;
+    let mut read_more = async |buffer: &mut Vec<u8>| {
+        let mut chunk = [0_u8; 4096];
+        match socket.read(&mut chunk).await {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                buffer.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    };
+    let head_len = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        if !read_more(buffer).await {
+            return None;
+        }
+    };
+    let length: usize = RawRequest {
+        bytes: buffer[..head_len].to_vec(),
+        head_len,
+    }
+    .header("content-length")
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(0);
+    while buffer.len() < head_len + length {
+        if !read_more(buffer).await {
+            return None;
+        }
+    }
+    Some(RawRequest {
+        bytes: buffer.drain(..head_len + length).collect(),
+        head_len,
+    })
+}
