@@ -13,13 +13,12 @@ use futures::StreamExt as _;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
+use tokio::task::JoinError;
 
 use crate::client::{
     CallError, ClientCore, DefaultHandle, DefaultSystem, PyAsyncRedfishClient, PyRedfishClient,
     call_error_to_pyerr, power_state_of, power_state_to_py,
 };
-use tokio::task::JoinError;
-
 use crate::runtime::{AbortOnDrop, Face, run, runtime};
 
 /// One entry of the caller's list: a poll to make, or the error its client gave before

@@ -400,6 +400,26 @@ mod tests {
     }
 
     #[test]
+    fn host_names_the_port_only_when_it_is_not_the_schemes() {
+        let host = |u: &str| {
+            let mut out = Vec::new();
+            encode_request(
+                &Method::GET,
+                &Url::parse(u).unwrap(),
+                &HeaderMap::new(),
+                None,
+                &mut out,
+            );
+            let text = String::from_utf8(out).unwrap();
+            text.lines().nth(1).unwrap().to_owned()
+        };
+        assert_eq!(host("http://10.0.0.1/redfish/v1"), "host: 10.0.0.1");
+        assert_eq!(host("https://bmc.example:443/"), "host: bmc.example");
+        assert_eq!(host("https://bmc.example:8443/"), "host: bmc.example:8443");
+        assert_eq!(host("http://[::1]:8000/"), "host: [::1]:8000");
+    }
+
+    #[test]
     fn a_head_is_parsed_once_complete_and_its_values_are_kept() {
         let text = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nETag: \"x\"\r\n\r\n{}";
         assert!(parse_head(&text.as_bytes()[..20]).unwrap().is_none());

@@ -245,10 +245,10 @@ pub(crate) async fn exchange(
     body: Option<&[u8]>,
     limit: u64,
 ) -> Result<Answer, ExchangeFailure> {
-    // Nothing to keep (quirk `stale_keep_alive_connection`'s `close_connections`): a
-    // connection of its own, and none kept before the vendor was known is reused either.
     // Read once: each read is a system call.
     let pid = std::process::id();
+    // Nothing to keep (quirk `stale_keep_alive_connection`'s `close_connections`): a
+    // connection of its own, and none kept before the vendor was known is reused either.
     let kept = if max_idle > 0 {
         slot.take(pid)
     } else {
@@ -279,17 +279,15 @@ const REQUEST_CAPACITY: usize = 512;
 /// System of a few KiB) in one read.
 const READ_CHUNK: usize = 4096;
 
+/// The most room reserved for a body before its bytes arrive.
+const MAX_RESERVED_AHEAD: usize = 1024 * 1024;
+
 /// Reads more of the answer into `buf`; the bytes read, 0 when the BMC closed the connection.
 async fn read_more(io: &mut Io, buf: &mut Vec<u8>) -> Result<usize, ExchangeFailure> {
     if buf.capacity() - buf.len() < READ_CHUNK / 4 {
         buf.reserve(READ_CHUNK);
     }
-    // At most READ_CHUNK a read, however much room a large body reserved: over TLS, what one
-    // read asks for is what the TLS layer buffers, and its buffer keeps the size it grew to
-    // for as long as the connection is kept.
-    io.read_buf(&mut bytes::BufMut::limit(&mut *buf, READ_CHUNK))
-        .await
-        .map_err(classify_io)
+    io.read_buf(buf).await.map_err(classify_io)
 }
 
 /// The BMC closed the connection before its answer was complete.
@@ -338,7 +336,9 @@ async fn read_answer(
                 return Err(ExchangeFailure::TooLarge);
             }
             let length = usize::try_from(length).map_err(|_| ExchangeFailure::TooLarge)?;
-            buf.reserve(length.saturating_sub(buf.len()));
+            // Room for the declared length, up to a bound: a BMC may declare more than it
+            // sends, and the rest is reserved as it arrives.
+            buf.reserve(length.min(MAX_RESERVED_AHEAD).saturating_sub(buf.len()));
             while buf.len() < length {
                 if read_more(io, &mut buf).await? == 0 {
                     return Err(closed_early("in the middle of the answer's body"));
