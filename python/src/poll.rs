@@ -79,14 +79,10 @@ pub(crate) fn poll_power_states<'py>(
     if max_in_flight == 0 {
         return Err(PyValueError::new_err("max_in_flight must be at least 1"));
     }
-    let entries = clients
-        .try_iter()?
-        .map(|item| entry(&item?))
-        .collect::<PyResult<Vec<Entry>>>()?;
     let mut refused = Vec::new();
-    let mut polls = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.into_iter().enumerate() {
-        match entry {
+    let mut polls = Vec::new();
+    for (index, item) in clients.try_iter()?.enumerate() {
+        match entry(&item?)? {
             Entry::Poll {
                 client,
                 system,
@@ -120,20 +116,9 @@ pub(crate) fn poll_power_states<'py>(
         },
         move |py, states| {
             let mut results: Vec<Py<PyAny>> = (0..total).map(|_| py.None()).collect();
-            // A fleet answers a handful of distinct states: each is converted once.
-            let mut converted: Vec<(Option<PowerState>, Py<PyAny>)> = Vec::new();
             for (index, state) in states {
                 results[index] = match state {
-                    Ok(state) => {
-                        if let Some((_, object)) = converted.iter().find(|(seen, _)| *seen == state)
-                        {
-                            object.clone_ref(py)
-                        } else {
-                            let object = power_state_to_py(py, state.clone())?;
-                            converted.push((state, object.clone_ref(py)));
-                            object
-                        }
-                    }
+                    Ok(state) => power_state_to_py(py, state)?,
                     Err(error) => call_error_to_pyerr(py, error).into_value(py).into_any(),
                 };
             }
